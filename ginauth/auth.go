@@ -1,0 +1,205 @@
+package ginauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/models"
+)
+
+// Auth is one configured ginauth instance: its database, keys, recipes and
+// routes. Build it with New; it is safe for concurrent use.
+type Auth struct {
+	cfg          Config
+	s            settings
+	db           *gorm.DB
+	log          *slog.Logger
+	now          func() time.Time
+	errorHandler ErrorHandler
+	keys         *keyStore
+
+	recipes         []Recipe
+	routes          []*route
+	routeIndex      map[string]*route
+	requiredTables  []string
+	claims          []claims.Claim
+	validators      []claims.Validator
+	userDeleters    []UserDeleteFunc
+	loginMethods    []LoginMethodsFunc
+	loginDecorators []func(ctx context.Context, db *gorm.DB, methods []LoginMethod) error
+
+	lastCleanup atomic.Int64 // unix ms of the last expired-session sweep
+}
+
+// New validates cfg, checks that the ginauth tables exist, sets up every
+// recipe and loads (or creates) the signing keys. It never migrates: run
+// models.AutoMigrate or your own migrations first.
+func New(cfg Config) (*Auth, error) {
+	s, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	a := &Auth{
+		cfg:          cfg,
+		s:            s,
+		db:           cfg.DB,
+		log:          cfg.Logger,
+		now:          cfg.Now,
+		errorHandler: cfg.ErrorHandler,
+		routeIndex:   map[string]*route{},
+		recipes:      cfg.Recipes,
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.errorHandler == nil {
+		a.errorHandler = DefaultErrorHandler
+	}
+	a.requiredTables = append(a.requiredTables, models.CoreTables()...)
+	a.claims = append(a.claims, cfg.Session.Claims...)
+	a.validators = append(a.validators, cfg.Session.GlobalValidators...)
+	a.addCoreRoutes()
+
+	seen := map[string]bool{}
+	for _, rc := range cfg.Recipes {
+		if rc == nil {
+			return nil, fmt.Errorf("%w: Recipes has a nil entry", ErrConfig)
+		}
+		if seen[rc.ID()] {
+			return nil, fmt.Errorf("%w: recipe %q is configured twice", ErrConfig, rc.ID())
+		}
+		seen[rc.ID()] = true
+		if err := rc.Setup(&Registrar{auth: a, recipe: rc.ID()}); err != nil {
+			return nil, fmt.Errorf("ginauth: setting up recipe %s: %w", rc.ID(), err)
+		}
+	}
+
+	ctx := context.Background()
+	if err := a.checkTables(); err != nil {
+		return nil, err
+	}
+	if a.keys, err = newKeyStore(ctx, a.db, s, a.now); err != nil {
+		return nil, fmt.Errorf("ginauth: loading signing keys: %w", err)
+	}
+	return a, nil
+}
+
+// ErrMissingTables is returned (wrapped, with the names) by New when the
+// database lacks ginauth tables.
+var ErrMissingTables = errors.New("ginauth: missing tables (run models.AutoMigrate or your migrations)")
+
+func (a *Auth) checkTables() error {
+	var missing []string
+	seen := map[string]bool{}
+	m := a.db.Migrator()
+	for _, t := range a.requiredTables {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if !m.HasTable(t) {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s", ErrMissingTables, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// DB returns the database ginauth was configured with.
+func (a *Auth) DB() *gorm.DB { return a.db }
+
+// Logger returns the configured logger.
+func (a *Auth) Logger() *slog.Logger { return a.log }
+
+// Now returns the current time from the configured clock.
+func (a *Auth) Now() time.Time { return a.now() }
+
+// AppInfo returns the normalised AppInfo: domains without a trailing slash,
+// base paths with a leading one.
+func (a *Auth) AppInfo() AppInfo {
+	return AppInfo{AppName: a.cfg.AppInfo.AppName, APIDomain: a.s.apiDomain, WebsiteDomain: a.s.websiteDomain,
+		APIBasePath: a.s.apiBasePath, WebsiteBasePath: a.s.websiteBasePath}
+}
+
+// Routes lists the auth API routes, with full paths, for documentation and
+// debugging.
+func (a *Auth) Routes() []Route {
+	out := make([]Route, 0, len(a.routes))
+	for _, r := range a.routes {
+		rt := r.Route
+		rt.Path = a.s.apiBasePath + rt.Path
+		out = append(out, rt)
+	}
+	return out
+}
+
+var (
+	defaultMu   sync.RWMutex
+	defaultAuth *Auth
+)
+
+// Init builds an Auth with New and makes it the default instance used by
+// the package-level functions (Middleware, VerifySession, RequireClaim, ...).
+func Init(cfg Config) error {
+	a, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	SetDefault(a)
+	return nil
+}
+
+// SetDefault makes a the default instance.
+func SetDefault(a *Auth) {
+	defaultMu.Lock()
+	defaultAuth = a
+	defaultMu.Unlock()
+}
+
+// Default returns the default instance, or nil before Init.
+func Default() *Auth {
+	defaultMu.RLock()
+	defer defaultMu.RUnlock()
+	return defaultAuth
+}
+
+func mustDefault() *Auth {
+	a := Default()
+	if a == nil {
+		panic("ginauth: Init has not been called")
+	}
+	return a
+}
+
+// Middleware serves the auth API of the default instance; see
+// (*Auth).Middleware. It panics if Init has not been called.
+func Middleware() gin.HandlerFunc { return mustDefault().Middleware() }
+
+// VerifySession guards a route with the default instance; see
+// (*Auth).VerifySession.
+func VerifySession(opts ...VerifyOptions) gin.HandlerFunc { return mustDefault().VerifySession(opts...) }
+
+// RequireClaim guards a route with claim validators, using the default
+// instance; see (*Auth).RequireClaim.
+func RequireClaim(validators ...claims.Validator) gin.HandlerFunc {
+	return mustDefault().RequireClaim(validators...)
+}
+
+// RegisterRoutes registers the default instance's auth API on r; see
+// (*Auth).RegisterRoutes.
+func RegisterRoutes(r gin.IRouter) { mustDefault().RegisterRoutes(r) }

@@ -1,0 +1,259 @@
+package ginauth
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/publicsuffix"
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/internal/jws"
+)
+
+// AppInfo describes where the API and the website live. The frontend SDKs
+// are configured with the same values.
+type AppInfo struct {
+	// AppName is shown in e-mails and authenticator apps.
+	AppName string
+	// APIDomain is the scheme, host and port of this API, e.g.
+	// "https://api.example.com".
+	APIDomain string
+	// WebsiteDomain is the scheme, host and port of the website that uses
+	// the API, e.g. "https://example.com".
+	WebsiteDomain string
+	// APIBasePath is where the auth routes live. Default "/auth".
+	APIBasePath string
+	// WebsiteBasePath is where the website's auth pages live (links in
+	// e-mails point there). Default "/auth".
+	WebsiteBasePath string
+}
+
+// Anti-CSRF modes, as SuperTokens names them.
+const (
+	AntiCSRFNone            = "NONE"
+	AntiCSRFViaCustomHeader = "VIA_CUSTOM_HEADER"
+	AntiCSRFViaToken        = "VIA_TOKEN"
+)
+
+// SessionConfig tunes sessions. The zero value gives SuperTokens' defaults.
+type SessionConfig struct {
+	// AccessTokenValidity defaults to one hour.
+	AccessTokenValidity time.Duration
+	// RefreshTokenValidity defaults to 100 days. A refresh extends it.
+	RefreshTokenValidity time.Duration
+	// SigningAlgorithm is "RS256" (default), "ES256" or "EdDSA".
+	SigningAlgorithm string
+	// KeyRotationInterval is how long one signing key signs. Default 7 days.
+	KeyRotationInterval time.Duration
+	// ClockSkew is the leeway allowed on exp and iat. Default 5 seconds.
+	ClockSkew time.Duration
+
+	// CookieSameSite: 0 chooses as SuperTokens does (Lax when the API and
+	// the website share a site and a scheme, None otherwise).
+	CookieSameSite http.SameSite
+	// CookieSecure: nil means secure when APIDomain is https.
+	CookieSecure *bool
+	// CookieDomain sets the Domain attribute; empty leaves it out.
+	CookieDomain string
+	// AccessTokenPath is the access-token cookie's Path. Default "/".
+	AccessTokenPath string
+	// AntiCSRF is one of the AntiCSRF* constants. Empty chooses as
+	// SuperTokens does: VIA_CUSTOM_HEADER when SameSite is None, else NONE.
+	AntiCSRF string
+
+	// Claims are added to the access-token payload of every new session.
+	Claims []claims.Claim
+	// GlobalValidators run on every VerifySession unless the route
+	// overrides them.
+	GlobalValidators []claims.Validator
+
+	// CleanupInterval is how often expired sessions are deleted (in the
+	// background, started by a refresh). Default one hour; negative
+	// disables it.
+	CleanupInterval time.Duration
+}
+
+// Config configures an Auth. DB and AppInfo's domains are required;
+// everything else has a default.
+type Config struct {
+	// DB is the app's own database. The ginauth tables must exist in it
+	// (see models.AutoMigrate); New names any that are missing.
+	DB      *gorm.DB
+	AppInfo AppInfo
+	Recipes []Recipe
+	Session SessionConfig
+	Hooks   Hooks
+
+	// Logger receives ginauth's log lines. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now. Tests inject their own.
+	Now func() time.Time
+	// ErrorHandler writes errors. Default DefaultErrorHandler.
+	ErrorHandler ErrorHandler
+}
+
+// settings are the validated, defaulted values derived from a Config.
+type settings struct {
+	apiDomain, websiteDomain         string
+	apiBasePath, websiteBasePath     string
+	issuer                           string
+	accessValidity, refreshValidity  time.Duration
+	rotation, skew, cleanupInterval  time.Duration
+	alg                              string
+	sameSite                         http.SameSite
+	secure                           bool
+	cookieDomain, accessTokenPath    string
+	refreshTokenPath                 string
+	antiCSRF                         string
+}
+
+func (cfg *Config) validate() (settings, error) {
+	var s settings
+	fail := func(format string, args ...any) (settings, error) {
+		return settings{}, fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, args...))
+	}
+	if cfg.DB == nil {
+		return fail("DB is nil: pass the app's *gorm.DB")
+	}
+	var err error
+	if s.apiDomain, err = normaliseDomain(cfg.AppInfo.APIDomain); err != nil {
+		return fail("AppInfo.APIDomain: %v", err)
+	}
+	if s.websiteDomain, err = normaliseDomain(cfg.AppInfo.WebsiteDomain); err != nil {
+		return fail("AppInfo.WebsiteDomain: %v", err)
+	}
+	if s.apiBasePath, err = normalisePath(cfg.AppInfo.APIBasePath); err != nil {
+		return fail("AppInfo.APIBasePath: %v", err)
+	}
+	if s.websiteBasePath, err = normalisePath(cfg.AppInfo.WebsiteBasePath); err != nil {
+		return fail("AppInfo.WebsiteBasePath: %v", err)
+	}
+	s.issuer = s.apiDomain + s.apiBasePath
+
+	sc := cfg.Session
+	s.accessValidity = orDefault(sc.AccessTokenValidity, time.Hour)
+	s.refreshValidity = orDefault(sc.RefreshTokenValidity, 100*24*time.Hour)
+	s.rotation = orDefault(sc.KeyRotationInterval, 7*24*time.Hour)
+	s.skew = orDefault(sc.ClockSkew, 5*time.Second)
+	s.cleanupInterval = orDefault(sc.CleanupInterval, time.Hour)
+	if s.accessValidity < 0 || s.refreshValidity < 0 || s.rotation < 0 || s.skew < 0 {
+		return fail("Session durations must not be negative")
+	}
+	if s.refreshValidity < s.accessValidity {
+		return fail("Session.RefreshTokenValidity (%s) is shorter than AccessTokenValidity (%s)", s.refreshValidity, s.accessValidity)
+	}
+	s.alg = sc.SigningAlgorithm
+	switch s.alg {
+	case "":
+		s.alg = jws.RS256
+	case jws.RS256, jws.ES256, jws.EdDSA:
+	default:
+		return fail("Session.SigningAlgorithm %q is not one of RS256, ES256, EdDSA", s.alg)
+	}
+
+	apiURL, _ := url.Parse(s.apiDomain)
+	webURL, _ := url.Parse(s.websiteDomain)
+	s.secure = apiURL.Scheme == "https"
+	if sc.CookieSecure != nil {
+		s.secure = *sc.CookieSecure
+	}
+	s.sameSite = sc.CookieSameSite
+	if s.sameSite == 0 || s.sameSite == http.SameSiteDefaultMode {
+		s.sameSite = http.SameSiteLaxMode
+		if apiURL.Scheme != webURL.Scheme || siteOf(apiURL.Hostname()) != siteOf(webURL.Hostname()) {
+			s.sameSite = http.SameSiteNoneMode
+		}
+	}
+	if s.sameSite == http.SameSiteNoneMode && !s.secure && !isLocal(apiURL.Hostname()) {
+		return fail("cookies with SameSite=None must be Secure: serve the API over https or set Session.CookieSameSite")
+	}
+	s.cookieDomain = sc.CookieDomain
+	s.accessTokenPath = sc.AccessTokenPath
+	if s.accessTokenPath == "" {
+		s.accessTokenPath = "/"
+	}
+	s.refreshTokenPath = s.apiBasePath + "/session/refresh"
+	s.antiCSRF = sc.AntiCSRF
+	switch s.antiCSRF {
+	case "":
+		s.antiCSRF = AntiCSRFNone
+		if s.sameSite == http.SameSiteNoneMode {
+			s.antiCSRF = AntiCSRFViaCustomHeader
+		}
+	case AntiCSRFNone, AntiCSRFViaCustomHeader, AntiCSRFViaToken:
+	default:
+		return fail("Session.AntiCSRF %q is not one of NONE, VIA_CUSTOM_HEADER, VIA_TOKEN", s.antiCSRF)
+	}
+	return s, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func normaliseDomain(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", fmt.Errorf("required, e.g. \"http://localhost:3001\"")
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+		if h := strings.Split(strings.TrimPrefix(raw, "https://"), ":")[0]; isLocal(h) {
+			raw = "http://" + strings.TrimPrefix(raw, "https://")
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("scheme %q is not http or https", u.Scheme)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("%q has no host", raw)
+	}
+	if u.Path != "" && u.Path != "/" {
+		return "", fmt.Errorf("%q has a path; put paths in the base path fields", raw)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+func normalisePath(p string) (string, error) {
+	p = strings.TrimSpace(p)
+	if p == "" {
+		return "/auth", nil
+	}
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	p = strings.TrimRight(p, "/")
+	if strings.ContainsAny(p, "?#* :") {
+		return "", fmt.Errorf("%q is not a plain path", p)
+	}
+	return p, nil // "" means the root
+}
+
+func isLocal(host string) bool {
+	return host == "localhost" || strings.HasSuffix(host, ".localhost") || net.ParseIP(host) != nil
+}
+
+// siteOf returns the registrable domain (eTLD+1) of host, or host itself.
+func siteOf(host string) string {
+	if net.ParseIP(host) != nil || host == "localhost" {
+		return host
+	}
+	site, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return host
+	}
+	return site
+}

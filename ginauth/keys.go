@@ -1,0 +1,247 @@
+package ginauth
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/internal/jws"
+	"github.com/ginauth/ginauth/internal/random"
+	"github.com/ginauth/ginauth/models"
+)
+
+// signingKey is a loaded models.SigningKey.
+type signingKey struct {
+	kid         string
+	alg         string
+	priv        crypto.Signer
+	pub         crypto.PublicKey
+	signUntil   time.Time
+	verifyUntil time.Time
+}
+
+// keyStore keeps the signing keys in memory so that verifying a token needs
+// no database round trip. It reloads from the database when it meets a kid
+// it does not know (another instance rotated) at most once per
+// reloadInterval, and rotates when the signing key's time is up.
+type keyStore struct {
+	db       *gorm.DB
+	alg      string
+	rotation time.Duration
+	validity time.Duration
+	now      func() time.Time
+
+	mu         sync.RWMutex
+	keys       map[string]*signingKey
+	current    *signingKey
+	lastReload time.Time
+	reloadMu   sync.Mutex
+}
+
+const reloadInterval = 10 * time.Second
+
+func newKeyStore(ctx context.Context, db *gorm.DB, s settings, now func() time.Time) (*keyStore, error) {
+	ks := &keyStore{db: db, alg: s.alg, rotation: s.rotation, validity: s.accessValidity, now: now, keys: map[string]*signingKey{}}
+	if err := ks.reload(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := ks.signer(ctx); err != nil {
+		return nil, err
+	}
+	return ks, nil
+}
+
+// reload replaces the in-memory keys with the database's live ones.
+func (ks *keyStore) reload(ctx context.Context) error {
+	now := ks.now()
+	var rows []models.SigningKey
+	if err := ks.db.WithContext(ctx).Where("verify_until > ?", now).Order("created_at").Find(&rows).Error; err != nil {
+		return DBError(err)
+	}
+	keys := make(map[string]*signingKey, len(rows))
+	var current *signingKey
+	for i := range rows {
+		k, err := decodeKey(&rows[i])
+		if err != nil {
+			return NewError(ErrInternal, fmt.Errorf("signing key %s: %w", rows[i].KID, err))
+		}
+		keys[k.kid] = k
+		if k.alg == ks.alg && k.signUntil.After(now) && (current == nil || k.signUntil.After(current.signUntil)) {
+			current = k
+		}
+	}
+	ks.mu.Lock()
+	ks.keys, ks.current, ks.lastReload = keys, current, now
+	ks.mu.Unlock()
+	return nil
+}
+
+// signer returns the key to sign with, creating one when none is left.
+func (ks *keyStore) signer(ctx context.Context) (*signingKey, error) {
+	now := ks.now()
+	ks.mu.RLock()
+	cur := ks.current
+	ks.mu.RUnlock()
+	if cur != nil && cur.signUntil.After(now) {
+		return cur, nil
+	}
+	ks.reloadMu.Lock()
+	defer ks.reloadMu.Unlock()
+	// Another instance may have rotated already.
+	if err := ks.reload(ctx); err != nil {
+		return nil, err
+	}
+	ks.mu.RLock()
+	cur = ks.current
+	ks.mu.RUnlock()
+	if cur != nil && cur.signUntil.After(now) {
+		return cur, nil
+	}
+	row, err := generateKey(ks.alg, now, ks.rotation, ks.validity)
+	if err != nil {
+		return nil, NewError(ErrInternal, err)
+	}
+	if err := ks.db.WithContext(ctx).Create(row).Error; err != nil {
+		return nil, DBError(err)
+	}
+	k, err := decodeKey(row)
+	if err != nil {
+		return nil, NewError(ErrInternal, err)
+	}
+	ks.mu.Lock()
+	ks.keys[k.kid] = k
+	ks.current = k
+	ks.mu.Unlock()
+	return k, nil
+}
+
+// verifier returns the public key for kid, reloading once if it is unknown.
+func (ks *keyStore) verifier(ctx context.Context, kid string) (*signingKey, bool) {
+	ks.mu.RLock()
+	k, ok := ks.keys[kid]
+	last := ks.lastReload
+	ks.mu.RUnlock()
+	if ok {
+		return k, true
+	}
+	// Only kids of our own shape can be on the way from another instance;
+	// anything else is refused without touching the database.
+	if len(kid) < 3 || kid[:2] != "d-" || len(kid) > 64 || ks.now().Sub(last) < reloadInterval {
+		return nil, false
+	}
+	ks.reloadMu.Lock()
+	defer ks.reloadMu.Unlock()
+	if ks.now().Sub(ks.lastReload) >= reloadInterval {
+		if err := ks.reload(ctx); err != nil {
+			return nil, false
+		}
+	}
+	ks.mu.RLock()
+	k, ok = ks.keys[kid]
+	ks.mu.RUnlock()
+	return k, ok
+}
+
+// all returns the keys that still verify, oldest first.
+func (ks *keyStore) all() []*signingKey {
+	ks.mu.RLock()
+	defer ks.mu.RUnlock()
+	out := make([]*signingKey, 0, len(ks.keys))
+	now := ks.now()
+	for _, k := range ks.keys {
+		if k.verifyUntil.After(now) {
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].kid < out[j].kid })
+	return out
+}
+
+func generateKey(alg string, now time.Time, rotation, validity time.Duration) (*models.SigningKey, error) {
+	var priv crypto.Signer
+	var err error
+	switch alg {
+	case jws.RS256:
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	case jws.ES256:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case jws.EdDSA:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return nil, fmt.Errorf("unsupported algorithm %q", alg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	signUntil := now.Add(rotation)
+	return &models.SigningKey{
+		// "d-" marks a dynamic (rotating) key, as SuperTokens does; the
+		// random tail keeps two instances rotating at once apart.
+		KID:         "d-" + strconv.FormatInt(now.UnixMilli(), 10) + "-" + random.Token(6),
+		Algorithm:   alg,
+		PrivateKey:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		CreatedAt:   now,
+		SignUntil:   signUntil,
+		VerifyUntil: signUntil.Add(validity),
+	}, nil
+}
+
+func decodeKey(row *models.SigningKey) (*signingKey, error) {
+	block, _ := pem.Decode([]byte(row.PrivateKey))
+	if block == nil {
+		return nil, fmt.Errorf("private key is not PEM")
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	signer, ok := parsed.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("private key of type %T cannot sign", parsed)
+	}
+	return &signingKey{kid: row.KID, alg: row.Algorithm, priv: signer, pub: signer.Public(),
+		signUntil: row.SignUntil, verifyUntil: row.VerifyUntil}, nil
+}
+
+// jwk is one entry of the JWKS document.
+func (k *signingKey) jwk() map[string]string {
+	b64 := base64.RawURLEncoding.EncodeToString
+	m := map[string]string{"kid": k.kid, "alg": k.alg, "use": "sig"}
+	switch pub := k.pub.(type) {
+	case *rsa.PublicKey:
+		m["kty"] = "RSA"
+		m["n"] = b64(pub.N.Bytes())
+		m["e"] = b64(big.NewInt(int64(pub.E)).Bytes())
+	case *ecdsa.PublicKey:
+		m["kty"] = "EC"
+		m["crv"] = "P-256"
+		raw, _ := pub.ECDH()
+		b := raw.Bytes() // 0x04 || X || Y
+		m["x"] = b64(b[1:33])
+		m["y"] = b64(b[33:])
+	case ed25519.PublicKey:
+		m["kty"] = "OKP"
+		m["crv"] = "Ed25519"
+		m["x"] = b64(pub)
+	}
+	return m
+}

@@ -1,0 +1,139 @@
+package ginauth
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// DefaultTenant is the tenant of requests that carry no tenant prefix.
+const DefaultTenant = "public"
+
+type tenantKey struct{}
+
+// TenantID returns the tenant an auth API request was addressed to: the
+// "/<tenantId>" path prefix, or DefaultTenant.
+func TenantID(c *gin.Context) string {
+	if v, ok := c.Get(tenantKey{}); ok {
+		return v.(string)
+	}
+	return DefaultTenant
+}
+
+// validTenantID mirrors SuperTokens' [a-zA-Z0-9-]+.
+func validTenantID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// match finds the route for method and a path relative to the base path,
+// preferring an exact match over a tenant-prefixed one, as SuperTokens
+// does.
+func (a *Auth) match(method, rel string) (*route, string, bool) {
+	if r, ok := a.routeIndex[method+" "+rel]; ok {
+		return r, DefaultTenant, true
+	}
+	if len(rel) < 2 {
+		return nil, "", false
+	}
+	i := strings.IndexByte(rel[1:], '/')
+	if i < 0 {
+		return nil, "", false
+	}
+	tenant, rest := rel[1:i+1], rel[i+1:]
+	if !validTenantID(tenant) {
+		return nil, "", false
+	}
+	if r, ok := a.routeIndex[method+" "+rest]; ok && !r.NoTenant {
+		return r, tenant, true
+	}
+	return nil, "", false
+}
+
+// Middleware returns a handler that serves the auth API under the API base
+// path and passes every other request on untouched. Use it with
+// router.Use, after the CORS middleware.
+func (a *Auth) Middleware() gin.HandlerFunc {
+	base := a.s.apiBasePath
+	return func(c *gin.Context) {
+		p := c.Request.URL.Path
+		if !strings.HasPrefix(p, base) || (len(p) > len(base) && p[len(base)] != '/') {
+			c.Next()
+			return
+		}
+		r, tenant, ok := a.match(c.Request.Method, p[len(base):])
+		if !ok {
+			c.Next()
+			return
+		}
+		c.Set(tenantKey{}, tenant)
+		r.Handler(c)
+		c.Abort()
+	}
+}
+
+// RegisterRoutes registers the auth API as real gin routes on r, under the
+// API base path (r may be a group carrying the app's own middleware). The
+// routes behave as Middleware's do and show in engine.Routes(). Use one of
+// the two, not both.
+func (a *Auth) RegisterRoutes(r gin.IRouter) {
+	base := a.s.apiBasePath
+	for _, rt := range a.routes {
+		h := rt.Handler
+		r.Handle(rt.Method, base+rt.Path, func(c *gin.Context) {
+			c.Set(tenantKey{}, DefaultTenant)
+			h(c)
+		})
+		if rt.NoTenant {
+			continue
+		}
+		r.Handle(rt.Method, base+"/:tenantId"+rt.Path, func(c *gin.Context) {
+			t := c.Param("tenantId")
+			if !validTenantID(t) {
+				a.WriteError(c, NewError(ErrNotFound, nil))
+				return
+			}
+			c.Set(tenantKey{}, t)
+			h(c)
+		})
+	}
+}
+
+// addCoreRoutes registers the session endpoints every setup has.
+func (a *Auth) addCoreRoutes() {
+	a.addRoute("session", Route{Method: http.MethodPost, Path: "/session/refresh", Handler: a.handleRefresh, NoTenant: true})
+	a.addRoute("session", Route{Method: http.MethodPost, Path: "/signout", Handler: a.handleSignOut, NoTenant: true})
+	a.addRoute("jwt", Route{Method: http.MethodGet, Path: "/jwt/jwks.json", Handler: a.handleJWKS, NoTenant: true})
+	a.addRoute("openid", Route{Method: http.MethodGet, Path: "/.well-known/openid-configuration", Handler: a.handleOpenIDConfig, NoTenant: true})
+}
+
+func (a *Auth) handleJWKS(c *gin.Context) {
+	keys := a.keys.all()
+	out := make([]map[string]string, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, k.jwk())
+	}
+	c.Header("Cache-Control", "max-age=60, must-revalidate")
+	c.Header("Access-Control-Allow-Origin", "*")
+	c.JSON(http.StatusOK, gin.H{"keys": out})
+}
+
+func (a *Auth) handleOpenIDConfig(c *gin.Context) {
+	c.Header("Access-Control-Allow-Origin", "*")
+	c.JSON(http.StatusOK, gin.H{
+		"issuer":                                a.s.issuer,
+		"jwks_uri":                              a.s.issuer + "/jwt/jwks.json",
+		"subject_types_supported":               []string{"public"},
+		"id_token_signing_alg_values_supported": []string{a.s.alg},
+		"response_types_supported":              []string{"code", "id_token", "id_token token"},
+	})
+}

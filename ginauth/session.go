@@ -1,0 +1,211 @@
+package ginauth
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/models"
+)
+
+// Session is the verified session of one request, as a handler sees it.
+// Get it with SessionFrom, MustSession or SessionFromContext. It offers
+// what SuperTokens' session container offers: ids, the access-token
+// payload, claim values, payload merges and revocation. Methods that change
+// the token send the new one on the current response.
+type Session struct {
+	auth     *Auth
+	c        *gin.Context // nil for sessions made outside a request
+	tok      *verifiedToken
+	transfer TokenTransfer
+	revoked  bool
+}
+
+// UserID returns the (primary) user id, the token's sub.
+func (s *Session) UserID() string { return s.tok.userID }
+
+// RecipeUserID returns the id of the login method used to sign in.
+func (s *Session) RecipeUserID() string { return s.tok.recipeUserID }
+
+// TenantID returns the tenant the session belongs to.
+func (s *Session) TenantID() string { return s.tok.tenantID }
+
+// Handle returns the session handle, the session's id.
+func (s *Session) Handle() string { return s.tok.handle }
+
+// Expiry returns when the current access token expires.
+func (s *Session) Expiry() time.Time { return s.tok.expiry }
+
+// AccessTokenPayload returns a copy of the whole access-token payload,
+// standard fields included.
+func (s *Session) AccessTokenPayload() claims.Payload {
+	out := make(claims.Payload, len(s.tok.payload))
+	for k, v := range s.tok.payload {
+		out[k] = v
+	}
+	return out
+}
+
+// Payload returns the access-token payload without copying; do not
+// modify it. Claim accessors such as claims.Boolean.Get read from it.
+func (s *Session) Payload() claims.Payload { return s.tok.payload }
+
+// MergeIntoAccessTokenPayload merges update into the session's payload (a
+// nil value removes a key; standard fields cannot be set), stores it so
+// that refreshed tokens keep it, and sends a new access token and
+// front-token on the current response.
+func (s *Session) MergeIntoAccessTokenPayload(ctx context.Context, update claims.Payload) error {
+	if s.revoked {
+		return NewError(ErrUnauthorised, nil)
+	}
+	custom := customPayload(s.tok.payload)
+	claims.Merge(custom, stripProtected(update))
+	if err := s.auth.storePayload(ctx, s.tok.handle, custom); err != nil {
+		return err
+	}
+	return s.reissue(ctx, custom)
+}
+
+// SetClaimValue is MergeIntoAccessTokenPayload for a claim's update, e.g.
+// s.SetClaimValue(ctx, secondFactor.Update(true, auth.Now())).
+func (s *Session) SetClaimValue(ctx context.Context, update claims.Payload) error {
+	return s.MergeIntoAccessTokenPayload(ctx, update)
+}
+
+// FetchAndSetClaim fetches a claim's current value and stores it in the
+// session.
+func (s *Session) FetchAndSetClaim(ctx context.Context, c claims.Claim) error {
+	update, err := c.Build(ctx, s.UserID(), s.TenantID(), s.auth.now())
+	if err != nil {
+		return err
+	}
+	if update == nil {
+		update = claims.Payload{c.Key(): nil}
+	}
+	return s.MergeIntoAccessTokenPayload(ctx, update)
+}
+
+// RemoveClaim removes a claim from the session.
+func (s *Session) RemoveClaim(ctx context.Context, c claims.Claim) error {
+	return s.MergeIntoAccessTokenPayload(ctx, claims.Payload{c.Key(): nil})
+}
+
+// AssertClaims runs validators against the session (refetching where they
+// ask) and returns an ErrInvalidClaim *Error listing the failures.
+func (s *Session) AssertClaims(ctx context.Context, validators ...claims.Validator) error {
+	return s.auth.checkClaims(ctx, s, validators)
+}
+
+// GetSessionData returns the server-side data kept with the session.
+func (s *Session) GetSessionData(ctx context.Context) (map[string]any, error) {
+	info, err := s.auth.GetSessionInfo(ctx, s.tok.handle)
+	if err != nil {
+		return nil, err
+	}
+	return info.SessionData, nil
+}
+
+// UpdateSessionData replaces the server-side data kept with the session.
+func (s *Session) UpdateSessionData(ctx context.Context, data map[string]any) error {
+	return s.auth.UpdateSessionData(ctx, s.tok.handle, data)
+}
+
+// Revoke ends the session: its refresh token dies at once, and the tokens
+// are cleared from the client on the current response.
+func (s *Session) Revoke(ctx context.Context) error {
+	if _, err := s.auth.RevokeSession(ctx, s.tok.handle); err != nil {
+		return err
+	}
+	s.revoked = true
+	if s.c != nil {
+		s.auth.clearTokens(s.c, s.transfer)
+	}
+	return nil
+}
+
+// reissue signs a new access token for the same session and expiry with
+// the given custom payload, and sends it.
+func (s *Session) reissue(ctx context.Context, custom claims.Payload) error {
+	t := s.tok
+	refreshHash1, _ := t.payload["refreshTokenHash1"].(string)
+	tok, err := s.auth.signAccessToken(ctx, tokenFields{handle: t.handle, userID: t.userID, recipeUserID: t.recipeUserID,
+		tenantID: t.tenantID, refreshHash1: refreshHash1, antiCSRF: t.antiCSRF}, custom, t.expiry)
+	if err != nil {
+		return err
+	}
+	s.tok = &verifiedToken{payload: tok.payload, payloadJSON: tok.payloadJSON, userID: t.userID, recipeUserID: t.recipeUserID,
+		tenantID: t.tenantID, handle: t.handle, expiry: t.expiry, antiCSRF: t.antiCSRF}
+	if s.c != nil {
+		s.auth.writeAccessToken(s.c, s.transfer, tok)
+	}
+	return nil
+}
+
+func stripProtected(p claims.Payload) claims.Payload {
+	out := make(claims.Payload, len(p))
+	for k, v := range p {
+		if !protectedKeys[k] {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func (a *Auth) storePayload(ctx context.Context, handle string, custom claims.Payload) error {
+	b, err := json.Marshal(custom)
+	if err != nil {
+		return BadRequest("the access-token payload cannot be encoded as JSON: %v", err)
+	}
+	res := a.db.WithContext(ctx).Model(&models.Session{}).Where("handle = ?", handle).
+		Updates(map[string]any{"access_token_payload": string(b), "version": gorm.Expr("version + 1")})
+	if res.Error != nil {
+		return DBError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return NewError(ErrUnauthorised, nil)
+	}
+	return nil
+}
+
+type sessionKey struct{}
+
+// SessionFrom returns the session VerifySession attached to c, if any.
+func SessionFrom(c *gin.Context) (*Session, bool) {
+	v, ok := c.Get(sessionKey{})
+	if !ok {
+		return nil, false
+	}
+	s, ok := v.(*Session)
+	return s, ok && s != nil
+}
+
+// MustSession returns the session VerifySession attached to c. It panics
+// when there is none: use it only behind a VerifySession that requires a
+// session.
+func MustSession(c *gin.Context) *Session {
+	s, ok := SessionFrom(c)
+	if !ok {
+		panic("ginauth: MustSession on a request without a verified session (is VerifySession in the chain?)")
+	}
+	return s
+}
+
+// SessionFromContext returns the session of a request from a plain
+// context.Context: the request's own context (c.Request.Context()) or the
+// *gin.Context itself.
+func SessionFromContext(ctx context.Context) (*Session, bool) {
+	if c, ok := ctx.(*gin.Context); ok {
+		return SessionFrom(c)
+	}
+	s, ok := ctx.Value(sessionKey{}).(*Session)
+	return s, ok && s != nil
+}
+
+func attachSession(c *gin.Context, s *Session) {
+	c.Set(sessionKey{}, s)
+	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), sessionKey{}, s))
+}

@@ -1,0 +1,470 @@
+package ginauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/internal/random"
+	"github.com/ginauth/ginauth/models"
+)
+
+// NewSession describes a session to create.
+type NewSession struct {
+	UserID string
+	// RecipeUserID is the login method's id; default UserID.
+	RecipeUserID string
+	// TenantID defaults to DefaultTenant.
+	TenantID string
+	// AccessTokenPayload holds extra payload keys; the configured claims
+	// are added to it. Standard fields (sub, exp, ...) are ignored.
+	AccessTokenPayload claims.Payload
+	// SessionData is kept on the server only.
+	SessionData map[string]any
+}
+
+// Hooks let an app change or veto what ginauth does.
+type Hooks struct {
+	// BeforeSessionCreate runs after the configured claims were added and
+	// before the session is stored. It may change s (add payload keys or
+	// session data) or veto the session with an error.
+	BeforeSessionCreate func(ctx context.Context, s *NewSession) error
+}
+
+// Tokens are a new session's tokens, for callers that deliver them
+// themselves (tests, non-HTTP transports).
+type Tokens struct {
+	AccessToken        string
+	AccessTokenExpiry  time.Time
+	RefreshToken       string
+	RefreshTokenExpiry time.Time
+	// AntiCSRF is set only in VIA_TOKEN mode.
+	AntiCSRF string
+	// FrontToken is the front-token header value.
+	FrontToken string
+}
+
+// SessionInfo is what the database knows about a session.
+type SessionInfo struct {
+	Handle             string
+	UserID             string
+	RecipeUserID       string
+	TenantID           string
+	AccessTokenPayload claims.Payload
+	SessionData        map[string]any
+	CreatedAt          time.Time
+	ExpiresAt          time.Time
+}
+
+const maxChildren = 8
+const maxAncestors = 16
+
+// newRefreshToken returns a refresh token "<handle>.<256 random bits>" and
+// its hash. The handle lets a refresh find its row by primary key.
+func newRefreshToken(handle string) (string, string) {
+	t := handle + "." + random.Token(32)
+	return t, random.Hash(t)
+}
+
+// CreateSession creates a session for a user and sends its tokens on c's
+// response, in cookie or header mode as the request's st-auth-mode asks.
+// Recipes call it on sign-in; apps may call it from their own routes.
+func (a *Auth) CreateSession(c *gin.Context, in NewSession) (*Session, error) {
+	t := creationTransfer(c)
+	sess, tok, refresh, antiCSRF, err := a.createSession(c.Request.Context(), in, t == TransferCookie)
+	if err != nil {
+		return nil, err
+	}
+	a.writeTokens(c, t, tok, refresh.token, refresh.expiry, antiCSRF)
+	sess.c, sess.transfer = c, t
+	attachSession(c, sess)
+	return sess, nil
+}
+
+// CreateSessionTokens creates a session and returns its tokens instead of
+// writing them to a response.
+func (a *Auth) CreateSessionTokens(ctx context.Context, in NewSession) (*Session, *Tokens, error) {
+	sess, tok, refresh, antiCSRF, err := a.createSession(ctx, in, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sess, &Tokens{AccessToken: tok.jwt, AccessTokenExpiry: tok.expiry, RefreshToken: refresh.token,
+		RefreshTokenExpiry: refresh.expiry, AntiCSRF: antiCSRF,
+		FrontToken: frontToken(tok.userID, tok.expiry, tok.payloadJSON)}, nil
+}
+
+type refreshToken struct {
+	token  string
+	expiry time.Time
+}
+
+func (a *Auth) createSession(ctx context.Context, in NewSession, cookie bool) (*Session, *accessToken, refreshToken, string, error) {
+	var zero refreshToken
+	if in.UserID == "" {
+		return nil, nil, zero, "", BadRequest("a session needs a user id")
+	}
+	if in.RecipeUserID == "" {
+		in.RecipeUserID = in.UserID
+	}
+	if in.TenantID == "" {
+		in.TenantID = DefaultTenant
+	}
+	now := a.now()
+	payload := stripProtected(in.AccessTokenPayload)
+	for _, cl := range a.claims {
+		update, err := cl.Build(ctx, in.UserID, in.TenantID, now)
+		if err != nil {
+			return nil, nil, zero, "", err
+		}
+		claims.Merge(payload, update)
+	}
+	in.AccessTokenPayload = payload
+	if in.SessionData == nil {
+		in.SessionData = map[string]any{}
+	}
+	if h := a.cfg.Hooks.BeforeSessionCreate; h != nil {
+		if err := h(ctx, &in); err != nil {
+			return nil, nil, zero, "", err
+		}
+		in.AccessTokenPayload = stripProtected(in.AccessTokenPayload)
+	}
+	payloadJSON, err := json.Marshal(in.AccessTokenPayload)
+	if err != nil {
+		return nil, nil, zero, "", BadRequest("the access-token payload cannot be encoded as JSON: %v", err)
+	}
+	dataJSON, err := json.Marshal(in.SessionData)
+	if err != nil {
+		return nil, nil, zero, "", BadRequest("the session data cannot be encoded as JSON: %v", err)
+	}
+
+	handle := random.UUID()
+	refresh, refreshHash := newRefreshToken(handle)
+	var antiCSRF, antiCSRFHash string
+	if cookie && a.s.antiCSRF == AntiCSRFViaToken {
+		antiCSRF = random.Token(32)
+		antiCSRFHash = random.Hash(antiCSRF)
+	}
+	row := models.Session{
+		Handle: handle, UserID: in.UserID, RecipeUserID: in.RecipeUserID, TenantID: in.TenantID,
+		RefreshHash: refreshHash, AntiCSRFHash: antiCSRFHash,
+		AccessTokenPayload: string(payloadJSON), SessionData: string(dataJSON),
+		Version: 1, CreatedAt: now, RefreshedAt: now, ExpiresAt: now.Add(a.s.refreshValidity),
+	}
+	if err := a.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return nil, nil, zero, "", DBError(err)
+	}
+	tok, err := a.signAccessToken(ctx, tokenFields{handle: handle, userID: in.UserID, recipeUserID: in.RecipeUserID,
+		tenantID: in.TenantID, refreshHash1: refreshHash, antiCSRF: antiCSRF}, in.AccessTokenPayload, now.Add(a.s.accessValidity))
+	if err != nil {
+		return nil, nil, zero, "", err
+	}
+	sess := &Session{auth: a, tok: tokenFromSigned(tok, in.RecipeUserID, in.TenantID, handle, antiCSRF)}
+	return sess, tok, refreshToken{token: refresh, expiry: row.ExpiresAt}, antiCSRF, nil
+}
+
+func tokenFromSigned(tok *accessToken, recipeUserID, tenantID, handle, antiCSRF string) *verifiedToken {
+	return &verifiedToken{payload: tok.payload, payloadJSON: tok.payloadJSON, userID: tok.userID,
+		recipeUserID: recipeUserID, tenantID: tenantID, handle: handle, expiry: tok.expiry, antiCSRF: antiCSRF}
+}
+
+// refreshOutcome is what one refresh decided.
+type refreshOutcome struct {
+	row      models.Session
+	token    string
+	antiCSRF string
+}
+
+// rotate applies one refresh to a session (the lazy-promotion model in
+// docs/sessions.md): the confirmed token mints a child; a child, on its
+// first use, is promoted and mints its own; a superseded token is theft.
+// Concurrent refreshes are resolved by the version column: the loser
+// re-reads and decides again.
+func (a *Auth) rotate(ctx context.Context, presented string, antiCSRFHeader string, checkAntiCSRF bool) (*refreshOutcome, error) {
+	dot := strings.IndexByte(presented, '.')
+	if dot <= 0 || strings.Count(presented, ".") != 1 || len(presented) > 200 {
+		return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
+	}
+	handle := presented[:dot]
+	h := random.Hash(presented)
+	db := a.db.WithContext(ctx)
+	for attempt := 0; attempt < 10; attempt++ {
+		var row models.Session
+		err := db.Where("handle = ?", handle).Take(&row).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
+		}
+		if err != nil {
+			return nil, DBError(err)
+		}
+		now := a.now()
+		if !row.ExpiresAt.After(now) {
+			db.Where("handle = ? AND version = ?", handle, row.Version).Delete(&models.Session{})
+			return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
+		}
+		children := splitHashes(row.ChildHashes)
+		ancestors := splitHashes(row.AncestorHashes)
+		update := map[string]any{"version": row.Version + 1}
+		switch {
+		case h == row.RefreshHash:
+			// The confirmed token again: a second tab, or a retry after a
+			// lost response. Mint another child; the first child used wins.
+		case contains(children, h):
+			// First use of a child: it becomes the confirmed token, and the
+			// token it came from and its unused siblings become theft bait.
+			ancestors = append(ancestors, row.RefreshHash)
+			for _, sib := range children {
+				if sib != h {
+					ancestors = append(ancestors, sib)
+				}
+			}
+			if len(ancestors) > maxAncestors {
+				ancestors = ancestors[len(ancestors)-maxAncestors:]
+			}
+			children = nil
+			update["refresh_hash"] = h
+			update["ancestor_hashes"] = strings.Join(ancestors, " ")
+			update["refreshed_at"] = now
+			update["expires_at"] = now.Add(a.s.refreshValidity)
+			row.RefreshHash = h
+			row.ExpiresAt = now.Add(a.s.refreshValidity)
+		case contains(ancestors, h):
+			res := db.Where("handle = ?", handle).Delete(&models.Session{})
+			if res.Error != nil {
+				return nil, DBError(res.Error)
+			}
+			a.log.WarnContext(ctx, "ginauth: refresh token reuse, session revoked", "sessionHandle", handle, "userId", row.UserID)
+			return nil, &Error{Kind: ErrTokenTheft, Status: 401, Message: "token theft detected", ClearTokens: true}
+		default:
+			return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
+		}
+		if checkAntiCSRF && row.AntiCSRFHash != "" && random.Hash(antiCSRFHeader) != row.AntiCSRFHash {
+			return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
+		}
+		child, childHash := newRefreshToken(handle)
+		children = append(children, childHash)
+		if len(children) > maxChildren {
+			children = children[len(children)-maxChildren:]
+		}
+		update["child_hashes"] = strings.Join(children, " ")
+		var antiCSRF string
+		if row.AntiCSRFHash != "" {
+			antiCSRF = random.Token(32)
+			update["anti_csrf_hash"] = random.Hash(antiCSRF)
+		}
+		res := db.Model(&models.Session{}).Where("handle = ? AND version = ?", handle, row.Version).Updates(update)
+		if res.Error != nil {
+			return nil, DBError(res.Error)
+		}
+		if res.RowsAffected == 1 {
+			return &refreshOutcome{row: row, token: child, antiCSRF: antiCSRF}, nil
+		}
+		// Lost a race with another refresh of this session: decide again.
+	}
+	return nil, NewError(ErrDatabase, errors.New("session refresh kept conflicting"))
+}
+
+func splitHashes(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Fields(s)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// handleRefresh serves POST /session/refresh.
+func (a *Auth) handleRefresh(c *gin.Context) {
+	ctx := c.Request.Context()
+	presented, t := bearer(c), TransferHeader
+	if presented == "" {
+		presented, t = cookieValue(c, CookieRefreshToken), TransferCookie
+	}
+	if presented == "" {
+		a.WriteError(c, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true})
+		return
+	}
+	if t == TransferCookie && a.s.antiCSRF == AntiCSRFViaCustomHeader && c.GetHeader(HeaderRID) == "" {
+		a.WriteError(c, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true,
+			Err: errors.New("refresh without the rid header (anti-CSRF)")})
+		return
+	}
+	out, err := a.rotate(ctx, presented, c.GetHeader(HeaderAntiCSRF), t == TransferCookie && a.s.antiCSRF == AntiCSRFViaToken)
+	if err != nil {
+		a.WriteError(c, err)
+		return
+	}
+	a.maybeCleanup()
+	var custom claims.Payload
+	if err := json.Unmarshal([]byte(out.row.AccessTokenPayload), &custom); err != nil {
+		a.WriteError(c, NewError(ErrInternal, err))
+		return
+	}
+	row := out.row
+	tok, err := a.signAccessToken(ctx, tokenFields{handle: row.Handle, userID: row.UserID, recipeUserID: row.RecipeUserID,
+		tenantID: row.TenantID, refreshHash1: random.Hash(out.token), antiCSRF: out.antiCSRF}, custom, a.now().Add(a.s.accessValidity))
+	if err != nil {
+		a.WriteError(c, err)
+		return
+	}
+	a.writeTokens(c, t, tok, out.token, row.ExpiresAt, out.antiCSRF)
+	c.JSON(200, gin.H{})
+}
+
+// handleSignOut serves POST /signout: it needs a valid session (claims are
+// not checked), revokes it and clears the tokens.
+func (a *Auth) handleSignOut(c *gin.Context) {
+	s, err := a.getSession(c, VerifyOptions{SkipClaims: true})
+	if err != nil {
+		a.WriteError(c, err)
+		return
+	}
+	if err := s.Revoke(c.Request.Context()); err != nil {
+		a.WriteError(c, err)
+		return
+	}
+	c.JSON(200, gin.H{"status": "OK"})
+}
+
+// GetSessionInfo returns what the database holds for a session, or an
+// ErrNotFound error.
+func (a *Auth) GetSessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
+	var row models.Session
+	err := a.db.WithContext(ctx).Where("handle = ? AND expires_at > ?", handle, a.now()).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, NewError(ErrNotFound, nil)
+	}
+	if err != nil {
+		return nil, DBError(err)
+	}
+	return sessionInfo(&row), nil
+}
+
+func sessionInfo(row *models.Session) *SessionInfo {
+	info := &SessionInfo{Handle: row.Handle, UserID: row.UserID, RecipeUserID: row.RecipeUserID, TenantID: row.TenantID,
+		CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt}
+	_ = json.Unmarshal([]byte(row.AccessTokenPayload), &info.AccessTokenPayload)
+	_ = json.Unmarshal([]byte(row.SessionData), &info.SessionData)
+	return info
+}
+
+// ListSessions returns a user's live sessions, oldest first.
+func (a *Auth) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	var rows []models.Session
+	if err := a.db.WithContext(ctx).Where("user_id = ? AND expires_at > ?", userID, a.now()).Order("created_at").Find(&rows).Error; err != nil {
+		return nil, DBError(err)
+	}
+	out := make([]SessionInfo, len(rows))
+	for i := range rows {
+		out[i] = *sessionInfo(&rows[i])
+	}
+	return out, nil
+}
+
+// RevokeSession deletes a session; its refresh token stops working at
+// once, its access token at its expiry (at once on routes that check the
+// database). It reports whether the session existed.
+func (a *Auth) RevokeSession(ctx context.Context, handle string) (bool, error) {
+	res := a.db.WithContext(ctx).Where("handle = ?", handle).Delete(&models.Session{})
+	if res.Error != nil {
+		return false, DBError(res.Error)
+	}
+	return res.RowsAffected > 0, nil
+}
+
+// RevokeAllSessions deletes every session of a user and returns how many
+// there were. db may be a transaction (pass nil for the configured one).
+func (a *Auth) RevokeAllSessions(ctx context.Context, userID string) (int64, error) {
+	return a.revokeAllSessions(ctx, a.db, userID, "")
+}
+
+// RevokeOtherSessions deletes every session of a user except keep.
+func (a *Auth) RevokeOtherSessions(ctx context.Context, userID, keep string) (int64, error) {
+	return a.revokeAllSessions(ctx, a.db, userID, keep)
+}
+
+func (a *Auth) revokeAllSessions(ctx context.Context, db *gorm.DB, userID, keep string) (int64, error) {
+	q := db.WithContext(ctx).Where("user_id = ?", userID)
+	if keep != "" {
+		q = q.Where("handle <> ?", keep)
+	}
+	res := q.Delete(&models.Session{})
+	if res.Error != nil {
+		return 0, DBError(res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// UpdateSessionData replaces a session's server-side data.
+func (a *Auth) UpdateSessionData(ctx context.Context, handle string, data map[string]any) error {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return BadRequest("the session data cannot be encoded as JSON: %v", err)
+	}
+	res := a.db.WithContext(ctx).Model(&models.Session{}).Where("handle = ?", handle).
+		Updates(map[string]any{"session_data": string(b), "version": gorm.Expr("version + 1")})
+	if res.Error != nil {
+		return DBError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return NewError(ErrNotFound, nil)
+	}
+	return nil
+}
+
+// MergeIntoAccessTokenPayload merges update into a session's stored
+// payload outside a request; the client sees it at its next refresh.
+func (a *Auth) MergeIntoAccessTokenPayload(ctx context.Context, handle string, update claims.Payload) error {
+	info, err := a.GetSessionInfo(ctx, handle)
+	if err != nil {
+		return err
+	}
+	custom := info.AccessTokenPayload
+	if custom == nil {
+		custom = claims.Payload{}
+	}
+	claims.Merge(custom, stripProtected(update))
+	return a.storePayload(ctx, handle, custom)
+}
+
+// DeleteExpiredSessions removes sessions whose refresh token has expired
+// and returns how many went. It runs on its own in the background (see
+// SessionConfig.CleanupInterval); call it from a cron job if you prefer.
+func (a *Auth) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	res := a.db.WithContext(ctx).Where("expires_at <= ?", a.now()).Delete(&models.Session{})
+	return res.RowsAffected, DBError(res.Error)
+}
+
+// maybeCleanup starts a background sweep of expired sessions when the last
+// one is older than the cleanup interval. Requests never wait for it.
+func (a *Auth) maybeCleanup() {
+	if a.s.cleanupInterval < 0 {
+		return
+	}
+	now := a.now().UnixMilli()
+	last := a.lastCleanup.Load()
+	if now-last < a.s.cleanupInterval.Milliseconds() || !a.lastCleanup.CompareAndSwap(last, now) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if n, err := a.DeleteExpiredSessions(ctx); err != nil {
+			a.log.Warn("ginauth: deleting expired sessions failed", "error", err)
+		} else if n > 0 {
+			a.log.Debug("ginauth: deleted expired sessions", "count", n)
+		}
+	}()
+}

@@ -1,0 +1,160 @@
+package ginauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/internal/jws"
+)
+
+// protectedKeys are the standard access-token fields; an app's payload may
+// not set them.
+var protectedKeys = map[string]bool{
+	"sub": true, "iat": true, "exp": true, "sessionHandle": true, "parentRefreshTokenHash1": true,
+	"refreshTokenHash1": true, "antiCsrfToken": true, "rsub": true, "tId": true, "stt": true, "iss": true,
+}
+
+// accessToken is a signed access token with what the transport needs.
+type accessToken struct {
+	jwt         string
+	userID      string
+	expiry      time.Time
+	payload     claims.Payload
+	payloadJSON []byte
+}
+
+// tokenFields are the session facts an access token carries.
+type tokenFields struct {
+	handle, userID, recipeUserID, tenantID string
+	refreshHash1                           string
+	antiCSRF                               string
+}
+
+// signAccessToken builds and signs an access token: the custom payload plus
+// the standard fields, valid until expiry.
+func (a *Auth) signAccessToken(ctx context.Context, f tokenFields, custom claims.Payload, expiry time.Time) (*accessToken, error) {
+	key, err := a.keys.signer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := make(claims.Payload, len(custom)+10)
+	for k, v := range custom {
+		if !protectedKeys[k] {
+			p[k] = v
+		}
+	}
+	now := a.now()
+	p["sub"] = f.userID
+	p["rsub"] = f.recipeUserID
+	p["tId"] = f.tenantID
+	p["sessionHandle"] = f.handle
+	p["refreshTokenHash1"] = f.refreshHash1
+	p["iat"] = now.Unix()
+	p["exp"] = expiry.Unix()
+	p["iss"] = a.s.issuer
+	if f.antiCSRF != "" {
+		p["antiCsrfToken"] = f.antiCSRF
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, BadRequest("the access-token payload cannot be encoded as JSON: %v", err)
+	}
+	tok, err := jws.Sign(jws.Header{Alg: key.alg, Typ: "JWT", Kid: key.kid, Version: "5"}, body, key.priv)
+	if err != nil {
+		return nil, NewError(ErrInternal, err)
+	}
+	// The front token must carry the payload byte for byte as the JWT does;
+	// decode it back so that numbers have the types a parsed token has.
+	var decoded claims.Payload
+	if err := json.Unmarshal(body, &decoded); err != nil {
+		return nil, NewError(ErrInternal, err)
+	}
+	return &accessToken{jwt: tok, userID: f.userID, expiry: time.Unix(expiry.Unix(), 0), payload: decoded, payloadJSON: body}, nil
+}
+
+// errToken explains why an access token was refused; it is logged at
+// debug level and never sent.
+var errToken = errors.New("access token refused")
+
+// verifiedToken is a parsed, checked access token.
+type verifiedToken struct {
+	payload                                claims.Payload
+	payloadJSON                            []byte
+	userID, recipeUserID, tenantID, handle string
+	expiry                                 time.Time
+	antiCSRF                               string
+}
+
+// verifyAccessToken checks signature and standard fields. It touches the
+// database only when it meets a key id of ours it has not loaded yet.
+func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToken, error) {
+	p, err := jws.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	key, ok := a.keys.verifier(ctx, p.Header.Kid)
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown key id", errToken)
+	}
+	if err := p.Verify(key.alg, key.pub); err != nil {
+		return nil, err
+	}
+	var payload claims.Payload
+	if err := json.Unmarshal(p.Payload, &payload); err != nil {
+		return nil, fmt.Errorf("%w: payload is not a JSON object", errToken)
+	}
+	now := a.now()
+	skew := a.s.skew
+	exp, ok := payload["exp"].(float64)
+	if !ok {
+		return nil, fmt.Errorf("%w: no exp", errToken)
+	}
+	if now.After(time.Unix(int64(exp), 0).Add(skew)) {
+		return nil, fmt.Errorf("%w: expired", errToken)
+	}
+	iat, ok := payload["iat"].(float64)
+	if !ok || time.Unix(int64(iat), 0).After(now.Add(skew)) {
+		return nil, fmt.Errorf("%w: missing or future iat", errToken)
+	}
+	if nbf, present := payload["nbf"]; present {
+		n, ok := nbf.(float64)
+		if !ok || time.Unix(int64(n), 0).After(now.Add(skew)) {
+			return nil, fmt.Errorf("%w: not yet valid", errToken)
+		}
+	}
+	if iss, _ := payload["iss"].(string); iss != a.s.issuer {
+		return nil, fmt.Errorf("%w: wrong issuer", errToken)
+	}
+	if stt, present := payload["stt"]; present && stt != float64(0) {
+		return nil, fmt.Errorf("%w: not a session token", errToken)
+	}
+	v := &verifiedToken{payload: payload, payloadJSON: p.Payload, expiry: time.Unix(int64(exp), 0)}
+	v.userID, _ = payload["sub"].(string)
+	v.handle, _ = payload["sessionHandle"].(string)
+	v.tenantID, _ = payload["tId"].(string)
+	v.recipeUserID, _ = payload["rsub"].(string)
+	v.antiCSRF, _ = payload["antiCsrfToken"].(string)
+	if v.userID == "" || v.handle == "" || v.tenantID == "" {
+		return nil, fmt.Errorf("%w: missing sub, sessionHandle or tId", errToken)
+	}
+	if v.recipeUserID == "" {
+		v.recipeUserID = v.userID
+	}
+	return v, nil
+}
+
+// customPayload returns the app's part of a payload: everything but the
+// standard fields.
+func customPayload(p claims.Payload) claims.Payload {
+	out := make(claims.Payload, len(p))
+	for k, v := range p {
+		if !protectedKeys[k] {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,193 @@
+package ginauth
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Wire names from the FDI (fdi-protocol.md §4.2).
+const (
+	CookieAccessToken  = "sAccessToken"
+	CookieRefreshToken = "sRefreshToken"
+	HeaderAccessToken  = "st-access-token"
+	HeaderRefreshToken = "st-refresh-token"
+	HeaderFrontToken   = "front-token"
+	HeaderAntiCSRF     = "anti-csrf"
+	HeaderAuthMode     = "st-auth-mode"
+	HeaderRID          = "rid"
+	HeaderFDIVersion   = "fdi-version"
+)
+
+// TokenTransfer is how tokens travel between the frontend and the API.
+type TokenTransfer int
+
+// Token transfer methods.
+const (
+	TransferCookie TokenTransfer = 1 << iota
+	TransferHeader
+	allTransfers = TransferCookie | TransferHeader
+)
+
+func (t TokenTransfer) String() string {
+	switch t {
+	case TransferCookie:
+		return "cookie"
+	case TransferHeader:
+		return "header"
+	}
+	return "any"
+}
+
+// CORSHeaders lists the request headers the frontend SDKs send, which the
+// app's CORS configuration must allow (besides Content-Type).
+func CORSHeaders() []string {
+	return []string{HeaderRID, HeaderFDIVersion, HeaderAntiCSRF, "authorization", HeaderAuthMode}
+}
+
+// creationTransfer follows st-auth-mode: cookies only when asked for.
+func creationTransfer(c *gin.Context) TokenTransfer {
+	if strings.EqualFold(c.GetHeader(HeaderAuthMode), "cookie") {
+		return TransferCookie
+	}
+	return TransferHeader
+}
+
+// bearer returns the Authorization Bearer token, if any.
+func bearer(c *gin.Context) string {
+	h := c.GetHeader("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func cookieValue(c *gin.Context, name string) string {
+	v, err := c.Cookie(name) // gin unescapes
+	if err != nil {
+		return ""
+	}
+	return v
+}
+
+// exposeHeader appends names to Access-Control-Expose-Headers without
+// duplicates, keeping whatever CORS middleware put there.
+func exposeHeader(c *gin.Context, names ...string) {
+	h := c.Writer.Header()
+	cur := h.Values("Access-Control-Expose-Headers")
+	have := map[string]bool{}
+	for _, line := range cur {
+		for _, n := range strings.Split(line, ",") {
+			have[strings.ToLower(strings.TrimSpace(n))] = true
+		}
+	}
+	var add []string
+	for _, n := range names {
+		if !have[n] {
+			add = append(add, n)
+			have[n] = true
+		}
+	}
+	if len(add) == 0 {
+		return
+	}
+	all := strings.Join(add, ", ")
+	if len(cur) > 0 {
+		all = strings.Join(cur, ", ") + ", " + all
+	}
+	h.Set("Access-Control-Expose-Headers", all)
+}
+
+func (a *Auth) setCookie(c *gin.Context, name, value, path string, expires time.Time) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name:     name,
+		Value:    url.QueryEscape(value),
+		Path:     path,
+		Domain:   a.s.cookieDomain,
+		Expires:  expires,
+		HttpOnly: true,
+		Secure:   a.s.secure,
+		SameSite: a.s.sameSite,
+	})
+}
+
+// frontToken builds the front-token header: base64 of {"uid","ate","up"}.
+func frontToken(userID string, accessExpiry time.Time, payloadJSON []byte) string {
+	uid, _ := json.Marshal(userID)
+	var b strings.Builder
+	b.Grow(len(payloadJSON) + len(uid) + 40)
+	b.WriteString(`{"uid":`)
+	b.Write(uid)
+	b.WriteString(`,"ate":`)
+	b.WriteString(strconv.FormatInt(accessExpiry.UnixMilli(), 10))
+	b.WriteString(`,"up":`)
+	b.Write(payloadJSON)
+	b.WriteString(`}`)
+	return base64.StdEncoding.EncodeToString([]byte(b.String()))
+}
+
+
+// writeAccessToken sends a new access token (and front-token) on the
+// response in the given transfer mode.
+func (a *Auth) writeAccessToken(c *gin.Context, t TokenTransfer, tok *accessToken) {
+	c.Header(HeaderFrontToken, frontToken(tok.userID, tok.expiry, tok.payloadJSON))
+	exposed := []string{HeaderFrontToken}
+	if t == TransferCookie {
+		// The cookie outlives the token (one year, as SuperTokens does) so
+		// that an expired token still reaches us and earns "try refresh
+		// token" rather than "unauthorised".
+		a.setCookie(c, CookieAccessToken, tok.jwt, a.s.accessTokenPath, a.now().Add(365*24*time.Hour))
+	} else {
+		c.Header(HeaderAccessToken, tok.jwt)
+		exposed = append(exposed, HeaderAccessToken)
+	}
+	exposeHeader(c, exposed...)
+}
+
+// writeTokens sends a full set of session tokens: access, refresh,
+// front-token and, for VIA_TOKEN, anti-csrf. Tokens the request carried in
+// the other transfer mode are cleared.
+func (a *Auth) writeTokens(c *gin.Context, t TokenTransfer, tok *accessToken, refresh string, refreshExpiry time.Time, antiCSRF string) {
+	a.writeAccessToken(c, t, tok)
+	if t == TransferCookie {
+		a.setCookie(c, CookieRefreshToken, refresh, a.s.refreshTokenPath, refreshExpiry)
+		if antiCSRF != "" {
+			c.Header(HeaderAntiCSRF, antiCSRF)
+			exposeHeader(c, HeaderAntiCSRF)
+		}
+		if bearer(c) != "" {
+			a.clearTokens(c, TransferHeader)
+		}
+	} else {
+		c.Header(HeaderRefreshToken, refresh)
+		exposeHeader(c, HeaderRefreshToken)
+		if cookieValue(c, CookieAccessToken) != "" || cookieValue(c, CookieRefreshToken) != "" {
+			a.clearTokens(c, TransferCookie)
+		}
+	}
+}
+
+// clearTokens removes the session tokens from the client in the given
+// transfer modes and sends front-token: remove.
+func (a *Auth) clearTokens(c *gin.Context, t TokenTransfer) {
+	if t&TransferCookie != 0 {
+		epoch := time.Unix(0, 0)
+		a.setCookie(c, CookieAccessToken, "", a.s.accessTokenPath, epoch)
+		a.setCookie(c, CookieRefreshToken, "", a.s.refreshTokenPath, epoch)
+	}
+	exposed := []string{HeaderFrontToken}
+	if t&TransferHeader != 0 {
+		c.Header(HeaderAccessToken, "")
+		c.Header(HeaderRefreshToken, "")
+		exposed = append(exposed, HeaderAccessToken, HeaderRefreshToken)
+	}
+	c.Writer.Header().Del(HeaderAntiCSRF)
+	c.Header(HeaderFrontToken, "remove")
+	exposeHeader(c, exposed...)
+}

@@ -1,0 +1,175 @@
+package ginauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/models"
+)
+
+// VerifyOptions tune one VerifySession guard. The zero value requires a
+// session, checks anti-CSRF on non-GET requests, runs the global claim
+// validators and does no database round trip.
+type VerifyOptions struct {
+	// Optional lets requests without a session through (SessionFrom then
+	// reports none). A present but invalid token is still refused.
+	Optional bool
+	// AntiCSRF overrides the anti-CSRF check: nil checks non-GET requests,
+	// a pointer to false skips the check, to true checks every method.
+	AntiCSRF *bool
+	// CheckDatabase looks the session up (one indexed read) so that a
+	// revoked session is refused at once rather than when its access token
+	// expires.
+	CheckDatabase bool
+	// OverrideGlobalClaimValidators replaces the global validators for this
+	// route. It receives them and returns the list to run.
+	OverrideGlobalClaimValidators func(global []claims.Validator, c *gin.Context) []claims.Validator
+	// SkipClaims runs no claim validator (as SuperTokens does for sign-out
+	// and the e-mail verification routes).
+	SkipClaims bool
+}
+
+// VerifySession returns a guard that verifies the request's session and
+// attaches it for SessionFrom. Failures are answered as FDI says: 401
+// "unauthorised" without a session, 401 "try refresh token" for an expired
+// or invalid access token, 403 "invalid claim" when a claim validator
+// fails.
+func (a *Auth) VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
+	var o VerifyOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	return func(c *gin.Context) {
+		s, err := a.getSession(c, o)
+		if err != nil {
+			a.WriteError(c, err)
+			return
+		}
+		if s != nil {
+			attachSession(c, s)
+		}
+		c.Next()
+	}
+}
+
+// GetSession verifies the request's session the way VerifySession does,
+// for handlers that decide themselves. It returns (nil, nil) when
+// opts.Optional is set and there is no session.
+func (a *Auth) GetSession(c *gin.Context, opts VerifyOptions) (*Session, error) {
+	s, err := a.getSession(c, opts)
+	if err == nil && s != nil {
+		attachSession(c, s)
+	}
+	return s, err
+}
+
+func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, error) {
+	ctx := c.Request.Context()
+	raw, t := bearer(c), TransferHeader
+	if raw == "" {
+		raw, t = cookieValue(c, CookieAccessToken), TransferCookie
+	}
+	if raw == "" {
+		if o.Optional {
+			return nil, nil
+		}
+		return nil, NewError(ErrUnauthorised, errors.New("no access token"))
+	}
+	tok, err := a.verifyAccessToken(ctx, raw)
+	if err != nil {
+		a.log.DebugContext(ctx, "ginauth: access token refused", "error", err)
+		return nil, NewError(ErrTryRefreshToken, err)
+	}
+	if t == TransferCookie && a.antiCSRFApplies(c, o) {
+		switch a.s.antiCSRF {
+		case AntiCSRFViaCustomHeader:
+			if c.GetHeader(HeaderRID) == "" {
+				return nil, NewError(ErrTryRefreshToken, errors.New("anti-CSRF: no rid header"))
+			}
+		case AntiCSRFViaToken:
+			if tok.antiCSRF == "" || c.GetHeader(HeaderAntiCSRF) != tok.antiCSRF {
+				return nil, NewError(ErrTryRefreshToken, errors.New("anti-CSRF: token mismatch"))
+			}
+		}
+	}
+	if o.CheckDatabase {
+		var n int64
+		err := a.db.WithContext(ctx).Model(&models.Session{}).
+			Where("handle = ? AND expires_at > ?", tok.handle, a.now()).Limit(1).Count(&n).Error
+		if err != nil {
+			return nil, DBError(err)
+		}
+		if n == 0 {
+			return nil, &Error{Kind: ErrUnauthorised, Status: http.StatusUnauthorized, Message: "unauthorised", ClearTokens: true,
+				Err: errors.New("session revoked")}
+		}
+	}
+	s := &Session{auth: a, c: c, tok: tok, transfer: t}
+	if !o.SkipClaims {
+		validators := a.validators
+		if o.OverrideGlobalClaimValidators != nil {
+			validators = o.OverrideGlobalClaimValidators(append([]claims.Validator(nil), a.validators...), c)
+		}
+		if len(validators) > 0 {
+			if err := a.checkClaims(ctx, s, validators); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+func (a *Auth) antiCSRFApplies(c *gin.Context, o VerifyOptions) bool {
+	if o.AntiCSRF != nil {
+		return *o.AntiCSRF
+	}
+	return c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead && c.Request.Method != http.MethodOptions
+}
+
+// checkClaims refetches what the validators ask for (storing the new
+// values and sending a new access token when anything changed), then
+// validates.
+func (a *Auth) checkClaims(ctx context.Context, s *Session, validators []claims.Validator) error {
+	now := a.now()
+	if stale := claims.NeedRefetch(s.tok.payload, validators, now); len(stale) > 0 {
+		update := claims.Payload{}
+		for _, cl := range stale {
+			u, err := cl.Build(ctx, s.UserID(), s.TenantID(), now)
+			if err != nil {
+				return err
+			}
+			claims.Merge(update, u)
+		}
+		if len(update) > 0 {
+			if err := s.MergeIntoAccessTokenPayload(ctx, update); err != nil {
+				return err
+			}
+		}
+	}
+	if errs := claims.Check(s.tok.payload, validators, now); len(errs) > 0 {
+		return &Error{Kind: ErrInvalidClaim, Status: http.StatusForbidden, Message: "invalid claim", ClaimErrors: errs}
+	}
+	return nil
+}
+
+// RequireClaim returns a guard that checks claim validators against the
+// session a preceding VerifySession attached: 403 "invalid claim" with the
+// failures, or 401 "unauthorised" when there is no session.
+func (a *Auth) RequireClaim(validators ...claims.Validator) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		s, ok := SessionFrom(c)
+		if !ok {
+			a.WriteError(c, NewError(ErrUnauthorised, errors.New("RequireClaim without a session (put VerifySession first)")))
+			return
+		}
+		if err := a.checkClaims(c.Request.Context(), s, validators); err != nil {
+			a.WriteError(c, err)
+			return
+		}
+		c.Next()
+	}
+}

@@ -1,0 +1,30 @@
+package models
+
+import "gorm.io/gorm"
+
+// Table names. They are constants so that apps running their own migration
+// tool can refer to them, and so that ginauth can name a missing table.
+const (
+	TableUsers       = "ginauth_users"
+	TableUserTenants = "ginauth_user_tenants"
+	TableSessions    = "ginauth_sessions"
+	TableSigningKeys = "ginauth_signing_keys"
+)
+
+// CoreTables lists the tables every ginauth setup needs, whatever recipes it
+// uses.
+func CoreTables() []string {
+	return []string{TableUsers, TableUserTenants, TableSessions, TableSigningKeys}
+}
+
+// All returns one zero value of every ginauth model, for db.AutoMigrate.
+func All() []any {
+	return []any{
+		&User{}, &UserTenant{}, &Session{}, &SigningKey{},
+	}
+}
+
+// AutoMigrate creates or updates every ginauth table in db.
+func AutoMigrate(db *gorm.DB) error {
+	return db.AutoMigrate(All()...)
+}
