@@ -17,12 +17,15 @@ func CoreTables() []string {
 	return []string{TableUsers, TableUserTenants, TableSessions, TableSigningKeys}
 }
 
-// All returns one zero value of every ginauth model, for db.AutoMigrate.
-func All() []any {
-	return []any{
-		&User{}, &UserTenant{}, &Session{}, &SigningKey{},
-	}
-}
+// registered holds the models of every file in this package; each recipe's
+// file adds its own in an init function, so that All stays complete.
+var registered = []any{&User{}, &UserTenant{}, &Session{}, &SigningKey{}}
+
+func register(ms ...any) { registered = append(registered, ms...) }
+
+// All returns one zero value of every ginauth model (core and all recipes),
+// for db.AutoMigrate.
+func All() []any { return append([]any(nil), registered...) }
 
 // AutoMigrate creates or updates every ginauth table in db.
 func AutoMigrate(db *gorm.DB) error {
