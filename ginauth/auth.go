@@ -192,7 +192,9 @@ func Middleware() gin.HandlerFunc { return mustDefault().Middleware() }
 
 // VerifySession guards a route with the default instance; see
 // (*Auth).VerifySession.
-func VerifySession(opts ...VerifyOptions) gin.HandlerFunc { return mustDefault().VerifySession(opts...) }
+func VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
+	return mustDefault().VerifySession(opts...)
+}
 
 // RequireClaim guards a route with claim validators, using the default
 // instance; see (*Auth).RequireClaim.

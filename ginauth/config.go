@@ -100,17 +100,17 @@ type Config struct {
 
 // settings are the validated, defaulted values derived from a Config.
 type settings struct {
-	apiDomain, websiteDomain         string
-	apiBasePath, websiteBasePath     string
-	issuer                           string
-	accessValidity, refreshValidity  time.Duration
-	rotation, skew, cleanupInterval  time.Duration
-	alg                              string
-	sameSite                         http.SameSite
-	secure                           bool
-	cookieDomain, accessTokenPath    string
-	refreshTokenPath                 string
-	antiCSRF                         string
+	apiDomain, websiteDomain        string
+	apiBasePath, websiteBasePath    string
+	issuer                          string
+	accessValidity, refreshValidity time.Duration
+	rotation, skew, cleanupInterval time.Duration
+	alg                             string
+	sameSite                        http.SameSite
+	secure                          bool
+	cookieDomain, accessTokenPath   string
+	refreshTokenPath                string
+	antiCSRF                        string
 }
 
 func (cfg *Config) validate() (settings, error) {

@@ -117,4 +117,3 @@ func (a *Auth) addRoute(recipe string, rt Route) {
 	a.routes = append(a.routes, r)
 	a.routeIndex[rt.Method+" "+rt.Path] = r
 }
-

@@ -132,7 +132,6 @@ func frontToken(userID string, accessExpiry time.Time, payloadJSON []byte) strin
 	return base64.StdEncoding.EncodeToString([]byte(b.String()))
 }
 
-
 // writeAccessToken sends a new access token (and front-token) on the
 // response in the given transfer mode.
 func (a *Auth) writeAccessToken(c *gin.Context, t TokenTransfer, tok *accessToken) {

@@ -1,0 +1,48 @@
+# ginauth — `make test` is the test command (see scripts/test.sh).
+SHELL := /bin/bash
+# Go may live outside PATH on fresh machines.
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: test test-sqlite test-postgres test-browser deps vet fmt pg-start pg-stop demo bench
+
+## test: full suite — deps, go vet, gofmt check, go test on SQLite and on PostgreSQL, browser tests
+test:
+	bash scripts/test.sh all
+
+## test-sqlite: quick go test on SQLite only (no Postgres)
+test-sqlite:
+	bash scripts/test.sh sqlite
+
+## test-postgres: go test on a throwaway PostgreSQL only
+test-postgres:
+	bash scripts/test.sh postgres
+
+## test-browser: browser tests only (tests/browser)
+test-browser:
+	bash scripts/test.sh browser
+
+## deps: install test dependencies (postgresql, chromium, npm packages)
+deps:
+	bash scripts/install-deps.sh
+
+vet:
+	go vet ./...
+
+fmt:
+	gofmt -w $$(find . \( -name .git -o -name node_modules -o -name vendor -o -name testdata \) -prune -o -type f -name '*.go' -print)
+
+## pg-start / pg-stop: manual Postgres; then: eval "$$(scripts/pg.sh env)"
+pg-start:
+	bash scripts/pg.sh start
+	@bash scripts/pg.sh env
+
+pg-stop:
+	bash scripts/pg.sh stop
+
+## demo: run the example server
+demo:
+	go run ./example
+
+## bench: run benchmarks (no tests)
+bench:
+	go test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,93 @@
+package ginauth
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ginauth/ginauth/internal/testdb"
+	"github.com/ginauth/ginauth/models"
+)
+
+func TestConfigValidation(t *testing.T) {
+	db := testdb.Open(t)
+	if err := models.AutoMigrate(db); err != nil {
+		t.Fatal(err)
+	}
+	good := AppInfo{APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"}
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no db", Config{AppInfo: good}, "DB is nil"},
+		{"no api domain", Config{DB: db, AppInfo: AppInfo{WebsiteDomain: "http://localhost:3000"}}, "APIDomain: required"},
+		{"bad scheme", Config{DB: db, AppInfo: AppInfo{APIDomain: "ftp://x.com", WebsiteDomain: "http://localhost:3000"}}, "scheme \"ftp\""},
+		{"domain with path", Config{DB: db, AppInfo: AppInfo{APIDomain: "https://x.com/api", WebsiteDomain: "https://x.com"}}, "has a path"},
+		{"bad base path", Config{DB: db, AppInfo: AppInfo{APIDomain: "https://x.com", WebsiteDomain: "https://x.com", APIBasePath: "/a b"}}, "not a plain path"},
+		{"bad algorithm", Config{DB: db, AppInfo: good, Session: SessionConfig{SigningAlgorithm: "HS256"}}, "HS256"},
+		{"bad anti-csrf", Config{DB: db, AppInfo: good, Session: SessionConfig{AntiCSRF: "SOMETIMES"}}, "SOMETIMES"},
+		{"refresh shorter than access", Config{DB: db, AppInfo: good, Session: SessionConfig{AccessTokenValidity: 100, RefreshTokenValidity: 10}}, "shorter"},
+		{"none without secure", Config{DB: db, AppInfo: AppInfo{APIDomain: "http://api.example.com", WebsiteDomain: "http://example.org"}}, "SameSite=None must be Secure"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.cfg)
+			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("New: %v, want ErrConfig mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCookieAndCSRFDefaults(t *testing.T) {
+	cases := []struct {
+		api, web string
+		sameSite http.SameSite
+		secure   bool
+		csrf     string
+	}{
+		{"http://localhost:3001", "http://localhost:3000", http.SameSiteLaxMode, false, AntiCSRFNone},
+		{"https://api.example.com", "https://www.example.com", http.SameSiteLaxMode, true, AntiCSRFNone},
+		{"https://api.example.com", "https://example.org", http.SameSiteNoneMode, true, AntiCSRFViaCustomHeader},
+		{"https://api.example.com", "http://example.com", http.SameSiteNoneMode, true, AntiCSRFViaCustomHeader},
+		{"https://a.github.io", "https://b.github.io", http.SameSiteNoneMode, true, AntiCSRFViaCustomHeader}, // public suffix
+	}
+	for _, tc := range cases {
+		cfg := Config{DB: testdb.Open(t), AppInfo: AppInfo{APIDomain: tc.api, WebsiteDomain: tc.web}}
+		s, err := cfg.validate()
+		if err != nil {
+			t.Fatalf("%s/%s: %v", tc.api, tc.web, err)
+		}
+		if s.sameSite != tc.sameSite || s.secure != tc.secure || s.antiCSRF != tc.csrf {
+			t.Errorf("%s/%s: sameSite %v secure %v csrf %s; want %v %v %s", tc.api, tc.web, s.sameSite, s.secure, s.antiCSRF, tc.sameSite, tc.secure, tc.csrf)
+		}
+		if s.refreshTokenPath != "/auth/session/refresh" || s.issuer != tc.api+"/auth" {
+			t.Errorf("refresh path %q issuer %q", s.refreshTokenPath, s.issuer)
+		}
+	}
+}
+
+func TestNewNamesMissingTables(t *testing.T) {
+	db := testdb.Open(t)
+	if err := db.AutoMigrate(&models.User{}, &models.UserTenant{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(Config{DB: db, AppInfo: AppInfo{APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"}})
+	if !errors.Is(err, ErrMissingTables) {
+		t.Fatalf("New: %v, want ErrMissingTables", err)
+	}
+	for _, name := range []string{models.TableSessions, models.TableSigningKeys} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+	if strings.Contains(err.Error(), models.TableUsers+",") {
+		t.Errorf("error %q names a table that exists", err)
+	}
+	// Nothing was created behind the app's back.
+	if db.Migrator().HasTable(models.TableSessions) {
+		t.Fatal("New migrated the database")
+	}
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# The test suite. `make test` runs `scripts/test.sh all`.
+#
+#   all       deps, go vet, gofmt check, go test on SQLite, go test on a
+#             throwaway PostgreSQL (scripts/pg.sh), browser tests (npm test in
+#             tests/browser, if tests/browser/package.json exists)
+#   sqlite    go test on SQLite only (quick; no deps, no Postgres)
+#   postgres  deps, then go test on PostgreSQL only
+#   browser   deps, then the browser tests only
+#
+# Every phase runs even if an earlier test phase failed; the exit status is
+# non-zero if any failed. Postgres is always stopped on exit.
+# Extra `go test` flags: GO_TEST_FLAGS (e.g. GO_TEST_FLAGS='-run TestLogin -v').
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+command -v go >/dev/null 2>&1 || export PATH=$PATH:/usr/local/go/bin
+
+MODE=${1:-all}
+read -r -a EXTRA_FLAGS <<<"${GO_TEST_FLAGS:-}"
+GO_TEST=(go test -race -count=1 "${EXTRA_FLAGS[@]}" ./...)
+PG_STARTED=
+FAILED=()
+SUMMARY=()
+SUITE_START=$SECONDS
+
+cleanup() {
+	local rc=$?
+	if [[ -n $PG_STARTED ]]; then
+		echo "==> stopping PostgreSQL"
+		scripts/pg.sh stop || true
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# phase NAME CMD...: run CMD as a named phase, recording its result and time.
+phase() {
+	local name=$1 start=$SECONDS rc=0
+	shift
+	echo
+	echo "==> [$name] $*"
+	"$@" || rc=$?
+	local took=$((SECONDS - start))s
+	if ((rc == 0)); then
+		echo "==> [$name] ok ($took)"
+		SUMMARY+=("ok    $name ($took)")
+	else
+		echo "==> [$name] FAILED with exit $rc ($took)"
+		SUMMARY+=("FAIL  $name ($took)")
+		FAILED+=("$name")
+	fi
+	return 0
+}
+
+gofmt_check() {
+	local files
+	files=$(find . \( -name .git -o -name node_modules -o -name vendor -o -name testdata \) -prune \
+		-o -type f -name '*.go' -print | sort | xargs -r gofmt -l)
+	if [[ -n $files ]]; then
+		echo "gofmt: these files need formatting (run gofmt -w):"
+		while IFS= read -r f; do echo "  $f"; done <<<"$files"
+		return 1
+	fi
+}
+
+test_sqlite() {
+	echo "${GO_TEST[*]}   (SQLite)"
+	env -u GINAUTH_TEST_DATABASE_URL "${GO_TEST[@]}"
+}
+
+start_pg() {
+	PG_STARTED=1
+	scripts/pg.sh start
+}
+
+test_postgres() {
+	local dsn
+	dsn=$(scripts/pg.sh env) || return 1
+	eval "$dsn"
+	echo "GINAUTH_TEST_DATABASE_URL=$GINAUTH_TEST_DATABASE_URL ${GO_TEST[*]}"
+	GINAUTH_TEST_DATABASE_URL=$GINAUTH_TEST_DATABASE_URL "${GO_TEST[@]}"
+}
+
+test_browser() {
+	(
+		cd tests/browser
+		echo "(cd tests/browser && npm test)"
+		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+			CHROMIUM_PATH=${CHROMIUM_PATH:-$(command -v chromium || true)} \
+			CHROMEDRIVER_PATH=${CHROMEDRIVER_PATH:-$(command -v chromedriver || true)} \
+			npm test
+	)
+}
+
+deps() {
+	echo "==> [deps] scripts/install-deps.sh"
+	scripts/install-deps.sh
+}
+
+postgres_phases() {
+	phase postgres-start start_pg
+	if [[ " ${FAILED[*]} " == *" postgres-start "* ]]; then
+		return
+	fi
+	phase go-test-postgres test_postgres
+	scripts/pg.sh stop
+	PG_STARTED=
+}
+
+browser_phase() {
+	if [[ -f tests/browser/package.json ]]; then
+		phase browser test_browser
+	else
+		echo
+		echo "==> [browser] skipped: no tests/browser/package.json"
+	fi
+}
+
+case $MODE in
+all)
+	deps
+	phase go-vet go vet ./...
+	phase gofmt gofmt_check
+	phase go-test-sqlite test_sqlite
+	postgres_phases
+	browser_phase
+	;;
+sqlite) phase go-test-sqlite test_sqlite ;;
+postgres)
+	deps
+	postgres_phases
+	;;
+browser)
+	deps
+	browser_phase
+	;;
+*)
+	echo "usage: $0 [all|sqlite|postgres|browser]" >&2
+	exit 2
+	;;
+esac
+
+echo
+echo "==> summary ($MODE, $((SECONDS - SUITE_START))s total)"
+for line in "${SUMMARY[@]}"; do echo "    $line"; done
+if ((${#FAILED[@]} > 0)); then
+	echo "==> FAILED: ${FAILED[*]}"
+	exit 1
+fi
+echo "==> all phases passed"
