@@ -35,6 +35,7 @@ type Auth struct {
 	claims          []claims.Claim
 	validators      []claims.Validator
 	userDeleters    []UserDeleteFunc
+	sessionHooks    []func(ctx context.Context, s *NewSession) error
 	loginMethods    []LoginMethodsFunc
 	loginDecorators []func(ctx context.Context, db *gorm.DB, methods []LoginMethod) error
 

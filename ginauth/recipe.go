@@ -79,6 +79,14 @@ func (r *Registrar) AddGlobalValidator(v claims.Validator) {
 	r.auth.validators = append(r.auth.validators, v)
 }
 
+// BeforeSessionCreate registers a hook that runs on every new session,
+// after the claims were added and before the app's own
+// Hooks.BeforeSessionCreate. It may change the session's payload and data
+// or veto the session with an error.
+func (r *Registrar) BeforeSessionCreate(fn func(ctx context.Context, s *NewSession) error) {
+	r.auth.sessionHooks = append(r.auth.sessionHooks, fn)
+}
+
 // OnUserDelete registers the recipe's part of deleting a user.
 func (r *Registrar) OnUserDelete(fn UserDeleteFunc) {
 	r.auth.userDeleters = append(r.auth.userDeleters, fn)

@@ -27,6 +27,11 @@ type NewSession struct {
 	AccessTokenPayload claims.Payload
 	// SessionData is kept on the server only.
 	SessionData map[string]any
+	// Factor names how the user proved who they are for this session, as
+	// multi-factor auth names factors: "emailpassword", "thirdparty",
+	// "otp-email", "link-email", ... Recipes set it; it is empty for
+	// sessions an app creates itself.
+	Factor string
 }
 
 // Hooks let an app change or veto what ginauth does.
@@ -128,9 +133,16 @@ func (a *Auth) createSession(ctx context.Context, in NewSession, cookie bool) (*
 	if in.SessionData == nil {
 		in.SessionData = map[string]any{}
 	}
+	hooks := a.sessionHooks
 	if h := a.cfg.Hooks.BeforeSessionCreate; h != nil {
+		hooks = append(hooks[:len(hooks):len(hooks)], h)
+	}
+	for _, h := range hooks {
 		if err := h(ctx, &in); err != nil {
 			return nil, nil, zero, "", err
+		}
+		if in.AccessTokenPayload == nil {
+			in.AccessTokenPayload = claims.Payload{}
 		}
 		in.AccessTokenPayload = stripProtected(in.AccessTokenPayload)
 	}

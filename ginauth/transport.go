@@ -182,8 +182,10 @@ func (a *Auth) clearTokens(c *gin.Context, t TokenTransfer) {
 	}
 	exposed := []string{HeaderFrontToken}
 	if t&TransferHeader != 0 {
-		c.Header(HeaderAccessToken, "")
-		c.Header(HeaderRefreshToken, "")
+		// An empty value means "clear" to the SDK; gin's c.Header would
+		// delete the header instead.
+		c.Writer.Header().Set(HeaderAccessToken, "")
+		c.Writer.Header().Set(HeaderRefreshToken, "")
 		exposed = append(exposed, HeaderAccessToken, HeaderRefreshToken)
 	}
 	c.Writer.Header().Del(HeaderAntiCSRF)
