@@ -36,6 +36,7 @@ type Auth struct {
 	validators      []claims.Validator
 	userDeleters    []UserDeleteFunc
 	sessionHooks    []func(ctx context.Context, s *NewSession) error
+	emailLookups    []EmailLookupFunc
 	loginMethods    []LoginMethodsFunc
 	loginDecorators []func(ctx context.Context, db *gorm.DB, methods []LoginMethod) error
 
@@ -55,7 +56,6 @@ func New(cfg Config) (*Auth, error) {
 		s:            s,
 		db:           cfg.DB,
 		log:          cfg.Logger,
-		now:          cfg.Now,
 		errorHandler: cfg.ErrorHandler,
 		routeIndex:   map[string]*route{},
 		recipes:      cfg.Recipes,
@@ -63,9 +63,13 @@ func New(cfg Config) (*Auth, error) {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
-	if a.now == nil {
-		a.now = time.Now
+	// Times are stored in UTC so that SQLite, which keeps them as text,
+	// compares them correctly whatever the server's zone.
+	clock := cfg.Now
+	if clock == nil {
+		clock = time.Now
 	}
+	a.now = func() time.Time { return clock().UTC() }
 	if a.errorHandler == nil {
 		a.errorHandler = DefaultErrorHandler
 	}
@@ -119,6 +123,37 @@ func (a *Auth) checkTables() error {
 		return fmt.Errorf("%w: %s", ErrMissingTables, strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+type authKey struct{}
+
+// withAuth returns ctx carrying a, for claim fetch functions that need to
+// know which instance (and so which database) they serve.
+func (a *Auth) withAuth(ctx context.Context) context.Context {
+	if FromContext(ctx) == a {
+		return ctx
+	}
+	return context.WithValue(ctx, authKey{}, a)
+}
+
+// NewContext returns ctx carrying a, which FromContext finds. ginauth does
+// this itself before calling claim fetch functions; call it when you build
+// claims outside a request.
+func NewContext(ctx context.Context, a *Auth) context.Context { return a.withAuth(ctx) }
+
+// FromContext returns the Auth serving the current request or claim
+// fetch: claims' fetch functions receive a context that carries it. It
+// falls back to the default instance, and returns nil when there is none.
+func FromContext(ctx context.Context) *Auth {
+	if a, ok := ctx.Value(authKey{}).(*Auth); ok {
+		return a
+	}
+	if c, ok := ctx.(*gin.Context); ok {
+		if a, ok := c.Request.Context().Value(authKey{}).(*Auth); ok {
+			return a
+		}
+	}
+	return Default()
 }
 
 // DB returns the database ginauth was configured with.

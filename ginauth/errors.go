@@ -34,6 +34,9 @@ var (
 	ErrNotFound = errors.New("ginauth: not found")
 	// ErrDatabase: the database failed or is unreachable. 503.
 	ErrDatabase = errors.New("ginauth: database unavailable")
+	// ErrUnavailable: ginauth is too busy to answer now (for example every
+	// password hasher is in use and the request gave up waiting). 503.
+	ErrUnavailable = errors.New("ginauth: temporarily unavailable")
 	// ErrInternal: anything else that went wrong inside ginauth. 500.
 	ErrInternal = errors.New("ginauth: internal error")
 	// ErrConfig: Init or New was given an unusable Config.
@@ -87,6 +90,8 @@ func kindMessage(kind error) string {
 		return "the authentication database is unavailable, try again later"
 	case ErrNotFound:
 		return "not found"
+	case ErrUnavailable:
+		return "the server is busy, try again shortly"
 	}
 	return "internal server error"
 }
@@ -101,7 +106,7 @@ func kindStatus(kind error) int {
 		return http.StatusBadRequest
 	case ErrNotFound:
 		return http.StatusNotFound
-	case ErrDatabase:
+	case ErrDatabase, ErrUnavailable:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
@@ -141,7 +146,7 @@ func asError(err error) *Error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return NewError(ErrDatabase, err)
 	}
-	for _, k := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaim, ErrBadRequest, ErrNotFound, ErrDatabase} {
+	for _, k := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaim, ErrBadRequest, ErrNotFound, ErrDatabase, ErrUnavailable} {
 		if errors.Is(err, k) {
 			return NewError(k, err)
 		}

@@ -25,6 +25,9 @@ type Session struct {
 	revoked  bool
 }
 
+// Auth returns the instance that verified the session.
+func (s *Session) Auth() *Auth { return s.auth }
+
 // UserID returns the (primary) user id, the token's sub.
 func (s *Session) UserID() string { return s.tok.userID }
 
@@ -79,7 +82,7 @@ func (s *Session) SetClaimValue(ctx context.Context, update claims.Payload) erro
 // FetchAndSetClaim fetches a claim's current value and stores it in the
 // session.
 func (s *Session) FetchAndSetClaim(ctx context.Context, c claims.Claim) error {
-	update, err := c.Build(ctx, s.UserID(), s.TenantID(), s.auth.now())
+	update, err := c.Build(s.auth.withAuth(ctx), s.UserID(), s.TenantID(), s.auth.now())
 	if err != nil {
 		return err
 	}

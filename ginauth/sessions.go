@@ -120,6 +120,7 @@ func (a *Auth) createSession(ctx context.Context, in NewSession, cookie bool) (*
 	if in.TenantID == "" {
 		in.TenantID = DefaultTenant
 	}
+	ctx = a.withAuth(ctx)
 	now := a.now()
 	payload := stripProtected(in.AccessTokenPayload)
 	for _, cl := range a.claims {
@@ -198,11 +199,10 @@ type refreshOutcome struct {
 // Concurrent refreshes are resolved by the version column: the loser
 // re-reads and decides again.
 func (a *Auth) rotate(ctx context.Context, presented string, antiCSRFHeader string, checkAntiCSRF bool) (*refreshOutcome, error) {
-	dot := strings.IndexByte(presented, '.')
-	if dot <= 0 || strings.Count(presented, ".") != 1 || len(presented) > 200 {
+	handle, ok := parseRefreshToken(presented)
+	if !ok {
 		return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
 	}
-	handle := presented[:dot]
 	h := random.Hash(presented)
 	db := a.db.WithContext(ctx)
 	for attempt := 0; attempt < 10; attempt++ {
@@ -279,6 +279,23 @@ func (a *Auth) rotate(ctx context.Context, presented string, antiCSRFHeader stri
 		// Lost a race with another refresh of this session: decide again.
 	}
 	return nil, NewError(ErrDatabase, errors.New("session refresh kept conflicting"))
+}
+
+// parseRefreshToken returns the session handle of a refresh token of the
+// form "<handle>.<secret>", or false when the token cannot be one of ours.
+func parseRefreshToken(tok string) (string, bool) {
+	if len(tok) > 200 {
+		return "", false
+	}
+	dot := strings.IndexByte(tok, '.')
+	if dot <= 0 || dot == len(tok)-1 || strings.IndexByte(tok[dot+1:], '.') >= 0 {
+		return "", false
+	}
+	handle := tok[:dot]
+	if !validTenantID(handle) { // a UUID: letters, digits and dashes
+		return "", false
+	}
+	return handle, true
 }
 
 func splitHashes(s string) []string {
@@ -397,7 +414,7 @@ func (a *Auth) RevokeSession(ctx context.Context, handle string) (bool, error) {
 }
 
 // RevokeAllSessions deletes every session of a user and returns how many
-// there were. db may be a transaction (pass nil for the configured one).
+// there were.
 func (a *Auth) RevokeAllSessions(ctx context.Context, userID string) (int64, error) {
 	return a.revokeAllSessions(ctx, a.db, userID, "")
 }
@@ -405,6 +422,13 @@ func (a *Auth) RevokeAllSessions(ctx context.Context, userID string) (int64, err
 // RevokeOtherSessions deletes every session of a user except keep.
 func (a *Auth) RevokeOtherSessions(ctx context.Context, userID, keep string) (int64, error) {
 	return a.revokeAllSessions(ctx, a.db, userID, keep)
+}
+
+// RevokeSessionsTx deletes every session of a user except keep (which may
+// be empty) inside tx, so that a password change and the revocation it
+// implies commit or fail together.
+func (a *Auth) RevokeSessionsTx(ctx context.Context, tx *gorm.DB, userID, keep string) (int64, error) {
+	return a.revokeAllSessions(ctx, tx, userID, keep)
 }
 
 func (a *Auth) revokeAllSessions(ctx context.Context, db *gorm.DB, userID, keep string) (int64, error) {

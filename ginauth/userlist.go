@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -45,25 +44,10 @@ type ListUsersOptions struct {
 // recipe's choice). db may be a transaction.
 type EmailLookupFunc func(ctx context.Context, db *gorm.DB, email string) ([]string, error)
 
-// emailLookups holds each Auth's e-mail lookups. It lives here rather than
-// on Auth until Auth grows a field for it.
-var emailLookups = struct {
-	sync.RWMutex
-	m map[*Auth][]EmailLookupFunc
-}{m: map[*Auth][]EmailLookupFunc{}}
-
 // AddEmailLookup registers a way to find users by e-mail, used by
 // ListUsers' Email filter. Recipes holding e-mail addresses register one.
-func (r *Registrar) AddEmailLookup(fn func(ctx context.Context, db *gorm.DB, email string) ([]string, error)) {
-	emailLookups.Lock()
-	emailLookups.m[r.auth] = append(emailLookups.m[r.auth], fn)
-	emailLookups.Unlock()
-}
-
-func (a *Auth) emailLookups() []EmailLookupFunc {
-	emailLookups.RLock()
-	defer emailLookups.RUnlock()
-	return emailLookups.m[a]
+func (r *Registrar) AddEmailLookup(fn EmailLookupFunc) {
+	r.auth.emailLookups = append(r.auth.emailLookups, fn)
 }
 
 // pageToken is the decoded PaginationToken: the sort key of the last user
@@ -176,7 +160,7 @@ func (a *Auth) ListUsers(ctx context.Context, opts ListUsersOptions) (users []Us
 func (a *Auth) usersByEmail(ctx context.Context, email string) ([]string, error) {
 	seen := map[string]bool{}
 	var ids []string
-	for _, fn := range a.emailLookups() {
+	for _, fn := range a.emailLookups {
 		found, err := fn(ctx, a.db, email)
 		if err != nil {
 			return nil, DBError(err)

@@ -74,6 +74,11 @@ func (a *Auth) GetUser(ctx context.Context, userID string) (*User, error) {
 	return a.getUser(ctx, a.db, userID)
 }
 
+// GetUserTx is GetUser reading through db, which may be a transaction.
+func (a *Auth) GetUserTx(ctx context.Context, db *gorm.DB, userID string) (*User, error) {
+	return a.getUser(ctx, db, userID)
+}
+
 func (a *Auth) getUser(ctx context.Context, db *gorm.DB, userID string) (*User, error) {
 	var row models.User
 	err := db.WithContext(ctx).Where("id = ?", userID).Take(&row).Error

@@ -136,6 +136,7 @@ func (a *Auth) antiCSRFApplies(c *gin.Context, o VerifyOptions) bool {
 func (a *Auth) checkClaims(ctx context.Context, s *Session, validators []claims.Validator) error {
 	now := a.now()
 	if stale := claims.NeedRefetch(s.tok.payload, validators, now); len(stale) > 0 {
+		ctx := a.withAuth(ctx)
 		update := claims.Payload{}
 		for _, cl := range stale {
 			u, err := cl.Build(ctx, s.UserID(), s.TenantID(), now)

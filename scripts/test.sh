@@ -7,6 +7,7 @@
 #   sqlite    go test on SQLite only (quick; no deps, no Postgres)
 #   postgres  deps, then go test on PostgreSQL only
 #   browser   deps, then the browser tests only
+#   fuzz      every Fuzz target for FUZZ_TIME (default 8s) each
 #
 # Every phase runs even if an earlier test phase failed; the exit status is
 # non-zero if any failed. Postgres is always stopped on exit.
@@ -95,6 +96,19 @@ test_browser() {
 	)
 }
 
+# fuzz_smoke runs every Fuzz target in the repo for FUZZ_TIME (default 8s)
+# beyond its seed corpus, which the ordinary test phases already run.
+fuzz_smoke() {
+	local file pkg name rc=0
+	while IFS=: read -r file name; do
+		pkg=./$(dirname "$file")
+		echo "go test $pkg -run '^\$' -fuzz '^${name}\$' -fuzztime ${FUZZ_TIME:-8s}"
+		env -u GINAUTH_TEST_DATABASE_URL go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "${FUZZ_TIME:-8s}" || rc=1
+	done < <(grep -rHoE --include='*_test.go' --exclude-dir=node_modules '^func (Fuzz[A-Za-z0-9_]+)' . |
+		sed -E 's#^\./##; s#:func #:#' | sort)
+	return "$rc"
+}
+
 deps() {
 	echo "==> [deps] scripts/install-deps.sh"
 	scripts/install-deps.sh
@@ -126,8 +140,10 @@ all)
 	phase gofmt gofmt_check
 	phase go-test-sqlite test_sqlite
 	postgres_phases
+	phase fuzz fuzz_smoke
 	browser_phase
 	;;
+fuzz) phase fuzz fuzz_smoke ;;
 sqlite) phase go-test-sqlite test_sqlite ;;
 postgres)
 	deps
@@ -146,6 +162,7 @@ esac
 echo
 echo "==> summary ($MODE, $((SECONDS - SUITE_START))s total)"
 for line in "${SUMMARY[@]}"; do echo "    $line"; done
+echo "phases: $((${#SUMMARY[@]} - ${#FAILED[@]})) passed, ${#FAILED[@]} failed"
 if ((${#FAILED[@]} > 0)); then
 	echo "==> FAILED: ${FAILED[*]}"
 	exit 1
