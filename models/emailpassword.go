@@ -1,0 +1,55 @@
+package models
+
+import "time"
+
+// Table names of the e-mail and password recipe.
+const (
+	TableEmailPasswordUsers  = "ginauth_emailpassword_users"
+	TablePasswordResetTokens = "ginauth_password_reset_tokens"
+)
+
+func init() { register(&EmailPasswordUser{}, &PasswordResetToken{}) }
+
+// EmailPasswordTables lists the tables the emailpassword recipe needs.
+func EmailPasswordTables() []string {
+	return []string{TableEmailPasswordUsers, TablePasswordResetTokens}
+}
+
+// EmailPasswordUser is an e-mail and password login method. Its UserID is
+// the core User's ID (the recipe user id and the user id are the same).
+//
+// An e-mail address is unique within a tenant: the unique index on
+// (tenant_id, email) is what makes two concurrent sign-ups for one address
+// yield one account. Email is stored normalised (trimmed, lower-case).
+//
+// PasswordHash is a PHC string ("$argon2id$v=19$m=...,t=...,p=...$salt$hash")
+// or, for accounts imported from elsewhere, a bcrypt hash ("$2a$...",
+// "$2b$...", "$2y$..."), which is replaced by an argon2id hash at the next
+// successful sign-in. The password itself is never stored.
+type EmailPasswordUser struct {
+	UserID       string    `gorm:"column:user_id;primaryKey;size:64"`
+	TenantID     string    `gorm:"column:tenant_id;not null;size:64;uniqueIndex:ginauth_emailpassword_users_tenant_email,priority:1"`
+	Email        string    `gorm:"column:email;not null;size:256;uniqueIndex:ginauth_emailpassword_users_tenant_email,priority:2"`
+	PasswordHash string    `gorm:"column:password_hash;not null;size:256"`
+	TimeJoined   time.Time `gorm:"column:time_joined;not null"`
+}
+
+// TableName returns TableEmailPasswordUsers.
+func (EmailPasswordUser) TableName() string { return TableEmailPasswordUsers }
+
+// PasswordResetToken is an outstanding password-reset token. Only the
+// SHA-256 (hex) of the token is stored, as the primary key; the token itself
+// exists only in the e-mail sent to the user. A token is single-use: it is
+// deleted when consumed. Email is the address the token was sent to, so a
+// token stops working if the account's e-mail changes.
+type PasswordResetToken struct {
+	TokenHash string    `gorm:"column:token_hash;primaryKey;size:64"`
+	UserID    string    `gorm:"column:user_id;not null;size:64;index"`
+	TenantID  string    `gorm:"column:tenant_id;not null;size:64"`
+	Email     string    `gorm:"column:email;not null;size:256"`
+	CreatedAt time.Time `gorm:"column:created_at;not null"`
+	ExpiresAt time.Time `gorm:"column:expires_at;not null;index"`
+}
+
+// TableName returns TablePasswordResetTokens.
+func (PasswordResetToken) TableName() string { return TablePasswordResetTokens }

@@ -1,0 +1,402 @@
+package emailpassword
+
+import (
+	"context"
+	"errors"
+
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/internal/random"
+	"github.com/ginauth/ginauth/models"
+)
+
+// This file is the recipe's Go API. It validates e-mails and new passwords
+// with the configured validators but runs no Hooks: those belong to the
+// HTTP flows.
+
+func (r *Recipe) ready() error {
+	if r.auth == nil {
+		return ErrNotSetUp
+	}
+	return nil
+}
+
+func tenantOr(t string) string {
+	if t == "" {
+		return ginauth.DefaultTenant
+	}
+	return t
+}
+
+// checkEmail validates a normalised address.
+func (r *Recipe) checkEmail(ctx context.Context, email, tenantID string) error {
+	if msg := r.cfg.ValidateEmail(ctx, email, tenantID); msg != "" {
+		return &FieldError{ID: FieldEmail, Message: msg}
+	}
+	return nil
+}
+
+// checkPassword applies the password policy and the blocklist to a new
+// password.
+func (r *Recipe) checkPassword(ctx context.Context, password, tenantID string) error {
+	if msg := r.cfg.ValidatePassword(ctx, password, tenantID); msg != "" {
+		return &FieldError{ID: FieldPassword, Message: msg}
+	}
+	if r.cfg.BlockCommonPasswords && IsCommonPassword(password) {
+		return &FieldError{ID: FieldPassword, Message: MsgPasswordTooCommon}
+	}
+	if len(password) > maxPasswordLen {
+		return &FieldError{ID: FieldPassword, Message: MsgPasswordTooLong}
+	}
+	return nil
+}
+
+// SignUp creates an account with an e-mail and password in a tenant (""
+// means the default tenant). The e-mail is normalised (NormaliseEmail) and
+// both values are validated (a *FieldError on failure); an address the
+// tenant already has gives ErrEmailExists. No session is created.
+func (r *Recipe) SignUp(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
+	tenantID, email = tenantOr(tenantID), NormaliseEmail(email)
+	if err := r.checkEmail(ctx, email, tenantID); err != nil {
+		return nil, err
+	}
+	if err := r.checkPassword(ctx, password, tenantID); err != nil {
+		return nil, err
+	}
+	return r.signUp(ctx, tenantID, email, password)
+}
+
+// signUp creates the user and its row in one transaction. The unique index
+// on (tenant, email) settles concurrent sign-ups for one address.
+func (r *Recipe) signUp(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
+	// Checked first so that an existing address does not cost a hash; the
+	// unique index still decides races.
+	exists, err := r.emailExists(ctx, tenantID, email)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		return nil, ErrEmailExists
+	}
+	hash, err := r.hasher.Hash(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	userID, err := r.insertAccount(ctx, tenantID, email, hash)
+	if err != nil {
+		return nil, err
+	}
+	return r.auth.GetUser(ctx, userID)
+}
+
+// insertAccount stores a new user and its e-mail and password row in one
+// transaction, mapping a unique violation on (tenant, email) to
+// ErrEmailExists.
+func (r *Recipe) insertAccount(ctx context.Context, tenantID, email, hash string) (string, error) {
+	var userID string
+	err := r.auth.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		id, joined, err := r.auth.CreateUser(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		row := models.EmailPasswordUser{UserID: id, TenantID: tenantID, Email: email, PasswordHash: hash, TimeJoined: joined}
+		if err := tx.Create(&row).Error; err != nil {
+			if isUniqueViolation(err) {
+				return ErrEmailExists
+			}
+			return ginauth.DBError(err)
+		}
+		userID = id
+		return nil
+	})
+	if errors.Is(err, ErrEmailExists) {
+		return "", ErrEmailExists
+	}
+	if err != nil {
+		return "", ginauth.DBError(err)
+	}
+	return userID, nil
+}
+
+// SignIn checks an e-mail and password in a tenant and returns the user.
+// A wrong password and an unknown e-mail both give ErrWrongCredentials,
+// after the same amount of hashing work. A hash made with other parameters
+// than the configured ones (or a bcrypt hash) is replaced on success. No
+// session is created.
+func (r *Recipe) SignIn(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
+	return r.signIn(ctx, tenantOr(tenantID), NormaliseEmail(email), password)
+}
+
+func (r *Recipe) signIn(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
+	row, err := r.findByEmail(ctx, tenantID, email)
+	if errors.Is(err, ErrUnknownUser) {
+		if err := r.hasher.Dummy(ctx, password); err != nil {
+			return nil, err
+		}
+		return nil, ErrWrongCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, rehash, err := r.hasher.Verify(ctx, row.PasswordHash, password)
+	if errors.Is(err, errBadHash) {
+		r.auth.Logger().ErrorContext(ctx, "emailpassword: stored password hash is not argon2id (PHC) or bcrypt; the user must reset the password",
+			"user_id", row.UserID)
+		return nil, ErrWrongCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrWrongCredentials
+	}
+	if rehash {
+		r.rehash(ctx, row, password)
+	}
+	return r.auth.GetUser(ctx, row.UserID)
+}
+
+// rehash replaces an outdated hash after a successful sign-in. Failure is
+// logged, not returned: the sign-in itself succeeded.
+func (r *Recipe) rehash(ctx context.Context, row *models.EmailPasswordUser, password string) {
+	hash, err := r.hasher.Hash(ctx, password)
+	if err == nil {
+		// Only if the hash is still the one verified: a concurrent
+		// password change wins.
+		err = r.auth.DB().WithContext(ctx).Model(&models.EmailPasswordUser{}).
+			Where("user_id = ? AND password_hash = ?", row.UserID, row.PasswordHash).
+			Update("password_hash", hash).Error
+	}
+	if err != nil {
+		r.auth.Logger().WarnContext(ctx, "emailpassword: upgrading a password hash failed", "user_id", row.UserID, "error", err)
+	}
+}
+
+// GetUserByEmail returns the user with this e-mail and password account in
+// the tenant, or ErrUnknownUser.
+func (r *Recipe) GetUserByEmail(ctx context.Context, tenantID, email string) (*ginauth.User, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
+	row, err := r.findByEmail(ctx, tenantOr(tenantID), NormaliseEmail(email))
+	if err != nil {
+		return nil, err
+	}
+	return r.auth.GetUser(ctx, row.UserID)
+}
+
+func (r *Recipe) findByEmail(ctx context.Context, tenantID, email string) (*models.EmailPasswordUser, error) {
+	var row models.EmailPasswordUser
+	err := r.auth.DB().WithContext(ctx).Where("tenant_id = ? AND email = ?", tenantID, email).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrUnknownUser
+	}
+	if err != nil {
+		return nil, ginauth.DBError(err)
+	}
+	return &row, nil
+}
+
+func (r *Recipe) findByID(ctx context.Context, userID string) (*models.EmailPasswordUser, error) {
+	var row models.EmailPasswordUser
+	err := r.auth.DB().WithContext(ctx).Where("user_id = ?", userID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrUnknownUser
+	}
+	if err != nil {
+		return nil, ginauth.DBError(err)
+	}
+	return &row, nil
+}
+
+func (r *Recipe) emailExists(ctx context.Context, tenantID, email string) (bool, error) {
+	var n int64
+	err := r.auth.DB().WithContext(ctx).Model(&models.EmailPasswordUser{}).
+		Where("tenant_id = ? AND email = ?", tenantID, email).Limit(1).Count(&n).Error
+	return n > 0, ginauth.DBError(err)
+}
+
+// CreateResetPasswordToken issues a password-reset token for the user's
+// e-mail and password account in the tenant, valid for
+// Config.ResetTokenValidity, and returns it. Only its SHA-256 is stored.
+// It sends no e-mail: build the link with ResetPasswordLink if you need one.
+func (r *Recipe) CreateResetPasswordToken(ctx context.Context, tenantID, userID string) (string, error) {
+	if err := r.ready(); err != nil {
+		return "", err
+	}
+	tenantID = tenantOr(tenantID)
+	row, err := r.findByID(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	if row.TenantID != tenantID {
+		return "", ErrUnknownUser
+	}
+	return r.createToken(ctx, row)
+}
+
+func (r *Recipe) createToken(ctx context.Context, row *models.EmailPasswordUser) (string, error) {
+	now := r.auth.Now()
+	token := random.Token(32)
+	db := r.auth.DB().WithContext(ctx)
+	// Expired tokens are useless; sweeping them here keeps the table small
+	// without a background job.
+	if err := db.Where("expires_at <= ?", now).Delete(&models.PasswordResetToken{}).Error; err != nil {
+		return "", ginauth.DBError(err)
+	}
+	err := db.Create(&models.PasswordResetToken{TokenHash: random.Hash(token), UserID: row.UserID, TenantID: row.TenantID,
+		Email: row.Email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.ResetTokenValidity)}).Error
+	if err != nil {
+		return "", ginauth.DBError(err)
+	}
+	return token, nil
+}
+
+// ResetPasswordUsingToken consumes a reset token (once: a used, expired,
+// unknown or other-tenant token gives ErrInvalidToken, as does one whose
+// account changed its e-mail since), sets the new password (validated: a
+// *FieldError on failure) and revokes all the user's sessions. Every other
+// outstanding reset token of the user dies with it.
+func (r *Recipe) ResetPasswordUsingToken(ctx context.Context, tenantID, token, newPassword string) (*ginauth.User, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
+	tenantID = tenantOr(tenantID)
+	if err := r.checkPassword(ctx, newPassword, tenantID); err != nil {
+		return nil, err
+	}
+	userID, err := r.resetPassword(ctx, tenantID, token, newPassword)
+	if err != nil {
+		return nil, err
+	}
+	return r.auth.GetUser(ctx, userID)
+}
+
+func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword string) (string, error) {
+	if token == "" || len(token) > 256 {
+		return "", ErrInvalidToken
+	}
+	h := random.Hash(token)
+	now := r.auth.Now()
+	db := r.auth.DB().WithContext(ctx)
+	live := func(q *gorm.DB) *gorm.DB {
+		return q.Where("token_hash = ? AND tenant_id = ? AND expires_at > ?", h, tenantID, now)
+	}
+	// A cheap look first, so that made-up tokens cost no hash.
+	var tok models.PasswordResetToken
+	err := live(db).Take(&tok).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", ErrInvalidToken
+	}
+	if err != nil {
+		return "", ginauth.DBError(err)
+	}
+	hash, err := r.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return "", err
+	}
+	err = db.Transaction(func(tx *gorm.DB) error {
+		// The delete is the single-use guarantee: of two concurrent
+		// resets with one token, only one deletes the row.
+		res := live(tx).Delete(&models.PasswordResetToken{})
+		if res.Error != nil {
+			return ginauth.DBError(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrInvalidToken
+		}
+		if err := tx.Where("user_id = ?", tok.UserID).Delete(&models.PasswordResetToken{}).Error; err != nil {
+			return ginauth.DBError(err)
+		}
+		res = tx.Model(&models.EmailPasswordUser{}).Where("user_id = ? AND email = ?", tok.UserID, tok.Email).
+			Update("password_hash", hash)
+		if res.Error != nil {
+			return ginauth.DBError(res.Error)
+		}
+		if res.RowsAffected == 0 { // the e-mail changed or the account went
+			return ErrInvalidToken
+		}
+		_, err := r.auth.RevokeSessionsTx(ctx, tx, tok.UserID, "")
+		return err
+	})
+	if errors.Is(err, ErrInvalidToken) {
+		return "", ErrInvalidToken
+	}
+	if err != nil {
+		return "", ginauth.DBError(err)
+	}
+	return tok.UserID, nil
+}
+
+// UpdateEmailOrPassword changes a user's e-mail, password or both (nil
+// leaves one as it is). A new e-mail is normalised and validated, and gives
+// ErrEmailExists if the tenant has it already; a new password is validated
+// against the policy. Either change cancels outstanding reset tokens. A
+// password change revokes every session of the user except keepSession (a
+// session handle; "" revokes them all).
+func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email, password *string, keepSession string) error {
+	if err := r.ready(); err != nil {
+		return err
+	}
+	row, err := r.findByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	updates := map[string]any{}
+	if email != nil {
+		e := NormaliseEmail(*email)
+		if err := r.checkEmail(ctx, e, row.TenantID); err != nil {
+			return err
+		}
+		if e != row.Email {
+			updates["email"] = e
+		}
+	}
+	if password != nil {
+		if err := r.checkPassword(ctx, *password, row.TenantID); err != nil {
+			return err
+		}
+		hash, err := r.hasher.Hash(ctx, *password)
+		if err != nil {
+			return err
+		}
+		updates["password_hash"] = hash
+	}
+	if len(updates) == 0 {
+		return nil
+	}
+	err = r.auth.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&models.EmailPasswordUser{}).Where("user_id = ?", userID).Updates(updates)
+		if res.Error != nil {
+			if isUniqueViolation(res.Error) {
+				return ErrEmailExists
+			}
+			return ginauth.DBError(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrUnknownUser
+		}
+		if err := tx.Where("user_id = ?", userID).Delete(&models.PasswordResetToken{}).Error; err != nil {
+			return ginauth.DBError(err)
+		}
+		if password != nil {
+			// The password change and the revocation it implies commit
+			// together.
+			if _, err := r.auth.RevokeSessionsTx(ctx, tx, userID, keepSession); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrEmailExists) || errors.Is(err, ErrUnknownUser) {
+		return err
+	}
+	return ginauth.DBError(err)
+}
