@@ -1,0 +1,200 @@
+package emailverification
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/ginauth"
+)
+
+// maxBodyBytes caps request bodies; FDI bodies here are a few dozen bytes.
+const maxBodyBytes = 16 << 10
+
+// FDI statuses of this recipe.
+const (
+	statusOK              = "OK"
+	statusAlreadyVerified = "EMAIL_ALREADY_VERIFIED_ERROR"
+	statusInvalidToken    = "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR"
+	statusGeneralError    = "GENERAL_ERROR"
+)
+
+// readObject reads a JSON object body. An empty body gives (nil, nil).
+func readObject(c *gin.Context) (map[string]json.RawMessage, error) {
+	if c.Request.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, ginauth.BadRequest("the request body is larger than %d bytes", maxBodyBytes)
+	}
+	if err != nil {
+		return nil, ginauth.BadRequest("the request body could not be read")
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return nil, ginauth.BadRequest("the request body must be a JSON object")
+	}
+	return m, nil
+}
+
+// unknownUser answers a session whose user no longer exists, as
+// SuperTokens does: 401 unauthorised, tokens cleared.
+func unknownUser(err error) *ginauth.Error {
+	return &ginauth.Error{Kind: ginauth.ErrUnauthorised, Status: http.StatusUnauthorized, Message: "unauthorised",
+		ClearTokens: true, Err: err}
+}
+
+// handleSendToken serves POST /user/email/verify/token.
+func (r *Recipe) handleSendToken(c *gin.Context) {
+	if _, err := readObject(c); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	s, err := r.auth.GetSession(c, ginauth.VerifyOptions{SkipClaims: true})
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	alreadyVerified := func() {
+		if v, ok := r.claim.Get(s.Payload()); !ok || !v {
+			if err := s.SetClaimValue(ctx, r.claim.Update(true, r.auth.Now())); err != nil {
+				r.auth.WriteError(c, err)
+				return
+			}
+		}
+		c.JSON(http.StatusOK, gin.H{"status": statusAlreadyVerified})
+	}
+	email, ok, err := r.getEmail(ctx, s.UserID())
+	switch {
+	case errors.Is(err, ginauth.ErrNotFound):
+		r.auth.WriteError(c, unknownUser(err))
+		return
+	case err != nil:
+		r.auth.WriteError(c, err)
+		return
+	case !ok:
+		alreadyVerified()
+		return
+	}
+	err = r.SendVerificationEmail(ctx, s.TenantID(), s.UserID(), email)
+	switch {
+	case errors.Is(err, ErrEmailAlreadyVerified):
+		alreadyVerified()
+	case errors.Is(err, ErrSendFailed):
+		r.auth.Logger().ErrorContext(ctx, "emailverification: sending the verification e-mail failed",
+			"userId", s.UserID(), "error", err)
+		_ = c.Error(err)
+		c.JSON(http.StatusOK, gin.H{"status": statusGeneralError,
+			"message": "The verification e-mail could not be sent. Please try again later."})
+	case err != nil:
+		r.auth.WriteError(c, err)
+	default:
+		c.JSON(http.StatusOK, gin.H{"status": statusOK})
+	}
+}
+
+// handleVerify serves POST [/<tenantId>]/user/email/verify.
+func (r *Recipe) handleVerify(c *gin.Context) {
+	body, err := readObject(c)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if body == nil {
+		r.auth.WriteError(c, ginauth.BadRequest(`the request body must be a JSON object {"method":"token","token":"..."}`))
+		return
+	}
+	if raw, ok := body["method"]; ok {
+		var method string
+		if json.Unmarshal(raw, &method) != nil || method != "token" {
+			r.auth.WriteError(c, ginauth.BadRequest(`method must be "token"`))
+			return
+		}
+	}
+	raw, ok := body["token"]
+	if !ok || string(raw) == "null" {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide the email verification token"))
+		return
+	}
+	var token string
+	if err := json.Unmarshal(raw, &token); err != nil {
+		r.auth.WriteError(c, ginauth.BadRequest("The email verification token must be a string"))
+		return
+	}
+	// The session is optional, but a broken one is answered before the
+	// token is used up, so that the retry after a refresh still works.
+	s, err := r.auth.GetSession(c, ginauth.VerifyOptions{Optional: true, SkipClaims: true})
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	userID, _, err := r.VerifyUsingToken(ctx, ginauth.TenantID(c), token)
+	if errors.Is(err, ErrInvalidToken) {
+		c.JSON(http.StatusOK, gin.H{"status": statusInvalidToken})
+		return
+	}
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if s != nil && s.UserID() == userID {
+		if err := s.SetClaimValue(ctx, r.claim.Update(true, r.auth.Now())); err != nil {
+			// The address is verified; the session learns it at its next
+			// refetch.
+			r.auth.Logger().WarnContext(ctx, "emailverification: updating the session's st-ev claim failed",
+				"userId", userID, "error", err)
+		}
+	}
+	out := gin.H{"status": statusOK}
+	if u, err := r.auth.GetUser(ctx, userID); err == nil {
+		out["user"] = u
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// handleIsVerified serves GET /user/email/verify. It also brings the
+// session's st-ev claim up to date, sending a new access token and
+// front-token when it changed (or is still false, so that its fetch time
+// moves on).
+func (r *Recipe) handleIsVerified(c *gin.Context) {
+	s, err := r.auth.GetSession(c, ginauth.VerifyOptions{SkipClaims: true})
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	email, ok, err := r.getEmail(ctx, s.UserID())
+	if errors.Is(err, ginauth.ErrNotFound) {
+		r.auth.WriteError(c, unknownUser(err))
+		return
+	}
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	verified := true
+	if ok {
+		if verified, err = r.IsVerified(ctx, s.UserID(), email); err != nil {
+			r.auth.WriteError(c, err)
+			return
+		}
+	}
+	if cur, has := r.claim.Get(s.Payload()); !has || cur != verified || !verified {
+		if err := s.SetClaimValue(ctx, r.claim.Update(verified, r.auth.Now())); err != nil {
+			r.auth.WriteError(c, err)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": statusOK, "isVerified": verified})
+}
