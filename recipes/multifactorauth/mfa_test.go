@@ -1,0 +1,441 @@
+package multifactorauth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/internal/testdb"
+	"github.com/ginauth/ginauth/models"
+	mfa "github.com/ginauth/ginauth/recipes/multifactorauth"
+)
+
+func init() { gin.SetMode(gin.TestMode) }
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// fakeEmailPassword stands in for the emailpassword recipe: it gives every
+// user with id "ep-*" an emailpassword login method.
+type fakeEmailPassword struct{}
+
+func (fakeEmailPassword) ID() string { return "emailpassword" }
+func (fakeEmailPassword) Setup(reg *ginauth.Registrar) error {
+	reg.AddLoginMethods(func(ctx context.Context, db *gorm.DB, userID string) ([]ginauth.LoginMethod, error) {
+		return []ginauth.LoginMethod{{RecipeID: "emailpassword", RecipeUserID: userID, Email: "me@example.com"}}, nil
+	})
+	return nil
+}
+
+type harness struct {
+	t     *testing.T
+	auth  *ginauth.Auth
+	mfa   *mfa.Recipe
+	clock *clock
+	r     *gin.Engine
+}
+
+func newHarness(t *testing.T, cfg mfa.Config, extra ...ginauth.Recipe) *harness {
+	t.Helper()
+	db := testdb.Open(t)
+	if err := models.AutoMigrate(db); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	h := &harness{t: t, mfa: mfa.New(cfg), clock: clk}
+	a, err := ginauth.New(ginauth.Config{
+		DB:      db,
+		AppInfo: ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
+		Now:     clk.Now,
+		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},
+		Recipes: append([]ginauth.Recipe{h.mfa}, extra...),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.auth = a
+	h.r = gin.New()
+	h.r.Use(a.Middleware())
+	h.r.POST("/login", func(c *gin.Context) {
+		if _, err := a.CreateSession(c, ginauth.NewSession{UserID: c.Query("user"), Factor: c.Query("factor")}); err != nil {
+			a.WriteError(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"status": "OK"})
+	})
+	// A stand-in second factor: completes ?factor= in the session.
+	h.r.POST("/complete", a.VerifySession(ginauth.VerifyOptions{SkipClaims: true}), func(c *gin.Context) {
+		if err := h.mfa.MarkFactorCompleted(c.Request.Context(), ginauth.MustSession(c), c.Query("factor")); err != nil {
+			a.WriteError(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"status": "OK"})
+	})
+	h.r.POST("/drop-claim", a.VerifySession(ginauth.VerifyOptions{SkipClaims: true}), func(c *gin.Context) {
+		if err := ginauth.MustSession(c).RemoveClaim(c.Request.Context(), h.mfa.Claim()); err != nil {
+			a.WriteError(c, err)
+			return
+		}
+		c.JSON(200, gin.H{})
+	})
+	h.r.GET("/secret", a.VerifySession(), func(c *gin.Context) { c.JSON(200, gin.H{}) })
+	h.r.GET("/totp-only", a.VerifySession(ginauth.VerifyOptions{SkipClaims: true}),
+		a.RequireClaim(h.mfa.Claim().HasCompletedFactors(mfa.Factor("totp"))), func(c *gin.Context) { c.JSON(200, gin.H{}) })
+	return h
+}
+
+type client struct {
+	h      *harness
+	access string
+	front  string
+}
+
+type resp struct {
+	*httptest.ResponseRecorder
+	body map[string]any
+}
+
+func (h *harness) login(user, factor string) *client {
+	h.t.Helper()
+	cl := &client{h: h}
+	if r := cl.do("POST", "/login?user="+user+"&factor="+factor, ""); r.Code != 200 {
+		h.t.Fatalf("login: %d %s", r.Code, r.Body)
+	}
+	return cl
+}
+
+func (cl *client) do(method, path, body string) *resp {
+	cl.h.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.Header.Set("st-auth-mode", "header")
+	req.Header.Set("rid", "multifactorauth")
+	if cl.access != "" {
+		req.Header.Set("Authorization", "Bearer "+cl.access)
+	}
+	w := httptest.NewRecorder()
+	cl.h.r.ServeHTTP(w, req)
+	if v := w.Header().Get("st-access-token"); v != "" {
+		cl.access = v
+	}
+	if v := w.Header().Get("front-token"); v != "" {
+		cl.front = v
+	}
+	r := &resp{ResponseRecorder: w}
+	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
+	return r
+}
+
+// value returns st-mfa as the frontend reads it from the front token.
+func (cl *client) value() (mfa.Value, bool) {
+	cl.h.t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(cl.front)
+	if err != nil {
+		cl.h.t.Fatal(err)
+	}
+	var ft struct {
+		Up claims.Payload `json:"up"`
+	}
+	if err := json.Unmarshal(raw, &ft); err != nil {
+		cl.h.t.Fatal(err)
+	}
+	return mfa.GetValue(ft.Up)
+}
+
+func code(t *testing.T, r *resp, want int) {
+	t.Helper()
+	if r.Code != want {
+		t.Fatalf("got %d %s, want %d", r.Code, r.Body, want)
+	}
+}
+
+func TestSessionCreation(t *testing.T) {
+	t.Run("first factor recorded in seconds", func(t *testing.T) {
+		h := newHarness(t, mfa.Config{})
+		cl := h.login("u1", "emailpassword")
+		v, ok := cl.value()
+		if !ok || !v.Satisfied || v.Completed["emailpassword"] != h.clock.Now().Unix() || len(v.Completed) != 1 {
+			t.Fatalf("st-mfa %+v %v", v, ok)
+		}
+		code(t, cl.do("GET", "/secret", ""), 200)
+	})
+	t.Run("no factor, nothing recorded", func(t *testing.T) {
+		h := newHarness(t, mfa.Config{RequireFactors: []string{"totp"}})
+		cl := h.login("u1", "")
+		v, ok := cl.value()
+		if !ok || v.Satisfied || len(v.Completed) != 0 {
+			t.Fatalf("st-mfa %+v %v", v, ok)
+		}
+		code(t, cl.do("GET", "/secret", ""), 403)
+	})
+	t.Run("disallowed first factor", func(t *testing.T) {
+		h := newHarness(t, mfa.Config{FirstFactors: []string{"emailpassword"}})
+		r := (&client{h: h}).do("POST", "/login?user=u1&factor=thirdparty", "")
+		code(t, r, 403)
+		if !strings.Contains(r.Body.String(), "cannot be used to sign in") {
+			t.Fatal(r.Body)
+		}
+		h.login("u1", "emailpassword")
+	})
+}
+
+func TestMarkFactorCompletedUpgradesInPlace(t *testing.T) {
+	h := newHarness(t, mfa.Config{RequireFactors: []string{"otp-email", "totp"}})
+	cl := h.login("u1", "emailpassword")
+	r := cl.do("GET", "/secret", "")
+	code(t, r, 403)
+	want := `{"claimValidationErrors":[{"id":"st-mfa","reason":{"completedFactors":["emailpassword"],"message":"not all required factors are completed"}}],"message":"invalid claim"}`
+	if r.Body.String() != want {
+		t.Fatalf("403 body %s", r.Body)
+	}
+	access := cl.access
+	h.clock.Advance(time.Minute)
+	r = cl.do("POST", "/complete?factor=otp-email", "")
+	code(t, r, 200)
+	if cl.access == access || r.Header().Get("front-token") == "" || r.Header().Get("st-refresh-token") != "" {
+		t.Fatalf("no new access token alone: %v", r.Header())
+	}
+	v, _ := cl.value()
+	if !v.Satisfied || v.Completed["otp-email"] != h.clock.Now().Unix() {
+		t.Fatalf("st-mfa %+v", v)
+	}
+	code(t, cl.do("GET", "/secret", ""), 200)
+	code(t, cl.do("GET", "/totp-only", ""), 403) // satisfied, yet no TOTP
+	cl.do("POST", "/complete?factor=recovery-code", "")
+	code(t, cl.do("GET", "/totp-only", ""), 200) // a recovery code stands in for TOTP
+
+	// The payload is stored: a refresh keeps it.
+	info, err := h.auth.ListSessions(context.Background(), "u1")
+	if err != nil || len(info) != 1 {
+		t.Fatal(err)
+	}
+	if v, _ := mfa.GetValue(info[0].AccessTokenPayload); !v.Satisfied {
+		t.Fatalf("stored %+v", v)
+	}
+}
+
+func TestRefetchWhenMissing(t *testing.T) {
+	h := newHarness(t, mfa.Config{})
+	cl := h.login("u1", "emailpassword")
+	code(t, cl.do("POST", "/drop-claim", ""), 200)
+	if _, ok := cl.value(); ok {
+		t.Fatal("claim still there")
+	}
+	r := cl.do("GET", "/secret", "")
+	code(t, r, 200)
+	v, ok := cl.value()
+	if !ok || !v.Satisfied || len(v.Completed) != 0 || r.Header().Get("front-token") == "" {
+		t.Fatalf("refetched %+v %v", v, ok)
+	}
+}
+
+func TestRequirementsHook(t *testing.T) {
+	h := newHarness(t, mfa.Config{
+		Requirements: func(ctx context.Context, in mfa.RequirementsInput) ([]mfa.Requirement, error) {
+			return []mfa.Requirement{mfa.AllOf("otp-email", "totp")}, nil
+		},
+	})
+	cl := h.login("u1", "emailpassword")
+	cl.do("POST", "/complete?factor=otp-email", "")
+	code(t, cl.do("GET", "/secret", ""), 403)
+	cl.do("POST", "/complete?factor=totp", "")
+	code(t, cl.do("GET", "/secret", ""), 200)
+}
+
+func TestInfo(t *testing.T) {
+	h := newHarness(t, mfa.Config{RequireFactors: []string{"totp"}}, fakeEmailPassword{})
+	if err := h.mfa.RegisterFactor("totp", func(ctx context.Context, userID string) (bool, error) { return false, nil }); err != nil {
+		t.Fatal(err)
+	}
+	uid, _, err := h.auth.CreateUser(context.Background(), h.auth.DB(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := h.login(uid, "emailpassword")
+	r := cl.do("PUT", "/auth/mfa/info", "{}")
+	code(t, r, 200)
+	want := `{"status":"OK","factors":{"alreadySetup":["emailpassword"],"allowedToSetup":["totp"],"next":["totp"]},"emails":{"emailpassword":["me@example.com"]},"phoneNumbers":{}}`
+	if r.Body.String() != want {
+		t.Fatalf("info\n got %s\nwant %s", r.Body, want)
+	}
+	if r.Header().Get("front-token") != "" {
+		t.Fatal("unchanged claim, yet a new token")
+	}
+	// Requirements changed since sign-in: PUT /mfa/info brings v up to date.
+	var mu sync.Mutex
+	required := map[string]bool{}
+	h2 := newHarness(t, mfa.Config{RequiredSecondaryFactors: func(ctx context.Context, userID, tenantID string) ([]string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if required[userID] {
+			return []string{"totp"}, nil
+		}
+		return nil, nil
+	}})
+	cl = h2.login("u1", "emailpassword")
+	code(t, cl.do("GET", "/secret", ""), 200)
+	mu.Lock()
+	required["u1"] = true
+	mu.Unlock()
+	r = cl.do("PUT", "/auth/mfa/info", "")
+	code(t, r, 200)
+	if v, _ := cl.value(); v.Satisfied || r.Header().Get("front-token") == "" {
+		t.Fatalf("st-mfa not refreshed: %+v", v)
+	}
+	code(t, cl.do("GET", "/secret", ""), 403)
+	code(t, cl.do("PUT", "/auth/mfa/info", `[1]`), 400)
+	code(t, (&client{h: h2}).do("PUT", "/auth/mfa/info", ""), 401)
+}
+
+func TestRecoveryCodesGoAPI(t *testing.T) {
+	h := newHarness(t, mfa.Config{RequireFactors: []string{"totp"}, RecoveryCodes: mfa.RecoveryCodeConfig{Count: 3, MaxFailedAttempts: 2}})
+	ctx := context.Background()
+	codes, err := h.mfa.GenerateRecoveryCodes(ctx, "u1")
+	if err != nil || len(codes) != 3 {
+		t.Fatal(codes, err)
+	}
+	for _, c := range codes {
+		if len(c) != 19 || strings.Count(c, "-") != 3 {
+			t.Fatalf("code %q", c)
+		}
+	}
+	// Case, separators and look-alike letters do not matter.
+	typed := strings.ToUpper(strings.ReplaceAll(codes[0], "-", " "))
+	if err := h.mfa.ConsumeRecoveryCode(ctx, "u1", typed); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.mfa.ConsumeRecoveryCode(ctx, "u2", codes[1]); !errors.Is(err, mfa.ErrInvalidCode) {
+		t.Fatalf("another user's code: %v", err)
+	}
+	if n, _ := h.mfa.RemainingRecoveryCodes(ctx, "u1"); n != 2 {
+		t.Fatalf("remaining %d", n)
+	}
+	var inv *mfa.InvalidCodeError
+	if err := h.mfa.ConsumeRecoveryCode(ctx, "u1", codes[0]); !errors.As(err, &inv) || inv.FailedAttempts != 1 {
+		t.Fatalf("reuse: %v", err)
+	}
+	_ = h.mfa.ConsumeRecoveryCode(ctx, "u1", "nonsense")
+	var lim *mfa.LimitReachedError
+	if err := h.mfa.ConsumeRecoveryCode(ctx, "u1", codes[1]); !errors.As(err, &lim) || lim.RetryAfterMs() != (15*time.Minute).Milliseconds() {
+		t.Fatalf("locked: %v", err)
+	}
+	h.clock.Advance(15 * time.Minute)
+	if err := h.mfa.ConsumeRecoveryCode(ctx, "u1", codes[1]); err != nil {
+		t.Fatal(err)
+	}
+
+	// The package-level functions use the default instance.
+	ginauth.SetDefault(h.auth)
+	defer ginauth.SetDefault(nil)
+	if codes, err := mfa.GenerateRecoveryCodes(ctx, "u3"); err != nil || len(codes) != 3 {
+		t.Fatal(err)
+	}
+}
+
+func TestValidatorsOnPayloads(t *testing.T) {
+	var p claims.Payload
+	if err := json.Unmarshal([]byte(`{"st-mfa":{"c":{"emailpassword":1767322000,"recovery-code":1767322100},"v":false}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	v, ok := mfa.GetValue(p)
+	if !ok || v.Satisfied || v.Completed["emailpassword"] != 1767322000 {
+		t.Fatalf("%+v", v)
+	}
+	now := time.Now()
+	c := mfa.New().Claim()
+	cases := []struct {
+		v    claims.Validator
+		fail string
+	}{
+		{c.IsSatisfied(), "not all required factors are completed"},
+		{c.HasCompletedFactors(mfa.Factor("emailpassword")), ""},
+		{c.HasCompletedFactors(mfa.Factor("totp")), ""}, // the recovery code stands in
+		{c.HasCompletedFactors(mfa.Factor("otp-email")), "factor validation failed"},
+		{c.HasCompletedFactors(mfa.OneOf("otp-email", "link-email")), "none of the factors is completed"},
+		{c.HasCompletedFactors(mfa.AllOf("emailpassword", "otp-email", "otp-phone")), "some factors are not completed"},
+		{c.HasCompletedFactors(), ""},
+	}
+	for i, tc := range cases {
+		errs := claims.Check(p, []claims.Validator{tc.v}, now)
+		got := ""
+		if len(errs) > 0 {
+			got, _ = errs[0].Reason["message"].(string)
+			if errs[0].ID != "st-mfa" {
+				t.Fatalf("%d: id %q", i, errs[0].ID)
+			}
+		}
+		if got != tc.fail {
+			t.Fatalf("%d: got %q want %q (%v)", i, got, tc.fail, errs)
+		}
+	}
+	if !c.IsSatisfied().ShouldRefetch(claims.Payload{}, now) || c.IsSatisfied().ShouldRefetch(p, now) {
+		t.Fatal("refetch only when missing")
+	}
+	b, _ := json.Marshal(mfa.Value{Completed: map[string]int64{"totp": 5}, Satisfied: true}.Payload())
+	if string(b) != `{"st-mfa":{"c":{"totp":5},"v":true}}` {
+		t.Fatal(string(b))
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	db := testdb.Open(t)
+	if err := models.AutoMigrate(db); err != nil {
+		t.Fatal(err)
+	}
+	l := mfa.Limiter{Kind: "sms", MaxAttempts: 2, Lockout: time.Minute}
+	ctx, now := context.Background(), time.Unix(1_800_000_000, 0)
+	wrong := func(*gorm.DB) (bool, error) { return false, nil }
+	right := func(*gorm.DB) (bool, error) { return true, nil }
+	boom := errors.New("boom")
+	if err := l.Attempt(ctx, db, now, "u", wrong); !errors.Is(err, mfa.ErrInvalidCode) {
+		t.Fatal(err)
+	}
+	if err := l.Attempt(ctx, db, now, "u", func(*gorm.DB) (bool, error) { return false, boom }); err != boom {
+		t.Fatalf("check error: %v", err)
+	}
+	if err := l.Attempt(ctx, db, now, "u", right); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		_ = l.Attempt(ctx, db, now, "u", wrong)
+	}
+	var lim *mfa.LimitReachedError
+	if err := l.Attempt(ctx, db, now.Add(59*time.Second), "u", right); !errors.As(err, &lim) || lim.RetryAfterMs() != 1000 {
+		t.Fatalf("locked: %v", err)
+	}
+	if err := l.Attempt(ctx, db, now.Add(time.Minute), "u", right); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Attempt(ctx, db, now, "other", right); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,226 @@
+package totp_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/internal/testdb"
+	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/multifactorauth"
+	"github.com/ginauth/ginauth/recipes/totp"
+)
+
+func init() { gin.SetMode(gin.TestMode) }
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+// clock is the injected test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type harness struct {
+	t     *testing.T
+	auth  *ginauth.Auth
+	clock *clock
+	r     *gin.Engine
+	totp  *totp.Recipe
+	mfa   *multifactorauth.Recipe
+}
+
+type setup struct {
+	cfg   *ginauth.Config
+	totp  *totp.Config
+	mfa   *multifactorauth.Config
+	noMFA bool
+}
+
+// newHarness builds an Auth with the totp and (unless noMFA) the
+// multifactorauth recipes, a /login route that signs ?user= in with the
+// emailpassword factor, and /secret behind VerifySession.
+func newHarness(t *testing.T, mod func(*setup)) *harness {
+	t.Helper()
+	db := testdb.Open(t)
+	if err := models.AutoMigrate(db); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)} // on a 30 s boundary
+	cfg := ginauth.Config{
+		DB:      db,
+		AppInfo: ginauth.AppInfo{AppName: "Test App", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
+		Now:     clk.Now,
+		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},
+	}
+	tc := totp.Config{SecretKey: testKey}
+	mc := multifactorauth.Config{}
+	st := &setup{cfg: &cfg, totp: &tc, mfa: &mc}
+	if mod != nil {
+		mod(st)
+	}
+	h := &harness{t: t, clock: clk, totp: totp.New(tc)}
+	cfg.Recipes = append(cfg.Recipes, h.totp)
+	if !st.noMFA {
+		h.mfa = multifactorauth.New(mc)
+		cfg.Recipes = append(cfg.Recipes, h.mfa)
+	}
+	a, err := ginauth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.auth = a
+	h.r = gin.New()
+	h.r.Use(a.Middleware())
+	h.r.POST("/login", func(c *gin.Context) {
+		if _, err := a.CreateSession(c, ginauth.NewSession{UserID: c.Query("user"), Factor: "emailpassword"}); err != nil {
+			a.WriteError(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"status": "OK"})
+	})
+	h.r.GET("/secret", a.VerifySession(), func(c *gin.Context) {
+		c.JSON(200, gin.H{"userId": ginauth.MustSession(c).UserID()})
+	})
+	return h
+}
+
+// client keeps a frontend's tokens in header mode.
+type client struct {
+	h      *harness
+	access string
+	front  string
+}
+
+type resp struct {
+	*httptest.ResponseRecorder
+	body map[string]any
+}
+
+func (h *harness) login(user string) *client {
+	h.t.Helper()
+	cl := &client{h: h}
+	if r := cl.do("POST", "/login?user="+user, ""); r.Code != 200 {
+		h.t.Fatalf("login: %d %s", r.Code, r.Body)
+	}
+	return cl
+}
+
+func (cl *client) do(method, path, body string) *resp {
+	cl.h.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.Header.Set("st-auth-mode", "header")
+	req.Header.Set("rid", "totp")
+	req.Header.Set("Content-Type", "application/json")
+	if cl.access != "" {
+		req.Header.Set("Authorization", "Bearer "+cl.access)
+	}
+	w := httptest.NewRecorder()
+	cl.h.r.ServeHTTP(w, req)
+	if v := w.Header().Get("st-access-token"); v != "" {
+		cl.access = v
+	}
+	if v := w.Header().Get("front-token"); v != "" {
+		cl.front = v
+	}
+	r := &resp{ResponseRecorder: w}
+	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
+	return r
+}
+
+// mfa returns st-mfa from the front token.
+func (cl *client) mfa() map[string]any {
+	cl.h.t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(cl.front)
+	if err != nil {
+		cl.h.t.Fatalf("front-token: %v", err)
+	}
+	var ft struct {
+		Up map[string]any `json:"up"`
+	}
+	if err := json.Unmarshal(raw, &ft); err != nil {
+		cl.h.t.Fatal(err)
+	}
+	m, _ := ft.Up[multifactorauth.ClaimKey].(map[string]any)
+	return m
+}
+
+func (cl *client) mfaSatisfied() bool {
+	v, _ := cl.mfa()["v"].(bool)
+	return v
+}
+
+func status(t *testing.T, r *resp, want string) {
+	t.Helper()
+	if r.Code != 200 || r.body["status"] != want {
+		t.Fatalf("got %d %s, want 200 status %s", r.Code, r.Body, want)
+	}
+}
+
+func code(t *testing.T, r *resp, want int) {
+	t.Helper()
+	if r.Code != want {
+		t.Fatalf("got %d %s, want %d", r.Code, r.Body, want)
+	}
+}
+
+// refTOTP is an independent RFC 6238 (SHA1, 6 digits, 30 s) implementation
+// for computing what an authenticator app would show.
+func refTOTP(t *testing.T, secretB32 string, at time.Time) string {
+	t.Helper()
+	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(secretB32)
+	if err != nil {
+		t.Fatalf("secret %q: %v", secretB32, err)
+	}
+	var msg [8]byte
+	binary.BigEndian.PutUint64(msg[:], uint64(at.Unix()/30))
+	m := hmac.New(sha1.New, key)
+	m.Write(msg[:])
+	sum := m.Sum(nil)
+	o := sum[19] & 15
+	v := (uint32(sum[o])&0x7f)<<24 | uint32(sum[o+1])<<16 | uint32(sum[o+2])<<8 | uint32(sum[o+3])
+	return fmt.Sprintf("%06d", v%1000000)
+}
+
+// enrol creates and verifies a device for the client's user and returns
+// its secret.
+func (cl *client) enrol(name string) string {
+	cl.h.t.Helper()
+	r := cl.do("POST", "/auth/totp/device", fmt.Sprintf(`{"deviceName":%q}`, name))
+	status(cl.h.t, r, "OK")
+	secret := r.body["secret"].(string)
+	status(cl.h.t, cl.do("POST", "/auth/totp/device/verify",
+		fmt.Sprintf(`{"deviceName":%q,"totp":%q}`, name, refTOTP(cl.h.t, secret, cl.h.clock.Now()))), "OK")
+	return secret
+}
+
+func totpBody(c string) string { return fmt.Sprintf(`{"totp":%q}`, c) }

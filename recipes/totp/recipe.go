@@ -1,0 +1,467 @@
+package totp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/multifactorauth"
+)
+
+// RecipeID is the id of the totp recipe (the rid the frontend SDKs send).
+const RecipeID = "totp"
+
+// FactorID is the MFA factor the recipe completes.
+const FactorID = multifactorauth.FactorTOTP
+
+// Errors of the Go API. HTTP handlers turn them into FDI statuses.
+var (
+	// ErrDeviceExists: the user already has a device of that name.
+	ErrDeviceExists = errors.New("totp: a device with this name already exists")
+	// ErrUnknownDevice: the user has no device of that name.
+	ErrUnknownDevice = errors.New("totp: unknown device")
+	// ErrNoDevice: the user has no verified device to check a code against.
+	ErrNoDevice = errors.New("totp: the user has no verified device")
+	// ErrTooManyDevices: the user reached Config.MaxDevices.
+	ErrTooManyDevices = errors.New("totp: too many devices")
+	// ErrNotSetUp: the recipe is used before ginauth.New set it up.
+	ErrNotSetUp = errors.New("totp: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+)
+
+// maxNameLen bounds device names (the column size).
+const maxNameLen = 256
+
+// Config tunes the recipe. SecretKey is required; everything else has
+// SuperTokens' defaults.
+type Config struct {
+	// SecretKey seals device secrets at rest (AES-256-GCM). 32 random
+	// bytes, kept outside the database (an environment variable, a secret
+	// manager). Losing it makes every enrolled device unusable.
+	SecretKey []byte
+	// OldSecretKeys still open secrets sealed before a key rotation.
+	OldSecretKeys [][]byte
+
+	// Issuer names the app in authenticator apps. Default AppInfo.AppName.
+	Issuer string
+	// Algorithm of new devices. Default SHA1, the only one every app reads.
+	Algorithm Algorithm
+	// Digits of new devices' codes: 6 (default), 7 or 8.
+	Digits int
+	// Period of new devices in seconds. Default 30.
+	Period int
+	// Skew is how many steps before and after the current one are
+	// accepted. Default 1; set a negative value for none.
+	Skew int
+
+	// MaxFailedAttempts wrong codes in a row lock the user out for Lockout.
+	// Defaults 5 and 15 minutes, as SuperTokens.
+	MaxFailedAttempts int
+	Lockout           time.Duration
+	// MaxDevices caps the devices one user may hold. Default 10.
+	MaxDevices int
+
+	// UserIdentifier names the user in authenticator apps. Default: the
+	// user's first e-mail, else phone number, else user id.
+	UserIdentifier func(ctx context.Context, userID string) (string, error)
+	// OverrideGlobalClaimValidators chooses the validators run on the TOTP
+	// routes. Default: none, as SuperTokens does, so that the MFA claim
+	// (or an app's own second-factor claim) does not lock the user out of
+	// the very routes that complete it.
+	OverrideGlobalClaimValidators func(global []claims.Validator, c *gin.Context) []claims.Validator
+	// AfterVerify runs after a code was accepted on POST /totp/verify or
+	// POST /totp/device/verify, once the MFA claim (if the multifactorauth
+	// recipe is configured) was updated. Set an app's own claim here, e.g.
+	// s.SetClaimValue(ctx, secondFactor.Update(true, auth.Now())).
+	AfterVerify func(ctx context.Context, s *ginauth.Session, deviceName string) error
+}
+
+// Validate reports whether the config is usable (New's Setup calls it).
+func (c Config) Validate() error {
+	_, err := c.settings()
+	return err
+}
+
+// String redacts the keys.
+func (c Config) String() string {
+	return fmt.Sprintf("totp.Config{SecretKey: [REDACTED %d bytes], Issuer: %q, Algorithm: %q, Digits: %d, Period: %d, Skew: %d}",
+		len(c.SecretKey), c.Issuer, c.Algorithm, c.Digits, c.Period, c.Skew)
+}
+
+// GoString redacts the keys.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue redacts the keys.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+type settings struct {
+	params     Params
+	skew       int
+	maxDevices int
+	limiter    multifactorauth.Limiter
+	sealer     *sealer
+}
+
+func (c Config) settings() (settings, error) {
+	var s settings
+	fail := func(err error) (settings, error) { return settings{}, fmt.Errorf("%w: %w", ginauth.ErrConfig, err) }
+	if len(c.SecretKey) == 0 {
+		return fail(fmt.Errorf("%w (it is missing)", ErrSecretKey))
+	}
+	var err error
+	if s.sealer, err = newSealer(c.SecretKey, c.OldSecretKeys); err != nil {
+		return fail(err)
+	}
+	s.params = Params{Algorithm: c.Algorithm, Digits: c.Digits, Period: c.Period}.withDefaults()
+	if err := s.params.validate(); err != nil {
+		return fail(err)
+	}
+	switch {
+	case c.Skew == 0:
+		s.skew = DefaultSkew
+	case c.Skew < 0:
+		s.skew = 0
+	case c.Skew > 10:
+		return fail(fmt.Errorf("totp: Skew %d is above 10 steps", c.Skew))
+	default:
+		s.skew = c.Skew
+	}
+	if c.MaxFailedAttempts < 0 || c.Lockout < 0 || c.MaxDevices < 0 {
+		return fail(errors.New("totp: MaxFailedAttempts, Lockout and MaxDevices must not be negative"))
+	}
+	s.maxDevices = c.MaxDevices
+	if s.maxDevices == 0 {
+		s.maxDevices = 10
+	}
+	s.limiter = multifactorauth.Limiter{Kind: RecipeID, MaxAttempts: c.MaxFailedAttempts, Lockout: c.Lockout}
+	return s, nil
+}
+
+// Recipe is TOTP as a second factor: device enrolment, code checks with
+// replay protection and lockout, and the FDI /totp/* routes. Create it
+// with New and pass it in ginauth.Config.Recipes (with the multifactorauth
+// recipe, to make TOTP a factor of the st-mfa claim).
+type Recipe struct {
+	cfg  Config
+	s    settings
+	auth *ginauth.Auth
+	db   *gorm.DB
+	mfa  *multifactorauth.Recipe
+}
+
+// New returns the recipe. The config is checked by Setup, so that a
+// missing or short SecretKey makes ginauth.New fail with a clear error;
+// call cfg.Validate to check it earlier.
+func New(cfg Config) *Recipe { return &Recipe{cfg: cfg} }
+
+// ID returns RecipeID.
+func (r *Recipe) ID() string { return RecipeID }
+
+// Setup checks the config, registers the routes, tables and user-deletion
+// hook, and registers "totp" with the multifactorauth recipe if present.
+func (r *Recipe) Setup(reg *ginauth.Registrar) error {
+	s, err := r.cfg.settings()
+	if err != nil {
+		return err
+	}
+	r.s = s
+	r.auth = reg.Auth()
+	r.db = r.auth.DB()
+	if r.cfg.Issuer == "" {
+		r.cfg.Issuer = r.auth.AppInfo().AppName
+	}
+	if r.cfg.Issuer == "" {
+		r.cfg.Issuer = "ginauth"
+	}
+	reg.RequireTables(models.TOTPTables()...)
+	for _, rt := range []ginauth.Route{
+		{Method: "POST", Path: "/totp/device", Handler: r.handleCreateDevice, NoTenant: true},
+		{Method: "GET", Path: "/totp/device/list", Handler: r.handleListDevices, NoTenant: true},
+		{Method: "POST", Path: "/totp/device/remove", Handler: r.handleRemoveDevice, NoTenant: true},
+		{Method: "POST", Path: "/totp/device/verify", Handler: r.handleVerifyDevice, NoTenant: true},
+		{Method: "POST", Path: "/totp/verify", Handler: r.handleVerify, NoTenant: true},
+	} {
+		if err := reg.Handle(rt); err != nil {
+			return err
+		}
+	}
+	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
+		if err := tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.TOTPDevice{}).Error; err != nil {
+			return ginauth.DBError(err)
+		}
+		return ginauth.DBError(tx.WithContext(ctx).Where("user_id = ? AND kind = ?", userID, RecipeID).Delete(&models.MFAAttempt{}).Error)
+	})
+	if m, ok := multifactorauth.FromAuth(r.auth); ok {
+		r.mfa = m
+		if err := m.RegisterFactor(FactorID, r.HasVerifiedDevice); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Recipe) ready() error {
+	if r.auth == nil {
+		return ErrNotSetUp
+	}
+	return nil
+}
+
+// Device describes an enrolled device (never its secret).
+type Device struct {
+	Name      string    `json:"name"`
+	Period    int       `json:"period"`
+	Skew      int       `json:"skew"`
+	Digits    int       `json:"-"`
+	Algorithm Algorithm `json:"-"`
+	Verified  bool      `json:"verified"`
+	CreatedAt time.Time `json:"-"`
+}
+
+// NewDevice is a device just created: the secret is shown to the user once
+// (as text and as the otpauth:// URI a QR code encodes) and never again.
+type NewDevice struct {
+	Name string
+	// Secret is the base32 secret.
+	Secret string
+	// QRCodeString is the otpauth://totp/... URI.
+	QRCodeString string
+}
+
+// String redacts the secret.
+func (d NewDevice) String() string {
+	return fmt.Sprintf("totp.NewDevice{Name: %q, Secret: [REDACTED]}", d.Name)
+}
+
+// GoString redacts the secret.
+func (d NewDevice) GoString() string { return d.String() }
+
+// LogValue redacts the secret.
+func (d NewDevice) LogValue() slog.Value { return slog.StringValue(d.String()) }
+
+// CreateDevice enrols a new, unverified device for a user. An empty name
+// becomes "TOTP Device <n>". It fails with ErrDeviceExists or
+// ErrTooManyDevices (inside a 4xx *ginauth.Error) when it cannot.
+func (r *Recipe) CreateDevice(ctx context.Context, userID, name string) (*NewDevice, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
+	if userID == "" {
+		return nil, ginauth.BadRequest("the user id is empty")
+	}
+	if len(name) > maxNameLen {
+		return nil, ginauth.BadRequest("deviceName is longer than %d bytes", maxNameLen)
+	}
+	db := r.db.WithContext(ctx)
+	var names []string
+	if err := db.Model(&models.TOTPDevice{}).Where("user_id = ?", userID).Pluck("name", &names).Error; err != nil {
+		return nil, ginauth.DBError(err)
+	}
+	if len(names) >= r.s.maxDevices {
+		return nil, &ginauth.Error{Kind: ginauth.ErrBadRequest, Status: 400,
+			Message: fmt.Sprintf("a user may hold at most %d TOTP devices; remove one first", r.s.maxDevices), Err: ErrTooManyDevices}
+	}
+	if name == "" {
+		for n := len(names) + 1; ; n++ {
+			name = "TOTP Device " + strconv.Itoa(n)
+			if !contains(names, name) {
+				break
+			}
+		}
+	}
+	secret := NewSecret()
+	p := r.s.params
+	row := models.TOTPDevice{UserID: userID, Name: name, SealedSecret: r.s.sealer.seal(secret, deviceAAD(userID, name)),
+		Algorithm: string(p.Algorithm), Digits: p.Digits, Period: p.Period, Skew: r.s.skew, CreatedAt: r.auth.Now()}
+	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil {
+		return nil, ginauth.DBError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, ErrDeviceExists
+	}
+	ident, err := r.userIdentifier(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	enc := EncodeSecret(secret)
+	return &NewDevice{Name: name, Secret: enc, QRCodeString: URI(r.cfg.Issuer, ident, enc, p)}, nil
+}
+
+// URI returns the otpauth://totp/ URI (Google Authenticator's Key Uri
+// Format) that authenticator apps scan as a QR code.
+func URI(issuer, account, secret string, p Params) string {
+	p = p.withDefaults()
+	q := url.Values{}
+	q.Set("secret", secret)
+	q.Set("issuer", issuer)
+	q.Set("digits", strconv.Itoa(p.Digits))
+	q.Set("period", strconv.Itoa(p.Period))
+	q.Set("algorithm", string(p.Algorithm))
+	label := url.PathEscape(issuer) + ":" + url.PathEscape(account)
+	// Encode keeps the keys sorted; apps read any order.
+	return "otpauth://totp/" + label + "?" + q.Encode()
+}
+
+func (r *Recipe) userIdentifier(ctx context.Context, userID string) (string, error) {
+	if fn := r.cfg.UserIdentifier; fn != nil {
+		return fn(ctx, userID)
+	}
+	u, err := r.auth.GetUser(ctx, userID)
+	if errors.Is(err, ginauth.ErrNotFound) {
+		return userID, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case len(u.Emails) > 0:
+		return u.Emails[0], nil
+	case len(u.PhoneNumbers) > 0:
+		return u.PhoneNumbers[0], nil
+	}
+	return userID, nil
+}
+
+// ListDevices returns a user's devices, oldest first.
+func (r *Recipe) ListDevices(ctx context.Context, userID string) ([]Device, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
+	var rows []models.TOTPDevice
+	if err := r.db.WithContext(ctx).Where("user_id = ?", userID).Order("created_at, name").Find(&rows).Error; err != nil {
+		return nil, ginauth.DBError(err)
+	}
+	out := make([]Device, len(rows))
+	for i, d := range rows {
+		out[i] = Device{Name: d.Name, Period: d.Period, Skew: d.Skew, Digits: d.Digits, Algorithm: Algorithm(d.Algorithm),
+			Verified: d.Verified, CreatedAt: d.CreatedAt}
+	}
+	return out, nil
+}
+
+// RemoveDevice deletes a user's device and reports whether it existed.
+func (r *Recipe) RemoveDevice(ctx context.Context, userID, name string) (bool, error) {
+	if err := r.ready(); err != nil {
+		return false, err
+	}
+	res := r.db.WithContext(ctx).Where("user_id = ? AND name = ?", userID, name).Delete(&models.TOTPDevice{})
+	return res.RowsAffected > 0, ginauth.DBError(res.Error)
+}
+
+// HasVerifiedDevice reports whether a user has set TOTP up (holds a
+// verified device). It is the factor's set-up check for multifactorauth.
+func (r *Recipe) HasVerifiedDevice(ctx context.Context, userID string) (bool, error) {
+	if err := r.ready(); err != nil {
+		return false, err
+	}
+	var n int64
+	err := r.db.WithContext(ctx).Model(&models.TOTPDevice{}).Where("user_id = ? AND verified = ?", userID, true).Limit(1).Count(&n).Error
+	return n > 0, ginauth.DBError(err)
+}
+
+// check tests code against one device and, when it matches a step later
+// than the last one used, records that step (so the code works once) and
+// marks the device verified.
+func (r *Recipe) check(tx *gorm.DB, d *models.TOTPDevice, code string) (bool, error) {
+	secret, err := r.s.sealer.open(d.SealedSecret, deviceAAD(d.UserID, d.Name))
+	if err != nil {
+		return false, ginauth.NewError(ginauth.ErrInternal, err)
+	}
+	p := Params{Algorithm: Algorithm(d.Algorithm), Digits: d.Digits, Period: d.Period}
+	step, ok := match(secret, code, r.auth.Now(), p, d.Skew, d.LastUsedStep)
+	if !ok {
+		return false, nil
+	}
+	res := tx.Model(&models.TOTPDevice{}).Where("user_id = ? AND name = ? AND last_used_step < ?", d.UserID, d.Name, step).
+		Updates(map[string]any{"last_used_step": step, "verified": true})
+	if res.Error != nil {
+		return false, ginauth.DBError(res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// VerifyDevice checks a code from a (typically new) device and marks the
+// device verified. It returns whether it was verified already, or
+// ErrUnknownDevice, a *multifactorauth.InvalidCodeError (wrong or reused
+// code, with the failure count) or a *multifactorauth.LimitReachedError.
+func (r *Recipe) VerifyDevice(ctx context.Context, userID, name, code string) (wasAlreadyVerified bool, err error) {
+	if err := r.ready(); err != nil {
+		return false, err
+	}
+	err = r.s.limiter.Attempt(ctx, r.db, r.auth.Now(), userID, func(tx *gorm.DB) (bool, error) {
+		var d models.TOTPDevice
+		err := tx.Where("user_id = ? AND name = ?", userID, name).Take(&d).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return false, ErrUnknownDevice
+		}
+		if err != nil {
+			return false, ginauth.DBError(err)
+		}
+		wasAlreadyVerified = d.Verified
+		return r.check(tx, &d, code)
+	})
+	return wasAlreadyVerified, err
+}
+
+// VerifyCode checks a code against the user's verified devices. It returns
+// the name of the device that matched, or ErrNoDevice, a
+// *multifactorauth.InvalidCodeError or a *multifactorauth.LimitReachedError.
+func (r *Recipe) VerifyCode(ctx context.Context, userID, code string) (string, error) {
+	if err := r.ready(); err != nil {
+		return "", err
+	}
+	var matched string
+	err := r.s.limiter.Attempt(ctx, r.db, r.auth.Now(), userID, func(tx *gorm.DB) (bool, error) {
+		var devices []models.TOTPDevice
+		if err := tx.Where("user_id = ? AND verified = ?", userID, true).Order("created_at, name").Find(&devices).Error; err != nil {
+			return false, ginauth.DBError(err)
+		}
+		if len(devices) == 0 {
+			return false, ErrNoDevice
+		}
+		for i := range devices {
+			ok, err := r.check(tx, &devices[i], code)
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				matched = devices[i].Name
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return matched, err
+}
+
+// ResetAttempts clears a user's failed TOTP attempts and lockout.
+func (r *Recipe) ResetAttempts(ctx context.Context, userID string) error {
+	if err := r.ready(); err != nil {
+		return err
+	}
+	return r.s.limiter.Reset(ctx, r.db, userID)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// trimName normalises a device name from a request.
+func trimName(s string) string { return strings.TrimSpace(s) }
