@@ -230,9 +230,18 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.AddLoginMethods(r.loginMethods)
+	reg.AddEmailLookup(r.usersWithEmail)
 	reg.OnUserDelete(r.deleteUser)
 	r.auth = a
 	return nil
+}
+
+// usersWithEmail finds the users who sign in with email, in any tenant,
+// for ginauth's ListUsers filter.
+func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) ([]string, error) {
+	var ids []string
+	err := db.WithContext(ctx).Model(&models.EmailPasswordUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
+	return ids, err
 }
 
 // loginMethods returns the user's e-mail and password login method.

@@ -120,3 +120,16 @@ func TestSignInGoAPI(t *testing.T) {
 		t.Fatalf("not set up: %v", err)
 	}
 }
+
+func TestListUsersFindsEmailPasswordUsersByEmail(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, email := range []string{"ann@example.com", "bob@example.com"} {
+		if _, err := h.ep.SignUp(t.Context(), "public", email, "Passw0rd!x"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	users, _, err := h.auth.ListUsers(t.Context(), ginauth.ListUsersOptions{Email: " Bob@Example.com "})
+	if err != nil || len(users) != 1 || users[0].Emails[0] != "bob@example.com" {
+		t.Fatalf("ListUsers by e-mail: %+v, %v", users, err)
+	}
+}
