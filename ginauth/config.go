@@ -77,6 +77,11 @@ type SessionConfig struct {
 	// background, started by a refresh). Default one hour; negative
 	// disables it.
 	CleanupInterval time.Duration
+
+	// VerifyCacheSize bounds the cache of access tokens already verified,
+	// which lets a repeat verify skip the signature check. 0 means the
+	// default (10000 tokens); negative disables the cache.
+	VerifyCacheSize int
 }
 
 // Config configures an Auth. DB and AppInfo's domains are required;
@@ -89,6 +94,9 @@ type Config struct {
 	Recipes []Recipe
 	Session SessionConfig
 	Hooks   Hooks
+	// RateLimit limits sign-in, reset, verification and code attempts. The
+	// zero value turns it on with the defaults.
+	RateLimit RateLimitConfig
 
 	// Logger receives ginauth's log lines. Default slog.Default().
 	Logger *slog.Logger

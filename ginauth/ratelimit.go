@@ -1,0 +1,4 @@
+package ginauth
+
+// RateLimitConfig configures the built-in rate limiter.
+type RateLimitConfig struct{}
