@@ -27,6 +27,7 @@ type Auth struct {
 	now          func() time.Time
 	errorHandler ErrorHandler
 	keys         *keyStore
+	limiter      *rateLimiter
 
 	recipes         []Recipe
 	routes          []*route
@@ -73,6 +74,7 @@ func New(cfg Config) (*Auth, error) {
 	if a.errorHandler == nil {
 		a.errorHandler = DefaultErrorHandler
 	}
+	a.limiter = newRateLimiter(cfg.RateLimit, cfg.DB)
 	a.requiredTables = append(a.requiredTables, models.CoreTables()...)
 	a.claims = append(a.claims, cfg.Session.Claims...)
 	a.validators = append(a.validators, cfg.Session.GlobalValidators...)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -55,7 +56,9 @@ type Error struct {
 	// ClearTokens asks the transport to clear the session tokens from the
 	// client (done before the error handler runs).
 	ClearTokens bool
-	Err         error
+	// RetryAfter is sent as the Retry-After header (rate limiting).
+	RetryAfter time.Duration
+	Err        error
 }
 
 // Error implements error.
@@ -92,6 +95,8 @@ func kindMessage(kind error) string {
 		return "not found"
 	case ErrUnavailable:
 		return "the server is busy, try again shortly"
+	case ErrRateLimited:
+		return "too many attempts, try again later"
 	}
 	return "internal server error"
 }
@@ -108,6 +113,8 @@ func kindStatus(kind error) int {
 		return http.StatusNotFound
 	case ErrDatabase, ErrUnavailable:
 		return http.StatusServiceUnavailable
+	case ErrRateLimited:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
@@ -186,6 +193,9 @@ func (a *Auth) WriteError(c *gin.Context, err error) {
 	}
 	if e.ClearTokens {
 		a.clearTokens(c, allTransfers)
+	}
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", retryAfterHeader(e.RetryAfter))
 	}
 	a.errorHandler(c, e)
 	c.Abort()

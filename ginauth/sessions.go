@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,6 +41,10 @@ type Hooks struct {
 	// before the session is stored. It may change s (add payload keys or
 	// session data) or veto the session with an error.
 	BeforeSessionCreate func(ctx context.Context, s *NewSession) error
+	// OnEvent receives every security event (sign-ins, failures, theft,
+	// lockouts, password changes, revocations), for auditing. It runs on
+	// the request's goroutine: keep it quick.
+	OnEvent func(ctx context.Context, e Event)
 }
 
 // Tokens are a new session's tokens, for callers that deliver them
@@ -250,7 +255,8 @@ func (a *Auth) rotate(ctx context.Context, presented string, antiCSRFHeader stri
 			if res.Error != nil {
 				return nil, DBError(res.Error)
 			}
-			a.log.WarnContext(ctx, "ginauth: refresh token reuse, session revoked", "sessionHandle", handle, "userId", row.UserID)
+			a.emit(ctx, Event{Type: EventTokenTheft, UserID: row.UserID, SessionHandle: handle,
+				Detail: "a superseded refresh token was presented; the session is revoked"})
 			return nil, &Error{Kind: ErrTokenTheft, Status: 401, Message: "token theft detected", ClearTokens: true}
 		default:
 			return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
@@ -364,6 +370,7 @@ func (a *Auth) handleSignOut(c *gin.Context) {
 		a.WriteError(c, err)
 		return
 	}
+	a.emit(c.Request.Context(), Event{Type: EventSignOut, UserID: s.UserID(), SessionHandle: s.Handle(), IP: c.ClientIP()})
 	c.JSON(200, gin.H{"status": "OK"})
 }
 
@@ -439,6 +446,9 @@ func (a *Auth) revokeAllSessions(ctx context.Context, db *gorm.DB, userID, keep 
 	res := q.Delete(&models.Session{})
 	if res.Error != nil {
 		return 0, DBError(res.Error)
+	}
+	if res.RowsAffected > 0 {
+		a.emit(ctx, Event{Type: EventSessionsRevoked, UserID: userID, Detail: strconv.FormatInt(res.RowsAffected, 10) + " sessions"})
 	}
 	return res.RowsAffected, nil
 }

@@ -14,7 +14,7 @@ const (
 // CoreTables lists the tables every ginauth setup needs, whatever recipes it
 // uses.
 func CoreTables() []string {
-	return []string{TableUsers, TableUserTenants, TableSessions, TableSigningKeys}
+	return []string{TableUsers, TableUserTenants, TableSessions, TableSigningKeys, TableRateLimits}
 }
 
 // registered holds the models of every file in this package; each recipe's

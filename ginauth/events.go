@@ -1,0 +1,68 @@
+package ginauth
+
+import (
+	"context"
+	"log/slog"
+)
+
+// Security event types.
+const (
+	EventSignIn          = "signin"
+	EventSignInFailed    = "signin-failed"
+	EventSignUp          = "signup"
+	EventTokenTheft      = "token-theft"
+	EventPasswordChanged = "password-changed"
+	EventPasswordReset   = "password-reset"
+	EventSessionsRevoked = "sessions-revoked"
+	EventLockout         = "lockout"
+	EventSignOut         = "signout"
+)
+
+// Event is a security-relevant thing that happened, for auditing. It never
+// carries a password, token or code.
+type Event struct {
+	Type          string
+	UserID        string
+	SessionHandle string
+	// Action is the rate-limited action, for EventLockout.
+	Action string
+	// Account is the e-mail address or other identifier tried, when there
+	// is no user id (a failed sign-in, a lockout).
+	Account string
+	IP      string
+	// Detail is a short free-text explanation.
+	Detail string
+}
+
+// LogValue lets slog print an Event as a group.
+func (e Event) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("type", e.Type)}
+	add := func(k, v string) {
+		if v != "" {
+			attrs = append(attrs, slog.String(k, v))
+		}
+	}
+	add("userId", e.UserID)
+	add("sessionHandle", e.SessionHandle)
+	add("action", e.Action)
+	add("account", e.Account)
+	add("ip", e.IP)
+	add("detail", e.Detail)
+	return slog.GroupValue(attrs...)
+}
+
+// Emit records a security event: it is logged at Info (Warn for theft and
+// lockouts) through the configured logger and handed to Hooks.OnEvent.
+// Recipes call it; apps may too.
+func (a *Auth) Emit(ctx context.Context, e Event) { a.emit(ctx, e) }
+
+func (a *Auth) emit(ctx context.Context, e Event) {
+	level := slog.LevelInfo
+	if e.Type == EventTokenTheft || e.Type == EventLockout {
+		level = slog.LevelWarn
+	}
+	a.log.Log(ctx, level, "ginauth: security event", "event", e)
+	if h := a.cfg.Hooks.OnEvent; h != nil {
+		h(ctx, e)
+	}
+}

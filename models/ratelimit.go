@@ -1,0 +1,20 @@
+package models
+
+import "time"
+
+// TableRateLimits holds the rate limiter's counters.
+const TableRateLimits = "ginauth_rate_limits"
+
+// RateLimit is one rate-limit counter: how many attempts a key (an action
+// and an IP address or account, stored as a SHA-256 so that no e-mail
+// address sits here) made in the window that ends at ExpiresAt.
+type RateLimit struct {
+	Key       string    `gorm:"column:key;primaryKey;size:64"`
+	Count     int64     `gorm:"column:count;not null"`
+	ExpiresAt time.Time `gorm:"column:expires_at;not null;index"`
+}
+
+// TableName returns TableRateLimits.
+func (RateLimit) TableName() string { return TableRateLimits }
+
+func init() { register(&RateLimit{}) }
