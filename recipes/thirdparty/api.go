@@ -1,0 +1,390 @@
+package thirdparty
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/oauth2"
+
+	"github.com/ginauth/ginauth/ginauth"
+)
+
+// maxBodyBytes caps request bodies: a signinup body is a few kilobytes.
+const maxBodyBytes = 64 << 10
+
+// handleAuthorisationURL serves GET /authorisationurl (FDI §3.4). The
+// frontend appends its own state and keeps the PKCE verifier until signinup.
+func (r *Recipe) handleAuthorisationURL(c *gin.Context) {
+	tpid := c.Query("thirdPartyId")
+	if tpid == "" {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide the thirdPartyId as a GET param"))
+		return
+	}
+	redirectURI := c.Query("redirectURIOnProviderDashboard")
+	if redirectURI == "" {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide the redirectURIOnProviderDashboard as a GET param"))
+		return
+	}
+	p, client, err := r.pick(tpid, c.Query("clientType"))
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	u, verifier, err := r.AuthorisationURL(c.Request.Context(), p, client, redirectURI)
+	if err != nil {
+		r.generalError(c, p, err)
+		return
+	}
+	out := gin.H{"status": "OK", "urlWithQueryParams": u}
+	if verifier != "" {
+		out["pkceCodeVerifier"] = verifier
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// pick finds a provider and its client, as 400 errors the frontend can show.
+func (r *Recipe) pick(tpid, clientType string) (*Provider, Client, error) {
+	p, ok := r.byID[tpid]
+	if !ok {
+		return nil, Client{}, ginauth.BadRequest("the provider %s could not be found in the configuration", tpid)
+	}
+	client, err := p.client(clientType)
+	if err != nil {
+		return nil, Client{}, ginauth.BadRequest("%s", err.Error())
+	}
+	return p, client, nil
+}
+
+// AuthorisationURL returns the URL to send the user's browser to, without
+// state (the frontend SDKs add their own), and the PKCE verifier to hand
+// back at sign-in ("" when the provider does not use PKCE).
+func (r *Recipe) AuthorisationURL(ctx context.Context, p *Provider, client Client, redirectURI string) (string, string, error) {
+	rp, err := r.resolve(r.withClient(ctx), p)
+	if err != nil {
+		return "", "", err
+	}
+	cfg := r.oauthConfig(rp, client, redirectURI)
+	var opts []oauth2.AuthCodeOption
+	for k, v := range rp.AuthorizationParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	verifier := ""
+	if !rp.DisablePKCE {
+		verifier = oauth2.GenerateVerifier()
+		opts = append(opts, oauth2.S256ChallengeOption(verifier))
+		if !rp.DisableNonce && rp.verifiesIDTokens() {
+			opts = append(opts, oauth2.SetAuthURLParam("nonce", nonceFor(verifier)))
+		}
+	}
+	return cfg.AuthCodeURL("", opts...), verifier, nil
+}
+
+func (r *Recipe) oauthConfig(p *Provider, client Client, redirectURI string) *oauth2.Config {
+	style := p.AuthStyle
+	if client.ClientSecret == "" {
+		style = oauth2.AuthStyleInParams // a public client sends its id, and no secret
+	}
+	return &oauth2.Config{
+		ClientID: client.ClientID, ClientSecret: client.ClientSecret, RedirectURL: redirectURI,
+		Scopes:   p.scopes(client),
+		Endpoint: oauth2.Endpoint{AuthURL: p.AuthURL, TokenURL: p.TokenURL, AuthStyle: style},
+	}
+}
+
+// withClient puts the recipe's HTTP client in ctx, for x/oauth2 and for
+// GetUserInfo functions (see HTTPClient).
+func (r *Recipe) withClient(ctx context.Context) context.Context {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, r.httpClient)
+	return context.WithValue(ctx, httpClientKey{}, r.httpClient)
+}
+
+// signInUpBody is POST /signinup's body.
+type signInUpBody struct {
+	ThirdPartyID    *string `json:"thirdPartyId"`
+	ClientType      string  `json:"clientType"`
+	RedirectURIInfo *struct {
+		RedirectURIOnProviderDashboard string         `json:"redirectURIOnProviderDashboard"`
+		RedirectURIQueryParams         map[string]any `json:"redirectURIQueryParams"`
+		PKCECodeVerifier               string         `json:"pkceCodeVerifier"`
+	} `json:"redirectURIInfo"`
+	OAuthTokens map[string]any `json:"oAuthTokens"`
+}
+
+// handleSignInUp serves POST /signinup (FDI §3.4).
+func (r *Recipe) handleSignInUp(c *gin.Context) {
+	var body signInUpBody
+	if err := decodeBody(c, &body); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if body.ThirdPartyID == nil || *body.ThirdPartyID == "" {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide the thirdPartyId in request body"))
+		return
+	}
+	if body.RedirectURIInfo == nil && body.OAuthTokens == nil {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide one of redirectURIInfo or oAuthTokens in the request body"))
+		return
+	}
+	var code, verifier, redirectURI string
+	if ri := body.RedirectURIInfo; ri != nil {
+		if ri.RedirectURIOnProviderDashboard == "" {
+			r.auth.WriteError(c, ginauth.BadRequest("Please provide the redirectURIOnProviderDashboard in request body"))
+			return
+		}
+		code, _ = ri.RedirectURIQueryParams["code"].(string)
+		if code == "" {
+			if e, _ := ri.RedirectURIQueryParams["error"].(string); e != "" {
+				p := r.byID[*body.ThirdPartyID]
+				r.generalError(c, p, errorf(ErrProvider, "the provider answered the authorisation with the error %q", e))
+				return
+			}
+			r.auth.WriteError(c, ginauth.BadRequest("Please provide the code in redirectURIInfo.redirectURIQueryParams"))
+			return
+		}
+		redirectURI, verifier = ri.RedirectURIOnProviderDashboard, ri.PKCECodeVerifier
+	}
+	p, client, err := r.pick(*body.ThirdPartyID, body.ClientType)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	var tokens Tokens
+	if body.RedirectURIInfo != nil {
+		tokens, err = r.Exchange(ctx, p, client, code, redirectURI, verifier)
+	} else {
+		tokens = tokensFromRaw(body.OAuthTokens)
+		if tokens.AccessToken == "" && tokens.IDToken == "" {
+			r.auth.WriteError(c, ginauth.BadRequest("Please provide the access_token or the id_token in oAuthTokens"))
+			return
+		}
+	}
+	if err != nil {
+		r.generalError(c, p, err)
+		return
+	}
+	// In the code flow the nonce was bound through the verifier; tokens a
+	// native app obtained itself carry a nonce we never saw.
+	nonce := ""
+	if body.RedirectURIInfo != nil && verifier != "" {
+		nonce = nonceFor(verifier)
+	}
+	info, err := r.FetchUserInfo(ctx, p, client, tokens, nonce)
+	if err != nil {
+		r.generalError(c, p, err)
+		return
+	}
+	if info.ThirdPartyUserID == "" {
+		r.generalError(c, p, errorf(ErrProvider, "the provider gave no user id"))
+		return
+	}
+	if info.Email == "" && !p.EmailOptional {
+		c.JSON(http.StatusOK, gin.H{"status": "NO_EMAIL_GIVEN_BY_PROVIDER"})
+		return
+	}
+	tenant := ginauth.TenantID(c)
+	user, created, err := r.signInUp(ctx, SignInUpInfo{TenantID: tenant, ThirdPartyID: p.ID, UserInfo: info, Tokens: tokens})
+	var na *NotAllowedError
+	if errors.As(err, &na) {
+		c.JSON(http.StatusOK, gin.H{"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": na.Reason})
+		return
+	}
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if _, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: user.ID, RecipeUserID: user.ID, TenantID: tenant, Factor: Factor}); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "OK", "user": user, "createdNewRecipeUser": created})
+}
+
+// Exchange trades an authorisation code for tokens at the provider's token
+// endpoint, passing the exact redirect URI and the PKCE verifier.
+func (r *Recipe) Exchange(ctx context.Context, p *Provider, client Client, code, redirectURI, verifier string) (Tokens, error) {
+	ctx = r.withClient(ctx)
+	rp, err := r.resolve(ctx, p)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if rp.GenerateClientSecret != nil {
+		if client.ClientSecret, err = rp.GenerateClientSecret(client, r.now()); err != nil {
+			return Tokens{}, errorf(ErrProvider, "making the client secret: %v", err)
+		}
+	}
+	var opts []oauth2.AuthCodeOption
+	if verifier != "" {
+		opts = append(opts, oauth2.VerifierOption(verifier))
+	}
+	for k, v := range rp.TokenParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	tok, err := r.oauthConfig(rp, client, redirectURI).Exchange(ctx, code, opts...)
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode < 500 {
+			return Tokens{}, fmt.Errorf("%w: the token endpoint refused the code: %v", ErrProvider, err)
+		}
+		return Tokens{}, fmt.Errorf("%w: token endpoint: %v", ErrProviderUnavailable, err)
+	}
+	t := Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.Expiry, Raw: map[string]any{}}
+	if id, ok := tok.Extra("id_token").(string); ok {
+		t.IDToken = id
+	}
+	for _, k := range []string{"access_token", "id_token", "refresh_token", "token_type", "expires_in", "scope"} {
+		if v := tok.Extra(k); v != nil {
+			t.Raw[k] = v
+		}
+	}
+	return t, nil
+}
+
+func tokensFromRaw(raw map[string]any) Tokens {
+	s := func(k string) string { v, _ := raw[k].(string); return v }
+	return Tokens{AccessToken: s("access_token"), IDToken: s("id_token"), RefreshToken: s("refresh_token"), Raw: raw}
+}
+
+// FetchUserInfo verifies the ID token (when there is one and the provider
+// publishes keys) and asks the provider who the user is. nonce, when not
+// empty, must be the ID token's nonce.
+func (r *Recipe) FetchUserInfo(ctx context.Context, p *Provider, client Client, tokens Tokens, nonce string) (UserInfo, error) {
+	ctx = r.withClient(ctx)
+	rp, err := r.resolve(ctx, p)
+	if err != nil {
+		return UserInfo{}, err
+	}
+	var claims map[string]any
+	if tokens.IDToken != "" && rp.verifiesIDTokens() {
+		if rp.DisableNonce {
+			nonce = ""
+		}
+		claims, err = r.verifyIDToken(ctx, tokens.IDToken, idTokenCheck{jwksURL: rp.JWKSURL,
+			issuers: append([]string{rp.Issuer}, rp.AcceptIssuers...), clientID: client.ClientID, nonce: nonce, now: r.now()})
+		if err != nil {
+			return UserInfo{}, err
+		}
+	} else if tokens.AccessToken == "" {
+		return UserInfo{}, errorf(ErrProvider, "an ID token was given, but the provider %s has no JWKSURL to verify it with", p.ID)
+	}
+	if rp.GetUserInfo != nil {
+		return rp.GetUserInfo(ctx, rp, tokens, claims)
+	}
+	return r.defaultUserInfo(ctx, rp, tokens, claims)
+}
+
+// generalError answers a provider failure with GENERAL_ERROR and logs the
+// cause; the frontend shows the message to the user.
+func (r *Recipe) generalError(c *gin.Context, p *Provider, err error) {
+	var ae *ginauth.Error
+	if errors.As(err, &ae) { // a database or request error, not the provider's
+		r.auth.WriteError(c, err)
+		return
+	}
+	name := "the provider"
+	if p != nil && p.Name != "" {
+		name = p.Name
+	}
+	msg := "Signing in with " + name + " failed. Please try again."
+	switch {
+	case errors.Is(err, ErrProviderUnavailable):
+		msg = "Signing in with " + name + " failed: the provider could not be reached. Please try again later."
+	case errors.Is(err, ErrInvalidIDToken):
+		msg = "Signing in with " + name + " failed: the provider's answer could not be verified. Please try again."
+	case errors.Is(err, context.Canceled):
+		return
+	}
+	_ = c.Error(err)
+	r.auth.Logger().WarnContext(c.Request.Context(), "thirdparty: sign-in failed", "provider", pid(p), "error", err.Error())
+	c.JSON(http.StatusOK, gin.H{"status": "GENERAL_ERROR", "message": msg})
+}
+
+func pid(p *Provider) string {
+	if p == nil {
+		return ""
+	}
+	return p.ID
+}
+
+// decodeBody reads a JSON object body of at most maxBodyBytes.
+func decodeBody(c *gin.Context, v any) error {
+	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return ginauth.BadRequest("the request body is larger than %d bytes", maxBodyBytes)
+		}
+		return ginauth.BadRequest("the request body could not be read")
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return ginauth.BadRequest("the request body is empty: send a JSON object")
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return ginauth.BadRequest("the field %s has the wrong type: expected %s", te.Field, te.Type)
+		}
+		return ginauth.BadRequest("the request body is not a valid JSON object")
+	}
+	return nil
+}
+
+// handleAppleCallback serves POST /callback/apple: Apple posts its answer
+// (form_post) to the API, which redirects the browser to the frontend page
+// named in the state the frontend made, carrying every posted field.
+func (r *Recipe) handleAppleCallback(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+	if err := c.Request.ParseForm(); err != nil {
+		r.auth.WriteError(c, ginauth.BadRequest("the callback body is not a valid form"))
+		return
+	}
+	form := c.Request.PostForm
+	state := form.Get("state")
+	if state == "" {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide the state in the callback"))
+		return
+	}
+	target, err := r.appleRedirect(state)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	q := target.Query()
+	for k, vs := range form {
+		q[k] = vs
+	}
+	target.RawQuery = q.Encode()
+	c.Redirect(http.StatusSeeOther, target.String())
+}
+
+// appleRedirect decodes the frontend's state (standard base64 of
+// {"state","frontendRedirectURI"}) and allows only URLs on the website's own
+// origin, so the callback cannot be used as an open redirect.
+func (r *Recipe) appleRedirect(state string) (*url.URL, error) {
+	raw, err := base64.StdEncoding.DecodeString(state)
+	if err != nil {
+		if raw, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(state, "=")); err != nil {
+			return nil, ginauth.BadRequest("the state is not base64")
+		}
+	}
+	var st struct {
+		FrontendRedirectURI string `json:"frontendRedirectURI"`
+	}
+	if json.Unmarshal(raw, &st) != nil || st.FrontendRedirectURI == "" {
+		return nil, ginauth.BadRequest("the state does not name a frontendRedirectURI")
+	}
+	u, err := url.Parse(st.FrontendRedirectURI)
+	if err != nil || u.User != nil || u.Opaque != "" || !strings.EqualFold(u.Scheme+"://"+u.Host, r.auth.AppInfo().WebsiteDomain) {
+		return nil, ginauth.BadRequest("the frontendRedirectURI is not on the website's domain")
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u, nil
+}

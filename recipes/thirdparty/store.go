@@ -1,0 +1,200 @@
+package thirdparty
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/models"
+)
+
+// normEmail is how e-mails are stored and looked up.
+func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// SignInUp signs a provider account in, creating its user on first use. The
+// account is identified by (tenantID, thirdPartyID, thirdPartyUserID); the
+// e-mail is stored (and updated when the provider reports a new one) but
+// never used to find or merge accounts. When emailVerified is true,
+// Config.OnVerifiedEmail is told. The BeforeSignInUp and AfterSignInUp hooks
+// run as they do for the HTTP API; a veto is a *NotAllowedError.
+func (r *Recipe) SignInUp(ctx context.Context, tenantID, thirdPartyID, thirdPartyUserID, email string, emailVerified bool) (*ginauth.User, bool, error) {
+	return r.signInUp(ctx, SignInUpInfo{TenantID: tenantID, ThirdPartyID: thirdPartyID,
+		UserInfo: UserInfo{ThirdPartyUserID: thirdPartyUserID, Email: email, EmailVerified: emailVerified}})
+}
+
+func (r *Recipe) signInUp(ctx context.Context, in SignInUpInfo) (*ginauth.User, bool, error) {
+	if r.auth == nil {
+		return nil, false, ErrNotSetUp
+	}
+	if in.TenantID == "" {
+		in.TenantID = ginauth.DefaultTenant
+	}
+	tpuid := in.UserInfo.ThirdPartyUserID
+	if in.ThirdPartyID == "" || tpuid == "" || len(tpuid) > 256 || len(in.ThirdPartyID) > 64 {
+		return nil, false, ginauth.BadRequest("a third-party account needs a provider id (at most 64 bytes) and a user id (at most 256 bytes)")
+	}
+	email := normEmail(in.UserInfo.Email)
+	if len(email) > 256 {
+		return nil, false, ginauth.BadRequest("the e-mail address is longer than 256 bytes")
+	}
+	in.UserInfo.Email = email
+
+	row, err := r.account(ctx, r.auth.DB(), in.TenantID, in.ThirdPartyID, tpuid)
+	if err != nil {
+		return nil, false, err
+	}
+	if row != nil {
+		if in.Existing, err = r.auth.GetUser(ctx, row.UserID); err != nil {
+			return nil, false, err
+		}
+	}
+	if h := r.cfg.Hooks.BeforeSignInUp; h != nil {
+		if err := h(ctx, in); err != nil {
+			return nil, false, err
+		}
+	}
+
+	created := false
+	var userID string
+	if row != nil {
+		userID = row.UserID
+		if email != "" && email != row.Email {
+			err := r.auth.DB().WithContext(ctx).Model(&models.ThirdPartyUser{}).
+				Where("user_id = ?", userID).Update("email", email).Error
+			if err != nil {
+				return nil, false, ginauth.DBError(err)
+			}
+		}
+	} else {
+		userID, created, err = r.createAccount(ctx, in.TenantID, in.ThirdPartyID, tpuid, email)
+		if err != nil {
+			return nil, false, err
+		}
+	}
+
+	if in.UserInfo.EmailVerified && email != "" && r.cfg.OnVerifiedEmail != nil {
+		if err := r.cfg.OnVerifiedEmail(ctx, userID, email); err != nil {
+			return nil, false, err
+		}
+	}
+	user, err := r.auth.GetUser(ctx, userID)
+	if err != nil {
+		return nil, false, err
+	}
+	if h := r.cfg.Hooks.AfterSignInUp; h != nil {
+		if err := h(ctx, SignInUpResult{SignInUpInfo: in, User: user, CreatedNewRecipeUser: created}); err != nil {
+			return nil, false, err
+		}
+	}
+	return user, created, nil
+}
+
+// createAccount stores a new user and its account in one transaction. When a
+// concurrent sign-in created the same account first, the unique index
+// refuses ours and that account is used instead.
+func (r *Recipe) createAccount(ctx context.Context, tenantID, tpid, tpuid, email string) (string, bool, error) {
+	var userID string
+	err := r.auth.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		id, joined, err := r.auth.CreateUser(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		userID = id
+		return tx.Create(&models.ThirdPartyUser{UserID: id, TenantID: tenantID, ThirdPartyID: tpid,
+			ThirdPartyUserID: tpuid, Email: email, TimeJoined: joined}).Error
+	})
+	if err == nil {
+		return userID, true, nil
+	}
+	row, err2 := r.account(ctx, r.auth.DB(), tenantID, tpid, tpuid)
+	if err2 == nil && row != nil {
+		return row.UserID, false, nil
+	}
+	return "", false, ginauth.DBError(err)
+}
+
+func (r *Recipe) account(ctx context.Context, db *gorm.DB, tenantID, tpid, tpuid string) (*models.ThirdPartyUser, error) {
+	var row models.ThirdPartyUser
+	err := db.WithContext(ctx).Where("tenant_id = ? AND third_party_id = ? AND third_party_user_id = ?", tenantID, tpid, tpuid).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, ginauth.DBError(err)
+	}
+	return &row, nil
+}
+
+// GetUserByThirdPartyInfo returns the user of a provider account in a
+// tenant, or an error matching ginauth.ErrNotFound.
+func (r *Recipe) GetUserByThirdPartyInfo(ctx context.Context, tenantID, thirdPartyID, thirdPartyUserID string) (*ginauth.User, error) {
+	if r.auth == nil {
+		return nil, ErrNotSetUp
+	}
+	if tenantID == "" {
+		tenantID = ginauth.DefaultTenant
+	}
+	row, err := r.account(ctx, r.auth.DB(), tenantID, thirdPartyID, thirdPartyUserID)
+	if err != nil {
+		return nil, err
+	}
+	if row == nil {
+		return nil, ginauth.NewError(ginauth.ErrNotFound, errors.New("no such third-party account"))
+	}
+	return r.auth.GetUser(ctx, row.UserID)
+}
+
+// GetUsersByEmail returns the users in a tenant whose provider accounts
+// report the e-mail (case-insensitively), oldest first. Several providers may
+// report one address; each account is its own user.
+func (r *Recipe) GetUsersByEmail(ctx context.Context, tenantID, email string) ([]*ginauth.User, error) {
+	if r.auth == nil {
+		return nil, ErrNotSetUp
+	}
+	if tenantID == "" {
+		tenantID = ginauth.DefaultTenant
+	}
+	var ids []string
+	err := r.auth.DB().WithContext(ctx).Model(&models.ThirdPartyUser{}).
+		Where("tenant_id = ? AND email = ?", tenantID, normEmail(email)).
+		Order("time_joined, user_id").Pluck("user_id", &ids).Error
+	if err != nil {
+		return nil, ginauth.DBError(err)
+	}
+	users := make([]*ginauth.User, 0, len(ids))
+	for _, id := range ids {
+		u, err := r.auth.GetUser(ctx, id)
+		if errors.Is(err, ginauth.ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, nil
+}
+
+// loginMethods is the recipe's part of the FDI user object.
+func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) ([]ginauth.LoginMethod, error) {
+	var rows []models.ThirdPartyUser
+	if err := db.WithContext(ctx).Where("user_id = ?", userID).Find(&rows).Error; err != nil {
+		return nil, ginauth.DBError(err)
+	}
+	out := make([]ginauth.LoginMethod, 0, len(rows))
+	for _, row := range rows {
+		out = append(out, ginauth.LoginMethod{
+			RecipeID: RecipeID, RecipeUserID: row.UserID, TenantIDs: []string{row.TenantID},
+			TimeJoined: row.TimeJoined.UnixMilli(), Email: row.Email,
+			ThirdParty: &ginauth.ThirdPartyInfo{ID: row.ThirdPartyID, UserID: row.ThirdPartyUserID},
+		})
+	}
+	return out, nil
+}
+
+func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) error {
+	return ginauth.DBError(tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.ThirdPartyUser{}).Error)
+}
