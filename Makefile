@@ -46,3 +46,8 @@ demo:
 ## bench: run benchmarks (no tests)
 bench:
 	go test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: web
+## web: build the demo website and run it (http://localhost:3000) next to the API (http://localhost:3001)
+web:
+	bash example/web/dev.sh

@@ -1,0 +1,239 @@
+// `npm test`: end-to-end tests of the example app in a real browser.
+//
+//  1. builds the demo website (example/web) with this package's esbuild;
+//  2. builds the example API (go build ./example) and starts it on
+//     localhost:3101 with a fresh SQLite file and 3-second access tokens;
+//  3. starts the website's static server on localhost:3100 (another origin,
+//     same site);
+//  4. runs tests/*.test.mjs with node's test runner (they drive Debian's
+//     chromium through playwright-core);
+//  5. stops everything it started, whatever happened.
+//
+// Env: CHROMIUM_PATH (default /usr/bin/chromium), E2E_API_PORT (3101),
+// E2E_WEB_PORT (3100), E2E_TIMEOUT_SECONDS (300), E2E_KEEP_TMP=1 keeps the
+// temp dir, E2E_DATABASE_URL runs the API on PostgreSQL instead of SQLite. Logs and screenshots land in tests/browser/artifacts/.
+import { spawn, spawnSync } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { buildSite } from "../../example/web/build.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..", "..");
+const artifacts = join(here, "artifacts");
+const apiPort = Number(process.env.E2E_API_PORT || 3101);
+const webPort = Number(process.env.E2E_WEB_PORT || 3100);
+const apiURL = `http://localhost:${apiPort}`;
+const webURL = `http://localhost:${webPort}`;
+const timeoutMs = Number(process.env.E2E_TIMEOUT_SECONDS || 300) * 1000;
+
+const children = []; // { name, proc } of every process we started
+let tmp = "";
+
+function log(msg) {
+  console.log(`e2e: ${msg}`);
+}
+
+// start runs a long-lived process in its own process group, with its
+// output going to artifacts/<name>.log.
+function start(name, cmd, args, opts = {}, { server = true } = {}) {
+  const out = createWriteStream(join(artifacts, `${name}.log`));
+  const proc = spawn(cmd, args, { ...opts, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  proc.stdout.pipe(out);
+  proc.stderr.pipe(out);
+  proc.on("exit", (code, sig) => {
+    proc.exited = true;
+    if (server && !stopping) log(`${name} exited early (code ${code}, signal ${sig})`);
+  });
+  children.push({ name, proc });
+  return proc;
+}
+
+let stopping = false;
+
+async function stopAll() {
+  stopping = true;
+  for (const { proc } of children.reverse()) {
+    if (proc.exited || proc.pid === undefined) continue;
+    try {
+      process.kill(-proc.pid, "SIGTERM"); // the whole group we started
+    } catch {
+      /* already gone */
+    }
+  }
+  const deadline = Date.now() + 5000;
+  while (children.some(({ proc }) => !proc.exited) && Date.now() < deadline) {
+    await sleep(100);
+  }
+  for (const { name, proc } of children) {
+    if (proc.exited) continue;
+    log(`${name} did not stop: SIGKILL`);
+    try {
+      process.kill(-proc.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
+  killStrays();
+  if (tmp && process.env.E2E_KEEP_TMP !== "1") rmSync(tmp, { recursive: true, force: true });
+}
+
+// killStrays kills any process still using our temp dir (a browser whose
+// test process died before closing it). They are ours: the dir is unique to
+// this run.
+function killStrays() {
+  if (!tmp) return;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let cmdline = "";
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    if (Number(pid) !== process.pid && cmdline.includes(tmp)) {
+      log(`killing stray process ${pid}: ${cmdline.split("\0")[0]}`);
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(url, proc, name) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (proc.exited) throw new Error(`${name} exited before answering ${url} (see artifacts/${name}.log)`);
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(200);
+  }
+  throw new Error(`${name} did not answer ${url} within 60s`);
+}
+
+function portFree(port) {
+  const r = spawnSync(process.execPath, ["-e", `
+    const s = require("net").createServer().once("error", () => process.exit(1))
+      .listen(${port}, "127.0.0.1", () => s.close(() => process.exit(0)));`]);
+  return r.status === 0;
+}
+
+function goBinary() {
+  const paths = (process.env.PATH || "").split(delimiter).concat(["/usr/local/go/bin"]);
+  for (const p of paths) if (p && existsSync(join(p, "go"))) return join(p, "go");
+  throw new Error("go not found in PATH or /usr/local/go/bin");
+}
+
+async function main() {
+  mkdirSync(artifacts, { recursive: true });
+  for (const f of readdirSync(artifacts)) rmSync(join(artifacts, f), { recursive: true, force: true });
+  tmp = mkdtempSync(join(tmpdir(), "ginauth-e2e-"));
+  for (const port of [apiPort, webPort]) {
+    if (!portFree(port)) throw new Error(`port ${port} is in use (set E2E_API_PORT / E2E_WEB_PORT)`);
+  }
+
+  let t = Date.now();
+  const webDir = await buildSite({ esbuild, outdir: join(tmp, "web"), nodePaths: [join(here, "node_modules")] });
+  log(`website built (${Date.now() - t} ms)`);
+
+  t = Date.now();
+  const apiBin = join(tmp, "ginauth-demo");
+  const build = spawnSync(goBinary(), ["build", "-o", apiBin, "./example"], { cwd: repo, stdio: "inherit" });
+  if (build.status !== 0) throw new Error("go build ./example failed");
+  log(`API built (${Date.now() - t} ms)`);
+
+  const apiLog = join(artifacts, "api.log");
+  const api = start("api", apiBin, [], {
+    cwd: tmp,
+    env: {
+      ...process.env,
+      HOST: "127.0.0.1",
+      PORT: String(apiPort),
+      API_DOMAIN: apiURL,
+      WEBSITE_DOMAIN: webURL,
+      DATABASE_URL: process.env.E2E_DATABASE_URL || "", // default: the SQLite file below
+      SQLITE_PATH: join(tmp, "e2e.db"),
+      ACCESS_TOKEN_VALIDITY_SECONDS: "3",
+      DEMO_DEV_ROUTES: "1",
+      SMTP_HOST: "",
+    },
+  });
+  const web = start("web", process.execPath, [join(repo, "example", "web", "serve.mjs")], {
+    env: { ...process.env, HOST: "127.0.0.1", WEBSITE_DOMAIN: webURL, API_DOMAIN: apiURL, WEB_DIR: webDir },
+  });
+  await Promise.all([waitFor(`http://127.0.0.1:${apiPort}/`, api, "api"), waitFor(`http://127.0.0.1:${webPort}/`, web, "web")]);
+  log(`API on ${apiURL}, website on ${webURL}`);
+
+  const testDir = join(here, "tests");
+  const files = readdirSync(testDir).filter((f) => f.endsWith(".test.mjs")).map((f) => join(testDir, f));
+  const tests = start("tests", process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", ...files], {
+    cwd: here,
+    env: {
+      ...process.env,
+      TMPDIR: tmp, // the browser's profile dir lands here (see killStrays)
+      E2E_API_URL: apiURL,
+      E2E_WEB_URL: webURL,
+      E2E_API_LOG: apiLog,
+      E2E_ARTIFACTS: artifacts,
+      CHROMIUM_PATH: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    },
+  }, { server: false });
+  tests.stdout.pipe(process.stdout);
+  tests.stderr.pipe(process.stderr);
+  const code = await new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      log(`tests still running after ${timeoutMs / 1000}s: stopping them`);
+      try {
+        process.kill(-tests.pid, "SIGTERM");
+      } catch {
+        /* gone */
+      }
+      resolve(124);
+    }, timeoutMs);
+    tests.on("exit", (c, sig) => {
+      clearTimeout(timer);
+      resolve(c ?? (sig ? 128 : 1));
+    });
+  });
+  return code;
+}
+
+let exitCode = 1;
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(sig, async () => {
+    log(`${sig}: stopping`);
+    await stopAll();
+    process.exit(130);
+  });
+}
+try {
+  exitCode = await main();
+} catch (err) {
+  console.error(`e2e: ${err.stack || err}`);
+  exitCode = 1;
+} finally {
+  await stopAll();
+}
+if (exitCode !== 0) {
+  log(`FAILED (exit ${exitCode}); logs and screenshots in ${artifacts}`);
+  try {
+    const tail = readFileSync(join(artifacts, "api.log"), "utf8").trim().split("\n").slice(-25).join("\n");
+    console.log(`--- last lines of artifacts/api.log ---\n${tail}`);
+  } catch {
+    /* no log */
+  }
+} else {
+  log("all passed");
+}
+process.exit(exitCode);
