@@ -2,7 +2,6 @@ package ginauth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -106,7 +105,8 @@ func New(cfg Config) (*Auth, error) {
 
 // ErrMissingTables is returned (wrapped, with the names) by New when the
 // database lacks ginauth tables.
-var ErrMissingTables = errors.New("ginauth: missing tables (run models.AutoMigrate or your migrations)")
+// It matches ErrConfig too.
+var ErrMissingTables = fmt.Errorf("%w: missing tables (run models.AutoMigrate or your migrations)", ErrConfig)
 
 func (a *Auth) checkTables() error {
 	var missing []string

@@ -38,6 +38,9 @@ var (
 	// ErrUnavailable: ginauth is too busy to answer now (for example every
 	// password hasher is in use and the request gave up waiting). 503.
 	ErrUnavailable = errors.New("ginauth: temporarily unavailable")
+	// ErrRateLimited: too many attempts from one address or at one
+	// account; 429 with Retry-After.
+	ErrRateLimited = errors.New("ginauth: too many attempts")
 	// ErrInternal: anything else that went wrong inside ginauth. 500.
 	ErrInternal = errors.New("ginauth: internal error")
 	// ErrConfig: Init or New was given an unusable Config.
@@ -153,7 +156,7 @@ func asError(err error) *Error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return NewError(ErrDatabase, err)
 	}
-	for _, k := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaim, ErrBadRequest, ErrNotFound, ErrDatabase, ErrUnavailable} {
+	for _, k := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaim, ErrBadRequest, ErrNotFound, ErrDatabase, ErrUnavailable, ErrRateLimited} {
 		if errors.Is(err, k) {
 			return NewError(k, err)
 		}

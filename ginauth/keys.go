@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -140,13 +141,25 @@ func (ks *keyStore) verifier(ctx context.Context, kid string) (*signingKey, bool
 		return k, true
 	}
 	// Only kids of our own shape can be on the way from another instance;
-	// anything else is refused without touching the database.
-	if len(kid) < 3 || kid[:2] != "d-" || len(kid) > 64 || ks.now().Sub(last) < reloadInterval {
+	// anything else is refused without touching the database. A kid made
+	// after our last reload may be a key another instance has just created,
+	// so it earns a reload sooner than one that should already be loaded:
+	// a forged kid can then cost at most one reload a second, and cannot
+	// keep a real new key out for the whole interval.
+	if !plausibleKid(kid) {
+		return nil, false
+	}
+	now := ks.now()
+	wait := reloadInterval
+	if created, ok := kidTime(kid); ok && created.After(last) && !created.After(now.Add(time.Minute)) {
+		wait = time.Second
+	}
+	if now.Sub(last) < wait {
 		return nil, false
 	}
 	ks.reloadMu.Lock()
 	defer ks.reloadMu.Unlock()
-	if ks.now().Sub(ks.lastReload) >= reloadInterval {
+	if ks.now().Sub(ks.lastReload) >= wait {
 		if err := ks.reload(ctx); err != nil {
 			return nil, false
 		}
@@ -155,6 +168,23 @@ func (ks *keyStore) verifier(ctx context.Context, kid string) (*signingKey, bool
 	k, ok = ks.keys[kid]
 	ks.mu.RUnlock()
 	return k, ok
+}
+
+func plausibleKid(kid string) bool {
+	return len(kid) > 2 && len(kid) <= 64 && kid[:2] == "d-"
+}
+
+// kidTime reads the creation time from a kid "d-<unix ms>-<random>".
+func kidTime(kid string) (time.Time, bool) {
+	rest := kid[2:]
+	if i := strings.IndexByte(rest, '-'); i >= 0 {
+		rest = rest[:i]
+	}
+	ms, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(ms), true
 }
 
 // all returns the keys that still verify, oldest first.

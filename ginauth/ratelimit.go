@@ -2,7 +2,6 @@ package ginauth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
@@ -79,9 +79,6 @@ type RateLimitStore interface {
 	// Reset forgets key.
 	Reset(ctx context.Context, key string) error
 }
-
-// ErrRateLimited is the kind of the 429 errors the limiter returns.
-var ErrRateLimited = errors.New("ginauth: too many attempts")
 
 type rateLimiter struct {
 	disabled bool
@@ -186,19 +183,38 @@ func (a *Auth) ResetFailures(ctx context.Context, action, account string) error 
 type dbRateLimitStore struct{ db *gorm.DB }
 
 func (s *dbRateLimitStore) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
-	var row models.RateLimit
 	end := now.Add(window)
-	err := s.db.WithContext(ctx).Raw(`INSERT INTO `+models.TableRateLimits+` (key, count, expires_at) VALUES (?, 1, ?)
-ON CONFLICT (key) DO UPDATE SET
-  count = CASE WHEN `+models.TableRateLimits+`.expires_at <= ? THEN 1 ELSE `+models.TableRateLimits+`.count + 1 END,
-  expires_at = CASE WHEN `+models.TableRateLimits+`.expires_at <= ? THEN ? ELSE `+models.TableRateLimits+`.expires_at END
-RETURNING count, expires_at`, key, end, now, now, end).Scan(&row).Error
+	// Every SET expression reads the row as it was, so a window that has
+	// ended restarts at one. Postgres and SQLite hand the new values back
+	// in the same statement; elsewhere a transaction reads them.
+	upsert := func(tx *gorm.DB) *gorm.DB {
+		return tx.Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "limit_key"}},
+			DoUpdates: clause.Set{
+				{Column: clause.Column{Name: "count"}, Value: gorm.Expr("CASE WHEN "+models.TableRateLimits+".expires_at <= ? THEN 1 ELSE "+models.TableRateLimits+".count + 1 END", now)},
+				{Column: clause.Column{Name: "expires_at"}, Value: gorm.Expr("CASE WHEN "+models.TableRateLimits+".expires_at <= ? THEN ? ELSE "+models.TableRateLimits+".expires_at END", now, end)},
+			},
+		})
+	}
+	row := models.RateLimit{Key: key, Count: 1, ExpiresAt: end}
+	db := s.db.WithContext(ctx)
+	switch db.Dialector.Name() {
+	case "postgres", "sqlite":
+		err := upsert(db).Clauses(clause.Returning{Columns: []clause.Column{{Name: "count"}, {Name: "expires_at"}}}).Create(&row).Error
+		return row.Count, row.ExpiresAt, err
+	}
+	err := db.Transaction(func(tx *gorm.DB) error {
+		if err := upsert(tx).Create(&models.RateLimit{Key: key, Count: 1, ExpiresAt: end}).Error; err != nil {
+			return err
+		}
+		return tx.Where("limit_key = ?", key).Take(&row).Error
+	})
 	return row.Count, row.ExpiresAt, err
 }
 
 func (s *dbRateLimitStore) Peek(ctx context.Context, key string, now time.Time) (int64, time.Time, error) {
 	var rows []models.RateLimit
-	err := s.db.WithContext(ctx).Where("key = ? AND expires_at > ?", key, now).Limit(1).Find(&rows).Error
+	err := s.db.WithContext(ctx).Where("limit_key = ? AND expires_at > ?", key, now).Limit(1).Find(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return 0, time.Time{}, err
 	}
@@ -206,7 +222,13 @@ func (s *dbRateLimitStore) Peek(ctx context.Context, key string, now time.Time) 
 }
 
 func (s *dbRateLimitStore) Reset(ctx context.Context, key string) error {
-	return s.db.WithContext(ctx).Where("key = ?", key).Delete(&models.RateLimit{}).Error
+	return s.db.WithContext(ctx).Where("limit_key = ?", key).Delete(&models.RateLimit{}).Error
+}
+
+// deleteExpired removes counters whose window has ended.
+func (s *dbRateLimitStore) deleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("expires_at <= ?", now).Delete(&models.RateLimit{})
+	return res.RowsAffected, res.Error
 }
 
 // NewMemoryRateLimitStore returns a RateLimitStore held in this process's

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/models"
 )
 
 // limitedHarness adds a sign-in-like route: it checks the limiter, then
@@ -149,5 +151,39 @@ func TestRateLimitDisabled(t *testing.T) {
 		if r := cl.do("POST", "/x", ""); r.Code != 204 {
 			t.Fatalf("request %d: %d", i, r.Code)
 		}
+	}
+}
+
+func TestDeleteExpiredSweepsCountersSessionsAndDeadKeys(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Session.KeyRotationInterval = time.Hour
+		c.Session.AccessTokenValidity = time.Minute
+		c.Session.RefreshTokenValidity = 2 * time.Hour
+	})
+	cl := h.client("header")
+	cl.login("u1")
+	h.r.POST("/hit", func(c *gin.Context) { _ = h.auth.CheckRateLimit(c, ActionSignUp, ""); c.Status(204) })
+	cl.do("POST", "/hit", "")
+	count := func(model any) int64 {
+		var n int64
+		h.auth.db.Model(model).Count(&n)
+		return n
+	}
+	if count(&models.RateLimit{}) != 1 || count(&models.SigningKey{}) != 1 {
+		t.Fatal("setup: expected one counter and one key")
+	}
+	// Nothing has expired yet.
+	if n, err := h.auth.DeleteExpired(t.Context()); err != nil || n != 0 {
+		t.Fatalf("DeleteExpired = %d, %v", n, err)
+	}
+	h.clock.Advance(3 * time.Hour)
+	cl.login("u2") // rotates: a new key; the old one stops verifying after a minute
+	h.clock.Advance(2 * time.Minute)
+	n, err := h.auth.DeleteExpired(t.Context())
+	if err != nil || n != 3 { // u1's session, the counter, the old key
+		t.Fatalf("DeleteExpired = %d, %v; want 3", n, err)
+	}
+	if count(&models.RateLimit{}) != 0 || count(&models.SigningKey{}) != 1 || count(&models.Session{}) != 1 {
+		t.Fatal("wrong rows left")
 	}
 }

@@ -493,6 +493,27 @@ func (a *Auth) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	return res.RowsAffected, DBError(res.Error)
 }
 
+// DeleteExpired removes what has expired: sessions, rate-limit counters
+// whose window has ended, and signing keys that no longer verify anything.
+// It returns how many rows went. It runs in the background on its own (see
+// SessionConfig.CleanupInterval).
+func (a *Auth) DeleteExpired(ctx context.Context) (int64, error) {
+	total, err := a.DeleteExpiredSessions(ctx)
+	if err != nil {
+		return total, err
+	}
+	now := a.now()
+	if st, ok := a.limiter.store.(*dbRateLimitStore); ok {
+		n, err := st.deleteExpired(ctx, now)
+		total += n
+		if err != nil {
+			return total, DBError(err)
+		}
+	}
+	res := a.db.WithContext(ctx).Where("verify_until <= ?", now).Delete(&models.SigningKey{})
+	return total + res.RowsAffected, DBError(res.Error)
+}
+
 // maybeCleanup starts a background sweep of expired sessions when the last
 // one is older than the cleanup interval. Requests never wait for it.
 func (a *Auth) maybeCleanup() {
@@ -507,10 +528,10 @@ func (a *Auth) maybeCleanup() {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if n, err := a.DeleteExpiredSessions(ctx); err != nil {
-			a.log.Warn("ginauth: deleting expired sessions failed", "error", err)
+		if n, err := a.DeleteExpired(ctx); err != nil {
+			a.log.Warn("ginauth: deleting expired rows failed", "error", err)
 		} else if n > 0 {
-			a.log.Debug("ginauth: deleted expired sessions", "count", n)
+			a.log.Debug("ginauth: deleted expired rows", "count", n)
 		}
 	}()
 }

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -348,4 +349,48 @@ func TestDeadDatabaseGivesCleanErrors(t *testing.T) {
 	// A plain verify does not need the database at all.
 	expect(t, cl.do("GET", "/me", ""), 200, "")
 	expect(t, cl.do("GET", "/strict", ""), 503, "")
+}
+
+// A forged key id must not keep a real new key out for the whole reload
+// interval.
+func TestForgedKidDoesNotBlockNewKey(t *testing.T) {
+	clk := newClock()
+	cfg := baseConfig(t, clk)
+	cfg.Session.KeyRotationInterval = time.Hour
+	a1, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.GET("/me", a2.VerifySession(), func(c *gin.Context) { c.Status(200) })
+	h := &harness{t: t, auth: a2, clock: clk, r: r}
+
+	clk.Advance(time.Hour + time.Second)
+	// An attacker sends a token with a made-up recent kid: a2 reloads.
+	forged := h.client("header")
+	forged.access = forge(t, &harness{t: t, auth: a2, clock: clk}, jws.Header{Kid: "d-" + strconv.FormatInt(clk.Now().UnixMilli(), 10) + "-x"}, validPayload(h))
+	expect(t, forged.do("GET", "/me", ""), 401, "try refresh token")
+	// a1 rotates just after; its tokens verify on a2 within a second or two.
+	clk.Advance(500 * time.Millisecond)
+	_, tok, err := a1.CreateSessionTokens(t.Context(), NewSession{UserID: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(1500 * time.Millisecond)
+	c := h.client("header")
+	c.access = tok.AccessToken
+	expect(t, c.do("GET", "/me", ""), 200, "")
+	// Forged kids from long ago get no reload at all within the interval.
+	old := h.client("header")
+	old.access = forge(t, &harness{t: t, auth: a2, clock: clk}, jws.Header{Kid: "d-1000-x"}, validPayload(h))
+	before := a2.keys.lastReload
+	clk.Advance(2 * time.Second)
+	expect(t, old.do("GET", "/me", ""), 401, "try refresh token")
+	if a2.keys.lastReload != before {
+		t.Fatal("an old forged kid caused a reload")
+	}
 }

@@ -9,7 +9,7 @@ const TableRateLimits = "ginauth_rate_limits"
 // and an IP address or account, stored as a SHA-256 so that no e-mail
 // address sits here) made in the window that ends at ExpiresAt.
 type RateLimit struct {
-	Key       string    `gorm:"column:key;primaryKey;size:64"`
+	Key       string    `gorm:"column:limit_key;primaryKey;size:64"`
 	Count     int64     `gorm:"column:count;not null"`
 	ExpiresAt time.Time `gorm:"column:expires_at;not null;index"`
 }
