@@ -1,8 +1,13 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	stdlog "log"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -33,12 +38,41 @@ type config struct {
 	// SMTP_HOST is empty, e-mails are logged instead of sent.
 	SMTP smtpConfig
 
-	// DevRoutes (DEMO_DEV_ROUTES=1) enables POST /dev/make-admin. Never in
-	// production.
+	// DevRoutes (DEMO_DEV_ROUTES=1) enables POST /dev/make-admin, and a
+	// fixed TOTP key when TOTP_SECRET_KEY is not set. Never in production.
 	DevRoutes bool
+
+	// DevOIDC (DEMO_OIDC=1) starts the local OpenID Connect provider
+	// (example/devoidc) on DevOIDCAddr (DEMO_OIDC_ADDR, default
+	// 127.0.0.1:3002) and offers it as the "dev-oidc" social sign-in.
+	// DevOIDCEmail (DEMO_OIDC_EMAIL, default dev@example.com) is the user
+	// it approves. Never in production.
+	DevOIDC      bool
+	DevOIDCAddr  string
+	DevOIDCEmail string
+
+	// Real providers, each on when its client id is set:
+	// GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET, GITHUB_CLIENT_ID/GITHUB_CLIENT_SECRET.
+	Google, GitHub oauthClient
+
+	// TOTPKey (TOTP_SECRET_KEY, 32 bytes as hex or base64) seals the TOTP
+	// secrets. Empty: TOTP and MFA are off, unless DevRoutes supplies the
+	// fixed development key (TOTPDevKey is then true).
+	TOTPKey    []byte
+	TOTPDevKey bool
+
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated addresses or CIDRs)
+	// are the reverse proxies whose X-Forwarded-For the API believes.
+	// Empty: none, so a client cannot dodge the per-address rate limits by
+	// sending that header.
+	TrustedProxies []string
 
 	// Debug (GIN_MODE=debug) keeps gin's debug mode.
 	Debug bool
+}
+
+type oauthClient struct {
+	ID, Secret string
 }
 
 type smtpConfig struct {
@@ -60,8 +94,31 @@ func loadConfig() (config, error) {
 			Password: os.Getenv("SMTP_PASSWORD"),
 			From:     env("SMTP_FROM", "ginauth demo <no-reply@localhost>"),
 		},
-		DevRoutes: os.Getenv("DEMO_DEV_ROUTES") == "1",
-		Debug:     os.Getenv("GIN_MODE") == "debug",
+		DevRoutes:    os.Getenv("DEMO_DEV_ROUTES") == "1",
+		DevOIDC:      os.Getenv("DEMO_OIDC") == "1",
+		DevOIDCAddr:  env("DEMO_OIDC_ADDR", "127.0.0.1:3002"),
+		DevOIDCEmail: env("DEMO_OIDC_EMAIL", "dev@example.com"),
+		Google:       oauthClient{ID: os.Getenv("GOOGLE_CLIENT_ID"), Secret: os.Getenv("GOOGLE_CLIENT_SECRET")},
+		GitHub:       oauthClient{ID: os.Getenv("GITHUB_CLIENT_ID"), Secret: os.Getenv("GITHUB_CLIENT_SECRET")},
+		Debug:        os.Getenv("GIN_MODE") == "debug",
+	}
+	if v := strings.TrimSpace(os.Getenv("TRUSTED_PROXIES")); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			c.TrustedProxies = append(c.TrustedProxies, strings.TrimSpace(p))
+		}
+	}
+	if v := strings.TrimSpace(os.Getenv("TOTP_SECRET_KEY")); v != "" {
+		key, err := parseKey(v)
+		if err != nil {
+			return c, fmt.Errorf("TOTP_SECRET_KEY: %w", err)
+		}
+		c.TOTPKey = key
+	} else if c.DevRoutes {
+		sum := sha256.Sum256([]byte("ginauth demo: development TOTP key, not a secret"))
+		c.TOTPKey, c.TOTPDevKey = sum[:], true
+	}
+	if _, _, err := net.SplitHostPort(c.DevOIDCAddr); c.DevOIDC && err != nil {
+		return c, fmt.Errorf("DEMO_OIDC_ADDR=%q: want host:port", c.DevOIDCAddr)
 	}
 	if v := os.Getenv("ACCESS_TOKEN_VALIDITY_SECONDS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -74,6 +131,25 @@ func loadConfig() (config, error) {
 		return c, fmt.Errorf("PORT=%q: want a port number", c.Port)
 	}
 	return c, nil
+}
+
+// parseKey reads 32 bytes written as hex (64 digits) or base64 (standard or
+// URL alphabet, padded or not), e.g. the output of `openssl rand -base64 32`.
+func parseKey(v string) ([]byte, error) {
+	if len(v) == 64 {
+		if b, err := hex.DecodeString(v); err == nil {
+			return b, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil {
+			if len(b) != 32 {
+				return nil, fmt.Errorf("want 32 bytes, got %d (make one with `openssl rand -base64 32`)", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("want 32 bytes as hex or base64 (make one with `openssl rand -base64 32`)")
 }
 
 func env(key, def string) string {

@@ -1,6 +1,7 @@
 // Command example is the ginauth demo: a Gin API whose auth (sign-up,
-// sign-in, sessions, e-mail verification, roles, metadata) is served by
-// ginauth from the app's own database, for SuperTokens' frontend SDKs.
+// sign-in, social sign-in, sessions, e-mail verification, TOTP two-factor
+// auth, roles, metadata) is served by ginauth from the app's own database,
+// for SuperTokens' frontend SDKs.
 //
 //	go run ./example                 # API on http://localhost:3001
 //	make web                         # the demo website on http://localhost:3000
@@ -11,6 +12,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/thirdparty"
 )
 
 func main() {
@@ -61,8 +64,23 @@ func run(log *slog.Logger) error {
 		return err
 	}
 
-	// 3. ginauth, with the recipes the demo uses (see recipes.go).
-	auth, err := newDemoAuth(cfg, log)
+	// 3. ginauth, with the recipes the demo uses (see recipes.go), and the
+	// social sign-ins (social.go): real providers from the environment, and
+	// in development a local OpenID Connect provider.
+	providers := realProviders(cfg)
+	if cfg.DevOIDC {
+		idp, dev, err := startDevOIDC(cfg, log)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = idp.Close(ctx)
+		}()
+		providers = append([]thirdparty.Provider{dev}, providers...)
+	}
+	auth, err := newDemoAuth(cfg, log, providers)
 	if err != nil {
 		return err
 	}
@@ -91,6 +109,12 @@ func run(log *slog.Logger) error {
 		gin.SetMode(gin.ReleaseMode)
 	}
 	r := gin.New()
+	// Rate limits key on the client's address: believe X-Forwarded-For only
+	// from the proxies named in TRUSTED_PROXIES (gin trusts every peer by
+	// default).
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
 	r.Use(gin.Recovery(), requestLog(log))
 	r.Use(cors.New(ginauth.CORSConfig()))
 	r.Use(ginauth.Middleware())

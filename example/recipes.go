@@ -12,6 +12,9 @@ import (
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/emailverification"
+	"github.com/ginauth/ginauth/recipes/multifactorauth"
+	"github.com/ginauth/ginauth/recipes/thirdparty"
+	"github.com/ginauth/ginauth/recipes/totp"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
 	"github.com/ginauth/ginauth/recipes/userroles"
 )
@@ -24,11 +27,19 @@ type demoAuth struct {
 	recipes  []ginauth.Recipe
 	roles    *userroles.Recipe
 	metadata *usermetadata.Recipe
+	// thirdParty is nil when no social provider is configured; totp is nil
+	// without a TOTP key (and then there is no MFA either).
+	thirdParty *thirdparty.Recipe
+	totp       *totp.Recipe
+
+	adminEmails map[string]bool
+	log         *slog.Logger
 }
 
-// newDemoAuth builds the recipes: e-mail and password sign-in, optional
-// e-mail verification, roles and user metadata.
-func newDemoAuth(cfg config, log *slog.Logger) (*demoAuth, error) {
+// newDemoAuth builds the recipes: e-mail and password sign-in, social
+// sign-in (when providers are given), optional e-mail verification, opt-in
+// TOTP two-factor auth (when there is a key), roles and user metadata.
+func newDemoAuth(cfg config, log *slog.Logger, providers []thirdparty.Provider) (*demoAuth, error) {
 	// Mail: through SMTP when SMTP_HOST is set; otherwise nil, and the
 	// recipes log each e-mail's link instead (emaildelivery.LogSender).
 	var sender emaildelivery.Sender
@@ -48,8 +59,11 @@ func newDemoAuth(cfg config, log *slog.Logger) (*demoAuth, error) {
 		log.Info("demo: no SMTP_HOST: e-mails are not sent, their links are logged")
 	}
 
-	d := &demoAuth{roles: userroles.New(), metadata: usermetadata.New()}
-	adminEmails := emailSet(os.Getenv("ADMIN_EMAILS"))
+	d := &demoAuth{roles: userroles.New(), metadata: usermetadata.New(),
+		adminEmails: emailSet(os.Getenv("ADMIN_EMAILS")), log: log}
+	// OPTIONAL: unverified users may use the app; routes that need a
+	// verified address add RequireClaim(emailverification.IsVerified()).
+	ev := emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: sender})
 	d.recipes = []ginauth.Recipe{
 		emailpassword.New(emailpassword.Config{
 			EmailSender: sender,
@@ -57,31 +71,68 @@ func newDemoAuth(cfg config, log *slog.Logger) (*demoAuth, error) {
 				// Runs after the account exists and before its first
 				// session is made, so the session already carries the role.
 				AfterSignUp: func(ctx context.Context, u *ginauth.User, _ map[string]any) error {
-					if _, err := d.metadata.UpdateUserMetadata(ctx, u.ID, map[string]any{"signedUpFrom": "demo website"}); err != nil {
-						return err
-					}
-					for _, e := range u.Emails {
-						if adminEmails[strings.ToLower(e)] {
-							log.Info("demo: ADMIN_EMAILS: giving the admin role", "userId", u.ID)
-							tenant := ginauth.DefaultTenant
-							if len(u.TenantIDs) > 0 {
-								tenant = u.TenantIDs[0]
-							}
-							_, err := d.roles.AddRoleToUser(ctx, tenant, u.ID, adminRole)
-							return err
-						}
-					}
-					return nil
+					return d.afterSignUp(ctx, u, "demo website", true)
 				},
 			},
 		}),
-		// OPTIONAL: unverified users may use the app; routes that need a
-		// verified address add RequireClaim(emailverification.IsVerified()).
-		emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: sender}),
-		d.roles,
-		d.metadata,
 	}
+	if len(providers) > 0 {
+		d.thirdParty = thirdparty.New(thirdparty.Config{
+			Providers: providers,
+			// The provider vouched for the address: no verification e-mail needed.
+			OnVerifiedEmail: ev.MarkVerified,
+			Hooks: thirdparty.Hooks{
+				AfterSignInUp: func(ctx context.Context, res thirdparty.SignInUpResult) error {
+					if !res.CreatedNewRecipeUser {
+						return nil
+					}
+					// ADMIN_EMAILS counts only addresses the provider verified.
+					return d.afterSignUp(ctx, res.User, "demo website ("+res.ThirdPartyID+")", res.UserInfo.EmailVerified)
+				},
+			},
+		})
+		d.recipes = append(d.recipes, d.thirdParty)
+	}
+	d.recipes = append(d.recipes, ev)
+	if len(cfg.TOTPKey) > 0 {
+		if cfg.TOTPDevKey {
+			log.Warn("demo: no TOTP_SECRET_KEY: DEMO_DEV_ROUTES=1 uses a fixed, public development key for TOTP secrets; never in production")
+		}
+		d.totp = totp.New(totp.Config{SecretKey: cfg.TOTPKey})
+		d.recipes = append(d.recipes,
+			// Opt-in 2FA: only users who have set TOTP up must enter a code
+			// after signing in; everyone else signs in as before.
+			multifactorauth.New(multifactorauth.Config{RequireSetUpFactors: true}),
+			d.totp) // after multifactorauth, which it registers its factor with
+	} else {
+		log.Info("demo: no TOTP_SECRET_KEY: two-factor auth (TOTP) is off")
+	}
+	d.recipes = append(d.recipes, d.roles, d.metadata)
 	return d, nil
+}
+
+// afterSignUp runs once per new account, before its first session: it
+// records where the user came from and, for ADMIN_EMAILS (when the address
+// can be trusted), gives the admin role, so the session carries it.
+func (d *demoAuth) afterSignUp(ctx context.Context, u *ginauth.User, from string, emailTrusted bool) error {
+	if _, err := d.metadata.UpdateUserMetadata(ctx, u.ID, map[string]any{"signedUpFrom": from}); err != nil {
+		return err
+	}
+	if !emailTrusted {
+		return nil
+	}
+	for _, e := range u.Emails {
+		if d.adminEmails[strings.ToLower(e)] {
+			d.log.Info("demo: ADMIN_EMAILS: giving the admin role", "userId", u.ID)
+			tenant := ginauth.DefaultTenant
+			if len(u.TenantIDs) > 0 {
+				tenant = u.TenantIDs[0]
+			}
+			_, err := d.roles.AddRoleToUser(ctx, tenant, u.ID, adminRole)
+			return err
+		}
+	}
+	return nil
 }
 
 // setUp creates what the app expects to exist once ginauth is running.

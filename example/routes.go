@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/thirdparty"
 	"github.com/ginauth/ginauth/recipes/userroles"
 )
 
@@ -15,6 +16,28 @@ import (
 func registerRoutes(r *gin.Engine, cfg config, auth *demoAuth, log *slog.Logger) {
 	r.GET("/", func(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"app": "ginauth demo API", "website": cfg.WebsiteDomain})
+	})
+
+	// What the website should offer: the social sign-in buttons and the
+	// "Set up 2FA" section. (ginauth has no multitenancy recipe, so no GET
+	// /auth/loginmethods; this small route stands in for it.)
+	r.GET("/features", func(c *gin.Context) {
+		providers := []thirdparty.ProviderInfo{}
+		if auth.thirdParty != nil {
+			providers = auth.thirdParty.Providers()
+		}
+		c.JSON(http.StatusOK, gin.H{"thirdPartyProviders": providers, "totp": auth.totp != nil})
+	})
+
+	// The signed-in user, with its login methods (emailpassword,
+	// thirdparty), as the SDKs' user object.
+	r.GET("/me", ginauth.VerifySession(), func(c *gin.Context) {
+		u, err := ginauth.Default().GetUser(c.Request.Context(), ginauth.MustSession(c).UserID())
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"user": u})
 	})
 
 	// Any signed-in user. A 401 here makes the frontend SDK refresh the

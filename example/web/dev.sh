@@ -3,7 +3,10 @@
 #   the API     (go run ./example)   on API_DOMAIN,     default http://localhost:3001
 #   the website (example/web)        on WEBSITE_DOMAIN, default http://localhost:3000
 # Ctrl-C stops both. Every setting of the API (see example/README.md) passes
-# through; DEMO_DEV_ROUTES defaults to 1 here (the "Make me admin" button).
+# through; DEMO_DEV_ROUTES defaults to 1 here (the "Make me admin" button, and
+# a fixed development TOTP key unless TOTP_SECRET_KEY is set) and DEMO_OIDC
+# to 1 (the "Continue with Dev OIDC" button, backed by a local OpenID Connect
+# provider on DEMO_OIDC_ADDR, default 127.0.0.1:3002).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -31,6 +34,6 @@ trap 'exit 143' TERM
 
 (cd ../.. && go build -o "$tmp/ginauth-demo" ./example)
 # Run from the repository root, so the default SQLite file is ./ginauth-demo.db there.
-(cd ../.. && DEMO_DEV_ROUTES=${DEMO_DEV_ROUTES:-1} exec "$tmp/ginauth-demo") &
+(cd ../.. && DEMO_DEV_ROUTES=${DEMO_DEV_ROUTES:-1} DEMO_OIDC=${DEMO_OIDC:-1} exec "$tmp/ginauth-demo") &
 api=$!
 node serve.mjs

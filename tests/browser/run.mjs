@@ -2,7 +2,9 @@
 //
 //  1. builds the demo website (example/web) with this package's esbuild;
 //  2. builds the example API (go build ./example) and starts it on
-//     localhost:3101 with a fresh SQLite file and 3-second access tokens;
+//     localhost:3101 with a fresh SQLite file, 3-second access tokens, a
+//     random TOTP key and its development OpenID Connect provider on
+//     127.0.0.1:3102 (DEMO_OIDC=1);
 //  3. starts the website's static server on localhost:3100 (another origin,
 //     same site);
 //  4. runs tests/*.test.mjs with node's test runner (they drive Debian's
@@ -10,9 +12,10 @@
 //  5. stops everything it started, whatever happened.
 //
 // Env: CHROMIUM_PATH (default /usr/bin/chromium), E2E_API_PORT (3101),
-// E2E_WEB_PORT (3100), E2E_TIMEOUT_SECONDS (300), E2E_KEEP_TMP=1 keeps the
+// E2E_WEB_PORT (3100), E2E_OIDC_PORT (3102), E2E_TIMEOUT_SECONDS (300), E2E_KEEP_TMP=1 keeps the
 // temp dir, E2E_DATABASE_URL runs the API on PostgreSQL instead of SQLite. Logs and screenshots land in tests/browser/artifacts/.
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
@@ -25,8 +28,10 @@ const repo = join(here, "..", "..");
 const artifacts = join(here, "artifacts");
 const apiPort = Number(process.env.E2E_API_PORT || 3101);
 const webPort = Number(process.env.E2E_WEB_PORT || 3100);
+const oidcPort = Number(process.env.E2E_OIDC_PORT || 3102);
 const apiURL = `http://localhost:${apiPort}`;
 const webURL = `http://localhost:${webPort}`;
+const oidcURL = `http://127.0.0.1:${oidcPort}`; // the dev provider's issuer
 const timeoutMs = Number(process.env.E2E_TIMEOUT_SECONDS || 300) * 1000;
 
 const children = []; // { name, proc } of every process we started
@@ -139,8 +144,8 @@ async function main() {
   mkdirSync(artifacts, { recursive: true });
   for (const f of readdirSync(artifacts)) rmSync(join(artifacts, f), { recursive: true, force: true });
   tmp = mkdtempSync(join(tmpdir(), "ginauth-e2e-"));
-  for (const port of [apiPort, webPort]) {
-    if (!portFree(port)) throw new Error(`port ${port} is in use (set E2E_API_PORT / E2E_WEB_PORT)`);
+  for (const port of [apiPort, webPort, oidcPort]) {
+    if (!portFree(port)) throw new Error(`port ${port} is in use (set E2E_API_PORT / E2E_WEB_PORT / E2E_OIDC_PORT)`);
   }
 
   let t = Date.now();
@@ -166,6 +171,10 @@ async function main() {
       SQLITE_PATH: join(tmp, "e2e.db"),
       ACCESS_TOKEN_VALIDITY_SECONDS: "3",
       DEMO_DEV_ROUTES: "1",
+      DEMO_OIDC: "1",
+      DEMO_OIDC_ADDR: `127.0.0.1:${oidcPort}`,
+      DEMO_OIDC_EMAIL: "social@example.com",
+      TOTP_SECRET_KEY: randomBytes(32).toString("base64"),
       SMTP_HOST: "",
     },
   });
@@ -173,7 +182,7 @@ async function main() {
     env: { ...process.env, HOST: "127.0.0.1", WEBSITE_DOMAIN: webURL, API_DOMAIN: apiURL, WEB_DIR: webDir },
   });
   await Promise.all([waitFor(`http://127.0.0.1:${apiPort}/`, api, "api"), waitFor(`http://127.0.0.1:${webPort}/`, web, "web")]);
-  log(`API on ${apiURL}, website on ${webURL}`);
+  log(`API on ${apiURL}, website on ${webURL}, dev OpenID Connect provider on ${oidcURL}`);
 
   const testDir = join(here, "tests");
   const files = readdirSync(testDir).filter((f) => f.endsWith(".test.mjs")).map((f) => join(testDir, f));
@@ -184,6 +193,7 @@ async function main() {
       TMPDIR: tmp, // the browser's profile dir lands here (see killStrays)
       E2E_API_URL: apiURL,
       E2E_WEB_URL: webURL,
+      E2E_OIDC_URL: oidcURL,
       E2E_API_LOG: apiLog,
       E2E_ARTIFACTS: artifacts,
       CHROMIUM_PATH: process.env.CHROMIUM_PATH || "/usr/bin/chromium",

@@ -2,9 +2,15 @@
 // ginauth example API on another origin. Pages:
 //
 //   /                          home: session state, calls to the API, sign out
-//   /auth                      sign up / sign in / forgot password
+//   /auth                      sign up / sign in / forgot password, and a
+//                              "Continue with <provider>" button per social sign-in
+//   /auth/callback/<provider>  where the provider sends the browser back
 //   /auth/verify-email?token=  follows the link of the verification e-mail
 //   /auth/reset-password?token= sets a new password
+//
+// On the home page, a signed-in user can set up TOTP ("Set up 2FA"); after a
+// later sign-in, the home page asks for a code while MultiFactorAuth says
+// TOTP is next (the API answers 403 invalid claim st-mfa until then).
 //
 // ?mode=header or ?mode=cookie on any page picks how session tokens travel
 // (remembered in localStorage). The browser tests drive these pages, so
@@ -14,6 +20,9 @@ import SuperTokens from "supertokens-web-js";
 import Session from "supertokens-web-js/recipe/session";
 import EmailPassword from "supertokens-web-js/recipe/emailpassword";
 import EmailVerification from "supertokens-web-js/recipe/emailverification";
+import ThirdParty from "supertokens-web-js/recipe/thirdparty";
+import MultiFactorAuth from "supertokens-web-js/recipe/multifactorauth";
+import TOTP from "supertokens-web-js/recipe/totp";
 
 type Mode = "cookie" | "header";
 
@@ -77,8 +86,28 @@ SuperTokens.init({
     }),
     EmailPassword.init(),
     EmailVerification.init(),
+    ThirdParty.init(),
+    MultiFactorAuth.init(),
+    TOTP.init(),
   ],
 });
+
+// What the API offers (GET /features): social providers and TOTP.
+interface Features {
+  thirdPartyProviders: { id: string; name: string }[];
+  totp: boolean;
+}
+let featuresPromise: Promise<Features> | null = null;
+function features(): Promise<Features> {
+  featuresPromise ??= fetch(apiDomain + "/features")
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`GET /features: ${r.status}`))))
+    .catch((err) => {
+      console.error(err);
+      featuresPromise = null; // try again next time
+      return { thirdPartyProviders: [], totp: false };
+    });
+  return featuresPromise;
+}
 
 // ---------------------------------------------------------------------------
 // Small DOM helpers.
@@ -182,18 +211,33 @@ function renderEvents() {
 // Pages.
 
 async function homePage() {
+  const featsP = features(); // (in parallel with the session check)
   const signedIn = await Session.doesSessionExist();
   const status = h("section", { testid: "session-state" });
+  const feats = await featsP;
+  let setupP: Promise<HTMLElement> | null = null;
+  let second: HTMLElement | null = null;
   if (signedIn) {
     const userId = await Session.getUserId();
-    const payload = await Session.getAccessTokenPayloadSecurely();
+    let payload = await Session.getAccessTokenPayloadSecurely();
+    // st-mfa.v is false while the user still owes a second factor: ask the
+    // API what comes next (PUT /auth/mfa/info also brings the claim up to date).
+    if (payload["st-mfa"]?.v === false) {
+      const info = await MultiFactorAuth.resyncSessionAndFetchMFAInfo();
+      payload = await Session.getAccessTokenPayloadSecurely();
+      if (payload["st-mfa"]?.v === false) second = mfaSection(info.factors.next);
+    }
     const verified = h("dd", { testid: "email-verified" }, "…");
+    const methods = h("dd", { testid: "login-methods" }, second ? "(after the second factor)" : "…");
     status.append(
       h("h1", { testid: "signed-in" }, "You are signed in"),
       h("dl", {},
         h("dt", {}, "User id"), h("dd", { testid: "user-id" }, userId),
+        h("dt", {}, "Signed in with"), methods,
         h("dt", {}, "Roles (st-role)"), h("dd", { testid: "roles" }, json(payload["st-role"]?.v ?? [])),
         h("dt", {}, "E-mail verified"), verified,
+        h("dt", {}, "Second factor (st-mfa)"),
+        h("dd", { testid: "mfa-state" }, payload["st-mfa"] ? json(payload["st-mfa"]) : "(MFA is off)"),
         h("dt", {}, "Access token expires"), h("dd", {}, new Date(payload.exp * 1000).toLocaleTimeString()),
       ),
     );
@@ -201,6 +245,18 @@ async function homePage() {
     EmailVerification.isEmailVerified()
       .then((r) => { verified.textContent = String(r.isVerified); })
       .catch((err) => { verified.textContent = `unknown (${err.message ?? err})`; });
+    if (!second && feats.totp) setupP = totpSetupSection(); // (in parallel with GET /me)
+    if (!second) {
+      // GET /me: the user object, with one login method per way in.
+      const res = await fetch(apiDomain + "/me");
+      if (res.ok) {
+        const { user } = await res.json();
+        methods.textContent = user.loginMethods.map(describeLoginMethod).join("; ");
+        methods.dataset.recipes = user.loginMethods.map((m: { recipeId: string }) => m.recipeId).join(",");
+      } else {
+        methods.textContent = `unknown (GET /me: ${res.status})`;
+      }
+    }
   } else {
     status.append(
       h("h1", { testid: "signed-out" }, "You are not signed in"),
@@ -231,8 +287,11 @@ async function homePage() {
     );
   }
 
+  const parts: Node[] = [status];
+  if (second) parts.push(second);
+  else if (setupP) parts.push(await setupP);
   mount(
-    status,
+    ...parts,
     h("p", { testid: "verification-sent" }),
     h("h2", {}, "Try the API"),
     actions,
@@ -242,6 +301,115 @@ async function homePage() {
     h("ul", { class: "events", testid: "events" }),
   );
   renderEvents();
+}
+
+interface LoginMethod {
+  recipeId: string;
+  email?: string;
+  thirdParty?: { id: string; userId: string };
+}
+
+function describeLoginMethod(m: LoginMethod): string {
+  const who = m.email ? ` (${m.email})` : "";
+  if (m.recipeId === "thirdparty" && m.thirdParty) return `thirdparty: ${m.thirdParty.id}${who}`;
+  return `${m.recipeId}${who}`;
+}
+
+// mfaSection is the "Enter your code" step, shown while the session still
+// owes a second factor.
+function mfaSection(next: string[]): HTMLElement {
+  const sec = h("section", { testid: "mfa-required", class: "card" });
+  if (!next.includes("totp")) {
+    sec.append(h("h2", {}, "A second factor is required"),
+      h("p", {}, `The API asks for one of: ${next.join(", ") || "(nothing this website offers)"}.`));
+    return sec;
+  }
+  const code = h("input", { id: "totp-code", testid: "totp-code", inputmode: "numeric", autocomplete: "one-time-code",
+    maxlength: "8" });
+  sec.append(
+    h("h2", {}, "Enter your code"),
+    h("p", {}, "This account has two-factor authentication on: enter the 6-digit code from your authenticator app."),
+    h("div", { class: "row" }, code,
+      button("Verify", "totp-verify", async () => {
+        const r = await TOTP.verifyCode({ totp: code.value.trim() });
+        if (r.status === "OK") {
+          await homePage(); // the response carried a new access token with st-mfa.v = true
+          return;
+        }
+        showCodeError("mfa-result", r);
+      })),
+    h("p", { testid: "mfa-result" }),
+  );
+  return sec;
+}
+
+function showCodeError(testid: string, r: { status: string; currentNumberOfFailedAttempts?: number;
+  maxNumberOfFailedAttempts?: number; retryAfterMs?: number }) {
+  let text = r.status;
+  if (r.status === "INVALID_TOTP_ERROR") {
+    text = `INVALID_TOTP_ERROR: wrong code (${r.currentNumberOfFailedAttempts} of ${r.maxNumberOfFailedAttempts} attempts)`;
+  } else if (r.status === "LIMIT_REACHED_ERROR") {
+    text = `LIMIT_REACHED_ERROR: too many wrong codes; try again in ${Math.ceil((r.retryAfterMs ?? 0) / 1000)} s`;
+  }
+  message(testid, text, false);
+  const el = document.querySelector<HTMLElement>(`[data-testid="${testid}"]`);
+  if (el) el.dataset.status = r.status;
+}
+
+// totpSetupSection is "Set up 2FA": createDevice shows the secret (and the
+// otpauth:// string a QR code would carry), verifyDevice turns it on.
+async function totpSetupSection(): Promise<HTMLElement> {
+  const sec = h("section", { testid: "totp-section", class: "card" }, h("h2", {}, "Two-factor authentication"));
+  const { devices } = await TOTP.listDevices();
+  const on = devices.filter((d) => d.verified);
+  if (on.length) {
+    sec.append(h("p", { testid: "totp-status", "data-on": "true" },
+      `On: every sign-in asks for a code from ${on.map((d) => d.name).join(", ")}.`),
+    h("p", { testid: "totp-setup-result" }));
+    return sec;
+  }
+  const body = h("div", {});
+  const start = h("div", { class: "row" });
+  start.append(button("Set up 2FA", "totp-setup", async () => {
+    // Drop devices left unverified by an earlier attempt.
+    for (const d of (await TOTP.listDevices()).devices) {
+      if (!d.verified) await TOTP.removeDevice({ deviceName: d.name });
+    }
+    const r = await TOTP.createDevice();
+    if (r.status !== "OK") {
+      message("totp-setup-result", r.status, false);
+      return;
+    }
+    start.style.display = "none"; // (.row is display: flex, so not `hidden`)
+    const code = h("input", { id: "totp-setup-code", testid: "totp-setup-code", inputmode: "numeric",
+      autocomplete: "one-time-code", maxlength: "8" });
+    body.replaceChildren(
+      h("p", {}, "Add this key to your authenticator app (or scan a QR code of the otpauth:// link), then enter the code it shows."),
+      h("dl", {},
+        h("dt", {}, "Device"), h("dd", { testid: "totp-device" }, r.deviceName),
+        h("dt", {}, "Secret (base32)"), h("dd", {}, h("code", { testid: "totp-secret" }, r.secret)),
+        h("dt", {}, "otpauth link"), h("dd", {}, h("code", { testid: "totp-qr" }, r.qrCodeString)),
+      ),
+      h("div", { class: "row" }, code,
+        button("Verify and turn on", "totp-setup-verify", async () => {
+          const v = await TOTP.verifyDevice({ deviceName: r.deviceName, totp: code.value.trim() });
+          if (v.status === "OK") {
+            await homePage();
+            message("totp-setup-result", "Two-factor authentication is on.", true);
+            return;
+          }
+          if (v.status === "UNKNOWN_DEVICE_ERROR") message("totp-setup-result", v.status, false);
+          else showCodeError("totp-setup-result", v);
+        })),
+    );
+  }, "secondary"));
+  sec.append(
+    h("p", { testid: "totp-status", "data-on": "false" }, "Off: sign-ins need only the first factor."),
+    start,
+    body,
+    h("p", { testid: "totp-setup-result" }),
+  );
+  return sec;
 }
 
 function field(id: string, label: string, type: string): HTMLLabelElement {
@@ -263,7 +431,7 @@ function clearMessages() {
   });
 }
 
-function authPage() {
+async function authPage() {
   const form = h("form", { testid: "auth-form" },
     field("email", "E-mail", "email"),
     field("password", "Password", "password"),
@@ -293,7 +461,35 @@ function authPage() {
   form.addEventListener("submit", (e) => e.preventDefault());
   form.append(h("div", { class: "row" }, signUp, signIn, forgot), h("p", { testid: "auth-result" }),
     h("p", { testid: "error" }));
-  mount(h("h1", {}, "Sign up or sign in"), form);
+  const social = h("div", { class: "social", testid: "social" });
+  for (const p of (await features()).thirdPartyProviders) {
+    social.append(button(`Continue with ${p.name}`, `tp-${p.id}`, async () => {
+      // The SDK asks the API for the provider's URL (GET /auth/authorisationurl),
+      // keeps the state and PKCE verifier in sessionStorage, and adds the state.
+      const url = await ThirdParty.getAuthorisationURLWithQueryParamsAndSetState({
+        thirdPartyId: p.id,
+        frontendRedirectURI: `${location.origin}/auth/callback/${p.id}`,
+      });
+      location.assign(url);
+    }, "social-button"));
+  }
+  mount(h("h1", {}, "Sign up or sign in"), form, ...(social.childElementCount ? [h("p", {}, "or"), social] : []));
+}
+
+// callbackPage finishes a social sign-in: the SDK checks the state and
+// posts the code (POST /auth/signinup).
+async function callbackPage(provider: string) {
+  mount(h("h1", {}, `Signing in with ${provider}`), h("p", { testid: "callback-result" }, "Signing in…"),
+    h("p", { testid: "error" }), h("p", {}, h("a", { href: "/auth" }, "Back to sign in")));
+  const r = await ThirdParty.signInAndUp();
+  const el = document.querySelector<HTMLElement>('[data-testid="callback-result"]')!;
+  el.dataset.status = r.status;
+  if (r.status === "OK") {
+    navigate("/");
+    return;
+  }
+  message("callback-result", r.status === "SIGN_IN_UP_NOT_ALLOWED" ? `${r.status}: ${r.reason}` :
+    r.status === "NO_EMAIL_GIVEN_BY_PROVIDER" ? "The provider gave no e-mail address." : r.status, false);
 }
 
 async function verifyEmailPage() {
@@ -342,13 +538,19 @@ window.demo = {
   getAccessTokenPayload: () => Session.getAccessTokenPayloadSecurely(),
 };
 
+// routeSeq makes only the latest route() report readiness (a page may
+// navigate on before it has finished, e.g. the social callback).
+let routeSeq = 0;
+
 async function route() {
+  const seq = ++routeSeq;
   window.demo.ready = false;
   delete document.body.dataset.ready;
   header();
   const path = location.pathname.replace(/\/+$/, "") || "/";
   try {
-    if (path === "/auth") authPage();
+    if (path === "/auth") await authPage();
+    else if (path.startsWith("/auth/callback/")) await callbackPage(path.slice("/auth/callback/".length));
     else if (path === "/auth/verify-email") await verifyEmailPage();
     else if (path === "/auth/reset-password") resetPasswordPage();
     else await homePage();
@@ -356,6 +558,7 @@ async function route() {
     mount(h("h1", {}, "Something went wrong"), h("p", { testid: "error", class: "err" }, String(err)));
     console.error(err);
   }
+  if (seq !== routeSeq) return;
   window.demo.ready = true;
   document.body.dataset.ready = "true";
 }

@@ -7,9 +7,12 @@ import { after, before, describe, it } from "node:test";
 import {
   NetLog,
   apiURL,
+  assertCORS,
+  assertNewTokens,
+  callFromPage,
+  click,
   cookiesByName,
   decodeFrontToken,
-  exposed,
   launchBrowser,
   logSize,
   ready,
@@ -28,70 +31,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-// CORS: the API answers the website's origin, with credentials, and lets
-// the SDK read front-token.
-function assertCORS(entry) {
-  assert.equal(entry.headers["access-control-allow-origin"], webURL, `${entry.path}: Access-Control-Allow-Origin`);
-  assert.equal(entry.headers["access-control-allow-credentials"], "true", `${entry.path}: Allow-Credentials`);
-  assert.ok(exposed(entry).includes("front-token"), `${entry.path}: front-token not exposed: ${exposed(entry)}`);
-}
-
-// assertNewTokens checks the headers a response creating or refreshing a
-// session must carry in the given mode, and returns the decoded front-token.
-function assertNewTokens(entry, mode) {
-  assertCORS(entry);
-  const ft = entry.headers["front-token"];
-  assert.ok(ft && ft !== "remove", `${entry.path}: front-token missing`);
-  const front = decodeFrontToken(ft);
-  assert.equal(typeof front.uid, "string");
-  assert.equal(front.up.sub, front.uid, "front-token up.sub is uid");
-  assert.ok(front.ate > Date.now() - 60_000, "front-token ate is the access-token expiry (ms)");
-  assert.equal(front.ate, front.up.exp * 1000, "ate = up.exp in ms");
-  assert.ok(front.up.sessionHandle, "front-token carries the payload");
-  const cookies = cookiesByName(entry);
-  if (mode === "cookie") {
-    const at = cookies.sAccessToken;
-    const rt = cookies.sRefreshToken;
-    assert.ok(at && at.value, `${entry.path}: no sAccessToken cookie: ${entry.setCookies}`);
-    assert.ok(rt && rt.value, `${entry.path}: no sRefreshToken cookie: ${entry.setCookies}`);
-    assert.equal(at.attrs.path, "/");
-    assert.equal(at.attrs.httponly, true, "sAccessToken HttpOnly");
-    assert.equal(String(at.attrs.samesite).toLowerCase(), "lax", "sAccessToken SameSite=Lax (same site)");
-    assert.equal(rt.attrs.path, "/auth/session/refresh", "sRefreshToken scoped to the refresh path");
-    assert.equal(rt.attrs.httponly, true, "sRefreshToken HttpOnly");
-    assert.equal(String(rt.attrs.samesite).toLowerCase(), "lax");
-    assert.equal(at.attrs.secure, undefined, "no Secure over http");
-    assert.ok(at.attrs.expires && new Date(at.attrs.expires) > new Date(Date.now() + 300 * 86400e3),
-      "sAccessToken cookie outlives the token (1 year)");
-    assert.equal(entry.headers["st-access-token"], undefined, "no st-access-token in cookie mode");
-    assert.equal(entry.headers["st-refresh-token"], undefined, "no st-refresh-token in cookie mode");
-  } else {
-    const at = entry.headers["st-access-token"];
-    assert.match(at || "", /^[\w-]+\.[\w-]+\.[\w-]+$/, `${entry.path}: st-access-token is a JWT`);
-    assert.ok(entry.headers["st-refresh-token"], `${entry.path}: st-refresh-token missing`);
-    assert.ok(exposed(entry).includes("st-access-token"), "st-access-token exposed");
-    assert.ok(exposed(entry).includes("st-refresh-token"), "st-refresh-token exposed");
-    assert.ok(!cookies.sAccessToken?.value, "no sAccessToken cookie value in header mode");
-    assert.ok(!cookies.sRefreshToken?.value, "no sRefreshToken cookie value in header mode");
-    const payload = JSON.parse(Buffer.from(at.split(".")[1], "base64url").toString("utf8"));
-    assert.deepEqual(front.up, payload, "front-token up = JWT payload");
-  }
-  return front;
-}
-
-async function click(page, testid) {
-  await page.click(`[data-testid="${testid}"]`);
-}
-
-// callFromPage clicks an API button and waits for the page to show its
-// result.
-async function callFromPage(page, testid) {
-  const n = await page.evaluate(() => window.demo.calls);
-  await click(page, testid);
-  await page.waitForFunction((n) => window.demo.calls > n, n, { timeout: 20_000 });
-  return page.evaluate(() => window.demo.last);
-}
 
 // The CORS preflight the SDK's requests need (browsers hide preflights
 // from the page, so this one is sent by hand).

@@ -1,14 +1,17 @@
 // Shared helpers for the browser tests. run.mjs starts the servers and
 // passes their addresses in E2E_* variables.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { it } from "node:test";
 import { chromium } from "playwright-core";
 
 export const apiURL = must("E2E_API_URL");
 export const webURL = must("E2E_WEB_URL");
 export const apiLog = must("E2E_API_LOG");
 export const artifacts = must("E2E_ARTIFACTS");
+export const oidcURL = must("E2E_OIDC_URL");
 
 function must(name) {
   const v = process.env[name];
@@ -168,4 +171,142 @@ export async function screenshot(page, name) {
 
 export async function ready(page) {
   await page.waitForFunction(() => window.demo && window.demo.ready === true, null, { timeout: 15_000 });
+}
+
+export async function click(page, testid) {
+  await page.click(`[data-testid="${testid}"]`);
+}
+
+// callFromPage clicks an API button and waits for the page to show its
+// result.
+export async function callFromPage(page, testid) {
+  const n = await page.evaluate(() => window.demo.calls);
+  await click(page, testid);
+  await page.waitForFunction((n) => window.demo.calls > n, n, { timeout: 20_000 });
+  return page.evaluate(() => window.demo.last);
+}
+
+// stepper returns an `it` for steps that build on each other: after one
+// fails, the rest are skipped rather than failing on timeouts, and a
+// screenshot of the page is saved as <name>-FAILED.png.
+export function stepper(name, getPage) {
+  let broken = "";
+  return (title, fn) =>
+    it(title, async (t) => {
+      if (broken) {
+        t.skip(`after the failure of: ${broken}`);
+        return;
+      }
+      try {
+        await fn(t);
+      } catch (err) {
+        broken = title;
+        const page = getPage();
+        if (page) await screenshot(page, `${name}-FAILED`).catch(() => {});
+        throw err;
+      }
+    });
+}
+
+// newPage opens a fresh browser context (its own cookies and storage) with
+// a NetLog, reporting page errors under the given label. Console errors
+// matching a regexp in `expected` (which the test may add to later) are
+// not reported.
+export async function newPage(browser, label, expected = []) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on("pageerror", (err) => console.log(`[${label}] page error: ${err.message}`));
+  page.on("console", (msg) => {
+    // 401/403 answers are part of the flows; report other errors.
+    if (msg.type() !== "error" || /Failed to load resource.*(401|403)/.test(msg.text())) return;
+    if (!expected.some((re) => re.test(msg.text()))) console.log(`[${label}] console: ${msg.text()}`);
+  });
+  return { context, page, net: new NetLog(page) };
+}
+
+// base32Decode decodes RFC 4648 base32 (the TOTP secret's encoding).
+export function base32Decode(s) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of s.replace(/[=\s]/g, "").toUpperCase()) {
+    const i = alphabet.indexOf(ch);
+    if (i < 0) throw new Error(`not base32: ${ch}`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+// totpStep is the RFC 6238 time step (30 s) of a time in ms.
+export function totpStep(ms = Date.now()) {
+  return Math.floor(ms / 1000 / 30);
+}
+
+// totpCode is the RFC 6238 code (HMAC-SHA1, 6 digits) of a base32 secret
+// for one time step, computed here independently of the server.
+export function totpCode(secret, step, digits = 6) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", base32Decode(secret)).update(counter).digest();
+  const off = mac[mac.length - 1] & 0x0f;
+  const bin = ((mac[off] & 0x7f) << 24) | (mac[off + 1] << 16) | (mac[off + 2] << 8) | mac[off + 3];
+  return String(bin % 10 ** digits).padStart(digits, "0");
+}
+
+// CORS: the API answers the website's origin, with credentials, and lets
+// the SDK read front-token.
+export function assertCORS(entry) {
+  assert.equal(entry.headers["access-control-allow-origin"], webURL, `${entry.path}: Access-Control-Allow-Origin`);
+  assert.equal(entry.headers["access-control-allow-credentials"], "true", `${entry.path}: Allow-Credentials`);
+  assert.ok(exposed(entry).includes("front-token"), `${entry.path}: front-token not exposed: ${exposed(entry)}`);
+}
+
+// assertNewTokens checks the headers a response creating or refreshing a
+// session must carry in the given mode, and returns the decoded front-token.
+export function assertNewTokens(entry, mode) {
+  assertCORS(entry);
+  const ft = entry.headers["front-token"];
+  assert.ok(ft && ft !== "remove", `${entry.path}: front-token missing`);
+  const front = decodeFrontToken(ft);
+  assert.equal(typeof front.uid, "string");
+  assert.equal(front.up.sub, front.uid, "front-token up.sub is uid");
+  assert.ok(front.ate > Date.now() - 60_000, "front-token ate is the access-token expiry (ms)");
+  assert.equal(front.ate, front.up.exp * 1000, "ate = up.exp in ms");
+  assert.ok(front.up.sessionHandle, "front-token carries the payload");
+  const cookies = cookiesByName(entry);
+  if (mode === "cookie") {
+    const at = cookies.sAccessToken;
+    const rt = cookies.sRefreshToken;
+    assert.ok(at && at.value, `${entry.path}: no sAccessToken cookie: ${entry.setCookies}`);
+    assert.ok(rt && rt.value, `${entry.path}: no sRefreshToken cookie: ${entry.setCookies}`);
+    assert.equal(at.attrs.path, "/");
+    assert.equal(at.attrs.httponly, true, "sAccessToken HttpOnly");
+    assert.equal(String(at.attrs.samesite).toLowerCase(), "lax", "sAccessToken SameSite=Lax (same site)");
+    assert.equal(rt.attrs.path, "/auth/session/refresh", "sRefreshToken scoped to the refresh path");
+    assert.equal(rt.attrs.httponly, true, "sRefreshToken HttpOnly");
+    assert.equal(String(rt.attrs.samesite).toLowerCase(), "lax");
+    assert.equal(at.attrs.secure, undefined, "no Secure over http");
+    assert.ok(at.attrs.expires && new Date(at.attrs.expires) > new Date(Date.now() + 300 * 86400e3),
+      "sAccessToken cookie outlives the token (1 year)");
+    assert.equal(entry.headers["st-access-token"], undefined, "no st-access-token in cookie mode");
+    assert.equal(entry.headers["st-refresh-token"], undefined, "no st-refresh-token in cookie mode");
+  } else {
+    const at = entry.headers["st-access-token"];
+    assert.match(at || "", /^[\w-]+\.[\w-]+\.[\w-]+$/, `${entry.path}: st-access-token is a JWT`);
+    assert.ok(entry.headers["st-refresh-token"], `${entry.path}: st-refresh-token missing`);
+    assert.ok(exposed(entry).includes("st-access-token"), "st-access-token exposed");
+    assert.ok(exposed(entry).includes("st-refresh-token"), "st-refresh-token exposed");
+    assert.ok(!cookies.sAccessToken?.value, "no sAccessToken cookie value in header mode");
+    assert.ok(!cookies.sRefreshToken?.value, "no sRefreshToken cookie value in header mode");
+    const payload = JSON.parse(Buffer.from(at.split(".")[1], "base64url").toString("utf8"));
+    assert.deepEqual(front.up, payload, "front-token up = JWT payload");
+  }
+  return front;
 }
