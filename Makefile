@@ -43,9 +43,9 @@ pg-stop:
 demo:
 	go run ./example
 
-## bench: run benchmarks (no tests)
+## bench: benchmarks vs targets (tests/bench, throwaway Postgres); one table of ratios, see docs/performance.md
 bench:
-	go test -run '^$$' -bench . -benchmem ./...
+	bash scripts/bench.sh full
 
 .PHONY: web
 ## web: build the demo website and run it (http://localhost:3000) next to the API (http://localhost:3001)

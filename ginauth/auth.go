@@ -41,6 +41,7 @@ type Auth struct {
 	loginDecorators []func(ctx context.Context, db *gorm.DB, methods []LoginMethod) error
 
 	lastCleanup atomic.Int64 // unix ms of the last expired-session sweep
+	vcache      verifyCache  // verified access tokens (verifycache.go); sized on first use
 }
 
 // New validates cfg, checks that the ginauth tables exist, sets up every

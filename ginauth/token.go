@@ -91,7 +91,15 @@ type verifiedToken struct {
 
 // verifyAccessToken checks signature and standard fields. It touches the
 // database only when it meets a key id of ours it has not loaded yet.
+//
+// A token verified before is served from the verified-token cache (see
+// verifyCache) under the same time rules, without the signature check.
 func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToken, error) {
+	a.vcache.setup(a.cfg.Session.VerifyCacheSize)
+	now := a.now()
+	if v := a.vcache.get(raw, now, a.keys); v != nil {
+		return v, nil
+	}
 	p, err := jws.Parse(raw)
 	if err != nil {
 		return nil, err
@@ -107,8 +115,12 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	if err := json.Unmarshal(p.Payload, &payload); err != nil {
 		return nil, fmt.Errorf("%w: payload is not a JSON object", errToken)
 	}
-	now := a.now()
 	skew := a.s.skew
+	// A key past its verifyUntil no longer verifies, even before a reload
+	// drops it from the store.
+	if now.After(key.verifyUntil.Add(skew)) {
+		return nil, fmt.Errorf("%w: signing key no longer verifies", errToken)
+	}
 	exp, ok := payload["exp"].(float64)
 	if !ok {
 		return nil, fmt.Errorf("%w: no exp", errToken)
@@ -120,10 +132,14 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	if !ok || time.Unix(int64(iat), 0).After(now.Add(skew)) {
 		return nil, fmt.Errorf("%w: missing or future iat", errToken)
 	}
+	validFrom := time.Unix(int64(iat), 0)
 	if nbf, present := payload["nbf"]; present {
 		n, ok := nbf.(float64)
 		if !ok || time.Unix(int64(n), 0).After(now.Add(skew)) {
 			return nil, fmt.Errorf("%w: not yet valid", errToken)
+		}
+		if nb := time.Unix(int64(n), 0); nb.After(validFrom) {
+			validFrom = nb
 		}
 	}
 	if iss, _ := payload["iss"].(string); iss != a.s.issuer {
@@ -144,6 +160,12 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	if v.recipeUserID == "" {
 		v.recipeUserID = v.userID
 	}
+	// Cache it for the window the checks above would accept it in.
+	validTo := v.expiry
+	if key.verifyUntil.Before(validTo) {
+		validTo = key.verifyUntil
+	}
+	a.vcache.put(raw, &verifyEntry{tok: v, key: key, validFrom: validFrom.Add(-skew), validTo: validTo.Add(skew)})
 	return v, nil
 }
 

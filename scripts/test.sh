@@ -8,6 +8,7 @@
 #   postgres  deps, then go test on PostgreSQL only
 #   browser   deps, then the browser tests only
 #   fuzz      every Fuzz target for FUZZ_TIME (default 8s) each
+#   bench     a smoke run of the benchmarks (scripts/bench.sh smoke)
 #
 # Every phase runs even if an earlier test phase failed; the exit status is
 # non-zero if any failed. Postgres is always stopped on exit.
@@ -109,6 +110,13 @@ fuzz_smoke() {
 	return "$rc"
 }
 
+# bench_smoke runs each benchmark of tests/bench a few iterations and the
+# load tests with tiny counts (scripts/bench.sh smoke, on its own throwaway
+# PostgreSQL), so that `make bench` keeps working. It measures nothing.
+bench_smoke() {
+	env -u GINAUTH_TEST_DATABASE_URL scripts/bench.sh smoke
+}
+
 deps() {
 	echo "==> [deps] scripts/install-deps.sh"
 	scripts/install-deps.sh
@@ -141,9 +149,11 @@ all)
 	phase go-test-sqlite test_sqlite
 	postgres_phases
 	phase fuzz fuzz_smoke
+	phase bench-smoke bench_smoke
 	browser_phase
 	;;
 fuzz) phase fuzz fuzz_smoke ;;
+bench) phase bench-smoke bench_smoke ;;
 sqlite) phase go-test-sqlite test_sqlite ;;
 postgres)
 	deps
@@ -154,7 +164,7 @@ browser)
 	browser_phase
 	;;
 *)
-	echo "usage: $0 [all|sqlite|postgres|browser]" >&2
+	echo "usage: $0 [all|sqlite|postgres|browser|fuzz|bench]" >&2
 	exit 2
 	;;
 esac

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Benchmarks (tests/bench). `make bench` runs `scripts/bench.sh full`.
+#
+#   full    start a throwaway PostgreSQL (scripts/pg.sh), run the verify
+#           benchmarks (-count BENCH_COUNT, default 5), the sign-in load test
+#           (1, 8, 64, 512 clients) and the refresh test (pgbench beside it,
+#           1e3 and 1e6 sessions), then print one table of ratios vs targets
+#           (tests/bench/cmd/benchreport). Raw output goes to BENCH_DIR
+#           (default /tmp/ginauth-bench).
+#   smoke   the same with a few iterations and tiny counts, to check that
+#           everything still runs (scripts/test.sh runs it; < 60 s).
+#
+# PostgreSQL is stopped on exit if this script started it.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+command -v go >/dev/null 2>&1 || export PATH=$PATH:/usr/local/go/bin
+
+MODE=${1:-full}
+# Own port, so that a test cluster on the default one is left alone.
+export GINAUTH_PG_PORT=${GINAUTH_BENCH_PG_PORT:-55442}
+OUT=${BENCH_DIR:-/tmp/ginauth-bench}
+PG_STARTED=
+cleanup() {
+	local rc=$?
+	if [[ -n $PG_STARTED ]]; then
+		scripts/pg.sh stop || true
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+if [[ -z ${GINAUTH_TEST_DATABASE_URL:-} ]]; then
+	PG_STARTED=1
+	scripts/pg.sh start
+	eval "$(scripts/pg.sh env)"
+	export GINAUTH_TEST_DATABASE_URL
+fi
+
+mkdir -p "$OUT"
+rm -f "$OUT/bench.txt" "$OUT/load.jsonl"
+
+case $MODE in
+full)
+	BENCH=(-count "${BENCH_COUNT:-5}" -benchtime "${BENCH_TIME:-1s}")
+	LOAD=(-bench.clients=1,8,64,512 -bench.duration=4s -bench.rounds=3 -bench.sessions=1000,1000000 -bench.latn=400)
+	TIMEOUT=60m
+	;;
+smoke)
+	BENCH=(-count 1 -benchtime 10x)
+	LOAD=(-bench.clients=1,8 -bench.requests=8 -bench.duration=1s -bench.rounds=1 -bench.sessions=100,200 -bench.latn=5)
+	TIMEOUT=5m
+	;;
+*)
+	echo "usage: $0 [full|smoke]" >&2
+	exit 2
+	;;
+esac
+
+echo "==> verify benchmarks (raw output: $OUT/bench.txt)"
+go test ./tests/bench/ -run '^$' -bench '^BenchmarkVerify' -benchmem "${BENCH[@]}" -timeout "$TIMEOUT" | tee "$OUT/bench.txt"
+echo "==> load tests: sign-in, refresh (results: $OUT/load.jsonl)"
+go test ./tests/bench/ -count 1 -run '^Test(SignIn|Refresh)Load$' -v -timeout "$TIMEOUT" \
+	-args -bench.load -bench.out="$OUT/load.jsonl" "${LOAD[@]}" | grep -vE '^(=== RUN|\s*$)'
+echo
+echo "==> results ($(nproc) cores, $(go env GOVERSION), $MODE)"
+go run ./tests/bench/cmd/benchreport -bench "$OUT/bench.txt" -load "$OUT/load.jsonl"
