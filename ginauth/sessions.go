@@ -174,7 +174,7 @@ func (a *Auth) createSession(ctx context.Context, in NewSession, cookie bool) (*
 		AccessTokenPayload: string(payloadJSON), SessionData: string(dataJSON),
 		Version: 1, CreatedAt: now, RefreshedAt: now, ExpiresAt: now.Add(a.s.refreshValidity),
 	}
-	if err := a.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := a.db.WithContext(ctx).Session(&gorm.Session{SkipDefaultTransaction: true}).Create(&row).Error; err != nil {
 		return nil, nil, zero, "", DBError(err)
 	}
 	tok, err := a.signAccessToken(ctx, tokenFields{handle: handle, userID: in.UserID, recipeUserID: in.RecipeUserID,
@@ -209,7 +209,10 @@ func (a *Auth) rotate(ctx context.Context, presented string, antiCSRFHeader stri
 		return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
 	}
 	h := random.Hash(presented)
-	db := a.db.WithContext(ctx)
+	// Each statement here stands alone (the version check makes the update
+	// safe), so GORM's implicit BEGIN/COMMIT around it would only add two
+	// round trips.
+	db := a.db.WithContext(ctx).Session(&gorm.Session{SkipDefaultTransaction: true})
 	for attempt := 0; attempt < 10; attempt++ {
 		var row models.Session
 		err := db.Where("handle = ?", handle).Take(&row).Error
