@@ -25,6 +25,10 @@ const (
 	ActionPasswordReset     = "password-reset"
 	ActionEmailVerification = "email-verification"
 	ActionCodeEntry         = "code-entry"
+	// ActionSendCode is sending a one-time code or magic link by e-mail
+	// or SMS; recipes count each message against the contact with
+	// RecordFailure, so a contact cannot be flooded.
+	ActionSendCode = "send-code"
 )
 
 // Rule allows Max events per Window. A zero Rule means "use the default";
@@ -64,6 +68,7 @@ func DefaultLimits() map[string]Limit {
 		ActionPasswordReset:     {PerIP: Rule{20, 10 * time.Minute}, PerAccount: Rule{5, time.Hour}},
 		ActionEmailVerification: {PerIP: Rule{30, 10 * time.Minute}, PerAccount: Rule{10, time.Hour}},
 		ActionCodeEntry:         {PerIP: Rule{60, time.Minute}, PerAccount: Rule{5, 15 * time.Minute}},
+		ActionSendCode:          {PerIP: Rule{30, 10 * time.Minute}, PerAccount: Rule{10, time.Hour}},
 	}
 }
 

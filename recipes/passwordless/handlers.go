@@ -30,7 +30,7 @@ const MsgSendFailed = "The sign-in code could not be sent. Please try again late
 
 // sendAction is the rate-limited action a sent code counts against, per IP
 // address and per contact (see the package documentation, "Rate limits").
-const sendAction = ginauth.ActionEmailVerification
+const sendAction = ginauth.ActionSendCode
 
 const (
 	sendTimeout           = time.Minute
