@@ -131,7 +131,7 @@
 //
 // Besides the per-device attempt limit, the ginauth rate limiter counts:
 //
-//   - sending a code (create or resend): ginauth.ActionEmailVerification,
+//   - sending a code (create or resend): ginauth.ActionSendCode,
 //     per IP address and per contact (every sent message counts against the
 //     contact, whose limit is 10 an hour by default), which bounds both mail
 //     and SMS bombing and the number of devices an attacker can guess at;
