@@ -67,7 +67,11 @@ func (r *Recipe) SignUp(ctx context.Context, tenantID, email, password string) (
 	if err := r.checkPassword(ctx, password, tenantID); err != nil {
 		return nil, err
 	}
-	return r.signUp(ctx, tenantID, email, password)
+	u, err := r.signUp(ctx, tenantID, email, password)
+	if err == nil {
+		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignUp, UserID: u.ID, Account: email, Detail: RecipeID})
+	}
+	return u, err
 }
 
 // signUp creates the user and its row in one transaction. The unique index
@@ -126,12 +130,22 @@ func (r *Recipe) insertAccount(ctx context.Context, tenantID, email, hash string
 // A wrong password and an unknown e-mail both give ErrWrongCredentials,
 // after the same amount of hashing work. A hash made with other parameters
 // than the configured ones (or a bcrypt hash) is replaced on success. No
-// session is created.
+// session is created, and no rate limit applies (the HTTP API has one): an
+// app that takes passwords through its own routes should call
+// ginauth.Auth.CheckRateLimit and RecordFailure itself.
 func (r *Recipe) SignIn(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
 	if err := r.ready(); err != nil {
 		return nil, err
 	}
-	return r.signIn(ctx, tenantOr(tenantID), NormaliseEmail(email), password)
+	email = NormaliseEmail(email)
+	u, err := r.signIn(ctx, tenantOr(tenantID), email, password)
+	switch {
+	case err == nil:
+		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignIn, UserID: u.ID, Account: email, Detail: RecipeID})
+	case errors.Is(err, ErrWrongCredentials):
+		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignInFailed, Account: email, Detail: RecipeID})
+	}
+	return u, err
 }
 
 func (r *Recipe) signIn(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
@@ -272,16 +286,28 @@ func (r *Recipe) ResetPasswordUsingToken(ctx context.Context, tenantID, token, n
 	if err := r.checkPassword(ctx, newPassword, tenantID); err != nil {
 		return nil, err
 	}
-	userID, err := r.resetPassword(ctx, tenantID, token, newPassword)
+	tok, err := r.resetPassword(ctx, tenantID, token, newPassword)
 	if err != nil {
 		return nil, err
 	}
-	return r.auth.GetUser(ctx, userID)
+	r.afterReset(ctx, tok)
+	r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventPasswordReset, UserID: tok.UserID, Account: tok.Email, Detail: RecipeID})
+	return r.auth.GetUser(ctx, tok.UserID)
 }
 
-func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword string) (string, error) {
+// afterReset clears the address's failed sign-ins and reset requests: whoever
+// reset the password reads its mail, and a lockout someone else caused
+// must not outlive it.
+func (r *Recipe) afterReset(ctx context.Context, tok *models.PasswordResetToken) {
+	r.resetFailures(ctx, ginauth.ActionSignIn, tok.Email)
+	r.resetFailures(ctx, ginauth.ActionPasswordReset, tok.Email)
+}
+
+// resetPassword consumes the token and sets the password, returning the
+// token's row (its user and e-mail).
+func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword string) (*models.PasswordResetToken, error) {
 	if token == "" || len(token) > 256 {
-		return "", ErrInvalidToken
+		return nil, ErrInvalidToken
 	}
 	h := random.Hash(token)
 	now := r.auth.Now()
@@ -293,14 +319,14 @@ func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword
 	var tok models.PasswordResetToken
 	err := live(db).Take(&tok).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return "", ErrInvalidToken
+		return nil, ErrInvalidToken
 	}
 	if err != nil {
-		return "", ginauth.DBError(err)
+		return nil, ginauth.DBError(err)
 	}
 	hash, err := r.hasher.Hash(ctx, newPassword)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	err = db.Transaction(func(tx *gorm.DB) error {
 		// The delete is the single-use guarantee: of two concurrent
@@ -327,12 +353,12 @@ func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword
 		return err
 	})
 	if errors.Is(err, ErrInvalidToken) {
-		return "", ErrInvalidToken
+		return nil, ErrInvalidToken
 	}
 	if err != nil {
-		return "", ginauth.DBError(err)
+		return nil, ginauth.DBError(err)
 	}
-	return tok.UserID, nil
+	return &tok, nil
 }
 
 // UpdateEmailOrPassword changes a user's e-mail, password or both (nil
@@ -398,5 +424,11 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 	if errors.Is(err, ErrEmailExists) || errors.Is(err, ErrUnknownUser) {
 		return err
 	}
-	return ginauth.DBError(err)
+	if err != nil {
+		return ginauth.DBError(err)
+	}
+	if password != nil {
+		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventPasswordChanged, UserID: userID, Detail: RecipeID})
+	}
+	return nil
 }

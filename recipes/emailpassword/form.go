@@ -1,19 +1,12 @@
 package emailpassword
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
 )
@@ -37,7 +30,7 @@ const (
 )
 
 // DefaultMaxBodyBytes caps request bodies when Config.MaxBodyBytes is zero.
-const DefaultMaxBodyBytes = 64 << 10
+const DefaultMaxBodyBytes = ginauth.DefaultBodyLimit
 
 // FormField is an extra sign-up field (a name, an accepted-terms box, ...).
 // Its value, which may be any JSON type, is passed to the hooks.
@@ -108,40 +101,6 @@ func (f field) empty() bool {
 	}
 	s, ok := f.value.(string)
 	return ok && s == ""
-}
-
-// readBody reads the request body, at most limit bytes, and checks that it
-// is UTF-8. encoding/json would silently turn bad bytes into U+FFFD.
-func readBody(c *gin.Context, limit int64) ([]byte, error) {
-	if c.Request.Body == nil {
-		return nil, ginauth.BadRequest("the request has no JSON body")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, &ginauth.Error{Kind: ginauth.ErrBadRequest, Status: http.StatusRequestEntityTooLarge,
-				Message: fmt.Sprintf("the request body is larger than %d bytes", limit)}
-		}
-		return nil, ginauth.BadRequest("the request body could not be read")
-	}
-	if !utf8.Valid(body) {
-		return nil, ginauth.BadRequest("the request body is not valid UTF-8")
-	}
-	return body, nil
-}
-
-// decodeObject parses body as one JSON object.
-func decodeObject(body []byte) (map[string]json.RawMessage, error) {
-	var obj map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, ginauth.BadRequest("the request body must be a JSON object")
-	}
-	if dec.More() {
-		return nil, ginauth.BadRequest("the request body must hold a single JSON object")
-	}
-	return obj, nil
 }
 
 // parseFormFields reads obj["formFields"] against the allowed ids. Every

@@ -34,16 +34,30 @@ const (
 
 // readForm reads the body and its formFields.
 func (r *Recipe) readForm(c *gin.Context, allowed map[string]bool) (map[string]json.RawMessage, map[string]field, error) {
-	body, err := readBody(c, r.cfg.MaxBodyBytes)
-	if err != nil {
-		return nil, nil, err
-	}
-	obj, err := decodeObject(body)
+	obj, err := ginauth.ReadJSONObject(c, r.cfg.MaxBodyBytes, false)
 	if err != nil {
 		return nil, nil, err
 	}
 	fields, err := parseFormFields(obj, allowed)
 	return obj, fields, err
+}
+
+// event records a security event of an HTTP flow, with the client's
+// address.
+func (r *Recipe) event(c *gin.Context, e ginauth.Event) {
+	e.IP = c.ClientIP()
+	if e.Detail == "" {
+		e.Detail = RecipeID
+	}
+	r.auth.Emit(c.Request.Context(), e)
+}
+
+// resetFailures forgets an account's failed attempts at action after a
+// success. A failure is logged, not answered: the request itself worked.
+func (r *Recipe) resetFailures(ctx context.Context, action, account string) {
+	if err := r.auth.ResetFailures(ctx, action, account); err != nil {
+		r.auth.Logger().WarnContext(ctx, "emailpassword: clearing failed attempts failed", "action", action, "error", err)
+	}
 }
 
 // fail answers an error that is not an FDI business outcome.
@@ -78,15 +92,15 @@ func fieldError(c *gin.Context, errs ...fieldErr) {
 }
 
 // createSession starts the session of a signed-up or signed-in user and
-// answers OK with the user.
-func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, tenantID string) {
+// answers OK with the user. It reports whether it did.
+func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, tenantID string) bool {
 	ctx := c.Request.Context()
 	var payload map[string]any
 	if h := r.cfg.Hooks.SessionPayload; h != nil {
 		p, err := h(ctx, user)
 		if err != nil {
 			r.hookError(c, err, "")
-			return
+			return false
 		}
 		payload = p
 	}
@@ -94,20 +108,23 @@ func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, tenantID stri
 		AccessTokenPayload: payload, Factor: RecipeID})
 	if err != nil {
 		r.hookError(c, err, "")
-		return
+		return false
 	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "user": user})
+	return true
 }
 
-// handleSignUp serves POST /signup.
-func (r *Recipe) handleSignUp(c *gin.Context) {
+// readCredentials reads a sign-up or sign-in form and checks its email
+// and password fields: a new password against the policy, one to verify
+// only for presence. It returns the fields and their errors, or answers a
+// malformed request itself and returns ok false.
+func (r *Recipe) readCredentials(c *gin.Context, allowed map[string]bool, newPassword bool) (fields map[string]field, errs []fieldErr, ok bool) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
-	_, fields, err := r.readForm(c, r.signUpAllowed)
+	_, fields, err := r.readForm(c, allowed)
 	if err != nil {
 		r.auth.WriteError(c, err)
-		return
+		return nil, nil, false
 	}
-	var errs []fieldErr
 	email, password := fields[FieldEmail], fields[FieldPassword]
 	if email.empty() {
 		errs = append(errs, fieldErr{FieldEmail, MsgFieldNotOptional})
@@ -116,9 +133,22 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 	}
 	if password.empty() {
 		errs = append(errs, fieldErr{FieldPassword, MsgFieldNotOptional})
-	} else if err := r.checkPassword(ctx, password.str(), tenantID); err != nil {
-		errs = append(errs, fieldErr{FieldPassword, err.(*FieldError).Message})
+	} else if newPassword {
+		if err := r.checkPassword(ctx, password.str(), tenantID); err != nil {
+			errs = append(errs, fieldErr{FieldPassword, err.(*FieldError).Message})
+		}
 	}
+	return fields, errs, true
+}
+
+// handleSignUp serves POST /signup.
+func (r *Recipe) handleSignUp(c *gin.Context) {
+	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
+	fields, errs, ok := r.readCredentials(c, r.signUpAllowed, true)
+	if !ok {
+		return
+	}
+	email, password := fields[FieldEmail], fields[FieldPassword]
 	custom := map[string]any{}
 	for _, ff := range r.cfg.SignUpFields {
 		f := fields[ff.ID]
@@ -142,6 +172,12 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 		fieldError(c, errs...)
 		return
 	}
+	// Every sign-up that gets this far may cost a hash, and tells whether
+	// the address has an account: it counts against the client's address.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignUp, ""); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
 	in := &SignUpInput{TenantID: tenantID, Email: email.str(), Fields: custom}
 	if h := r.cfg.Hooks.BeforeSignUp; h != nil {
 		if err := h(ctx, in); err != nil {
@@ -158,6 +194,7 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
+	r.event(c, ginauth.Event{Type: ginauth.EventSignUp, UserID: user.ID, Account: email.str()})
 	if h := r.cfg.Hooks.AfterSignUp; h != nil {
 		if err := h(ctx, user, in.Fields); err != nil {
 			r.hookError(c, err, "")
@@ -170,27 +207,29 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 // handleSignIn serves POST /signin.
 func (r *Recipe) handleSignIn(c *gin.Context) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
-	_, fields, err := r.readForm(c, r.signInAllowed)
-	if err != nil {
-		r.auth.WriteError(c, err)
+	fields, errs, ok := r.readCredentials(c, r.signInAllowed, false)
+	if !ok {
 		return
 	}
-	var errs []fieldErr
 	email, password := fields[FieldEmail], fields[FieldPassword]
-	if email.empty() {
-		errs = append(errs, fieldErr{FieldEmail, MsgFieldNotOptional})
-	} else if err := r.checkEmail(ctx, email.str(), tenantID); err != nil {
-		errs = append(errs, fieldErr{FieldEmail, err.(*FieldError).Message})
-	}
-	if password.empty() {
-		errs = append(errs, fieldErr{FieldPassword, MsgFieldNotOptional})
-	}
 	if len(errs) > 0 {
 		fieldError(c, errs...)
 		return
 	}
-	user, err := r.signIn(ctx, tenantID, email.str(), password.str())
+	// The limit is checked before any hashing, and alike for addresses
+	// with and without an account.
+	addr := email.str()
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignIn, addr); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	user, err := r.signIn(ctx, tenantID, addr, password.str())
 	if errors.Is(err, ErrWrongCredentials) {
+		r.event(c, ginauth.Event{Type: ginauth.EventSignInFailed, Account: addr})
+		if err := r.auth.RecordFailure(ctx, ginauth.ActionSignIn, addr); err != nil {
+			r.fail(c, err)
+			return
+		}
 		c.JSON(http.StatusOK, gin.H{"status": StatusWrongCredentials})
 		return
 	}
@@ -198,13 +237,16 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
+	r.resetFailures(ctx, ginauth.ActionSignIn, addr)
 	if h := r.cfg.Hooks.BeforeSignIn; h != nil {
-		if err := h(ctx, &SignInInput{TenantID: tenantID, Email: email.str(), User: user}); err != nil {
+		if err := h(ctx, &SignInInput{TenantID: tenantID, Email: addr, User: user}); err != nil {
 			r.hookError(c, err, StatusSignInNotAllowed)
 			return
 		}
 	}
-	r.createSession(c, user, tenantID)
+	if r.createSession(c, user, tenantID) {
+		r.event(c, ginauth.Event{Type: ginauth.EventSignIn, UserID: user.ID, Account: addr})
+	}
 }
 
 // handleEmailExists serves GET /emailpassword/email/exists and its
@@ -246,7 +288,19 @@ func (r *Recipe) handleResetToken(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
-	row, err := r.findByEmail(ctx, tenantID, email.str())
+	// Checked and counted before the address is looked up, so that a
+	// refusal says nothing about it; every request counts against the
+	// address, which bounds the mail it can be sent.
+	addr := email.str()
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionPasswordReset, addr); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if err := r.auth.RecordFailure(ctx, ginauth.ActionPasswordReset, addr); err != nil {
+		r.fail(c, err)
+		return
+	}
+	row, err := r.findByEmail(ctx, tenantID, addr)
 	if errors.Is(err, ErrUnknownUser) {
 		c.JSON(http.StatusOK, gin.H{"status": StatusOK})
 		return
@@ -325,7 +379,13 @@ func (r *Recipe) handleReset(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
-	if _, err := r.resetPassword(ctx, tenantID, token, password.str()); err != nil {
+	// Tokens are guessed per client address: there is no account yet.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionPasswordReset, ""); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	tok, err := r.resetPassword(ctx, tenantID, token, password.str())
+	if err != nil {
 		if errors.Is(err, ErrInvalidToken) {
 			c.JSON(http.StatusOK, gin.H{"status": StatusInvalidResetToken})
 			return
@@ -333,5 +393,7 @@ func (r *Recipe) handleReset(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
+	r.afterReset(ctx, tok)
+	r.event(c, ginauth.Event{Type: ginauth.EventPasswordReset, UserID: tok.UserID, Account: tok.Email})
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK})
 }

@@ -18,30 +18,13 @@ import (
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
 
 // fastArgon2 keeps most tests quick; TestDefaultParams uses the defaults.
 var fastArgon2 = Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1}
-
-// clock is the injected test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // mailbox is a Sender that keeps what it is given.
 type mailbox struct{ ch chan emaildelivery.Email }
@@ -53,36 +36,46 @@ func (m *mailbox) Send(_ context.Context, e emaildelivery.Email) error {
 
 // harness is the recipe on a fresh database behind a real gin engine.
 type harness struct {
-	t     *testing.T
-	auth  *ginauth.Auth
-	ep    *Recipe
-	clock *clock
-	mail  *mailbox
-	r     *gin.Engine
+	t      *testing.T
+	auth   *ginauth.Auth
+	ep     *Recipe
+	clock  *recipetest.Clock
+	mail   *mailbox
+	r      *gin.Engine
+	events *recipetest.Events
 
 	hashes sync.Map // kind -> *atomic.Int64, counted by the hasher's test hook
 }
 
+// newHarness raises the rate limits out of the tests' way; the tests of
+// the limits use newHarnessLimits with ginauth's defaults.
 func newHarness(t *testing.T, mod func(*Config)) *harness {
+	t.Helper()
+	return newHarnessLimits(t, mod, recipetest.GenerousLimits())
+}
+
+func newHarnessLimits(t *testing.T, mod func(*Config), limits ginauth.RateLimitConfig) *harness {
 	t.Helper()
 	db := testdb.Open(t)
 	if err := models.AutoMigrate(db); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
-		mail: &mailbox{ch: make(chan emaildelivery.Email, 16)}, r: gin.New()}
+	h := &harness{t: t, clock: recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
+		mail: &mailbox{ch: make(chan emaildelivery.Email, 16)}, r: gin.New(), events: &recipetest.Events{}}
 	cfg := Config{Argon2: fastArgon2, EmailSender: h.mail}
 	if mod != nil {
 		mod(&cfg)
 	}
 	h.ep = New(cfg)
 	a, err := ginauth.New(ginauth.Config{
-		DB:      db,
-		AppInfo: ginauth.AppInfo{AppName: "Test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
-		Recipes: []ginauth.Recipe{h.ep},
-		Now:     h.clock.Now,
-		Logger:  slog.New(slog.DiscardHandler),
-		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},
+		DB:        db,
+		AppInfo:   ginauth.AppInfo{AppName: "Test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
+		Recipes:   []ginauth.Recipe{h.ep},
+		Now:       h.clock.Now,
+		Logger:    slog.New(slog.DiscardHandler),
+		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},
+		RateLimit: limits,
+		Hooks:     ginauth.Hooks{OnEvent: h.events.Hook},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -382,25 +382,28 @@ func TestBadInput(t *testing.T) {
 	huge := `{"method":"token","token":"` + strings.Repeat("x", 20000) + `"}`
 	cases := []struct {
 		name, path, body, message string
+		code                      int
 	}{
-		{"empty body", "/auth/user/email/verify", "", "must be a JSON object"},
-		{"not JSON", "/auth/user/email/verify", "method=token", "must be a JSON object"},
-		{"truncated JSON", "/auth/user/email/verify", `{"method":"token","token":"` + token, "must be a JSON object"},
-		{"array", "/auth/user/email/verify", `["token"]`, "must be a JSON object"},
-		{"null", "/auth/user/email/verify", `null`, "must be a JSON object"},
-		{"no token", "/auth/user/email/verify", `{"method":"token"}`, "Please provide the email verification token"},
-		{"null token", "/auth/user/email/verify", `{"method":"token","token":null}`, "Please provide the email verification token"},
-		{"number token", "/auth/user/email/verify", `{"method":"token","token":5}`, "must be a string"},
-		{"object token", "/auth/user/email/verify", `{"method":"token","token":{"$ne":""}}`, "must be a string"},
-		{"wrong method", "/auth/user/email/verify", `{"method":"otp","token":"` + token + `"}`, `method must be "token"`},
-		{"method not a string", "/auth/user/email/verify", `{"method":1,"token":"` + token + `"}`, `method must be "token"`},
-		{"huge body", "/auth/user/email/verify", huge, "larger than"},
-		{"token route: not JSON", "/auth/user/email/verify/token", "{", "must be a JSON object"},
-		{"token route: huge body", "/auth/user/email/verify/token", huge, "larger than"},
+		{"empty body", "/auth/user/email/verify", "", "the request body is empty: send a JSON object", 400},
+		{"not JSON", "/auth/user/email/verify", "method=token", "must be a JSON object", 400},
+		{"truncated JSON", "/auth/user/email/verify", `{"method":"token","token":"` + token, "must be a JSON object", 400},
+		{"array", "/auth/user/email/verify", `["token"]`, "must be a JSON object", 400},
+		{"null", "/auth/user/email/verify", `null`, "must be a JSON object", 400},
+		{"no token", "/auth/user/email/verify", `{"method":"token"}`, "Please provide the email verification token", 400},
+		{"null token", "/auth/user/email/verify", `{"method":"token","token":null}`, "Please provide the email verification token", 400},
+		{"number token", "/auth/user/email/verify", `{"method":"token","token":5}`, "must be a string", 400},
+		{"object token", "/auth/user/email/verify", `{"method":"token","token":{"$ne":""}}`, "must be a string", 400},
+		{"wrong method", "/auth/user/email/verify", `{"method":"otp","token":"` + token + `"}`, `method must be "token"`, 400},
+		{"method not a string", "/auth/user/email/verify", `{"method":1,"token":"` + token + `"}`, `method must be "token"`, 400},
+		{"huge body", "/auth/user/email/verify", huge, "the request body is larger than 16384 bytes", 413},
+		{"invalid UTF-8", "/auth/user/email/verify", "{\"token\":\"a\xff\"}", "the request body is not valid UTF-8", 400},
+		{"two objects", "/auth/user/email/verify", `{"token":"a"} {}`, "the request body must hold a single JSON object", 400},
+		{"token route: not JSON", "/auth/user/email/verify/token", "{", "must be a JSON object", 400},
+		{"token route: huge body", "/auth/user/email/verify/token", huge, "the request body is larger than 16384 bytes", 413},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			expectMessage(t, cl.do("POST", tc.path, tc.body), 400, tc.message)
+			expectMessage(t, cl.do("POST", tc.path, tc.body), tc.code, tc.message)
 		})
 	}
 	if n := h.count(&models.EmailVerificationToken{}); n != 1 {

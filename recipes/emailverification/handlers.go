@@ -1,10 +1,9 @@
 package emailverification
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -23,29 +22,6 @@ const (
 	statusGeneralError    = "GENERAL_ERROR"
 )
 
-// readObject reads a JSON object body. An empty body gives (nil, nil).
-func readObject(c *gin.Context) (map[string]json.RawMessage, error) {
-	if c.Request.Body == nil {
-		return nil, nil
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return nil, ginauth.BadRequest("the request body is larger than %d bytes", maxBodyBytes)
-	}
-	if err != nil {
-		return nil, ginauth.BadRequest("the request body could not be read")
-	}
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil, nil
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil || m == nil {
-		return nil, ginauth.BadRequest("the request body must be a JSON object")
-	}
-	return m, nil
-}
-
 // unknownUser answers a session whose user no longer exists, as
 // SuperTokens does: 401 unauthorised, tokens cleared.
 func unknownUser(err error) *ginauth.Error {
@@ -55,12 +31,18 @@ func unknownUser(err error) *ginauth.Error {
 
 // handleSendToken serves POST /user/email/verify/token.
 func (r *Recipe) handleSendToken(c *gin.Context) {
-	if _, err := readObject(c); err != nil {
+	if _, err := ginauth.ReadJSONObject(c, maxBodyBytes, true); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
 	s, err := r.auth.GetSession(c, ginauth.VerifyOptions{SkipClaims: true})
 	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	// Each e-mail sent counts against the user (RecordFailure below), which
+	// bounds the mail one account can have sent to an address.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionEmailVerification, s.UserID()); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
@@ -87,6 +69,11 @@ func (r *Recipe) handleSendToken(c *gin.Context) {
 		return
 	}
 	err = r.SendVerificationEmail(ctx, s.TenantID(), s.UserID(), email)
+	if err == nil || errors.Is(err, ErrSendFailed) {
+		if err := r.auth.RecordFailure(ctx, ginauth.ActionEmailVerification, s.UserID()); err != nil {
+			r.auth.Logger().WarnContext(ctx, "emailverification: counting a sent e-mail failed", "userId", s.UserID(), "error", err)
+		}
+	}
 	switch {
 	case errors.Is(err, ErrEmailAlreadyVerified):
 		alreadyVerified()
@@ -105,13 +92,9 @@ func (r *Recipe) handleSendToken(c *gin.Context) {
 
 // handleVerify serves POST [/<tenantId>]/user/email/verify.
 func (r *Recipe) handleVerify(c *gin.Context) {
-	body, err := readObject(c)
+	body, err := ginauth.ReadJSONObject(c, maxBodyBytes, false)
 	if err != nil {
 		r.auth.WriteError(c, err)
-		return
-	}
-	if body == nil {
-		r.auth.WriteError(c, ginauth.BadRequest(`the request body must be a JSON object {"method":"token","token":"..."}`))
 		return
 	}
 	if raw, ok := body["method"]; ok {
@@ -138,6 +121,11 @@ func (r *Recipe) handleVerify(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
+	// Tokens are guessed per client address: the token names no account.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionEmailVerification, ""); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
 	ctx := c.Request.Context()
 	userID, _, err := r.VerifyUsingToken(ctx, ginauth.TenantID(c), token)
 	if errors.Is(err, ErrInvalidToken) {
@@ -148,6 +136,7 @@ func (r *Recipe) handleVerify(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
+	r.resetSent(ctx, userID)
 	if s != nil && s.UserID() == userID {
 		if err := s.SetClaimValue(ctx, r.claim.Update(true, r.auth.Now())); err != nil {
 			// The address is verified; the session learns it at its next
@@ -161,6 +150,14 @@ func (r *Recipe) handleVerify(c *gin.Context) {
 		out["user"] = u
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// resetSent forgets the e-mails counted against a user once an address is
+// verified, so that a later change of address can be verified at once.
+func (r *Recipe) resetSent(ctx context.Context, userID string) {
+	if err := r.auth.ResetFailures(ctx, ginauth.ActionEmailVerification, userID); err != nil {
+		r.auth.Logger().WarnContext(ctx, "emailverification: clearing the count of sent e-mails failed", "userId", userID, "error", err)
+	}
 }
 
 // handleIsVerified serves GET /user/email/verify. It also brings the

@@ -22,27 +22,10 @@ import (
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailverification"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
-
-// testClock is the injected clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // accounts is a test-only recipe standing in for emailpassword: it keeps
 // e-mail login methods in memory and serves POST /test/signup {"email"}
@@ -147,21 +130,25 @@ func (m *mailbox) count() int {
 }
 
 type harness struct {
-	t     *testing.T
-	auth  *ginauth.Auth
-	ev    *emailverification.Recipe
-	clock *testClock
-	db    *gorm.DB
-	r     *gin.Engine
-	mail  *mailbox
+	t      *testing.T
+	auth   *ginauth.Auth
+	ev     *emailverification.Recipe
+	clock  *recipetest.Clock
+	db     *gorm.DB
+	r      *gin.Engine
+	mail   *mailbox
+	events *recipetest.Events
 }
 
 type setup struct {
-	ev          emailverification.Config
-	routes      bool // RegisterRoutes instead of Middleware
-	noMailbox   bool
-	modifyCore  func(*ginauth.Config)
-	extraRoutes func(h *harness)
+	ev        emailverification.Config
+	routes    bool // RegisterRoutes instead of Middleware
+	noMailbox bool
+	// defaultLimits keeps ginauth's rate limits; other tests get limits
+	// they never reach.
+	defaultLimits bool
+	modifyCore    func(*ginauth.Config)
+	extraRoutes   func(h *harness)
 }
 
 func newHarness(t *testing.T, s setup) *harness {
@@ -170,7 +157,8 @@ func newHarness(t *testing.T, s setup) *harness {
 	if err := models.AutoMigrate(db); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: &testClock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}, db: db, mail: &mailbox{}}
+	h := &harness{t: t, clock: recipetest.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)), db: db, mail: &mailbox{},
+		events: &recipetest.Events{}}
 	if s.ev.EmailSender == nil && !s.noMailbox {
 		s.ev.EmailSender = h.mail
 	}
@@ -182,6 +170,10 @@ func newHarness(t *testing.T, s setup) *harness {
 		Now:     h.clock.Now,
 		Logger:  slog.New(slog.DiscardHandler),
 		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},
+		Hooks:   ginauth.Hooks{OnEvent: h.events.Hook},
+	}
+	if !s.defaultLimits {
+		cfg.RateLimit = recipetest.GenerousLimits()
 	}
 	if s.modifyCore != nil {
 		s.modifyCore(&cfg)

@@ -1,70 +1,24 @@
 package multifactorauth
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/internal/recipeutil"
 )
 
 // maxBody caps request bodies of the MFA routes.
 const maxBody = 4 << 10
 
-// readObject reads an optional JSON object body (none, or "{}", is an
-// empty object).
-func readObject(c *gin.Context) (map[string]json.RawMessage, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, ginauth.BadRequest("the request body is larger than %d bytes", maxBody)
-		}
-		return nil, ginauth.BadRequest("the request body could not be read")
-	}
-	m := map[string]json.RawMessage{}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return m, nil
-	}
-	if err := json.Unmarshal(body, &m); err != nil || m == nil {
-		return nil, ginauth.BadRequest("the request body must be a JSON object")
-	}
-	return m, nil
-}
-
-// stringField reads a required string field of at most max bytes.
-func stringField(m map[string]json.RawMessage, name string, max int) (string, error) {
-	raw, ok := m[name]
-	if !ok || string(raw) == "null" {
-		return "", ginauth.BadRequest("missing input param: %s", name)
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", ginauth.BadRequest("%s must be a string", name)
-	}
-	if len(s) > max {
-		return "", ginauth.BadRequest("%s is longer than %d bytes", name, max)
-	}
-	return s, nil
-}
-
-func noValidators([]claims.Validator, *gin.Context) []claims.Validator { return nil }
-
 // session verifies the request's session for the MFA routes, where the
 // MFA validator itself (by default every global validator) is skipped.
 func (r *Recipe) session(c *gin.Context) (*ginauth.Session, error) {
-	o := r.cfg.OverrideGlobalClaimValidators
-	if o == nil {
-		o = noValidators
-	}
-	return r.auth.GetSession(c, ginauth.VerifyOptions{OverrideGlobalClaimValidators: o})
+	return recipeutil.FactorSession(r.auth, c, r.cfg.OverrideGlobalClaimValidators)
 }
 
 // Info is the body of PUT /mfa/info.
@@ -88,7 +42,7 @@ func (r *Recipe) handleInfo(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	if _, err := readObject(c); err != nil {
+	if _, err := ginauth.ReadJSONObject(c, maxBody, true); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
@@ -195,20 +149,24 @@ func (r *Recipe) handleUseRecoveryCode(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	m, err := readObject(c)
+	m, err := ginauth.ReadJSONObject(c, maxBody, true)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
-	code, err := stringField(m, "code", 64)
+	code, err := ginauth.StringField(m, "code", 64, true)
 	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	// Per client address, on top of the per-user limit of the code check.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionCodeEntry, ""); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
 	ctx := c.Request.Context()
 	err = r.UseRecoveryCode(ctx, s, code)
-	if body, ok := AttemptStatus(err, "INVALID_RECOVERY_CODE_ERROR"); ok {
-		c.JSON(http.StatusOK, body)
+	if AnswerAttempt(r.auth, c, s.UserID(), "recovery code", err, "INVALID_RECOVERY_CODE_ERROR") {
 		return
 	}
 	if err != nil {
@@ -221,6 +179,28 @@ func (r *Recipe) handleUseRecoveryCode(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "OK", "remainingCodes": n})
+}
+
+// AnswerAttempt answers a failed code check (err from Limiter.Attempt: an
+// *InvalidCodeError or a *LimitReachedError) with its FDI body (see
+// AttemptStatus) and records it as a security event for the user:
+// EventSignInFailed for a wrong code, EventLockout once the user is over
+// the limit; what names the kind of code in the event's Detail. It
+// reports whether err was such a failure; for any other error (and nil) it
+// does nothing.
+func AnswerAttempt(a *ginauth.Auth, c *gin.Context, userID, what string, err error, invalidStatus string) bool {
+	body, ok := AttemptStatus(err, invalidStatus)
+	if !ok {
+		return false
+	}
+	e := ginauth.Event{Type: ginauth.EventSignInFailed, UserID: userID, IP: c.ClientIP(), Detail: what + ": invalid code"}
+	var lim *LimitReachedError
+	if errors.As(err, &lim) {
+		e.Type, e.Action, e.Detail = ginauth.EventLockout, ginauth.ActionCodeEntry, what+": too many failed attempts"
+	}
+	a.Emit(c.Request.Context(), e)
+	c.JSON(http.StatusOK, body)
+	return true
 }
 
 // AttemptStatus turns a limiter outcome into its FDI body: invalidStatus
@@ -253,7 +233,7 @@ func (r *Recipe) handleRegenerate(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	if _, err := readObject(c); err != nil {
+	if _, err := ginauth.ReadJSONObject(c, maxBody, true); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}

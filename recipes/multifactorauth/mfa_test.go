@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -19,27 +20,11 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	mfa "github.com/ginauth/ginauth/recipes/multifactorauth"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // fakeEmailPassword stands in for the emailpassword recipe: it gives every
 // user with id "ep-*" an emailpassword login method.
@@ -54,27 +39,38 @@ func (fakeEmailPassword) Setup(reg *ginauth.Registrar) error {
 }
 
 type harness struct {
-	t     *testing.T
-	auth  *ginauth.Auth
-	mfa   *mfa.Recipe
-	clock *clock
-	r     *gin.Engine
+	t      *testing.T
+	auth   *ginauth.Auth
+	mfa    *mfa.Recipe
+	clock  *recipetest.Clock
+	r      *gin.Engine
+	events *recipetest.Events
 }
 
+// newHarness raises the rate limits out of the tests' way; the tests of
+// the limits use newHarnessLimits with ginauth's defaults.
 func newHarness(t *testing.T, cfg mfa.Config, extra ...ginauth.Recipe) *harness {
+	t.Helper()
+	return newHarnessLimits(t, cfg, recipetest.GenerousLimits(), extra...)
+}
+
+func newHarnessLimits(t *testing.T, cfg mfa.Config, limits ginauth.RateLimitConfig, extra ...ginauth.Recipe) *harness {
 	t.Helper()
 	db := testdb.Open(t)
 	if err := models.AutoMigrate(db); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	h := &harness{t: t, mfa: mfa.New(cfg), clock: clk}
+	clk := recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	h := &harness{t: t, mfa: mfa.New(cfg), clock: clk, events: &recipetest.Events{}}
 	a, err := ginauth.New(ginauth.Config{
-		DB:      db,
-		AppInfo: ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
-		Now:     clk.Now,
-		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},
-		Recipes: append([]ginauth.Recipe{h.mfa}, extra...),
+		DB:        db,
+		AppInfo:   ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
+		Now:       clk.Now,
+		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},
+		Recipes:   append([]ginauth.Recipe{h.mfa}, extra...),
+		RateLimit: limits,
+		Hooks:     ginauth.Hooks{OnEvent: h.events.Hook},
+		Logger:    slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -121,7 +120,7 @@ type signInUpBody struct {
 // handleSignInUp serves POST /signinup (FDI §3.4).
 func (r *Recipe) handleSignInUp(c *gin.Context) {
 	var body signInUpBody
-	if err := decodeBody(c, &body); err != nil {
+	if err := ginauth.DecodeJSON(c, &body, maxBodyBytes); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
@@ -143,7 +142,7 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 		if code == "" {
 			if e, _ := ri.RedirectURIQueryParams["error"].(string); e != "" {
 				p := r.byID[*body.ThirdPartyID]
-				r.generalError(c, p, errorf(ErrProvider, "the provider answered the authorisation with the error %q", e))
+				r.signInFailed(c, p, errorf(ErrProvider, "the provider answered the authorisation with the error %q", e))
 				return
 			}
 			r.auth.WriteError(c, ginauth.BadRequest("Please provide the code in redirectURIInfo.redirectURIQueryParams"))
@@ -153,6 +152,11 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 	}
 	p, client, err := r.pick(*body.ThirdPartyID, body.ClientType)
 	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	// Every attempt from here on costs calls to the provider.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignIn, ""); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
@@ -168,7 +172,7 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 		}
 	}
 	if err != nil {
-		r.generalError(c, p, err)
+		r.signInFailed(c, p, err)
 		return
 	}
 	// In the code flow the nonce was bound through the verifier; tokens a
@@ -179,11 +183,11 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 	}
 	info, err := r.FetchUserInfo(ctx, p, client, tokens, nonce)
 	if err != nil {
-		r.generalError(c, p, err)
+		r.signInFailed(c, p, err)
 		return
 	}
 	if info.ThirdPartyUserID == "" {
-		r.generalError(c, p, errorf(ErrProvider, "the provider gave no user id"))
+		r.signInFailed(c, p, errorf(ErrProvider, "the provider gave no user id"))
 		return
 	}
 	if info.Email == "" && !p.EmailOptional {
@@ -194,6 +198,7 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 	user, created, err := r.signInUp(ctx, SignInUpInfo{TenantID: tenant, ThirdPartyID: p.ID, UserInfo: info, Tokens: tokens})
 	var na *NotAllowedError
 	if errors.As(err, &na) {
+		r.event(c, ginauth.Event{Type: ginauth.EventSignInFailed, Account: normEmail(info.Email), Detail: detail(p) + ": not allowed"})
 		c.JSON(http.StatusOK, gin.H{"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": na.Reason})
 		return
 	}
@@ -205,7 +210,32 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
+	typ := ginauth.EventSignIn
+	if created {
+		typ = ginauth.EventSignUp
+	}
+	r.event(c, ginauth.Event{Type: typ, UserID: user.ID, Account: normEmail(info.Email), Detail: detail(p)})
 	c.JSON(http.StatusOK, gin.H{"status": "OK", "user": user, "createdNewRecipeUser": created})
+}
+
+// event records a security event of an HTTP flow, with the client's
+// address.
+func (r *Recipe) event(c *gin.Context, e ginauth.Event) {
+	e.IP = c.ClientIP()
+	r.auth.Emit(c.Request.Context(), e)
+}
+
+// detail names the recipe and provider in an event.
+func detail(p *Provider) string { return RecipeID + ": " + pid(p) }
+
+// signInFailed records a sign-in the provider's side failed and answers it
+// (see generalError).
+func (r *Recipe) signInFailed(c *gin.Context, p *Provider, err error) {
+	var ae *ginauth.Error
+	if !errors.As(err, &ae) && !errors.Is(err, context.Canceled) {
+		r.event(c, ginauth.Event{Type: ginauth.EventSignInFailed, Detail: detail(p)})
+	}
+	r.generalError(c, p, err)
 }
 
 // Exchange trades an authorisation code for tokens at the provider's token
@@ -302,9 +332,7 @@ func (r *Recipe) generalError(c *gin.Context, p *Provider, err error) {
 	case errors.Is(err, context.Canceled):
 		return
 	}
-	_ = c.Error(err)
-	r.auth.Logger().WarnContext(c.Request.Context(), "thirdparty: sign-in failed", "provider", pid(p), "error", err.Error())
-	c.JSON(http.StatusOK, gin.H{"status": "GENERAL_ERROR", "message": msg})
+	r.auth.WriteGeneralError(c, msg, fmt.Errorf("thirdparty: signing in with %s failed: %w", pid(p), err))
 }
 
 func pid(p *Provider) string {
@@ -312,29 +340,6 @@ func pid(p *Provider) string {
 		return ""
 	}
 	return p.ID
-}
-
-// decodeBody reads a JSON object body of at most maxBodyBytes.
-func decodeBody(c *gin.Context, v any) error {
-	data, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return ginauth.BadRequest("the request body is larger than %d bytes", maxBodyBytes)
-		}
-		return ginauth.BadRequest("the request body could not be read")
-	}
-	if len(strings.TrimSpace(string(data))) == 0 {
-		return ginauth.BadRequest("the request body is empty: send a JSON object")
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return ginauth.BadRequest("the field %s has the wrong type: expected %s", te.Field, te.Type)
-		}
-		return ginauth.BadRequest("the request body is not a valid JSON object")
-	}
-	return nil
 }
 
 // handleAppleCallback serves POST /callback/apple: Apple posts its answer

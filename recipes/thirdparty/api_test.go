@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/jws"
@@ -48,7 +49,6 @@ func TestBadRequests(t *testing.T) {
 		{"not JSON", post("{nope"), "the request body is not a valid JSON object"},
 		{"a JSON array", post("[]"), "the request body is not a valid JSON object"},
 		{"wrong type", post(`{"thirdPartyId": 5}`), "the field thirdPartyId has the wrong type: expected string"},
-		{"too large", post(`{"thirdPartyId":"` + strings.Repeat("a", 70<<10) + `"}`), "the request body is larger than 65536 bytes"},
 		{"no thirdPartyId in body", post(`{"oAuthTokens":{"access_token":"x"}}`), "Please provide the thirdPartyId in request body"},
 		{"neither form", post(`{"thirdPartyId":"oidc"}`), "Please provide one of redirectURIInfo or oAuthTokens in the request body"},
 		{"no redirect URI in body", post(`{"thirdPartyId":"oidc","redirectURIInfo":{"redirectURIQueryParams":{"code":"x"}}}`), "Please provide the redirectURIOnProviderDashboard in request body"},
@@ -59,6 +59,8 @@ func TestBadRequests(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { expect400(t, tc.r, tc.msg) })
 	}
+	expectError(t, post(`{"thirdPartyId":"`+strings.Repeat("a", 70<<10)+`"}`), 413, "the request body is larger than 65536 bytes")
+	expect400(t, post("{\"thirdPartyId\":\"a\xff\"}"), "the request body is not valid UTF-8")
 	if n := h.countUsers(); n != 0 {
 		t.Fatalf("%d users", n)
 	}
@@ -224,8 +226,7 @@ func TestAppleClientSecret(t *testing.T) {
 	c := thirdparty.Client{ClientID: "com.example.web", AdditionalConfig: map[string]any{
 		"teamId": "TEAM123", "keyId": "KEY456", "privateKey": strings.ReplaceAll(pemKey, "\n", `\n`)}}
 	p := thirdparty.Apple(c)
-	clk := &clock{}
-	secret, err := p.GenerateClientSecret(c, clk.Now())
+	secret, err := p.GenerateClientSecret(c, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

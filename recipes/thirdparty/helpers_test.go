@@ -18,6 +18,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
 	"github.com/ginauth/ginauth/recipes/thirdparty/oidctest"
 )
@@ -31,28 +32,12 @@ const (
 	callback     = website + "/auth/callback/oidc"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // harness is ginauth with the thirdparty recipe behind a real gin engine,
 // signing in against a local OIDC provider.
 type harness struct {
 	t        testing.TB
-	clock    *clock
+	clock    *recipetest.Clock
+	events   *recipetest.Events
 	idp      *oidctest.Server
 	auth     *ginauth.Auth
 	tp       *thirdparty.Recipe
@@ -85,6 +70,9 @@ type setup struct {
 	cfg       func(*thirdparty.Config)
 	user      *oidctest.User
 	es256     bool
+	// defaultLimits keeps ginauth's rate limits; other tests get limits
+	// they never reach.
+	defaultLimits bool
 }
 
 func defaultProviders(idp *oidctest.Server) []thirdparty.Provider {
@@ -93,7 +81,7 @@ func defaultProviders(idp *oidctest.Server) []thirdparty.Provider {
 
 func newHarness(t testing.TB, s setup) *harness {
 	t.Helper()
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	clk := recipetest.NewClock(time.Now().Truncate(time.Second))
 	user := oidctest.User{Subject: "user-1", Email: "Ann@Example.com", EmailVerified: true, Name: "Ann"}
 	if s.user != nil {
 		user = *s.user
@@ -101,7 +89,7 @@ func newHarness(t testing.TB, s setup) *harness {
 	idp := oidctest.NewServer(oidctest.Config{ClientID: clientID, ClientSecret: clientSecret, User: user, Now: clk.Now,
 		RedirectURIs: []string{callback, website + "/other-callback", "http://localhost:3001/auth/callback/apple"}, ES256: s.es256})
 	t.Cleanup(idp.Close)
-	h := &harness{t: t, clock: clk, idp: idp}
+	h := &harness{t: t, clock: clk, idp: idp, events: &recipetest.Events{}}
 	if s.providers == nil {
 		s.providers = defaultProviders
 	}
@@ -122,13 +110,19 @@ func newHarness(t testing.TB, s setup) *harness {
 	if err := models.AutoMigrate(db); err != nil {
 		t.Fatal(err)
 	}
+	limits := recipetest.GenerousLimits()
+	if s.defaultLimits {
+		limits = ginauth.RateLimitConfig{}
+	}
 	a, err := ginauth.New(ginauth.Config{
-		DB:      db,
-		AppInfo: ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: website},
-		Now:     clk.Now,
-		Logger:  slog.New(slog.NewTextHandler(&h.logs, nil)),
-		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},
-		Recipes: []ginauth.Recipe{h.tp},
+		DB:        db,
+		AppInfo:   ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: website},
+		Now:       clk.Now,
+		Logger:    slog.New(slog.NewTextHandler(&h.logs, nil)),
+		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},
+		Recipes:   []ginauth.Recipe{h.tp},
+		RateLimit: limits,
+		Hooks:     ginauth.Hooks{OnEvent: h.events.Hook},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -276,8 +270,14 @@ func expectStatus(t testing.TB, r *resp, status string) {
 
 func expect400(t *testing.T, r *resp, message string) {
 	t.Helper()
-	if r.Code != 400 {
-		t.Fatalf("want 400, got %d %s", r.Code, r.Body)
+	expectError(t, r, 400, message)
+}
+
+// expectError checks an error answer's status code and exact message.
+func expectError(t *testing.T, r *resp, code int, message string) {
+	t.Helper()
+	if r.Code != code {
+		t.Fatalf("want %d, got %d %s", code, r.Code, r.Body)
 	}
 	if got, _ := r.body["message"].(string); got != message {
 		t.Fatalf("message %q, want %q", got, message)

@@ -1,73 +1,25 @@
 package totp
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/internal/recipeutil"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 )
 
 // maxBody caps request bodies of the TOTP routes.
 const maxBody = 4 << 10
 
-// readObject reads an optional JSON object body.
-func readObject(c *gin.Context) (map[string]json.RawMessage, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, ginauth.BadRequest("the request body is larger than %d bytes", maxBody)
-		}
-		return nil, ginauth.BadRequest("the request body could not be read")
-	}
-	m := map[string]json.RawMessage{}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return m, nil
-	}
-	if err := json.Unmarshal(body, &m); err != nil || m == nil {
-		return nil, ginauth.BadRequest("the request body must be a JSON object")
-	}
-	return m, nil
-}
-
-// stringField reads a string field of at most max bytes; a missing (or
-// null) field is an error only when required.
-func stringField(m map[string]json.RawMessage, name string, max int, required bool) (string, error) {
-	raw, ok := m[name]
-	if !ok || string(raw) == "null" {
-		if required {
-			return "", ginauth.BadRequest("missing input param: %s", name)
-		}
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", ginauth.BadRequest("%s must be a string", name)
-	}
-	if len(s) > max {
-		return "", ginauth.BadRequest("%s is longer than %d bytes", name, max)
-	}
-	return s, nil
-}
-
-func noValidators([]claims.Validator, *gin.Context) []claims.Validator { return nil }
-
 // session verifies the request's session; the global validators (the MFA
 // claim's among them) are skipped unless Config says otherwise.
 func (r *Recipe) session(c *gin.Context) (*ginauth.Session, error) {
-	o := r.cfg.OverrideGlobalClaimValidators
-	if o == nil {
-		o = noValidators
-	}
-	return r.auth.GetSession(c, ginauth.VerifyOptions{OverrideGlobalClaimValidators: o})
+	return recipeutil.FactorSession(r.auth, c, r.cfg.OverrideGlobalClaimValidators)
 }
 
 // request is the session and body of a TOTP route.
@@ -77,7 +29,7 @@ func (r *Recipe) request(c *gin.Context) (*ginauth.Session, map[string]json.RawM
 		r.auth.WriteError(c, err)
 		return nil, nil, false
 	}
-	m, err := readObject(c)
+	m, err := ginauth.ReadJSONObject(c, maxBody, true)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return nil, nil, false
@@ -91,7 +43,7 @@ func (r *Recipe) handleCreateDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	name, err := stringField(m, "deviceName", maxNameLen, false)
+	name, err := ginauth.StringField(m, "deviceName", maxNameLen, false)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -140,7 +92,7 @@ func (r *Recipe) handleRemoveDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	name, err := stringField(m, "deviceName", maxNameLen, true)
+	name, err := ginauth.StringField(m, "deviceName", maxNameLen, true)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -188,12 +140,12 @@ func (r *Recipe) handleVerifyDevice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	name, err := stringField(m, "deviceName", maxNameLen, true)
+	name, err := ginauth.StringField(m, "deviceName", maxNameLen, true)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
-	code, err := stringField(m, "totp", 16, true)
+	code, err := ginauth.StringField(m, "totp", 16, true)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -204,6 +156,10 @@ func (r *Recipe) handleVerifyDevice(c *gin.Context) {
 			r.auth.WriteError(c, err)
 			return
 		}
+	}
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionCodeEntry, ""); err != nil {
+		r.auth.WriteError(c, err)
+		return
 	}
 	was, err := r.VerifyDevice(ctx, s.UserID(), trimName(name), code)
 	if errors.Is(err, ErrUnknownDevice) {
@@ -222,8 +178,13 @@ func (r *Recipe) handleVerify(c *gin.Context) {
 	if !ok {
 		return
 	}
-	code, err := stringField(m, "totp", 16, true)
+	code, err := ginauth.StringField(m, "totp", 16, true)
 	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	// Per client address, on top of the per-user limit of the code check.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionCodeEntry, ""); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
@@ -241,8 +202,7 @@ func (r *Recipe) handleVerify(c *gin.Context) {
 // outcome answers a failed check, or completes the factor in the session
 // after a good one. It reports whether the handler should answer OK.
 func (r *Recipe) outcome(c *gin.Context, s *ginauth.Session, name string, err error) bool {
-	if body, ok := multifactorauth.AttemptStatus(err, "INVALID_TOTP_ERROR"); ok {
-		c.JSON(http.StatusOK, body)
+	if multifactorauth.AnswerAttempt(r.auth, c, s.UserID(), FactorID, err, "INVALID_TOTP_ERROR") {
 		return false
 	}
 	if err != nil {

@@ -9,9 +9,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +20,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/totp"
 )
@@ -28,31 +29,14 @@ func init() { gin.SetMode(gin.TestMode) }
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
-// clock is the injected test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type harness struct {
-	t     *testing.T
-	auth  *ginauth.Auth
-	clock *clock
-	r     *gin.Engine
-	totp  *totp.Recipe
-	mfa   *multifactorauth.Recipe
+	t      *testing.T
+	auth   *ginauth.Auth
+	clock  *recipetest.Clock
+	r      *gin.Engine
+	totp   *totp.Recipe
+	mfa    *multifactorauth.Recipe
+	events *recipetest.Events
 }
 
 type setup struct {
@@ -71,12 +55,18 @@ func newHarness(t *testing.T, mod func(*setup)) *harness {
 	if err := models.AutoMigrate(db); err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)} // on a 30 s boundary
+	clk := recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)) // on a 30 s boundary
+	events := &recipetest.Events{}
 	cfg := ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "Test App", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
 		Now:     clk.Now,
 		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},
+		Logger:  slog.New(slog.DiscardHandler),
+		// Out of the tests' way; the tests of the limits set
+		// ginauth.RateLimitConfig{} (the defaults) in their setup.
+		RateLimit: recipetest.GenerousLimits(),
+		Hooks:     ginauth.Hooks{OnEvent: events.Hook},
 	}
 	tc := totp.Config{SecretKey: testKey}
 	mc := multifactorauth.Config{}
@@ -84,7 +74,7 @@ func newHarness(t *testing.T, mod func(*setup)) *harness {
 	if mod != nil {
 		mod(st)
 	}
-	h := &harness{t: t, clock: clk, totp: totp.New(tc)}
+	h := &harness{t: t, clock: clk, totp: totp.New(tc), events: events}
 	cfg.Recipes = append(cfg.Recipes, h.totp)
 	if !st.noMFA {
 		h.mfa = multifactorauth.New(mc)

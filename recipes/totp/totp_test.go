@@ -443,18 +443,23 @@ func TestBadRequests(t *testing.T) {
 	code(t, anon.do("POST", "/auth/totp/verify", totpBody("123456")), 401)
 	code(t, anon.do("PUT", "/auth/mfa/info", ""), 401)
 	cl := h.login("u1")
-	for _, tc := range []struct{ path, body, msg string }{
-		{"/auth/totp/verify", `{`, "the request body must be a JSON object"},
-		{"/auth/totp/verify", `[]`, "the request body must be a JSON object"},
-		{"/auth/totp/verify", `{}`, "missing input param: totp"},
-		{"/auth/totp/verify", `{"totp":123456}`, "totp must be a string"},
-		{"/auth/totp/device/verify", `{"totp":"123456"}`, "missing input param: deviceName"},
-		{"/auth/totp/device", `{"deviceName":7}`, "deviceName must be a string"},
-		{"/auth/totp/device", `{"deviceName":"` + strings.Repeat("x", 300) + `"}`, "deviceName is longer than 256 bytes"},
-		{"/auth/totp/device/remove", `{"deviceName":"` + strings.Repeat("x", 5000) + `"}`, "the request body is larger than 4096 bytes"},
+	for _, tc := range []struct {
+		path, body, msg string
+		code            int
+	}{
+		{"/auth/totp/verify", `{`, "the request body must be a JSON object", 400},
+		{"/auth/totp/verify", `[]`, "the request body must be a JSON object", 400},
+		{"/auth/totp/verify", `{} {}`, "the request body must hold a single JSON object", 400},
+		{"/auth/totp/verify", "{\"totp\":\"1\xff\"}", "the request body is not valid UTF-8", 400},
+		{"/auth/totp/verify", `{}`, "Missing input param: totp", 400},
+		{"/auth/totp/verify", `{"totp":123456}`, "totp must be a string", 400},
+		{"/auth/totp/device/verify", `{"totp":"123456"}`, "Missing input param: deviceName", 400},
+		{"/auth/totp/device", `{"deviceName":7}`, "deviceName must be a string", 400},
+		{"/auth/totp/device", `{"deviceName":"` + strings.Repeat("x", 300) + `"}`, "deviceName is longer than 256 bytes", 400},
+		{"/auth/totp/device/remove", `{"deviceName":"` + strings.Repeat("x", 5000) + `"}`, "the request body is larger than 4096 bytes", 413},
 	} {
 		r := cl.do("POST", tc.path, tc.body)
-		code(t, r, 400)
+		code(t, r, tc.code)
 		if r.body["message"] != tc.msg {
 			t.Fatalf("%s %s: %s", tc.path, tc.body, r.Body)
 		}

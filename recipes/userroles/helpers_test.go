@@ -3,7 +3,6 @@ package userroles_test
 import (
 	"encoding/json"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,29 +11,12 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
 	"github.com/ginauth/ginauth/recipes/userroles"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
-
-// clock is the injected test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // harness is an Auth with the userroles and usermetadata recipes on a fresh
 // database, behind a real gin engine. The package-level claims read from
@@ -44,7 +26,7 @@ type harness struct {
 	auth  *ginauth.Auth
 	roles *userroles.Recipe
 	meta  *usermetadata.Recipe
-	clock *clock
+	clock *recipetest.Clock
 	r     *gin.Engine
 }
 
@@ -55,7 +37,7 @@ func newHarness(t *testing.T, cfg ...userroles.Config) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, roles: userroles.New(cfg...), meta: usermetadata.New(),
-		clock: &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, r: gin.New()}
+		clock: recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), r: gin.New()}
 	a, err := ginauth.New(ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},

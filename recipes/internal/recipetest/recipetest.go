@@ -1,0 +1,115 @@
+// Package recipetest holds what the recipes' tests share: an injectable
+// clock, rate limits too high for ordinary tests to reach, and a recorder
+// of security events.
+package recipetest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ginauth/ginauth/ginauth"
+)
+
+// Clock is a test clock for ginauth.Config.Now; it moves only when told.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock standing at t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// GenerousLimits keeps the built-in rate limiter running (in the database,
+// as by default) with every rule raised far beyond what a test sends, for
+// the tests that are not about rate limits. Tests of the limits themselves
+// keep ginauth's defaults.
+func GenerousLimits() ginauth.RateLimitConfig {
+	limits := map[string]ginauth.Limit{}
+	for action := range ginauth.DefaultLimits() {
+		limits[action] = ginauth.Limit{PerIP: ginauth.Rule{Max: 1 << 20, Window: time.Minute},
+			PerAccount: ginauth.Rule{Max: 1 << 20, Window: time.Minute}}
+	}
+	return ginauth.RateLimitConfig{Limits: limits}
+}
+
+// Events records the security events ginauth hands to Hooks.OnEvent. Set
+// its Hook as ginauth.Config.Hooks.OnEvent.
+type Events struct {
+	mu   sync.Mutex
+	list []ginauth.Event
+}
+
+// Hook records e.
+func (r *Events) Hook(_ context.Context, e ginauth.Event) {
+	r.mu.Lock()
+	r.list = append(r.list, e)
+	r.mu.Unlock()
+}
+
+// All returns the events recorded so far, oldest first.
+func (r *Events) All() []ginauth.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]ginauth.Event(nil), r.list...)
+}
+
+// OfType returns the recorded events of type typ.
+func (r *Events) OfType(typ string) []ginauth.Event {
+	var out []ginauth.Event
+	for _, e := range r.All() {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Clear forgets the events recorded so far.
+func (r *Events) Clear() {
+	r.mu.Lock()
+	r.list = nil
+	r.mu.Unlock()
+}
+
+// One returns the only event of type typ, failing the test when there is
+// not exactly one.
+func (r *Events) One(t testing.TB, typ string) ginauth.Event {
+	t.Helper()
+	got := r.OfType(typ)
+	if len(got) != 1 {
+		t.Fatalf("%d %q events, want 1; all events: %+v", len(got), typ, r.All())
+	}
+	return got[0]
+}
+
+// AssertNoSecret fails the test when any recorded event holds one of the
+// secrets (a password, a token, a code) in any of its fields.
+func (r *Events) AssertNoSecret(t testing.TB, secrets ...string) {
+	t.Helper()
+	for _, e := range r.All() {
+		s := fmt.Sprintf("%+v", e)
+		for _, secret := range secrets {
+			if secret != "" && strings.Contains(s, secret) {
+				t.Fatalf("event %s holds the secret %q", s, secret)
+			}
+		}
+	}
+}

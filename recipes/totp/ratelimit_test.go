@@ -1,0 +1,77 @@
+package totp_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ginauth/ginauth/ginauth"
+)
+
+func expectLimited(t *testing.T, r *resp) {
+	t.Helper()
+	code(t, r, 429)
+	if r.Header().Get("Retry-After") != "60" || !strings.Contains(fmt.Sprint(r.body["message"]), "too many attempts") {
+		t.Fatalf("Retry-After %q, body %s", r.Header().Get("Retry-After"), r.Body)
+	}
+}
+
+// TestCodeEntryRateLimit: on top of each user's own limit, a client
+// address may enter 60 codes a minute (ginauth's default for code entry)
+// on /totp/verify and /totp/device/verify together; past that both answer
+// 429 before the code is checked.
+func TestCodeEntryRateLimit(t *testing.T) {
+	h := newHarness(t, func(s *setup) { s.cfg.RateLimit = ginauth.RateLimitConfig{} })
+	cl := h.login("u1")
+	r := cl.do("POST", "/auth/totp/device", `{"deviceName":"phone"}`)
+	status(t, r, "OK")
+	secret := r.body["secret"].(string)
+	other := h.login("u2")
+	for range 60 {
+		status(t, other.do("POST", "/auth/totp/verify", totpBody("123456")), "UNKNOWN_USER_ID_ERROR")
+	}
+	good := fmt.Sprintf(`{"deviceName":"phone","totp":%q}`, refTOTP(t, secret, h.clock.Now()))
+	expectLimited(t, cl.do("POST", "/auth/totp/device/verify", good))
+	expectLimited(t, cl.do("POST", "/auth/totp/verify", totpBody(refTOTP(t, secret, h.clock.Now()))))
+	devices, err := h.totp.ListDevices(t.Context(), "u1")
+	if err != nil || len(devices) != 1 || devices[0].Verified {
+		t.Fatalf("a refused verification changed the device: %+v %v", devices, err)
+	}
+	h.clock.Advance(time.Minute)
+	good = fmt.Sprintf(`{"deviceName":"phone","totp":%q}`, refTOTP(t, secret, h.clock.Now()))
+	status(t, cl.do("POST", "/auth/totp/device/verify", good), "OK")
+}
+
+// TestCodeEntryEvents: wrong codes and the per-user lockout reach
+// Hooks.OnEvent, without the codes or the secret.
+func TestCodeEntryEvents(t *testing.T) {
+	h := newHarness(t, nil)
+	cl := h.login("u1")
+	secret := cl.enrol("phone")
+	h.clock.Advance(30 * time.Second)
+	var wrong []string
+	for i := 0; ; i++ {
+		if i == 20 {
+			t.Fatal("no lockout after 20 wrong codes")
+		}
+		c := fmt.Sprintf("%06d", 111111*(i%9+1))
+		if c == refTOTP(t, secret, h.clock.Now()) {
+			continue
+		}
+		wrong = append(wrong, c)
+		r := cl.do("POST", "/auth/totp/verify", totpBody(c))
+		if r.body["status"] == "LIMIT_REACHED_ERROR" {
+			break
+		}
+		status(t, r, "INVALID_TOTP_ERROR")
+	}
+	failed := h.events.OfType(ginauth.EventSignInFailed)
+	if len(failed) != len(wrong)-1 || failed[0].UserID != "u1" || failed[0].IP != "192.0.2.1" || failed[0].Detail != "totp: invalid code" {
+		t.Fatalf("%d failure events for %d wrong codes: %+v", len(failed), len(wrong)-1, failed)
+	}
+	if lock := h.events.One(t, ginauth.EventLockout); lock.UserID != "u1" || lock.Action != ginauth.ActionCodeEntry {
+		t.Fatalf("lockout event %+v", lock)
+	}
+	h.events.AssertNoSecret(t, append(wrong, secret, refTOTP(t, secret, h.clock.Now()))...)
+}
