@@ -1,0 +1,138 @@
+package multitenancy
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/models"
+)
+
+// RecipeID is the recipe's id, the rid the frontend SDKs send.
+const RecipeID = "multitenancy"
+
+// Errors of the recipe. They arrive wrapped in a *ginauth.Error that
+// carries their HTTP meaning; check them with errors.Is.
+var (
+	// ErrNotSetUp is returned when a Recipe is used before ginauth.New has
+	// set it up.
+	ErrNotSetUp = errors.New("multitenancy: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+	// ErrInvalidTenantID: the id breaks the rules of ValidateTenantID. 400.
+	ErrInvalidTenantID = errors.New("multitenancy: invalid tenant id")
+	// ErrInvalidConfig: a TenantConfig field is unusable. 400.
+	ErrInvalidConfig = errors.New("multitenancy: invalid tenant config")
+	// ErrUnknownTenant: no tenant has the id. 404 "tenant not found".
+	ErrUnknownTenant = errors.New("multitenancy: unknown tenant")
+	// ErrTenantDisabled: the tenant exists but is disabled. On the wire it
+	// looks exactly like ErrUnknownTenant (404 "tenant not found"), so that
+	// a disabled tenant is not told apart from a missing one.
+	ErrTenantDisabled = errors.New("multitenancy: tenant is disabled")
+	// ErrPublicTenant: the operation is not allowed on the default tenant
+	// ("public"), which always exists. 400.
+	ErrPublicTenant = errors.New("multitenancy: the public tenant cannot be deleted or disabled")
+	// ErrFactorNotAllowed: a session was to be started with a factor that
+	// the tenant's FirstFactors leave out. 400.
+	ErrFactorNotAllowed = errors.New("multitenancy: sign-in method not enabled for the tenant")
+)
+
+// Config tunes the recipe. The zero value is ready to use.
+type Config struct {
+	// GetAllowedDomains, when set, replaces the tenant's AllowedDomains as
+	// the source of the st-t-dmns claim (for apps that keep domains
+	// elsewhere). Returning nil leaves the claim out of the session.
+	GetAllowedDomains func(ctx context.Context, tenantID string) ([]string, error)
+}
+
+// Recipe keeps tenants as data in the app's database, serves GET
+// /loginmethods and adds the st-t-dmns claim to sessions. Create it with
+// New and pass it in ginauth.Config.Recipes; its methods work once
+// ginauth.New has returned.
+type Recipe struct {
+	cfg  Config
+	auth *ginauth.Auth
+	db   *gorm.DB
+}
+
+// New returns the recipe. At most one Config is read. A Recipe belongs to
+// the one Auth that sets it up: build another for another Auth.
+func New(cfg ...Config) *Recipe {
+	r := &Recipe{}
+	if len(cfg) > 0 {
+		r.cfg = cfg[0]
+	}
+	return r
+}
+
+// ID returns RecipeID.
+func (r *Recipe) ID() string { return RecipeID }
+
+// Setup registers the recipe's table, route and session hook (which also
+// adds the st-t-dmns claim, from the tenant it has just read).
+func (r *Recipe) Setup(reg *ginauth.Registrar) error {
+	r.auth = reg.Auth()
+	r.db = r.auth.DB()
+	reg.RequireTables(models.MultitenancyTables()...)
+	reg.BeforeSessionCreate(r.beforeSessionCreate)
+	return reg.Handle(ginauth.Route{Method: http.MethodGet, Path: "/loginmethods", Handler: r.handleLoginMethods})
+}
+
+// FromAuth returns the multitenancy recipe configured in a, if any. Other
+// recipes use it to ask whether a tenant exists (see CheckTenant).
+func FromAuth(a *ginauth.Auth) (*Recipe, bool) {
+	if a == nil {
+		return nil, false
+	}
+	rc, ok := a.Recipe(RecipeID)
+	if !ok {
+		return nil, false
+	}
+	r, ok := rc.(*Recipe)
+	return r, ok && r.db != nil
+}
+
+// current returns the recipe of the instance serving ctx.
+func current(ctx context.Context) (*Recipe, error) {
+	if r, ok := FromAuth(ginauth.FromContext(ctx)); ok {
+		return r, nil
+	}
+	return nil, ErrNotSetUp
+}
+
+func (r *Recipe) conn(ctx context.Context) (*gorm.DB, error) {
+	if r.db == nil {
+		return nil, ErrNotSetUp
+	}
+	return r.db.WithContext(ctx), nil
+}
+
+// beforeSessionCreate keeps sessions inside known, enabled tenants, puts
+// the tenant id in its canonical (lower-case) form, refuses sign-ins with
+// a factor the tenant does not offer, and adds the st-t-dmns claim when the
+// tenant has allowed domains. Sessions an app creates without a Factor are
+// checked for the tenant only.
+func (r *Recipe) beforeSessionCreate(ctx context.Context, s *ginauth.NewSession) error {
+	t, err := r.enabledTenant(ctx, s.TenantID)
+	if err != nil {
+		return err
+	}
+	s.TenantID = t.ID
+	if s.Factor != "" && t.FirstFactors != nil && !slices.Contains(t.FirstFactors, s.Factor) {
+		e := ginauth.BadRequest("signing in with %s is not enabled for this tenant", s.Factor)
+		e.Err = ErrFactorNotAllowed
+		return e
+	}
+	ds, err := r.domainsOf(ctx, t)
+	if err != nil || ds == nil {
+		return err
+	}
+	if s.AccessTokenPayload == nil {
+		s.AccessTokenPayload = claims.Payload{}
+	}
+	claims.Merge(s.AccessTokenPayload, AllowedDomainsClaim.Update(ds, r.auth.Now()))
+	return nil
+}
