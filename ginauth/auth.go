@@ -37,6 +37,8 @@ type Auth struct {
 	userDeleters    []UserDeleteFunc
 	sessionHooks    []func(ctx context.Context, s *NewSession) error
 	emailLookups    []EmailLookupFunc
+	tenantPolicy    *TenantPolicy
+	tenantDeleters  []func(ctx context.Context, tx *gorm.DB, tenantID string) error
 	loginMethods    []LoginMethodsFunc
 	loginDecorators []func(ctx context.Context, db *gorm.DB, methods []LoginMethod) error
 

@@ -2,6 +2,7 @@ package ginauth
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -118,4 +119,17 @@ func (a *Auth) WriteGeneralError(c *gin.Context, message string, cause error) {
 		a.log.WarnContext(c.Request.Context(), "ginauth: general error", "path", c.Request.URL.Path, "message", message, "error", cause)
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "GENERAL_ERROR", "message": message})
+}
+
+// DBContext returns the context to give the database for ctx: the
+// request's own context when ctx is a *gin.Context. Gin recycles its
+// contexts once a handler returns, while database/sql may still look at a
+// query's context a moment later, so a *gin.Context must not reach it.
+// Every database call in ginauth and its recipes goes through it, so apps
+// may pass c wherever a context.Context is asked for.
+func DBContext(ctx context.Context) context.Context {
+	if c, ok := ctx.(*gin.Context); ok && c.Request != nil {
+		return c.Request.Context()
+	}
+	return ctx
 }

@@ -76,8 +76,11 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Is reports whether target is e's Kind.
-func (e *Error) Is(target error) bool { return target == e.Kind }
+// Is reports whether target is e's Kind (or an error its Kind wraps, as
+// ErrUnknownTenant wraps ErrNotFound).
+func (e *Error) Is(target error) bool {
+	return target == e.Kind || (e.Kind != nil && errors.Is(e.Kind, target))
+}
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
@@ -100,6 +103,10 @@ func kindMessage(kind error) string {
 		return "the server is busy, try again shortly"
 	case ErrRateLimited:
 		return "too many attempts, try again later"
+	case ErrUnknownTenant:
+		return "tenant not found"
+	case ErrSignInNotAllowed:
+		return "sign-in not allowed"
 	}
 	return "internal server error"
 }
@@ -112,8 +119,10 @@ func kindStatus(kind error) int {
 		return http.StatusForbidden
 	case ErrBadRequest:
 		return http.StatusBadRequest
-	case ErrNotFound:
+	case ErrNotFound, ErrUnknownTenant:
 		return http.StatusNotFound
+	case ErrSignInNotAllowed:
+		return http.StatusForbidden
 	case ErrDatabase, ErrUnavailable:
 		return http.StatusServiceUnavailable
 	case ErrRateLimited:
@@ -156,7 +165,7 @@ func asError(err error) *Error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return NewError(ErrDatabase, err)
 	}
-	for _, k := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaim, ErrBadRequest, ErrNotFound, ErrDatabase, ErrUnavailable, ErrRateLimited} {
+	for _, k := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaim, ErrBadRequest, ErrNotFound, ErrDatabase, ErrUnavailable, ErrRateLimited, ErrUnknownTenant, ErrSignInNotAllowed} {
 		if errors.Is(err, k) {
 			return NewError(k, err)
 		}

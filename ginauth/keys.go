@@ -71,7 +71,7 @@ func newKeyStore(ctx context.Context, db *gorm.DB, s settings, now func() time.T
 func (ks *keyStore) reload(ctx context.Context) error {
 	now := ks.now()
 	var rows []models.SigningKey
-	if err := ks.db.WithContext(ctx).Where("verify_until > ?", now).Order("created_at").Find(&rows).Error; err != nil {
+	if err := ks.db.WithContext(DBContext(ctx)).Where("verify_until > ?", now).Order("created_at").Find(&rows).Error; err != nil {
 		return DBError(err)
 	}
 	keys := make(map[string]*signingKey, len(rows))
@@ -117,7 +117,7 @@ func (ks *keyStore) signer(ctx context.Context) (*signingKey, error) {
 	if err != nil {
 		return nil, NewError(ErrInternal, err)
 	}
-	if err := ks.db.WithContext(ctx).Create(row).Error; err != nil {
+	if err := ks.db.WithContext(DBContext(ctx)).Create(row).Error; err != nil {
 		return nil, DBError(err)
 	}
 	k, err := decodeKey(row)

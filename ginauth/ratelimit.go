@@ -202,7 +202,7 @@ func (s *dbRateLimitStore) Hit(ctx context.Context, key string, window time.Dura
 		})
 	}
 	row := models.RateLimit{Key: key, Count: 1, ExpiresAt: end}
-	db := s.db.WithContext(ctx)
+	db := s.db.WithContext(DBContext(ctx))
 	switch db.Dialector.Name() {
 	case "postgres", "sqlite":
 		err := upsert(db).Clauses(clause.Returning{Columns: []clause.Column{{Name: "count"}, {Name: "expires_at"}}}).Create(&row).Error
@@ -219,7 +219,7 @@ func (s *dbRateLimitStore) Hit(ctx context.Context, key string, window time.Dura
 
 func (s *dbRateLimitStore) Peek(ctx context.Context, key string, now time.Time) (int64, time.Time, error) {
 	var rows []models.RateLimit
-	err := s.db.WithContext(ctx).Where("limit_key = ? AND expires_at > ?", key, now).Limit(1).Find(&rows).Error
+	err := s.db.WithContext(DBContext(ctx)).Where("limit_key = ? AND expires_at > ?", key, now).Limit(1).Find(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return 0, time.Time{}, err
 	}
@@ -227,12 +227,12 @@ func (s *dbRateLimitStore) Peek(ctx context.Context, key string, now time.Time) 
 }
 
 func (s *dbRateLimitStore) Reset(ctx context.Context, key string) error {
-	return s.db.WithContext(ctx).Where("limit_key = ?", key).Delete(&models.RateLimit{}).Error
+	return s.db.WithContext(DBContext(ctx)).Where("limit_key = ?", key).Delete(&models.RateLimit{}).Error
 }
 
 // deleteExpired removes counters whose window has ended.
 func (s *dbRateLimitStore) deleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("expires_at <= ?", now).Delete(&models.RateLimit{})
+	res := s.db.WithContext(DBContext(ctx)).Where("expires_at <= ?", now).Delete(&models.RateLimit{})
 	return res.RowsAffected, res.Error
 }
 

@@ -59,6 +59,21 @@ func (a *Auth) match(method, rel string) (*route, string, bool) {
 	return nil, "", false
 }
 
+// setTenant resolves the request's tenant through the tenant policy and
+// records its canonical id; an unknown tenant is answered with a 404.
+func (a *Auth) setTenant(c *gin.Context, tenant string) bool {
+	if tenant != DefaultTenant {
+		t, err := a.ResolveTenant(c.Request.Context(), tenant)
+		if err != nil {
+			a.WriteError(c, err)
+			return false
+		}
+		tenant = t
+	}
+	c.Set(tenantKey{}, tenant)
+	return true
+}
+
 // Middleware returns a handler that serves the auth API under the API base
 // path and passes every other request on untouched. Use it with
 // router.Use, after the CORS middleware.
@@ -75,7 +90,9 @@ func (a *Auth) Middleware() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		c.Set(tenantKey{}, tenant)
+		if !a.setTenant(c, tenant) {
+			return
+		}
 		r.Handler(c)
 		c.Abort()
 	}
@@ -102,7 +119,9 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 				a.WriteError(c, NewError(ErrNotFound, nil))
 				return
 			}
-			c.Set(tenantKey{}, t)
+			if !a.setTenant(c, t) {
+				return
+			}
 			h(c)
 		})
 	}

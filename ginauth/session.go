@@ -163,7 +163,7 @@ func (a *Auth) storePayload(ctx context.Context, handle string, custom claims.Pa
 	if err != nil {
 		return BadRequest("the access-token payload cannot be encoded as JSON: %v", err)
 	}
-	res := a.db.WithContext(ctx).Model(&models.Session{}).Where("handle = ?", handle).
+	res := a.db.WithContext(DBContext(ctx)).Model(&models.Session{}).Where("handle = ?", handle).
 		Updates(map[string]any{"access_token_payload": string(b), "version": gorm.Expr("version + 1")})
 	if res.Error != nil {
 		return DBError(res.Error)

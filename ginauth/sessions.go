@@ -174,7 +174,7 @@ func (a *Auth) createSession(ctx context.Context, in NewSession, cookie bool) (*
 		AccessTokenPayload: string(payloadJSON), SessionData: string(dataJSON),
 		Version: 1, CreatedAt: now, RefreshedAt: now, ExpiresAt: now.Add(a.s.refreshValidity),
 	}
-	if err := a.db.WithContext(ctx).Session(&gorm.Session{SkipDefaultTransaction: true}).Create(&row).Error; err != nil {
+	if err := a.db.WithContext(DBContext(ctx)).Session(&gorm.Session{SkipDefaultTransaction: true}).Create(&row).Error; err != nil {
 		return nil, nil, zero, "", DBError(err)
 	}
 	tok, err := a.signAccessToken(ctx, tokenFields{handle: handle, userID: in.UserID, recipeUserID: in.RecipeUserID,
@@ -212,7 +212,7 @@ func (a *Auth) rotate(ctx context.Context, presented string, antiCSRFHeader stri
 	// Each statement here stands alone (the version check makes the update
 	// safe), so GORM's implicit BEGIN/COMMIT around it would only add two
 	// round trips.
-	db := a.db.WithContext(ctx).Session(&gorm.Session{SkipDefaultTransaction: true})
+	db := a.db.WithContext(DBContext(ctx)).Session(&gorm.Session{SkipDefaultTransaction: true})
 	for attempt := 0; attempt < 10; attempt++ {
 		var row models.Session
 		err := db.Where("handle = ?", handle).Take(&row).Error
@@ -381,7 +381,7 @@ func (a *Auth) handleSignOut(c *gin.Context) {
 // ErrNotFound error.
 func (a *Auth) GetSessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
 	var row models.Session
-	err := a.db.WithContext(ctx).Where("handle = ? AND expires_at > ?", handle, a.now()).Take(&row).Error
+	err := a.db.WithContext(DBContext(ctx)).Where("handle = ? AND expires_at > ?", handle, a.now()).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, NewError(ErrNotFound, nil)
 	}
@@ -402,7 +402,7 @@ func sessionInfo(row *models.Session) *SessionInfo {
 // ListSessions returns a user's live sessions, oldest first.
 func (a *Auth) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
 	var rows []models.Session
-	if err := a.db.WithContext(ctx).Where("user_id = ? AND expires_at > ?", userID, a.now()).Order("created_at").Find(&rows).Error; err != nil {
+	if err := a.db.WithContext(DBContext(ctx)).Where("user_id = ? AND expires_at > ?", userID, a.now()).Order("created_at").Find(&rows).Error; err != nil {
 		return nil, DBError(err)
 	}
 	out := make([]SessionInfo, len(rows))
@@ -416,7 +416,7 @@ func (a *Auth) ListSessions(ctx context.Context, userID string) ([]SessionInfo, 
 // once, its access token at its expiry (at once on routes that check the
 // database). It reports whether the session existed.
 func (a *Auth) RevokeSession(ctx context.Context, handle string) (bool, error) {
-	res := a.db.WithContext(ctx).Where("handle = ?", handle).Delete(&models.Session{})
+	res := a.db.WithContext(DBContext(ctx)).Where("handle = ?", handle).Delete(&models.Session{})
 	if res.Error != nil {
 		return false, DBError(res.Error)
 	}
@@ -442,7 +442,7 @@ func (a *Auth) RevokeSessionsTx(ctx context.Context, tx *gorm.DB, userID, keep s
 }
 
 func (a *Auth) revokeAllSessions(ctx context.Context, db *gorm.DB, userID, keep string) (int64, error) {
-	q := db.WithContext(ctx).Where("user_id = ?", userID)
+	q := db.WithContext(DBContext(ctx)).Where("user_id = ?", userID)
 	if keep != "" {
 		q = q.Where("handle <> ?", keep)
 	}
@@ -462,7 +462,7 @@ func (a *Auth) UpdateSessionData(ctx context.Context, handle string, data map[st
 	if err != nil {
 		return BadRequest("the session data cannot be encoded as JSON: %v", err)
 	}
-	res := a.db.WithContext(ctx).Model(&models.Session{}).Where("handle = ?", handle).
+	res := a.db.WithContext(DBContext(ctx)).Model(&models.Session{}).Where("handle = ?", handle).
 		Updates(map[string]any{"session_data": string(b), "version": gorm.Expr("version + 1")})
 	if res.Error != nil {
 		return DBError(res.Error)
@@ -492,7 +492,7 @@ func (a *Auth) MergeIntoAccessTokenPayload(ctx context.Context, handle string, u
 // and returns how many went. It runs on its own in the background (see
 // SessionConfig.CleanupInterval); call it from a cron job if you prefer.
 func (a *Auth) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	res := a.db.WithContext(ctx).Where("expires_at <= ?", a.now()).Delete(&models.Session{})
+	res := a.db.WithContext(DBContext(ctx)).Where("expires_at <= ?", a.now()).Delete(&models.Session{})
 	return res.RowsAffected, DBError(res.Error)
 }
 
@@ -513,7 +513,7 @@ func (a *Auth) DeleteExpired(ctx context.Context) (int64, error) {
 			return total, DBError(err)
 		}
 	}
-	res := a.db.WithContext(ctx).Where("verify_until <= ?", now).Delete(&models.SigningKey{})
+	res := a.db.WithContext(DBContext(ctx)).Where("verify_until <= ?", now).Delete(&models.SigningKey{})
 	return total + res.RowsAffected, DBError(res.Error)
 }
 

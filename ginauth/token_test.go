@@ -1,6 +1,7 @@
 package ginauth
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -289,6 +290,14 @@ func TestRoutesAndTenants(t *testing.T) {
 	h.auth.addRoute("test", Route{Method: "GET", Path: "/whoami", Handler: func(c *gin.Context) {
 		c.JSON(200, gin.H{"tenant": TenantID(c)})
 	}})
+	// Without a tenant policy only the public tenant exists.
+	expect(t, h.client("header").do("GET", "/auth/acme-1/whoami", ""), 404, "tenant not found")
+	h.auth.tenantPolicy = &TenantPolicy{Resolve: func(ctx context.Context, id string) (string, error) {
+		if id == "acme-1" {
+			return id, nil
+		}
+		return "", unknownTenant(id)
+	}}
 	grouped := gin.New()
 	h.auth.RegisterRoutes(grouped.Group("/"))
 	grouped.GET("/after", func(c *gin.Context) { c.JSON(200, gin.H{"tenant": "none"}) })
@@ -312,6 +321,8 @@ func TestRoutesAndTenants(t *testing.T) {
 			}{
 				{"/auth/whoami", "public", 200},
 				{"/auth/acme-1/whoami", "acme-1", 200},
+				{"/auth/ACME-1/whoami", "acme-1", 200}, // ids are case-insensitive
+				{"/auth/other/whoami", "", 404},
 				{"/auth/bad_tenant/whoami", "", 404},
 				{"/auth/acme/session/refresh", "", 404}, // refresh takes no tenant
 			}
@@ -392,5 +403,29 @@ func TestForgedKidDoesNotBlockNewKey(t *testing.T) {
 	expect(t, old.do("GET", "/me", ""), 401, "try refresh token")
 	if a2.keys.lastReload != before {
 		t.Fatal("an old forged kid caused a reload")
+	}
+}
+
+func TestCheckSignIn(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := t.Context()
+	if id, err := h.auth.CheckSignIn(ctx, "", "emailpassword"); id != "public" || err != nil {
+		t.Fatalf("no policy, public: %q, %v", id, err)
+	}
+	if _, err := h.auth.CheckSignIn(ctx, "acme", "emailpassword"); !isKind(err, ErrUnknownTenant) {
+		t.Fatalf("no policy, acme: %v", err)
+	}
+	h.auth.tenantPolicy = &TenantPolicy{
+		Resolve: func(ctx context.Context, id string) (string, error) { return id, nil },
+		AllowFirstFactor: func(ctx context.Context, tenant, factor string) (bool, error) {
+			return tenant != "acme" || factor == "thirdparty", nil
+		},
+	}
+	if id, err := h.auth.CheckSignIn(ctx, "ACME", "thirdparty"); id != "acme" || err != nil {
+		t.Fatalf("acme thirdparty: %q, %v", id, err)
+	}
+	_, err := h.auth.CheckSignIn(ctx, "acme", "emailpassword")
+	if !isKind(err, ErrSignInNotAllowed) || err.(*Error).Message != "signing in with emailpassword is not enabled for this tenant" {
+		t.Fatalf("acme emailpassword: %v", err)
 	}
 }

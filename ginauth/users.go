@@ -59,10 +59,10 @@ func (a *Auth) CreateUser(ctx context.Context, db *gorm.DB, tenantID string) (st
 	}
 	id := random.UUID()
 	now := a.now()
-	if err := db.WithContext(ctx).Create(&models.User{ID: id, TimeJoined: now}).Error; err != nil {
+	if err := db.WithContext(DBContext(ctx)).Create(&models.User{ID: id, TimeJoined: now}).Error; err != nil {
 		return "", time.Time{}, DBError(err)
 	}
-	if err := db.WithContext(ctx).Create(&models.UserTenant{UserID: id, TenantID: tenantID}).Error; err != nil {
+	if err := db.WithContext(DBContext(ctx)).Create(&models.UserTenant{UserID: id, TenantID: tenantID}).Error; err != nil {
 		return "", time.Time{}, DBError(err)
 	}
 	return id, now, nil
@@ -81,7 +81,7 @@ func (a *Auth) GetUserTx(ctx context.Context, db *gorm.DB, userID string) (*User
 
 func (a *Auth) getUser(ctx context.Context, db *gorm.DB, userID string) (*User, error) {
 	var row models.User
-	err := db.WithContext(ctx).Where("id = ?", userID).Take(&row).Error
+	err := db.WithContext(DBContext(ctx)).Where("id = ?", userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, NewError(ErrNotFound, errors.New("no such user"))
 	}
@@ -89,7 +89,7 @@ func (a *Auth) getUser(ctx context.Context, db *gorm.DB, userID string) (*User, 
 		return nil, DBError(err)
 	}
 	var tenants []string
-	if err := db.WithContext(ctx).Model(&models.UserTenant{}).Where("user_id = ?", userID).Order("tenant_id").Pluck("tenant_id", &tenants).Error; err != nil {
+	if err := db.WithContext(DBContext(ctx)).Model(&models.UserTenant{}).Where("user_id = ?", userID).Order("tenant_id").Pluck("tenant_id", &tenants).Error; err != nil {
 		return nil, DBError(err)
 	}
 	u := &User{ID: row.ID, TenantIDs: tenants, TimeJoined: row.TimeJoined.UnixMilli(),
@@ -139,7 +139,7 @@ func containsFold(list []string, s string) bool {
 // sessions, in one transaction. It reports whether the user existed.
 func (a *Auth) DeleteUser(ctx context.Context, userID string) (bool, error) {
 	var existed bool
-	err := a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := a.db.WithContext(DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		for _, fn := range a.userDeleters {
 			if err := fn(ctx, tx, userID); err != nil {
 				return err

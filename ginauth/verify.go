@@ -98,7 +98,7 @@ func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, error) {
 	}
 	if o.CheckDatabase {
 		var n int64
-		err := a.db.WithContext(ctx).Model(&models.Session{}).
+		err := a.db.WithContext(DBContext(ctx)).Model(&models.Session{}).
 			Where("handle = ? AND expires_at > ?", tok.handle, a.now()).Limit(1).Count(&n).Error
 		if err != nil {
 			return nil, DBError(err)

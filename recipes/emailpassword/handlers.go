@@ -77,9 +77,12 @@ func (r *Recipe) fail(c *gin.Context, err error) {
 func (r *Recipe) hookError(c *gin.Context, err error, notAllowed string) {
 	var na *NotAllowedError
 	var ge *GeneralError
+	var ge2 *ginauth.Error
 	switch {
 	case errors.As(err, &na) && notAllowed != "":
 		c.JSON(http.StatusOK, gin.H{"status": notAllowed, "reason": na.Reason})
+	case errors.Is(err, ginauth.ErrSignInNotAllowed) && notAllowed != "" && errors.As(err, &ge2):
+		c.JSON(http.StatusOK, gin.H{"status": notAllowed, "reason": ge2.Message})
 	case errors.As(err, &ge):
 		c.JSON(http.StatusOK, gin.H{"status": StatusGeneralError, "message": ge.Message})
 	default:
@@ -172,6 +175,11 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 		fieldError(c, errs...)
 		return
 	}
+	// The tenant must offer e-mail and password before anything is written.
+	if _, err := r.auth.CheckSignIn(ctx, tenantID, RecipeID); err != nil {
+		r.hookError(c, err, StatusSignUpNotAllowed)
+		return
+	}
 	// Every sign-up that gets this far may cost a hash, and tells whether
 	// the address has an account: it counts against the client's address.
 	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignUp, ""); err != nil {
@@ -214,6 +222,10 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 	email, password := fields[FieldEmail], fields[FieldPassword]
 	if len(errs) > 0 {
 		fieldError(c, errs...)
+		return
+	}
+	if _, err := r.auth.CheckSignIn(ctx, tenantID, RecipeID); err != nil {
+		r.hookError(c, err, StatusSignInNotAllowed)
 		return
 	}
 	// The limit is checked before any hashing, and alike for addresses

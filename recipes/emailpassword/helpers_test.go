@@ -70,7 +70,7 @@ func newHarnessLimits(t *testing.T, mod func(*Config), limits ginauth.RateLimitC
 	a, err := ginauth.New(ginauth.Config{
 		DB:        db,
 		AppInfo:   ginauth.AppInfo{AppName: "Test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
-		Recipes:   []ginauth.Recipe{h.ep},
+		Recipes:   []ginauth.Recipe{h.ep, recipetest.AnyTenant()},
 		Now:       h.clock.Now,
 		Logger:    slog.New(slog.DiscardHandler),
 		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},

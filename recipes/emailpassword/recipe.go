@@ -232,6 +232,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	reg.AddLoginMethods(r.loginMethods)
 	reg.AddEmailLookup(r.usersWithEmail)
 	reg.OnUserDelete(r.deleteUser)
+	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.PasswordResetToken{}, &models.EmailPasswordUser{}))
 	r.auth = a
 	return nil
 }
@@ -240,14 +241,14 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 // for ginauth's ListUsers filter.
 func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) ([]string, error) {
 	var ids []string
-	err := db.WithContext(ctx).Model(&models.EmailPasswordUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
+	err := db.WithContext(ginauth.DBContext(ctx)).Model(&models.EmailPasswordUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
 	return ids, err
 }
 
 // loginMethods returns the user's e-mail and password login method.
 func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) ([]ginauth.LoginMethod, error) {
 	var row models.EmailPasswordUser
-	err := db.WithContext(ctx).Where("user_id = ?", userID).Take(&row).Error
+	err := db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}
@@ -261,10 +262,10 @@ func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) (
 // deleteUser removes the user's account row and reset tokens inside the
 // transaction that deletes the user.
 func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) error {
-	if err := tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.PasswordResetToken{}).Error; err != nil {
+	if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.PasswordResetToken{}).Error; err != nil {
 		return ginauth.DBError(err)
 	}
-	if err := tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.EmailPasswordUser{}).Error; err != nil {
+	if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.EmailPasswordUser{}).Error; err != nil {
 		return ginauth.DBError(err)
 	}
 	return nil

@@ -63,7 +63,7 @@ func (r *Recipe) IsVerified(ctx context.Context, userID, email string) (bool, er
 		return false, err
 	}
 	var n int64
-	err := r.auth.DB().WithContext(ctx).Model(&models.VerifiedEmail{}).
+	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.VerifiedEmail{}).
 		Where("user_id = ? AND email = ?", userID, normalise(email)).Limit(1).Count(&n).Error
 	if err != nil {
 		return false, ginauth.DBError(err)
@@ -98,7 +98,7 @@ func (r *Recipe) CreateVerificationToken(ctx context.Context, tenantID, userID, 
 	now := r.auth.Now()
 	row := models.EmailVerificationToken{TokenHash: random.Hash(token), UserID: userID, Email: email, TenantID: tenantID,
 		CreatedAt: now, ExpiresAt: now.Add(r.cfg.TokenLifetime)}
-	err = r.auth.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Where("user_id = ? AND email = ? AND expires_at <= ?", userID, email, now).
 			Delete(&models.EmailVerificationToken{}).Error; err != nil {
 			return err
@@ -139,7 +139,7 @@ func (r *Recipe) VerifyUsingToken(ctx context.Context, tenantID, token string) (
 	now := r.auth.Now()
 	var row models.EmailVerificationToken
 	expired := false
-	err = r.auth.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		err := tx.Where("token_hash = ? AND tenant_id = ?", hash, tenantID).Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrInvalidToken
@@ -199,7 +199,7 @@ func (r *Recipe) MarkVerified(ctx context.Context, userID, email string) error {
 	if userID == "" || email == "" {
 		return ginauth.BadRequest("marking an address verified needs a user id and an e-mail address")
 	}
-	err := r.auth.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		return markVerified(tx, userID, email, r.auth.Now())
 	})
 	if err != nil {
@@ -216,7 +216,7 @@ func (r *Recipe) MarkUnverified(ctx context.Context, userID, email string) error
 	if err := r.ready(); err != nil {
 		return err
 	}
-	err := r.auth.DB().WithContext(ctx).Where("user_id = ? AND email = ?", userID, normalise(email)).
+	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, normalise(email)).
 		Delete(&models.VerifiedEmail{}).Error
 	if err != nil {
 		return ginauth.DBError(err)
@@ -230,7 +230,7 @@ func (r *Recipe) RevokeVerificationTokens(ctx context.Context, userID, email str
 	if err := r.ready(); err != nil {
 		return err
 	}
-	err := r.auth.DB().WithContext(ctx).Where("user_id = ? AND email = ?", userID, normalise(email)).
+	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, normalise(email)).
 		Delete(&models.EmailVerificationToken{}).Error
 	return ginauth.DBError(err)
 }
@@ -305,6 +305,6 @@ func (r *Recipe) DeleteExpiredTokens(ctx context.Context) (int64, error) {
 	if err := r.ready(); err != nil {
 		return 0, err
 	}
-	res := r.auth.DB().WithContext(ctx).Where("expires_at <= ?", r.auth.Now()).Delete(&models.EmailVerificationToken{})
+	res := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("expires_at <= ?", r.auth.Now()).Delete(&models.EmailVerificationToken{})
 	return res.RowsAffected, ginauth.DBError(res.Error)
 }

@@ -141,6 +141,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	}
 	reg.DecorateLoginMethods(r.decorate)
 	reg.OnUserDelete(r.deleteUser)
+	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.EmailVerificationToken{}))
 	return nil
 }
 
@@ -174,7 +175,7 @@ func (r *Recipe) decorate(ctx context.Context, db *gorm.DB, methods []ginauth.Lo
 		return nil
 	}
 	var rows []models.VerifiedEmail
-	if err := db.WithContext(ctx).Where("user_id IN ?", ids).Find(&rows).Error; err != nil {
+	if err := db.WithContext(ginauth.DBContext(ctx)).Where("user_id IN ?", ids).Find(&rows).Error; err != nil {
 		return ginauth.DBError(err)
 	}
 	verified := make(map[[2]string]bool, len(rows))
@@ -193,10 +194,10 @@ func (r *Recipe) decorate(ctx context.Context, db *gorm.DB, methods []ginauth.Lo
 // deleteUser removes the user's tokens and verified addresses inside the
 // transaction that deletes the user.
 func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) error {
-	if err := tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.EmailVerificationToken{}).Error; err != nil {
+	if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.EmailVerificationToken{}).Error; err != nil {
 		return ginauth.DBError(err)
 	}
-	if err := tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.VerifiedEmail{}).Error; err != nil {
+	if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.VerifiedEmail{}).Error; err != nil {
 		return ginauth.DBError(err)
 	}
 	return nil

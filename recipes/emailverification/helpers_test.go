@@ -166,7 +166,7 @@ func newHarness(t *testing.T, s setup) *harness {
 	cfg := ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "Todos", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
-		Recipes: []ginauth.Recipe{&accounts{}, h.ev},
+		Recipes: []ginauth.Recipe{&accounts{}, h.ev, recipetest.AnyTenant()},
 		Now:     h.clock.Now,
 		Logger:  slog.New(slog.DiscardHandler),
 		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},

@@ -186,10 +186,10 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		if err := tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error; err != nil {
+		if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error; err != nil {
 			return ginauth.DBError(err)
 		}
-		return ginauth.DBError(tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.MFAAttempt{}).Error)
+		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.MFAAttempt{}).Error)
 	})
 	lastSetUp.Store(r)
 	return nil

@@ -86,7 +86,7 @@ func (r *Recipe) GenerateRecoveryCodes(ctx context.Context, userID string) ([]st
 		codes[i] = newRecoveryCode()
 		rows[i] = models.RecoveryCode{UserID: userID, CodeHash: recoveryHash(userID, normaliseRecoveryCode(codes[i])), CreatedAt: now}
 	}
-	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error; err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func (r *Recipe) RemainingRecoveryCodes(ctx context.Context, userID string) (int
 		return 0, err
 	}
 	var n int64
-	err := r.db.WithContext(ctx).Model(&models.RecoveryCode{}).Where("user_id = ? AND used_at IS NULL", userID).Count(&n).Error
+	err := r.db.WithContext(ginauth.DBContext(ctx)).Model(&models.RecoveryCode{}).Where("user_id = ? AND used_at IS NULL", userID).Count(&n).Error
 	return int(n), ginauth.DBError(err)
 }
 

@@ -78,6 +78,20 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	r.db = r.auth.DB()
 	reg.RequireTables(models.MultitenancyTables()...)
 	reg.BeforeSessionCreate(r.beforeSessionCreate)
+	// The core asks us which tenants exist before any auth route runs, and
+	// sign-in recipes ask which factors a tenant offers before they write.
+	if err := reg.SetTenantPolicy(ginauth.TenantPolicy{
+		Resolve: func(ctx context.Context, id string) (string, error) {
+			t, err := r.enabledTenant(ctx, id)
+			if err != nil {
+				return "", err
+			}
+			return t.ID, nil
+		},
+		AllowFirstFactor: r.IsFirstFactorAllowed,
+	}); err != nil {
+		return err
+	}
 	return reg.Handle(ginauth.Route{Method: http.MethodGet, Path: "/loginmethods", Handler: r.handleLoginMethods})
 }
 
@@ -107,7 +121,7 @@ func (r *Recipe) conn(ctx context.Context) (*gorm.DB, error) {
 	if r.db == nil {
 		return nil, ErrNotSetUp
 	}
-	return r.db.WithContext(ctx), nil
+	return r.db.WithContext(ginauth.DBContext(ctx)), nil
 }
 
 // beforeSessionCreate keeps sessions inside known, enabled tenants, puts

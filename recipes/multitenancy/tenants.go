@@ -118,9 +118,7 @@ func invalidConfig(format string, args ...any) error {
 // tenantNotFound is the error for an unknown or disabled tenant: 404
 // "tenant not found" on the wire, cause told apart by errors.Is.
 func tenantNotFound(cause error) error {
-	e := ginauth.NewError(ginauth.ErrNotFound, cause)
-	e.Message = "tenant not found"
-	return e
+	return ginauth.NewError(ginauth.ErrUnknownTenant, cause)
 }
 
 // normaliseConfig checks cfg and returns a copy in stored form.
@@ -433,8 +431,9 @@ func (r *Recipe) RequiredSecondaryFactors(ctx context.Context, userID, tenantID 
 
 // DeleteTenant deletes a tenant and reports whether it existed. In one
 // transaction it also removes what belongs to the tenant alone: its users'
-// memberships (ginauth_user_tenants), its sessions, and the role
-// assignments made in it (when the userroles table exists). Users
+// memberships (ginauth_user_tenants), its sessions, and each recipe's rows
+// of the tenant (accounts, codes, role assignments; see
+// ginauth.Auth.DeleteTenantData). Users
 // themselves are kept, as SuperTokens keeps them: a user who belonged only
 // to this tenant is left in no tenant, and can be associated with another
 // one or deleted with Auth.DeleteUser. The public tenant cannot be deleted
@@ -453,23 +452,14 @@ func (r *Recipe) DeleteTenant(ctx context.Context, id string) (existed bool, err
 	if err := ValidateTenantID(id); err != nil {
 		return false, err
 	}
-	hasRoles := db.Migrator().HasTable(models.TableUserRoles)
 	err = db.Transaction(func(tx *gorm.DB) error {
 		res := tx.Where("tenant_id = ?", id).Delete(&models.Tenant{})
 		if res.Error != nil {
 			return res.Error
 		}
 		existed = res.RowsAffected > 0
-		if err := tx.Where("tenant_id = ?", id).Delete(&models.UserTenant{}).Error; err != nil {
-			return err
-		}
-		if err := tx.Where("tenant_id = ?", id).Delete(&models.Session{}).Error; err != nil {
-			return err
-		}
-		if hasRoles {
-			return tx.Where("tenant_id = ?", id).Delete(&models.UserRole{}).Error
-		}
-		return nil
+		// Memberships, sessions and every recipe's rows of the tenant.
+		return r.auth.DeleteTenantData(ctx, tx, id)
 	})
 	if err != nil {
 		return false, ginauth.DBError(err)

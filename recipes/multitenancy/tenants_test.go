@@ -11,6 +11,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/multitenancy"
+	"github.com/ginauth/ginauth/recipes/userroles"
 )
 
 func TestValidateTenantID(t *testing.T) {
@@ -251,7 +252,7 @@ func TestUserAssociation(t *testing.T) {
 }
 
 func TestDeleteTenantCleansUp(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, withRecipes(userroles.New()))
 	h.createTenant("acme", multitenancy.TenantConfig{})
 	only := h.newUser("acme")   // belongs to acme alone
 	both := h.newUser("public") // belongs to public and acme

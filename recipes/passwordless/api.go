@@ -197,7 +197,7 @@ func (r *Recipe) markVerified(ctx context.Context, userID string, c Contact) err
 // findUser returns the passwordless user of a normalised contact in a
 // tenant, or ErrUnknownUser.
 func (r *Recipe) findUser(ctx context.Context, tenantID string, c Contact) (*models.PasswordlessUser, error) {
-	q := r.auth.DB().WithContext(ctx).Where("tenant_id = ?", tenantID)
+	q := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("tenant_id = ?", tenantID)
 	if c.IsEmail() {
 		q = q.Where("email = ?", c.Email)
 	} else {
@@ -227,7 +227,7 @@ func (r *Recipe) getOrCreateUser(ctx context.Context, tenantID string, c Contact
 			return "", false, err
 		}
 		var userID string
-		err = r.auth.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 			id, joined, err := r.auth.CreateUser(ctx, tx, tenantID)
 			if err != nil {
 				return err

@@ -74,9 +74,12 @@ func (r *Recipe) readBody(c *gin.Context) (map[string]json.RawMessage, error) {
 func (r *Recipe) hookError(c *gin.Context, err error) {
 	var na *NotAllowedError
 	var ge *GeneralError
+	var e *ginauth.Error
 	switch {
 	case errors.As(err, &na):
 		c.JSON(http.StatusOK, gin.H{"status": StatusSignInUpNotAllowed, "reason": na.Reason})
+	case errors.Is(err, ginauth.ErrSignInNotAllowed) && errors.As(err, &e):
+		c.JSON(http.StatusOK, gin.H{"status": StatusSignInUpNotAllowed, "reason": e.Message})
 	case errors.As(err, &ge):
 		c.JSON(http.StatusOK, gin.H{"status": StatusGeneralError, "message": ge.Message})
 	default:
@@ -314,6 +317,12 @@ func (r *Recipe) handleConsumeCode(c *gin.Context) {
 		return
 	}
 	ct := deviceContact(dev)
+	// The tenant must offer this factor before a code is used up or a user
+	// written.
+	if _, err := r.auth.CheckSignIn(ctx, tenantID, factorFor(ct, link)); err != nil {
+		r.hookError(c, err)
+		return
+	}
 	account := ""
 	if !link {
 		// Wrong codes count against the contact across its devices, so that

@@ -17,6 +17,7 @@ import (
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -96,7 +97,7 @@ func newHarnessWith(t *testing.T, o harnessOpts) *harness {
 	acfg := ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "Test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
-		Recipes: append([]ginauth.Recipe{h.pl}, o.recipes...),
+		Recipes: append([]ginauth.Recipe{h.pl, recipetest.AnyTenant()}, o.recipes...),
 		Now:     h.clock.Now,
 		Logger:  slog.New(slog.DiscardHandler),
 		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},

@@ -299,6 +299,13 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	reg.AddLoginMethods(r.loginMethods)
 	reg.AddEmailLookup(r.usersWithEmail)
 	reg.OnUserDelete(r.deleteUser)
+	reg.OnTenantDelete(func(ctx context.Context, tx *gorm.DB, tenantID string) error {
+		devices := tx.Model(&models.PasswordlessDevice{}).Select("pre_auth_session_id").Where("tenant_id = ?", tenantID)
+		if err := tx.WithContext(ginauth.DBContext(ctx)).Where("pre_auth_session_id IN (?)", devices).Delete(&models.PasswordlessCode{}).Error; err != nil {
+			return ginauth.DBError(err)
+		}
+		return ginauth.DeleteByTenant(&models.PasswordlessDevice{}, &models.PasswordlessUser{})(ctx, tx, tenantID)
+	})
 	r.auth = a
 	return nil
 }
@@ -321,7 +328,7 @@ func tenantOr(t string) string {
 // for ginauth's ListUsers filter.
 func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) ([]string, error) {
 	var ids []string
-	err := db.WithContext(ctx).Model(&models.PasswordlessUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
+	err := db.WithContext(ginauth.DBContext(ctx)).Model(&models.PasswordlessUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
 	return ids, err
 }
 
@@ -329,7 +336,7 @@ func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) 
 // it holds was proven by a code, so it is verified.
 func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) ([]ginauth.LoginMethod, error) {
 	var row models.PasswordlessUser
-	err := db.WithContext(ctx).Where("user_id = ?", userID).Take(&row).Error
+	err := db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}
@@ -351,7 +358,7 @@ func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) (
 // inside the transaction that deletes the user.
 func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) error {
 	var row models.PasswordlessUser
-	err := tx.WithContext(ctx).Where("user_id = ?", userID).Take(&row).Error
+	err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil
 	}
@@ -368,7 +375,7 @@ func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) err
 			return err
 		}
 	}
-	if err := tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.PasswordlessUser{}).Error; err != nil {
+	if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.PasswordlessUser{}).Error; err != nil {
 		return ginauth.DBError(err)
 	}
 	return nil

@@ -155,6 +155,15 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
+	if _, err := r.auth.CheckSignIn(c.Request.Context(), ginauth.TenantID(c), Factor); err != nil {
+		var e *ginauth.Error
+		if errors.Is(err, ginauth.ErrSignInNotAllowed) && errors.As(err, &e) {
+			c.JSON(http.StatusOK, gin.H{"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": e.Message})
+			return
+		}
+		r.auth.WriteError(c, err)
+		return
+	}
 	// Every attempt from here on costs calls to the provider.
 	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignIn, ""); err != nil {
 		r.auth.WriteError(c, err)

@@ -120,7 +120,7 @@ func newHarness(t testing.TB, s setup) *harness {
 		Now:       clk.Now,
 		Logger:    slog.New(slog.NewTextHandler(&h.logs, nil)),
 		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},
-		Recipes:   []ginauth.Recipe{h.tp},
+		Recipes:   []ginauth.Recipe{h.tp, recipetest.AnyTenant()},
 		RateLimit: limits,
 		Hooks:     ginauth.Hooks{OnEvent: h.events.Hook},
 	})

@@ -137,6 +137,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	reg.RequireTables(models.ThirdPartyTables()...)
 	reg.AddLoginMethods(r.loginMethods)
 	reg.OnUserDelete(r.deleteUser)
+	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.ThirdPartyUser{}))
 	for _, rt := range []ginauth.Route{
 		{Method: http.MethodGet, Path: "/authorisationurl", Handler: r.handleAuthorisationURL},
 		{Method: http.MethodPost, Path: "/signinup", Handler: r.handleSignInUp},

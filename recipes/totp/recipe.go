@@ -197,10 +197,10 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		if err := tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.TOTPDevice{}).Error; err != nil {
+		if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.TOTPDevice{}).Error; err != nil {
 			return ginauth.DBError(err)
 		}
-		return ginauth.DBError(tx.WithContext(ctx).Where("user_id = ? AND kind = ?", userID, RecipeID).Delete(&models.MFAAttempt{}).Error)
+		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND kind = ?", userID, RecipeID).Delete(&models.MFAAttempt{}).Error)
 	})
 	if m, ok := multifactorauth.FromAuth(r.auth); ok {
 		r.mfa = m
@@ -263,7 +263,7 @@ func (r *Recipe) CreateDevice(ctx context.Context, userID, name string) (*NewDev
 	if len(name) > maxNameLen {
 		return nil, ginauth.BadRequest("deviceName is longer than %d bytes", maxNameLen)
 	}
-	db := r.db.WithContext(ctx)
+	db := r.db.WithContext(ginauth.DBContext(ctx))
 	var names []string
 	if err := db.Model(&models.TOTPDevice{}).Where("user_id = ?", userID).Pluck("name", &names).Error; err != nil {
 		return nil, ginauth.DBError(err)
@@ -340,7 +340,7 @@ func (r *Recipe) ListDevices(ctx context.Context, userID string) ([]Device, erro
 		return nil, err
 	}
 	var rows []models.TOTPDevice
-	if err := r.db.WithContext(ctx).Where("user_id = ?", userID).Order("created_at, name").Find(&rows).Error; err != nil {
+	if err := r.db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Order("created_at, name").Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	out := make([]Device, len(rows))
@@ -356,7 +356,7 @@ func (r *Recipe) RemoveDevice(ctx context.Context, userID, name string) (bool, e
 	if err := r.ready(); err != nil {
 		return false, err
 	}
-	res := r.db.WithContext(ctx).Where("user_id = ? AND name = ?", userID, name).Delete(&models.TOTPDevice{})
+	res := r.db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND name = ?", userID, name).Delete(&models.TOTPDevice{})
 	return res.RowsAffected > 0, ginauth.DBError(res.Error)
 }
 
@@ -367,7 +367,7 @@ func (r *Recipe) HasVerifiedDevice(ctx context.Context, userID string) (bool, er
 		return false, err
 	}
 	var n int64
-	err := r.db.WithContext(ctx).Model(&models.TOTPDevice{}).Where("user_id = ? AND verified = ?", userID, true).Limit(1).Count(&n).Error
+	err := r.db.WithContext(ginauth.DBContext(ctx)).Model(&models.TOTPDevice{}).Where("user_id = ? AND verified = ?", userID, true).Limit(1).Count(&n).Error
 	return n > 0, ginauth.DBError(err)
 }
 

@@ -60,7 +60,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	r.db = reg.Auth().DB()
 	reg.RequireTables(models.TableUserMetadata)
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		return ginauth.DBError(tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.UserMetadata{}).Error)
+		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserMetadata{}).Error)
 	})
 	return nil
 }
@@ -69,7 +69,7 @@ func (r *Recipe) conn(ctx context.Context) (*gorm.DB, error) {
 	if r.db == nil {
 		return nil, ErrNotSetUp
 	}
-	return r.db.WithContext(ctx), nil
+	return r.db.WithContext(ginauth.DBContext(ctx)), nil
 }
 
 // GetUserMetadata returns a user's metadata: an empty, non-nil map when the

@@ -80,8 +80,9 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		reg.AddClaim(r.permClaim)
 	}
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		return dbErr(tx.WithContext(ctx).Where("user_id = ?", userID).Delete(&models.UserRole{}).Error)
+		return dbErr(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserRole{}).Error)
 	})
+	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.UserRole{}))
 	return nil
 }
 
@@ -96,7 +97,7 @@ func (r *Recipe) conn(ctx context.Context) (*gorm.DB, error) {
 	if r.db == nil {
 		return nil, ErrNotSetUp
 	}
-	return r.db.WithContext(ctx), nil
+	return r.db.WithContext(ginauth.DBContext(ctx)), nil
 }
 
 func dbErr(err error) error { return ginauth.DBError(err) }

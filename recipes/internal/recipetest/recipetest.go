@@ -113,3 +113,18 @@ func (r *Events) AssertNoSecret(t testing.TB, secrets ...string) {
 		}
 	}
 }
+
+// AnyTenant returns a recipe whose tenant policy lets every well-formed
+// tenant id exist (in lower case), for tests of tenant-prefixed routes that
+// do not want the multitenancy recipe.
+func AnyTenant() ginauth.Recipe { return anyTenant{} }
+
+type anyTenant struct{}
+
+func (anyTenant) ID() string { return "test-any-tenant" }
+
+func (anyTenant) Setup(r *ginauth.Registrar) error {
+	return r.SetTenantPolicy(ginauth.TenantPolicy{Resolve: func(ctx context.Context, id string) (string, error) {
+		return strings.ToLower(id), nil
+	}})
+}

@@ -1,0 +1,120 @@
+package ginauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/models"
+)
+
+// ErrUnknownTenant is the kind of the 404 answered for a tenant that does
+// not exist or is disabled. It matches ErrNotFound too.
+var ErrUnknownTenant = fmt.Errorf("%w: tenant", ErrNotFound)
+
+// ErrSignInNotAllowed is the kind of the error CheckSignIn returns when a
+// tenant does not offer the factor used; recipes answer it with their FDI
+// *_NOT_ALLOWED status and the error's Message as the reason.
+var ErrSignInNotAllowed = errors.New("ginauth: sign-in not allowed")
+
+// TenantPolicy decides which tenants exist and how users may sign in to
+// them. The multitenancy recipe sets one; without it only DefaultTenant
+// exists and every factor is allowed.
+type TenantPolicy struct {
+	// Resolve returns the canonical id of an existing, enabled tenant, or
+	// an error (an ErrUnknownTenant *Error for one that is not).
+	Resolve func(ctx context.Context, id string) (string, error)
+	// AllowFirstFactor reports whether factor (e.g. "emailpassword") may
+	// start a session in tenantID.
+	AllowFirstFactor func(ctx context.Context, tenantID, factor string) (bool, error)
+}
+
+// SetTenantPolicy installs the tenant policy; a second call is an error.
+func (r *Registrar) SetTenantPolicy(p TenantPolicy) error {
+	if r.auth.tenantPolicy != nil {
+		return fmt.Errorf("%w: recipe %s: a tenant policy is already set", ErrConfig, r.recipe)
+	}
+	if p.Resolve == nil {
+		return fmt.Errorf("%w: recipe %s: TenantPolicy.Resolve is nil", ErrConfig, r.recipe)
+	}
+	r.auth.tenantPolicy = &p
+	return nil
+}
+
+// OnTenantDelete registers the recipe's part of deleting a tenant's data,
+// run by DeleteTenantData inside the deleting transaction.
+func (r *Registrar) OnTenantDelete(fn func(ctx context.Context, tx *gorm.DB, tenantID string) error) {
+	r.auth.tenantDeleters = append(r.auth.tenantDeleters, fn)
+}
+
+// DeleteByTenant returns an OnTenantDelete function that deletes the rows
+// of the given models whose tenant_id column is the tenant's.
+func DeleteByTenant(models ...any) func(ctx context.Context, tx *gorm.DB, tenantID string) error {
+	return func(ctx context.Context, tx *gorm.DB, tenantID string) error {
+		for _, m := range models {
+			if err := tx.WithContext(DBContext(ctx)).Where("tenant_id = ?", tenantID).Delete(m).Error; err != nil {
+				return DBError(err)
+			}
+		}
+		return nil
+	}
+}
+
+func unknownTenant(id string) *Error {
+	return &Error{Kind: ErrUnknownTenant, Status: http.StatusNotFound, Message: "tenant not found",
+		Err: fmt.Errorf("tenant %q", id)}
+}
+
+// ResolveTenant returns the canonical id of tenant id, or an
+// ErrUnknownTenant *Error. Ids are case-insensitive.
+func (a *Auth) ResolveTenant(ctx context.Context, id string) (string, error) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if id == "" || id == DefaultTenant {
+		return DefaultTenant, nil
+	}
+	if !validTenantID(id) || a.tenantPolicy == nil {
+		return "", unknownTenant(id)
+	}
+	return a.tenantPolicy.Resolve(ctx, id)
+}
+
+// CheckSignIn is what sign-in recipes ask before they write or check
+// anything: whether tenantID exists and offers factor. It returns the
+// canonical tenant id, an ErrUnknownTenant error, or an ErrSignInNotAllowed
+// error whose Message is the reason to show.
+func (a *Auth) CheckSignIn(ctx context.Context, tenantID, factor string) (string, error) {
+	t, err := a.ResolveTenant(ctx, tenantID)
+	if err != nil {
+		return "", err
+	}
+	if p := a.tenantPolicy; p != nil && p.AllowFirstFactor != nil && factor != "" {
+		ok, err := p.AllowFirstFactor(ctx, t, factor)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return "", &Error{Kind: ErrSignInNotAllowed, Status: http.StatusForbidden,
+				Message: fmt.Sprintf("signing in with %s is not enabled for this tenant", factor)}
+		}
+	}
+	return t, nil
+}
+
+// DeleteTenantData removes, inside tx, everything of tenantID that the
+// core and the recipes keep: memberships, sessions and each recipe's rows
+// (registered with Registrar.OnTenantDelete). Users themselves stay.
+func (a *Auth) DeleteTenantData(ctx context.Context, tx *gorm.DB, tenantID string) error {
+	for _, fn := range a.tenantDeleters {
+		if err := fn(ctx, tx, tenantID); err != nil {
+			return err
+		}
+	}
+	if err := tx.WithContext(DBContext(ctx)).Where("tenant_id = ?", tenantID).Delete(&models.Session{}).Error; err != nil {
+		return DBError(err)
+	}
+	return DBError(tx.WithContext(DBContext(ctx)).Where("tenant_id = ?", tenantID).Delete(&models.UserTenant{}).Error)
+}
