@@ -104,6 +104,11 @@ type Config struct {
 	Now func() time.Time
 	// ErrorHandler writes errors. Default DefaultErrorHandler.
 	ErrorHandler ErrorHandler
+	// DBTimeout bounds the database work of one auth request (and of a
+	// VerifySession that reads the database), so that a hung database
+	// answers 503 instead of holding requests. Default 10 seconds;
+	// negative means no bound beyond the request's own context.
+	DBTimeout time.Duration
 }
 
 // settings are the validated, defaulted values derived from a Config.
@@ -117,6 +122,7 @@ type settings struct {
 	sameSite                        http.SameSite
 	secure                          bool
 	cookieDomain, accessTokenPath   string
+	dbTimeout                       time.Duration
 	refreshTokenPath                string
 	antiCSRF                        string
 }
@@ -150,6 +156,7 @@ func (cfg *Config) validate() (settings, error) {
 	s.rotation = orDefault(sc.KeyRotationInterval, 7*24*time.Hour)
 	s.skew = orDefault(sc.ClockSkew, 5*time.Second)
 	s.cleanupInterval = orDefault(sc.CleanupInterval, time.Hour)
+	s.dbTimeout = orDefault(cfg.DBTimeout, 10*time.Second)
 	if s.accessValidity < 0 || s.refreshValidity < 0 || s.rotation < 0 || s.skew < 0 {
 		return fail("Session durations must not be negative")
 	}

@@ -1,6 +1,7 @@
 package ginauth
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -59,6 +60,17 @@ func (a *Auth) match(method, rel string) (*route, string, bool) {
 	return nil, "", false
 }
 
+// boundRequest gives an auth request's context the DBTimeout deadline and
+// returns the function that releases it.
+func (a *Auth) boundRequest(c *gin.Context) context.CancelFunc {
+	if a.s.dbTimeout <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), a.s.dbTimeout)
+	c.Request = c.Request.WithContext(ctx)
+	return cancel
+}
+
 // setTenant resolves the request's tenant through the tenant policy and
 // records its canonical id; an unknown tenant is answered with a 404.
 func (a *Auth) setTenant(c *gin.Context, tenant string) bool {
@@ -90,6 +102,7 @@ func (a *Auth) Middleware() gin.HandlerFunc {
 			c.Next()
 			return
 		}
+		defer a.boundRequest(c)()
 		if !a.setTenant(c, tenant) {
 			return
 		}
@@ -107,6 +120,7 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	for _, rt := range a.routes {
 		h := rt.Handler
 		r.Handle(rt.Method, base+rt.Path, func(c *gin.Context) {
+			defer a.boundRequest(c)()
 			c.Set(tenantKey{}, DefaultTenant)
 			h(c)
 		})
@@ -114,6 +128,7 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 			continue
 		}
 		r.Handle(rt.Method, base+"/:tenantId"+rt.Path, func(c *gin.Context) {
+			defer a.boundRequest(c)()
 			t := c.Param("tenantId")
 			if !validTenantID(t) {
 				a.WriteError(c, NewError(ErrNotFound, nil))

@@ -98,8 +98,10 @@ func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, error) {
 	}
 	if o.CheckDatabase {
 		var n int64
-		err := a.db.WithContext(DBContext(ctx)).Model(&models.Session{}).
+		dctx, cancel := a.dbDeadline(ctx)
+		err := a.db.WithContext(dctx).Model(&models.Session{}).
 			Where("handle = ? AND expires_at > ?", tok.handle, a.now()).Limit(1).Count(&n).Error
+		cancel()
 		if err != nil {
 			return nil, DBError(err)
 		}
@@ -123,6 +125,15 @@ func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, error) {
 	return s, nil
 }
 
+// dbDeadline bounds database work done inside a guard by DBTimeout.
+func (a *Auth) dbDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx = DBContext(ctx)
+	if a.s.dbTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, a.s.dbTimeout)
+}
+
 func (a *Auth) antiCSRFApplies(c *gin.Context, o VerifyOptions) bool {
 	if o.AntiCSRF != nil {
 		return *o.AntiCSRF
@@ -136,7 +147,8 @@ func (a *Auth) antiCSRFApplies(c *gin.Context, o VerifyOptions) bool {
 func (a *Auth) checkClaims(ctx context.Context, s *Session, validators []claims.Validator) error {
 	now := a.now()
 	if stale := claims.NeedRefetch(s.tok.payload, validators, now); len(stale) > 0 {
-		ctx := a.withAuth(ctx)
+		ctx, cancel := a.dbDeadline(a.withAuth(ctx))
+		defer cancel()
 		update := claims.Payload{}
 		for _, cl := range stale {
 			u, err := cl.Build(ctx, s.UserID(), s.TenantID(), now)

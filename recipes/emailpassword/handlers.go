@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -281,6 +282,30 @@ func (r *Recipe) handleEmailExists(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "exists": exists})
 }
 
+// sendResetMail makes a reset token for the account with addr, if there is
+// one, and mails its link. An unknown address is not an error.
+func (r *Recipe) sendResetMail(ctx context.Context, tenantID, addr string) error {
+	row, err := r.findByEmail(ctx, tenantID, addr)
+	if errors.Is(err, ErrUnknownUser) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	token, err := r.createToken(ctx, row)
+	if err != nil {
+		return err
+	}
+	mail, err := r.resetEmail(row.Email, r.ResetPasswordLink(tenantID, token))
+	if err != nil {
+		return err
+	}
+	if err := r.sender.Send(ctx, mail); err != nil {
+		return fmt.Errorf("user %s: %w", row.UserID, err)
+	}
+	return nil
+}
+
 // handleResetToken serves POST /user/password/reset/token. It answers OK
 // whether or not the address has an account, and sends the e-mail in the
 // background so that its delivery time reveals nothing either.
@@ -312,32 +337,17 @@ func (r *Recipe) handleResetToken(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
-	row, err := r.findByEmail(ctx, tenantID, addr)
-	if errors.Is(err, ErrUnknownUser) {
-		c.JSON(http.StatusOK, gin.H{"status": StatusOK})
-		return
-	}
-	if err != nil {
-		r.fail(c, err)
-		return
-	}
-	token, err := r.createToken(ctx, row)
-	if err != nil {
-		r.fail(c, err)
-		return
-	}
-	mail, err := r.resetEmail(row.Email, r.ResetPasswordLink(tenantID, token))
-	if err != nil {
-		r.fail(c, err)
-		return
-	}
+	// From here on nothing depends on whether the address has an account,
+	// so the answer goes out at once and the lookup, the token and the mail
+	// happen in the background: neither the body nor the time it takes
+	// tells who is registered.
 	r.mailWG.Add(1)
 	go func() {
 		defer r.mailWG.Done()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundMailSendTimeout)
 		defer cancel()
-		if err := r.sender.Send(ctx, mail); err != nil {
-			r.auth.Logger().ErrorContext(ctx, "emailpassword: sending the password reset e-mail failed", "user_id", row.UserID, "error", err)
+		if err := r.sendResetMail(ctx, tenantID, addr); err != nil {
+			r.auth.Logger().ErrorContext(ctx, "emailpassword: the password reset e-mail was not sent", "error", err)
 		}
 	}()
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK})
