@@ -149,6 +149,7 @@ func run(log *slog.Logger) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	auth.password.Wait() // password-reset e-mails still on their way
 	log.Info("demo: stopped")
 	return nil
 }

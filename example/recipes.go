@@ -25,6 +25,7 @@ const adminRole = "admin"
 // demoAuth holds the recipes the app talks to from its own routes.
 type demoAuth struct {
 	recipes  []ginauth.Recipe
+	password *emailpassword.Recipe
 	roles    *userroles.Recipe
 	metadata *usermetadata.Recipe
 	// thirdParty is nil when no social provider is configured; totp is nil
@@ -64,18 +65,17 @@ func newDemoAuth(cfg config, log *slog.Logger, providers []thirdparty.Provider) 
 	// OPTIONAL: unverified users may use the app; routes that need a
 	// verified address add RequireClaim(emailverification.IsVerified()).
 	ev := emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: sender})
-	d.recipes = []ginauth.Recipe{
-		emailpassword.New(emailpassword.Config{
-			EmailSender: sender,
-			Hooks: emailpassword.Hooks{
-				// Runs after the account exists and before its first
-				// session is made, so the session already carries the role.
-				AfterSignUp: func(ctx context.Context, u *ginauth.User, _ map[string]any) error {
-					return d.afterSignUp(ctx, u, "demo website", true)
-				},
+	d.password = emailpassword.New(emailpassword.Config{
+		EmailSender: sender,
+		Hooks: emailpassword.Hooks{
+			// Runs after the account exists and before its first
+			// session is made, so the session already carries the role.
+			AfterSignUp: func(ctx context.Context, u *ginauth.User, _ map[string]any) error {
+				return d.afterSignUp(ctx, u, "demo website", true)
 			},
-		}),
-	}
+		},
+	})
+	d.recipes = []ginauth.Recipe{d.password}
 	if len(providers) > 0 {
 		d.thirdParty = thirdparty.New(thirdparty.Config{
 			Providers: providers,

@@ -3,6 +3,8 @@ package ginauth
 import (
 	"context"
 	"log/slog"
+
+	"github.com/gin-gonic/gin"
 )
 
 // Security event types.
@@ -16,6 +18,9 @@ const (
 	EventSessionsRevoked = "sessions-revoked"
 	EventLockout         = "lockout"
 	EventSignOut         = "signout"
+	// EventFactorFailed is a wrong second-factor code (TOTP, recovery
+	// code).
+	EventFactorFailed = "factor-failed"
 )
 
 // Event is a security-relevant thing that happened, for auditing. It never
@@ -55,6 +60,15 @@ func (e Event) LogValue() slog.Value {
 // lockouts) through the configured logger and handed to Hooks.OnEvent.
 // Recipes call it; apps may too.
 func (a *Auth) Emit(ctx context.Context, e Event) { a.emit(ctx, e) }
+
+// EmitRequest is Emit for an event of a request: the IP address is filled
+// in from c.ClientIP() when the event has none.
+func (a *Auth) EmitRequest(c *gin.Context, e Event) {
+	if e.IP == "" {
+		e.IP = c.ClientIP()
+	}
+	a.emit(c.Request.Context(), e)
+}
 
 func (a *Auth) emit(ctx context.Context, e Event) {
 	level := slog.LevelInfo

@@ -38,10 +38,18 @@ type VerifyOptions struct {
 // "unauthorised" without a session, 401 "try refresh token" for an expired
 // or invalid access token, 403 "invalid claim" when a claim validator
 // fails.
+//
+// It takes at most one VerifyOptions (the parameter is variadic so that
+// the common case reads VerifySession()); more is a programming error and
+// panics when the route is set up.
 func (a *Auth) VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
 	var o VerifyOptions
-	if len(opts) > 0 {
+	switch len(opts) {
+	case 0:
+	case 1:
 		o = opts[0]
+	default:
+		panic("ginauth: VerifySession takes at most one VerifyOptions; merge them into one")
 	}
 	return func(c *gin.Context) {
 		s, err := a.getSession(c, o)

@@ -12,6 +12,9 @@ import (
 // TableUserMetadata is the table of the usermetadata recipe.
 const TableUserMetadata = "ginauth_user_metadata"
 
+// UserMetadataTables lists the tables the usermetadata recipe needs.
+func UserMetadataTables() []string { return []string{TableUserMetadata} }
+
 func init() { register(&UserMetadata{}) }
 
 // UserMetadata holds one user's free-form JSON metadata.

@@ -135,10 +135,15 @@ type Recipe struct {
 	emailAllowed  map[string]bool
 	resetAllowed  map[string]bool
 
-	// mailWG tracks reset e-mails being sent in the background (tests wait
-	// on it).
+	// mailWG tracks password-reset requests being handled in the
+	// background (see Wait).
 	mailWG sync.WaitGroup
 }
+
+// Wait blocks until the password-reset requests being handled in the
+// background (token and e-mail) are done. Call it on graceful shutdown,
+// after the HTTP server has stopped, so that no reset e-mail is lost.
+func (r *Recipe) Wait() { r.mailWG.Wait() }
 
 // New returns the recipe with cfg. Errors in cfg are reported by
 // ginauth.New, which calls Setup.

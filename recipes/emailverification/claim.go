@@ -26,7 +26,7 @@ var EmailVerificationClaim = claims.NewBoolean(ClaimKey, func(ctx context.Contex
 	if a == nil {
 		return false, false, ErrNotSetUp
 	}
-	rc, ok := a.Recipe(ID)
+	rc, ok := a.Recipe(RecipeID)
 	r, _ := rc.(*Recipe)
 	if !ok || r == nil || r.auth == nil {
 		return false, false, ErrNotSetUp

@@ -16,8 +16,8 @@ import (
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 )
 
-// ID is the recipe id, the rid the frontend SDKs send.
-const ID = "emailverification"
+// RecipeID is the recipe id, the rid the frontend SDKs send.
+const RecipeID = "emailverification"
 
 // Mode says whether unverified users may use the app.
 type Mode string
@@ -94,8 +94,8 @@ func New(cfg Config) *Recipe {
 	return r
 }
 
-// ID returns "emailverification".
-func (r *Recipe) ID() string { return ID }
+// ID returns RecipeID.
+func (r *Recipe) ID() string { return RecipeID }
 
 // Setup implements ginauth.Recipe: it registers the FDI routes, the st-ev
 // claim (and, in ModeRequired, its validator as a global one), the

@@ -184,7 +184,7 @@ func (r *Recipe) handleUseRecoveryCode(c *gin.Context) {
 // AnswerAttempt answers a failed code check (err from Limiter.Attempt: an
 // *InvalidCodeError or a *LimitReachedError) with its FDI body (see
 // AttemptStatus) and records it as a security event for the user:
-// EventSignInFailed for a wrong code, EventLockout once the user is over
+// EventFactorFailed for a wrong code, EventLockout once the user is over
 // the limit; what names the kind of code in the event's Detail. It
 // reports whether err was such a failure; for any other error (and nil) it
 // does nothing.
@@ -193,7 +193,7 @@ func AnswerAttempt(a *ginauth.Auth, c *gin.Context, userID, what string, err err
 	if !ok {
 		return false
 	}
-	e := ginauth.Event{Type: ginauth.EventSignInFailed, UserID: userID, IP: c.ClientIP(), Detail: what + ": invalid code"}
+	e := ginauth.Event{Type: ginauth.EventFactorFailed, UserID: userID, IP: c.ClientIP(), Detail: what + ": invalid code"}
 	var lim *LimitReachedError
 	if errors.As(err, &lim) {
 		e.Type, e.Action, e.Detail = ginauth.EventLockout, ginauth.ActionCodeEntry, what+": too many failed attempts"

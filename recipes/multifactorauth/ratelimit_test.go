@@ -65,7 +65,7 @@ func TestRecoveryCodeEvents(t *testing.T) {
 		expectStatus(t, ann.do("POST", "/auth/mfa/recovery-code", recoveryBody(c)), "INVALID_RECOVERY_CODE_ERROR")
 	}
 	expectStatus(t, ann.do("POST", "/auth/mfa/recovery-code", recoveryBody(codes[0])), "LIMIT_REACHED_ERROR")
-	failed := h.events.OfType(ginauth.EventSignInFailed)
+	failed := h.events.OfType(ginauth.EventFactorFailed)
 	if len(failed) != 5 || failed[0].UserID != "ann" || failed[0].IP != "192.0.2.1" || failed[0].Detail != "recovery code: invalid code" {
 		t.Fatalf("failure events %+v", failed)
 	}
@@ -99,7 +99,7 @@ func TestRecoveryCodeBadInput(t *testing.T) {
 			t.Fatalf("%.40s: %s, want %q", tc.body, r.Body, tc.msg)
 		}
 	}
-	if n := len(h.events.OfType(ginauth.EventSignInFailed)); n != 0 {
+	if n := len(h.events.OfType(ginauth.EventFactorFailed)); n != 0 {
 		t.Fatalf("bad input counted as %d failed attempts", n)
 	}
 }

@@ -66,7 +66,7 @@ func TestCodeEntryEvents(t *testing.T) {
 		}
 		status(t, r, "INVALID_TOTP_ERROR")
 	}
-	failed := h.events.OfType(ginauth.EventSignInFailed)
+	failed := h.events.OfType(ginauth.EventFactorFailed)
 	if len(failed) != len(wrong)-1 || failed[0].UserID != "u1" || failed[0].IP != "192.0.2.1" || failed[0].Detail != "totp: invalid code" {
 		t.Fatalf("%d failure events for %d wrong codes: %+v", len(failed), len(wrong)-1, failed)
 	}

@@ -58,7 +58,7 @@ func (r *Recipe) ID() string { return RecipeID }
 // Setup registers the recipe's table and its part of deleting a user.
 func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	r.db = reg.Auth().DB()
-	reg.RequireTables(models.TableUserMetadata)
+	reg.RequireTables(models.UserMetadataTables()...)
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
 		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserMetadata{}).Error)
 	})
