@@ -10,6 +10,8 @@ import (
 
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+
+	"github.com/ginauth/ginauth/internal/smtptest"
 )
 
 // resetBody builds a POST /user/password/reset body.
@@ -252,4 +254,39 @@ func assertNotStored(t *testing.T, h *harness, secrets ...string) {
 		}
 		_ = rows.Close()
 	}
+}
+
+// The reset e-mail goes over a real SMTP conversation (STARTTLS, AUTH) to
+// an in-process server; the link read off that server resets the password
+// once.
+func TestResetOverSMTP(t *testing.T) {
+	srv := smtptest.StartWith(t, smtptest.Options{Username: "mailer", Password: "mail-pass"})
+	sender, err := emaildelivery.NewSMTPSender(emaildelivery.SMTPConfig{
+		Host: srv.Host(), Port: srv.Port(), Username: "mailer", Password: "mail-pass",
+		From: "Test <noreply@example.com>", TLS: emaildelivery.TLSStartTLS, TLSConfig: srv.ClientTLSConfig(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(c *Config) { c.EmailSender = sender })
+	h.mustSignUp("smtp@b.io", "secret123")
+	expectStatus(t, h.do("POST", "/auth/user/password/reset/token", form("email", "smtp@b.io")), "OK")
+	m := srv.WaitForMessage(t, 10*time.Second)
+	if !m.TLS || m.AuthUser != "mailer" || len(m.To) != 1 || m.To[0] != "smtp@b.io" {
+		t.Fatalf("message: TLS %v, auth %q, to %v", m.TLS, m.AuthUser, m.To)
+	}
+	var link string
+	for _, l := range m.Links() {
+		if strings.Contains(l, "/reset-password?") {
+			link = l
+		}
+	}
+	u, err := url.Parse(link)
+	if err != nil || u.Query().Get("token") == "" || u.Query().Get("tenantId") != "public" {
+		t.Fatalf("no reset link in %q (links %v)", m.Text, m.Links())
+	}
+	token := u.Query().Get("token")
+	expectStatus(t, h.do("POST", "/auth/user/password/reset", resetBody(token, "newsecret456")), "OK")
+	expectStatus(t, h.signIn("smtp@b.io", "newsecret456"), "OK")
+	expectStatus(t, h.do("POST", "/auth/user/password/reset", resetBody(token, "third789x")), "RESET_PASSWORD_INVALID_TOKEN_ERROR")
 }
