@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginauth/ginauth/internal/smtptest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
-
-	"github.com/ginauth/ginauth/internal/smtptest"
 )
 
 // resetBody builds a POST /user/password/reset body.
