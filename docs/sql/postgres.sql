@@ -62,10 +62,10 @@ CREATE TABLE "ginauth_signing_keys" (
 CREATE INDEX IF NOT EXISTS "idx_ginauth_signing_keys_verify_until" ON "ginauth_signing_keys" ("verify_until");
 
 CREATE TABLE "ginauth_rate_limits" (
-  "key" varchar(64),
+  "limit_key" varchar(64),
   "count" bigint NOT NULL,
   "expires_at" timestamptz NOT NULL,
-  PRIMARY KEY ("key")
+  PRIMARY KEY ("limit_key")
 );
 CREATE INDEX IF NOT EXISTS "idx_ginauth_rate_limits_expires_at" ON "ginauth_rate_limits" ("expires_at");
 
@@ -161,7 +161,7 @@ CREATE TABLE "ginauth_user_roles" (
 CREATE INDEX IF NOT EXISTS "idx_ginauth_user_roles_role" ON "ginauth_user_roles" ("role","tenant_id");
 
 -- ----------------------------------------------------------------------------
--- usermetadata (models.TableUserMetadata)
+-- usermetadata (models.UserMetadataTables)
 -- ----------------------------------------------------------------------------
 
 CREATE TABLE "ginauth_user_metadata" (

@@ -55,10 +55,10 @@ CREATE TABLE `ginauth_signing_keys` (
 CREATE INDEX `idx_ginauth_signing_keys_verify_until` ON `ginauth_signing_keys`(`verify_until`);
 
 CREATE TABLE `ginauth_rate_limits` (
-  `key` text,
+  `limit_key` text,
   `count` integer NOT NULL,
   `expires_at` datetime NOT NULL,
-  PRIMARY KEY (`key`)
+  PRIMARY KEY (`limit_key`)
 );
 CREATE INDEX `idx_ginauth_rate_limits_expires_at` ON `ginauth_rate_limits`(`expires_at`);
 
@@ -154,7 +154,7 @@ CREATE TABLE `ginauth_user_roles` (
 CREATE INDEX `idx_ginauth_user_roles_role` ON `ginauth_user_roles`(`role`,`tenant_id`);
 
 -- ----------------------------------------------------------------------------
--- usermetadata (models.TableUserMetadata)
+-- usermetadata (models.UserMetadataTables)
 -- ----------------------------------------------------------------------------
 
 CREATE TABLE `ginauth_user_metadata` (
