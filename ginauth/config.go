@@ -73,9 +73,9 @@ type SessionConfig struct {
 	// overrides them.
 	GlobalValidators []claims.Validator
 
-	// CleanupInterval is how often expired sessions are deleted (in the
-	// background, started by a refresh). Default one hour; negative
-	// disables it.
+	// CleanupInterval is how often DeleteExpired sweeps expired sessions,
+	// ended rate-limit windows and dead signing keys (in the background,
+	// started by a refresh). Default one hour; negative disables it.
 	CleanupInterval time.Duration
 
 	// VerifyCacheSize bounds the cache of access tokens already verified,

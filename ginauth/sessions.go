@@ -517,8 +517,8 @@ func (a *Auth) DeleteExpired(ctx context.Context) (int64, error) {
 	return total + res.RowsAffected, DBError(res.Error)
 }
 
-// maybeCleanup starts a background sweep of expired sessions when the last
-// one is older than the cleanup interval. Requests never wait for it.
+// maybeCleanup starts a background DeleteExpired when the last one is
+// older than the cleanup interval. Requests never wait for it.
 func (a *Auth) maybeCleanup() {
 	if a.s.cleanupInterval < 0 {
 		return
