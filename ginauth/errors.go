@@ -107,6 +107,8 @@ func kindMessage(kind error) string {
 		return "tenant not found"
 	case ErrSignInNotAllowed:
 		return "sign-in not allowed"
+	case ErrGeneral:
+		return "the request could not be completed"
 	}
 	return "internal server error"
 }
@@ -117,7 +119,7 @@ func kindStatus(kind error) int {
 		return http.StatusUnauthorized
 	case ErrInvalidClaim:
 		return http.StatusForbidden
-	case ErrBadRequest:
+	case ErrBadRequest, ErrGeneral:
 		return http.StatusBadRequest
 	case ErrNotFound, ErrUnknownTenant:
 		return http.StatusNotFound
@@ -165,7 +167,7 @@ func asError(err error) *Error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return NewError(ErrDatabase, err)
 	}
-	for _, k := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaim, ErrBadRequest, ErrNotFound, ErrDatabase, ErrUnavailable, ErrRateLimited, ErrUnknownTenant, ErrSignInNotAllowed} {
+	for _, k := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaim, ErrBadRequest, ErrNotFound, ErrDatabase, ErrUnavailable, ErrRateLimited, ErrUnknownTenant, ErrSignInNotAllowed, ErrGeneral} {
 		if errors.Is(err, k) {
 			return NewError(k, err)
 		}

@@ -109,7 +109,7 @@ func (r *Recipe) insertAccount(ctx context.Context, tenantID, email, hash string
 		}
 		row := models.EmailPasswordUser{UserID: id, TenantID: tenantID, Email: email, PasswordHash: hash, TimeJoined: joined}
 		if err := tx.Create(&row).Error; err != nil {
-			if isUniqueViolation(err) {
+			if ginauth.IsUniqueViolation(err) {
 				return ErrEmailExists
 			}
 			return ginauth.DBError(err)
@@ -401,7 +401,7 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 	err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&models.EmailPasswordUser{}).Where("user_id = ?", userID).Updates(updates)
 		if res.Error != nil {
-			if isUniqueViolation(res.Error) {
+			if ginauth.IsUniqueViolation(res.Error) {
 				return ErrEmailExists
 			}
 			return ginauth.DBError(res.Error)

@@ -61,7 +61,7 @@
 //
 // # Customising
 //
-// Config.Hooks veto sign-ups and sign-ins (*NotAllowedError), see custom
+// Config.Hooks veto sign-ups and sign-ins (ginauth.NotAllowed), see custom
 // sign-up fields, and add claims to the session created. The Go API
 // (SignUp, SignIn, GetUserByEmail, CreateResetPasswordToken,
 // ResetPasswordUsingToken, UpdateEmailOrPassword) is for an app's own

@@ -1,11 +1,6 @@
 package emailpassword
 
-import (
-	"errors"
-	"strings"
-
-	"gorm.io/gorm"
-)
+import "errors"
 
 // Sentinel errors returned by the recipe's Go API; check them with
 // errors.Is. Database failures come back as ginauth errors (ginauth.ErrDatabase).
@@ -48,49 +43,3 @@ func (e *FieldError) Error() string {
 
 // Is reports whether target is ErrInvalidField.
 func (e *FieldError) Is(target error) bool { return target == ErrInvalidField }
-
-// NotAllowedError vetoes a sign-up or sign-in from a hook. The HTTP API
-// answers SIGN_UP_NOT_ALLOWED or SIGN_IN_NOT_ALLOWED with Reason, which the
-// frontend shows to the user.
-type NotAllowedError struct {
-	Reason string
-}
-
-// Error implements error.
-func (e *NotAllowedError) Error() string { return "emailpassword: not allowed: " + e.Reason }
-
-// GeneralError, returned by a hook, makes the HTTP API answer
-// {"status":"GENERAL_ERROR","message":Message}; the frontend shows Message.
-type GeneralError struct {
-	Message string
-}
-
-// Error implements error.
-func (e *GeneralError) Error() string { return "emailpassword: " + e.Message }
-
-// isUniqueViolation recognises a unique-constraint failure on the
-// databases GORM supports, without importing their drivers.
-func isUniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, gorm.ErrDuplicatedKey) { // with gorm.Config.TranslateError
-		return true
-	}
-	var state interface{ SQLState() string } // pgx, lib/pq
-	if errors.As(err, &state) && state.SQLState() == "23505" {
-		return true
-	}
-	var coded interface{ Code() int } // modernc / glebarez SQLite
-	if errors.As(err, &coded) {
-		switch coded.Code() {
-		case 2067, 1555: // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
-			return true
-		}
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || // SQLite drivers
-		strings.Contains(msg, "SQLSTATE 23505") || // pgx text form
-		strings.Contains(msg, "Duplicate entry") || // MySQL 1062
-		strings.Contains(msg, "duplicate key") // Postgres, SQL Server
-}

@@ -74,23 +74,6 @@ func (r *Recipe) fail(c *gin.Context, err error) {
 	}
 }
 
-// hookError answers an error a hook returned.
-func (r *Recipe) hookError(c *gin.Context, err error, notAllowed string) {
-	var na *NotAllowedError
-	var ge *GeneralError
-	var ge2 *ginauth.Error
-	switch {
-	case errors.As(err, &na) && notAllowed != "":
-		c.JSON(http.StatusOK, gin.H{"status": notAllowed, "reason": na.Reason})
-	case errors.Is(err, ginauth.ErrSignInNotAllowed) && notAllowed != "" && errors.As(err, &ge2):
-		c.JSON(http.StatusOK, gin.H{"status": notAllowed, "reason": ge2.Message})
-	case errors.As(err, &ge):
-		c.JSON(http.StatusOK, gin.H{"status": StatusGeneralError, "message": ge.Message})
-	default:
-		r.fail(c, err)
-	}
-}
-
 func fieldError(c *gin.Context, errs ...fieldErr) {
 	c.JSON(http.StatusOK, gin.H{"status": StatusFieldError, "formFields": errs})
 }
@@ -103,7 +86,7 @@ func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, tenantID stri
 	if h := r.cfg.Hooks.SessionPayload; h != nil {
 		p, err := h(ctx, user)
 		if err != nil {
-			r.hookError(c, err, "")
+			r.auth.WriteHookError(c, err, "")
 			return false
 		}
 		payload = p
@@ -111,7 +94,7 @@ func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, tenantID stri
 	_, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: user.ID, RecipeUserID: user.ID, TenantID: tenantID,
 		AccessTokenPayload: payload, Factor: RecipeID})
 	if err != nil {
-		r.hookError(c, err, "")
+		r.auth.WriteHookError(c, err, "")
 		return false
 	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "user": user})
@@ -178,7 +161,7 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 	}
 	// The tenant must offer e-mail and password before anything is written.
 	if _, err := r.auth.CheckSignIn(ctx, tenantID, RecipeID); err != nil {
-		r.hookError(c, err, StatusSignUpNotAllowed)
+		r.auth.WriteHookError(c, err, StatusSignUpNotAllowed)
 		return
 	}
 	// Every sign-up that gets this far may cost a hash, and tells whether
@@ -190,7 +173,7 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 	in := &SignUpInput{TenantID: tenantID, Email: email.str(), Fields: custom}
 	if h := r.cfg.Hooks.BeforeSignUp; h != nil {
 		if err := h(ctx, in); err != nil {
-			r.hookError(c, err, StatusSignUpNotAllowed)
+			r.auth.WriteHookError(c, err, StatusSignUpNotAllowed)
 			return
 		}
 	}
@@ -206,7 +189,7 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 	r.event(c, ginauth.Event{Type: ginauth.EventSignUp, UserID: user.ID, Account: email.str()})
 	if h := r.cfg.Hooks.AfterSignUp; h != nil {
 		if err := h(ctx, user, in.Fields); err != nil {
-			r.hookError(c, err, "")
+			r.auth.WriteHookError(c, err, "")
 			return
 		}
 	}
@@ -226,7 +209,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		return
 	}
 	if _, err := r.auth.CheckSignIn(ctx, tenantID, RecipeID); err != nil {
-		r.hookError(c, err, StatusSignInNotAllowed)
+		r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
 		return
 	}
 	// The limit is checked before any hashing, and alike for addresses
@@ -253,7 +236,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 	r.resetFailures(ctx, ginauth.ActionSignIn, addr)
 	if h := r.cfg.Hooks.BeforeSignIn; h != nil {
 		if err := h(ctx, &SignInInput{TenantID: tenantID, Email: addr, User: user}); err != nil {
-			r.hookError(c, err, StatusSignInNotAllowed)
+			r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
 			return
 		}
 	}

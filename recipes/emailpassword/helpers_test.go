@@ -3,10 +3,8 @@ package emailpassword
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,28 +99,12 @@ type resp struct {
 	body map[string]any
 }
 
-// do sends a request in header mode (tokens come back in headers) and
-// decodes the JSON answer.
+// do sends a request without a session in header mode (tokens come back
+// in headers) and decodes the JSON answer.
 func (h *harness) do(method, path, body string, headers ...string) *resp {
 	h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	req.Header.Set("st-auth-mode", "header")
-	req.Header.Set("rid", "emailpassword")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	w := httptest.NewRecorder()
-	h.r.ServeHTTP(w, req)
-	r := &resp{ResponseRecorder: w}
-	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
-	return r
+	r := (&recipetest.Client{Handler: h.r, RID: "emailpassword"}).Do(method, path, body, headers...)
+	return &resp{r.ResponseRecorder, r.JSON}
 }
 
 // form builds a {"formFields": [...]} body from id, value pairs.

@@ -100,18 +100,20 @@ type SignInInput struct {
 // Hooks let an app take part in the HTTP flows. They do not run for the Go
 // API (Recipe.SignUp, Recipe.SignIn, ...), which an app calls on purpose.
 //
-// A hook's error is answered as follows: a *NotAllowedError gives
-// SIGN_UP_NOT_ALLOWED / SIGN_IN_NOT_ALLOWED with its Reason, a
-// *GeneralError gives GENERAL_ERROR with its Message, anything else goes to
-// the ginauth error handler (500 unless it is a *ginauth.Error).
+// A hook's error is answered as follows: ginauth.NotAllowed(reason) gives
+// SIGN_UP_NOT_ALLOWED / SIGN_IN_NOT_ALLOWED with the reason (a 403 from
+// AfterSignUp and SessionPayload, which have no such status),
+// ginauth.GeneralError(message) gives GENERAL_ERROR with the message,
+// anything else goes to the ginauth error handler (500 unless it is a
+// *ginauth.Error).
 type Hooks struct {
 	// BeforeSignUp runs after the form passed validation and before the
-	// account is created. Return a *NotAllowedError to refuse it.
+	// account is created. Return ginauth.NotAllowed(reason) to refuse it.
 	BeforeSignUp func(ctx context.Context, in *SignUpInput) error
 	// BeforeSignIn runs after the credentials were verified and before the
-	// session is created. Return a *NotAllowedError to refuse the sign-in
-	// (a banned account, say). It never sees wrong credentials, so it
-	// cannot leak which e-mails have accounts.
+	// session is created. Return ginauth.NotAllowed(reason) to refuse the
+	// sign-in (a banned account, say). It never sees wrong credentials, so
+	// it cannot leak which e-mails have accounts.
 	BeforeSignIn func(ctx context.Context, in *SignInInput) error
 	// AfterSignUp runs once the account exists, before the session is
 	// created, with the custom field values (to store a display name, say).

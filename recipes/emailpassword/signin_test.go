@@ -33,7 +33,7 @@ func TestSignInStatuses(t *testing.T) {
 				if in.User == nil || in.Email != "ann@b.io" {
 					return nil
 				}
-				return &NotAllowedError{Reason: "Account suspended"}
+				return ginauth.NotAllowed("Account suspended")
 			}}},
 	}
 	for _, tc := range cases {

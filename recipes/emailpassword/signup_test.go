@@ -100,7 +100,7 @@ func TestSignUpStatuses(t *testing.T) {
 			status: "FIELD_ERROR", fields: []string{"email", MsgEmailExists}},
 		{name: "vetoed", body: form("email", "a@b.io", "password", "secret123", "name", "Ann"), status: "SIGN_UP_NOT_ALLOWED",
 			hooks: Hooks{BeforeSignUp: func(context.Context, *SignUpInput) error {
-				return &NotAllowedError{Reason: "Sign-ups are closed (ERR_CODE_001)"}
+				return ginauth.NotAllowed("Sign-ups are closed (ERR_CODE_001)")
 			}},
 			check: func(t *testing.T, r *resp) {
 				if r.body["reason"] != "Sign-ups are closed (ERR_CODE_001)" {
@@ -108,7 +108,7 @@ func TestSignUpStatuses(t *testing.T) {
 				}
 			}},
 		{name: "general error", body: form("email", "a@b.io", "password", "secret123", "name", "Ann"), status: "GENERAL_ERROR",
-			hooks: Hooks{BeforeSignUp: func(context.Context, *SignUpInput) error { return &GeneralError{Message: "Try tomorrow"} }},
+			hooks: Hooks{BeforeSignUp: func(context.Context, *SignUpInput) error { return ginauth.GeneralError("Try tomorrow") }},
 			check: func(t *testing.T, r *resp) {
 				if r.body["message"] != "Try tomorrow" {
 					t.Fatalf("message %v", r.body["message"])

@@ -124,7 +124,7 @@ func TestRequiredModeOverSMTP(t *testing.T) {
 	if r.body["isVerified"] != true {
 		t.Fatalf("isVerified = %v", r.body["isVerified"])
 	}
-	if r.Header().Get("front-token") == "" || phone.cookies["sAccessToken"] == nil {
+	if r.Header().Get("front-token") == "" || phone.c.Cookie("sAccessToken") == nil {
 		t.Fatal("no new access token / front-token after the claim changed")
 	}
 	if v, _ := phone.ev(); !v {
@@ -296,7 +296,7 @@ func TestStatusesAndErrors(t *testing.T) {
 		cl := h.client("header")
 		expectMessage(t, cl.do("POST", "/auth/user/email/verify/token", ""), 401, "unauthorised")
 		expectMessage(t, cl.do("GET", "/auth/user/email/verify", ""), 401, "unauthorised")
-		cl.access = "not-a-jwt"
+		cl.c.Access = "not-a-jwt"
 		expectMessage(t, cl.do("POST", "/auth/user/email/verify/token", ""), 401, "try refresh token")
 		expectMessage(t, cl.do("POST", "/auth/user/email/verify", verifyBody("x")), 401, "try refresh token")
 	})
@@ -353,11 +353,11 @@ func TestStatusesAndErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		cl := h.client("header")
-		cl.access = toks.AccessToken
+		cl.c.Access = toks.AccessToken
 		expectMessage(t, cl.do("GET", "/auth/user/email/verify", ""), 401, "unauthorised")
-		cl.access = toks.AccessToken
+		cl.c.Access = toks.AccessToken
 		expectMessage(t, cl.do("POST", "/auth/user/email/verify/token", ""), 401, "unauthorised")
-		cl.access = toks.AccessToken
+		cl.c.Access = toks.AccessToken
 		expectMessage(t, cl.do("GET", "/protected", ""), 403, "invalid claim")
 	})
 	t.Run("GET keeps a false claim fresh", func(t *testing.T) {

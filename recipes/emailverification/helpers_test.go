@@ -2,9 +2,7 @@ package emailverification_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -203,15 +201,13 @@ func newHarness(t *testing.T, s setup) *harness {
 
 // client keeps a frontend's tokens, in header or cookie mode.
 type client struct {
-	h       *harness
-	mode    string
-	access  string
-	front   string
-	cookies map[string]*http.Cookie
+	h *harness
+	c *recipetest.Client
 }
 
 func (h *harness) client(mode string) *client {
-	return &client{h: h, mode: mode, cookies: map[string]*http.Cookie{}}
+	return &client{h: h, c: &recipetest.Client{Handler: h.r, Mode: mode, RID: "emailverification",
+		Headers: []string{"fdi-version", "3.1,4.0,4.1,4.2"}}}
 }
 
 type resp struct {
@@ -221,45 +217,8 @@ type resp struct {
 
 func (cl *client) do(method, path, body string) *resp {
 	cl.h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	req.Header.Set("st-auth-mode", cl.mode)
-	req.Header.Set("rid", "emailverification")
-	req.Header.Set("fdi-version", "3.1,4.0,4.1,4.2")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if cl.mode == "header" && cl.access != "" {
-		req.Header.Set("Authorization", "Bearer "+cl.access)
-	}
-	for _, c := range cl.cookies {
-		if strings.HasPrefix(path, c.Path) {
-			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-		}
-	}
-	w := httptest.NewRecorder()
-	cl.h.r.ServeHTTP(w, req)
-	for _, c := range w.Result().Cookies() {
-		if c.Value == "" || (!c.Expires.IsZero() && c.Expires.Before(time.Unix(1, 0))) {
-			delete(cl.cookies, c.Name)
-		} else {
-			cl.cookies[c.Name] = c
-		}
-	}
-	if v, ok := w.Header()["St-Access-Token"]; ok {
-		cl.access = v[0]
-	}
-	if v := w.Header().Get("front-token"); v == "remove" {
-		cl.front, cl.access = "", ""
-	} else if v != "" {
-		cl.front = v
-	}
-	r := &resp{ResponseRecorder: w}
-	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
-	return r
+	r := cl.c.Do(method, path, body)
+	return &resp{r.ResponseRecorder, r.JSON}
 }
 
 // signup makes a user with email (none when empty) and a session.
@@ -285,20 +244,7 @@ func (cl *client) signin(userID string) {
 // it is there.
 func (cl *client) ev() (bool, bool) {
 	cl.h.t.Helper()
-	if cl.front == "" {
-		cl.h.t.Fatal("no front token")
-	}
-	raw, err := base64.StdEncoding.DecodeString(cl.front)
-	if err != nil {
-		cl.h.t.Fatal(err)
-	}
-	var ft struct {
-		Up map[string]any `json:"up"`
-	}
-	if err := json.Unmarshal(raw, &ft); err != nil {
-		cl.h.t.Fatal(err)
-	}
-	e, ok := ft.Up["st-ev"].(map[string]any)
+	e, ok := cl.c.FrontPayload(cl.h.t)["st-ev"].(map[string]any)
 	if !ok {
 		return false, false
 	}

@@ -2,10 +2,8 @@ package multifactorauth_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -78,13 +76,7 @@ func newHarnessLimits(t *testing.T, cfg mfa.Config, limits ginauth.RateLimitConf
 	h.auth = a
 	h.r = gin.New()
 	h.r.Use(a.Middleware())
-	h.r.POST("/login", func(c *gin.Context) {
-		if _, err := a.CreateSession(c, ginauth.NewSession{UserID: c.Query("user"), Factor: c.Query("factor")}); err != nil {
-			a.WriteError(c, err)
-			return
-		}
-		c.JSON(200, gin.H{"status": "OK"})
-	})
+	h.r.POST("/login", recipetest.Login(a, ""))
 	// A stand-in second factor: completes ?factor= in the session.
 	h.r.POST("/complete", a.VerifySession(ginauth.VerifyOptions{SkipClaims: true}), func(c *gin.Context) {
 		if err := h.mfa.MarkFactorCompleted(c.Request.Context(), ginauth.MustSession(c), c.Query("factor")); err != nil {
@@ -106,10 +98,10 @@ func newHarnessLimits(t *testing.T, cfg mfa.Config, limits ginauth.RateLimitConf
 	return h
 }
 
+// client keeps a frontend's tokens in header mode.
 type client struct {
-	h      *harness
-	access string
-	front  string
+	h *harness
+	c *recipetest.Client
 }
 
 type resp struct {
@@ -117,9 +109,14 @@ type resp struct {
 	body map[string]any
 }
 
+// client returns a frontend without a session.
+func (h *harness) client() *client {
+	return &client{h: h, c: &recipetest.Client{Handler: h.r, RID: "multifactorauth"}}
+}
+
 func (h *harness) login(user, factor string) *client {
 	h.t.Helper()
-	cl := &client{h: h}
+	cl := h.client()
 	if r := cl.do("POST", "/login?user="+user+"&factor="+factor, ""); r.Code != 200 {
 		h.t.Fatalf("login: %d %s", r.Code, r.Body)
 	}
@@ -128,43 +125,14 @@ func (h *harness) login(user, factor string) *client {
 
 func (cl *client) do(method, path, body string) *resp {
 	cl.h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	req.Header.Set("st-auth-mode", "header")
-	req.Header.Set("rid", "multifactorauth")
-	if cl.access != "" {
-		req.Header.Set("Authorization", "Bearer "+cl.access)
-	}
-	w := httptest.NewRecorder()
-	cl.h.r.ServeHTTP(w, req)
-	if v := w.Header().Get("st-access-token"); v != "" {
-		cl.access = v
-	}
-	if v := w.Header().Get("front-token"); v != "" {
-		cl.front = v
-	}
-	r := &resp{ResponseRecorder: w}
-	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
-	return r
+	r := cl.c.Do(method, path, body)
+	return &resp{r.ResponseRecorder, r.JSON}
 }
 
 // value returns st-mfa as the frontend reads it from the front token.
 func (cl *client) value() (mfa.Value, bool) {
 	cl.h.t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(cl.front)
-	if err != nil {
-		cl.h.t.Fatal(err)
-	}
-	var ft struct {
-		Up claims.Payload `json:"up"`
-	}
-	if err := json.Unmarshal(raw, &ft); err != nil {
-		cl.h.t.Fatal(err)
-	}
-	return mfa.GetValue(ft.Up)
+	return mfa.GetValue(cl.c.FrontPayload(cl.h.t))
 }
 
 func code(t *testing.T, r *resp, want int) {
@@ -195,7 +163,7 @@ func TestSessionCreation(t *testing.T) {
 	})
 	t.Run("disallowed first factor", func(t *testing.T) {
 		h := newHarness(t, mfa.Config{FirstFactors: []string{"emailpassword"}})
-		r := (&client{h: h}).do("POST", "/login?user=u1&factor=thirdparty", "")
+		r := h.client().do("POST", "/login?user=u1&factor=thirdparty", "")
 		code(t, r, 403)
 		if !strings.Contains(r.Body.String(), "cannot be used to sign in") {
 			t.Fatal(r.Body)
@@ -213,11 +181,11 @@ func TestMarkFactorCompletedUpgradesInPlace(t *testing.T) {
 	if r.Body.String() != want {
 		t.Fatalf("403 body %s", r.Body)
 	}
-	access := cl.access
+	access := cl.c.Access
 	h.clock.Advance(time.Minute)
 	r = cl.do("POST", "/complete?factor=otp-email", "")
 	code(t, r, 200)
-	if cl.access == access || r.Header().Get("front-token") == "" || r.Header().Get("st-refresh-token") != "" {
+	if cl.c.Access == access || r.Header().Get("front-token") == "" || r.Header().Get("st-refresh-token") != "" {
 		t.Fatalf("no new access token alone: %v", r.Header())
 	}
 	v, _ := cl.value()
@@ -309,7 +277,7 @@ func TestInfo(t *testing.T) {
 	}
 	code(t, cl.do("GET", "/secret", ""), 403)
 	code(t, cl.do("PUT", "/auth/mfa/info", `[1]`), 400)
-	code(t, (&client{h: h2}).do("PUT", "/auth/mfa/info", ""), 401)
+	code(t, h2.client().do("PUT", "/auth/mfa/info", ""), 401)
 }
 
 func TestRecoveryCodesGoAPI(t *testing.T) {

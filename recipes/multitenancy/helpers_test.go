@@ -2,14 +2,10 @@ package multitenancy_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
-	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,29 +15,12 @@ import (
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/multitenancy"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
-
-// clock is the injected test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // harness is an Auth with the multitenancy recipe (plus whatever recipes a
 // test asks for) on a fresh database, behind a real gin engine.
@@ -50,7 +29,7 @@ type harness struct {
 	ctx   context.Context
 	auth  *ginauth.Auth
 	mt    *multitenancy.Recipe
-	clock *clock
+	clock *recipetest.Clock
 	r     *gin.Engine
 }
 
@@ -121,7 +100,7 @@ func newHarness(t *testing.T, opts ...option) *harness {
 		hc.recipe = multitenancy.New(hc.mt)
 	}
 	h := &harness{t: t, ctx: context.Background(), mt: hc.recipe,
-		clock: &clock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}, r: gin.New()}
+		clock: recipetest.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)), r: gin.New()}
 	a, err := ginauth.New(ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
@@ -141,21 +120,14 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	}
 	// The test's own sign-in: a session for ?user= in ?tenant=, started
 	// with ?factor=.
-	h.r.POST("/login", func(c *gin.Context) {
-		_, err := a.CreateSession(c, ginauth.NewSession{UserID: c.Query("user"), TenantID: c.Query("tenant"), Factor: c.Query("factor")})
-		if err != nil {
-			a.WriteError(c, err)
-			return
-		}
-		c.JSON(200, gin.H{"status": "OK"})
-	})
+	h.r.POST("/login", recipetest.Login(a, ""))
 	return h
 }
 
 // client keeps a frontend's tokens in header mode.
 type client struct {
-	h      *harness
-	access string
+	h *harness
+	c *recipetest.Client
 }
 
 type resp struct {
@@ -167,43 +139,17 @@ type resp struct {
 
 func (cl *client) do(method, path, body string) resp {
 	cl.h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	req.Header.Set("st-auth-mode", "header")
-	req.Header.Set("rid", "anti-csrf")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if cl.access != "" {
-		req.Header.Set("Authorization", "Bearer "+cl.access)
-	}
-	w := httptest.NewRecorder()
-	cl.h.r.ServeHTTP(w, req)
-	if v, ok := w.Header()["St-Access-Token"]; ok {
-		cl.access = v[0]
-	}
-	r := resp{code: w.Code, raw: w.Body.String()}
-	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
+	w := cl.c.Do(method, path, body)
+	r := resp{code: w.Code, raw: w.Body.String(), body: w.JSON}
 	if ft := w.Header().Get("front-token"); ft != "" && ft != "remove" {
-		b, err := base64.StdEncoding.DecodeString(ft)
-		if err != nil {
-			cl.h.t.Fatalf("front-token: %v", err)
-		}
-		var v struct {
-			Up map[string]any `json:"up"`
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			cl.h.t.Fatalf("front-token: %v", err)
-		}
-		r.payload = v.Up
+		r.payload = recipetest.DecodeFrontToken(cl.h.t, ft)
 	}
 	return r
 }
 
-func (h *harness) client() *client { return &client{h: h} }
+func (h *harness) client() *client {
+	return &client{h: h, c: &recipetest.Client{Handler: h.r, RID: "anti-csrf"}}
+}
 
 // get is a one-off request without a session.
 func (h *harness) get(path string) resp {

@@ -247,7 +247,7 @@ func (r *Recipe) getOrCreateUser(ctx context.Context, tenantID string, c Contact
 		if err == nil {
 			return userID, true, nil
 		}
-		if !isUniqueViolation(err) || attempt >= 2 {
+		if !ginauth.IsUniqueViolation(err) || attempt >= 2 {
 			return "", false, ginauth.DBError(err)
 		}
 	}

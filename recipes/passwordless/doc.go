@@ -145,7 +145,7 @@
 //
 // # Customising
 //
-// Config.Hooks.BeforeSignInUp vetoes a sign-in (*NotAllowedError gives
+// Config.Hooks.BeforeSignInUp vetoes a sign-in (ginauth.NotAllowed gives
 // SIGN_IN_UP_NOT_ALLOWED {reason}), before a code is sent and again after it
 // is consumed; AfterSignInUp sees the user (and whether it is new) before
 // the session starts; SessionPayload adds claims to it. Hooks never run

@@ -3,9 +3,6 @@ package passwordless
 import (
 	"errors"
 	"fmt"
-	"strings"
-
-	"gorm.io/gorm"
 )
 
 // Sentinel errors returned by the recipe's Go API; check them with
@@ -79,49 +76,3 @@ func (e *InvalidContactError) Error() string { return "passwordless: " + e.Messa
 
 // Is reports whether target is ErrInvalidContact.
 func (e *InvalidContactError) Is(target error) bool { return target == ErrInvalidContact }
-
-// NotAllowedError, returned by Hooks.BeforeSignInUp, vetoes a sign-in or
-// sign-up. The HTTP API answers SIGN_IN_UP_NOT_ALLOWED with Reason, which
-// the frontend shows to the user.
-type NotAllowedError struct {
-	Reason string
-}
-
-// Error implements error.
-func (e *NotAllowedError) Error() string { return "passwordless: not allowed: " + e.Reason }
-
-// GeneralError, returned by a hook, makes the HTTP API answer
-// {"status":"GENERAL_ERROR","message":Message}; the frontend shows Message.
-type GeneralError struct {
-	Message string
-}
-
-// Error implements error.
-func (e *GeneralError) Error() string { return "passwordless: " + e.Message }
-
-// isUniqueViolation recognises a unique-constraint failure on the
-// databases GORM supports, without importing their drivers.
-func isUniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return true
-	}
-	var state interface{ SQLState() string } // pgx, lib/pq
-	if errors.As(err, &state) && state.SQLState() == "23505" {
-		return true
-	}
-	var coded interface{ Code() int } // modernc / glebarez SQLite
-	if errors.As(err, &coded) {
-		switch coded.Code() {
-		case 2067, 1555: // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
-			return true
-		}
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") ||
-		strings.Contains(msg, "SQLSTATE 23505") ||
-		strings.Contains(msg, "Duplicate entry") ||
-		strings.Contains(msg, "duplicate key")
-}

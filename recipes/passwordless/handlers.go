@@ -70,23 +70,6 @@ func (r *Recipe) readBody(c *gin.Context) (map[string]json.RawMessage, error) {
 	return obj, nil
 }
 
-// hookError answers an error a hook returned.
-func (r *Recipe) hookError(c *gin.Context, err error) {
-	var na *NotAllowedError
-	var ge *GeneralError
-	var e *ginauth.Error
-	switch {
-	case errors.As(err, &na):
-		c.JSON(http.StatusOK, gin.H{"status": StatusSignInUpNotAllowed, "reason": na.Reason})
-	case errors.Is(err, ginauth.ErrSignInNotAllowed) && errors.As(err, &e):
-		c.JSON(http.StatusOK, gin.H{"status": StatusSignInUpNotAllowed, "reason": e.Message})
-	case errors.As(err, &ge):
-		c.JSON(http.StatusOK, gin.H{"status": StatusGeneralError, "message": ge.Message})
-	default:
-		r.auth.WriteError(c, err)
-	}
-}
-
 // fail answers an error of the recipe's own.
 func (r *Recipe) fail(c *gin.Context, err error) {
 	var ic *InvalidContactError
@@ -126,7 +109,7 @@ func (r *Recipe) beforeSignInUp(c *gin.Context, tenantID string, ct Contact, ver
 		return false
 	}
 	if err := h(ctx, &SignInUpInput{TenantID: tenantID, Contact: ct, User: u, CodeVerified: verified}); err != nil {
-		r.hookError(c, err)
+		r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
 		return false
 	}
 	return true
@@ -320,7 +303,7 @@ func (r *Recipe) handleConsumeCode(c *gin.Context) {
 	// The tenant must offer this factor before a code is used up or a user
 	// written.
 	if _, err := r.auth.CheckSignIn(ctx, tenantID, factorFor(ct, link)); err != nil {
-		r.hookError(c, err)
+		r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
 		return
 	}
 	account := ""
@@ -374,21 +357,21 @@ func (r *Recipe) handleConsumeCode(c *gin.Context) {
 	}
 	if h := r.cfg.Hooks.AfterSignInUp; h != nil {
 		if err := h(ctx, res.User, res.CreatedNewRecipeUser); err != nil {
-			r.hookError(c, err)
+			r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
 			return
 		}
 	}
 	var payload map[string]any
 	if h := r.cfg.Hooks.SessionPayload; h != nil {
 		if payload, err = h(ctx, res.User); err != nil {
-			r.hookError(c, err)
+			r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
 			return
 		}
 	}
 	sess, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: res.User.ID, RecipeUserID: res.User.ID, TenantID: tenantID,
 		AccessTokenPayload: payload, Factor: factorFor(ct, link)})
 	if err != nil {
-		r.hookError(c, err)
+		r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
 		return
 	}
 	ev := ginauth.EventSignIn

@@ -3,7 +3,6 @@ package passwordless
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -21,24 +20,6 @@ import (
 )
 
 func init() { gin.SetMode(gin.TestMode) }
-
-// clock is the injected test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // mailbox is an emaildelivery.Sender that keeps what it is given.
 type mailbox struct{ ch chan emaildelivery.Email }
@@ -61,7 +42,7 @@ type harness struct {
 	t     *testing.T
 	auth  *ginauth.Auth
 	pl    *Recipe
-	clock *clock
+	clock *recipetest.Clock
 	mail  *mailbox
 	sms   *phone
 	r     *gin.Engine
@@ -87,7 +68,7 @@ func newHarnessWith(t *testing.T, o harnessOpts) *harness {
 	if err := models.AutoMigrate(db); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, clock: &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+	h := &harness{t: t, clock: recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
 		mail: &mailbox{ch: make(chan emaildelivery.Email, 64)}, sms: &phone{ch: make(chan SMS, 64)}, r: gin.New()}
 	cfg := Config{EmailSender: h.mail, SMSSender: h.sms}
 	if o.cfg != nil {
@@ -138,27 +119,12 @@ type resp struct {
 	body map[string]any
 }
 
-// do sends a request in header mode and decodes the JSON answer.
+// do sends a request without a session in header mode and decodes the
+// JSON answer.
 func (h *harness) do(method, path, body string, headers ...string) *resp {
 	h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	req.Header.Set("st-auth-mode", "header")
-	req.Header.Set("rid", "passwordless")
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	w := httptest.NewRecorder()
-	h.r.ServeHTTP(w, req)
-	r := &resp{ResponseRecorder: w}
-	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
-	return r
+	r := (&recipetest.Client{Handler: h.r, RID: "passwordless"}).Do(method, path, body, headers...)
+	return &resp{r.ResponseRecorder, r.JSON}
 }
 
 func js(v any) string {

@@ -142,16 +142,16 @@ type SignInUpInput struct {
 // Hooks let an app take part in the HTTP flows. They do not run for the Go
 // API, which an app calls on purpose, and never inside a transaction.
 //
-// A hook's error is answered as follows: a *NotAllowedError gives
-// SIGN_IN_UP_NOT_ALLOWED with its Reason, a *GeneralError gives
-// GENERAL_ERROR with its Message, anything else goes to the ginauth error
-// handler (500 unless it is a *ginauth.Error).
+// A hook's error is answered as follows: ginauth.NotAllowed(reason) gives
+// SIGN_IN_UP_NOT_ALLOWED with the reason, ginauth.GeneralError(message)
+// gives GENERAL_ERROR with the message, anything else goes to the ginauth
+// error handler (500 unless it is a *ginauth.Error).
 type Hooks struct {
 	// BeforeSignInUp runs twice: before a code is sent (on
 	// POST /signinup/code; CodeVerified false) and after a code was
 	// consumed, before the user is created and the session starts
-	// (CodeVerified true). A *NotAllowedError refuses. A refusal after
-	// consumption leaves the code used.
+	// (CodeVerified true). ginauth.NotAllowed(reason) refuses. A refusal
+	// after consumption leaves the code used.
 	BeforeSignInUp func(ctx context.Context, in *SignInUpInput) error
 	// AfterSignInUp runs once the user exists, before the session is
 	// created; created says whether the sign-in made the user.

@@ -304,11 +304,11 @@ func TestHooks(t *testing.T) {
 			mu.Unlock()
 			switch {
 			case in.Contact.Email == "banned@example.com":
-				return &NotAllowedError{Reason: "This address is banned (ERR_CODE_001)"}
+				return ginauth.NotAllowed("This address is banned (ERR_CODE_001)")
 			case in.Contact.Email == "late@example.com" && in.CodeVerified:
-				return &NotAllowedError{Reason: "Sign-ups are closed"}
+				return ginauth.NotAllowed("Sign-ups are closed")
 			case in.Contact.Email == "general@example.com":
-				return &GeneralError{Message: "Try later"}
+				return ginauth.GeneralError("Try later")
 			}
 			return nil
 		}

@@ -19,6 +19,9 @@ import (
 // maxBodyBytes caps request bodies: a signinup body is a few kilobytes.
 const maxBodyBytes = 64 << 10
 
+// statusSignInUpNotAllowed answers a sign-in the tenant or a hook refused.
+const statusSignInUpNotAllowed = "SIGN_IN_UP_NOT_ALLOWED"
+
 // handleAuthorisationURL serves GET /authorisationurl (FDI §3.4). The
 // frontend appends its own state and keeps the PKCE verifier until signinup.
 func (r *Recipe) handleAuthorisationURL(c *gin.Context) {
@@ -156,12 +159,7 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 		return
 	}
 	if _, err := r.auth.CheckSignIn(c.Request.Context(), ginauth.TenantID(c), Factor); err != nil {
-		var e *ginauth.Error
-		if errors.Is(err, ginauth.ErrSignInNotAllowed) && errors.As(err, &e) {
-			c.JSON(http.StatusOK, gin.H{"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": e.Message})
-			return
-		}
-		r.auth.WriteError(c, err)
+		r.auth.WriteHookError(c, err, statusSignInUpNotAllowed)
 		return
 	}
 	// Every attempt from here on costs calls to the provider.
@@ -205,18 +203,15 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 	}
 	tenant := ginauth.TenantID(c)
 	user, created, err := r.signInUp(ctx, SignInUpInfo{TenantID: tenant, ThirdPartyID: p.ID, UserInfo: info, Tokens: tokens})
-	var na *NotAllowedError
-	if errors.As(err, &na) {
-		r.event(c, ginauth.Event{Type: ginauth.EventSignInFailed, Account: normEmail(info.Email), Detail: detail(p) + ": not allowed"})
-		c.JSON(http.StatusOK, gin.H{"status": "SIGN_IN_UP_NOT_ALLOWED", "reason": na.Reason})
-		return
-	}
 	if err != nil {
-		r.auth.WriteError(c, err)
+		if errors.Is(err, ginauth.ErrSignInNotAllowed) {
+			r.event(c, ginauth.Event{Type: ginauth.EventSignInFailed, Account: normEmail(info.Email), Detail: detail(p) + ": not allowed"})
+		}
+		r.auth.WriteHookError(c, err, statusSignInUpNotAllowed)
 		return
 	}
 	if _, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: user.ID, RecipeUserID: user.ID, TenantID: tenant, Factor: Factor}); err != nil {
-		r.auth.WriteError(c, err)
+		r.auth.WriteHookError(c, err, "")
 		return
 	}
 	typ := ginauth.EventSignIn

@@ -40,7 +40,8 @@
 // A Provider is plain data: change a built-in's endpoints or scopes, map
 // other JSON fields with UserInfoMap, replace the lookup with GetUserInfo,
 // or describe a provider from scratch. Hooks.BeforeSignInUp can veto a
-// sign-in with NotAllowed(reason).
+// sign-in with ginauth.NotAllowed(reason) (SIGN_IN_UP_NOT_ALLOWED) or fail
+// it with ginauth.GeneralError(message) (GENERAL_ERROR).
 //
 // See docs/thirdparty.md for setting up each provider.
 package thirdparty

@@ -74,13 +74,13 @@ func ExampleProvider() {
 
 // Vetoing sign-ins from a hook, and telling the e-mail verification recipe
 // about addresses the provider vouched for.
-func ExampleNotAllowed() {
+func ExampleHooks() {
 	markVerified := func(ctx context.Context, userID, email string) error { return nil } // e.g. emailverification's MarkVerified
 	tp := thirdparty.New(thirdparty.Config{
 		Providers: []thirdparty.Provider{thirdparty.Google(thirdparty.Client{ClientID: "id", ClientSecret: "secret"})},
 		Hooks: thirdparty.Hooks{BeforeSignInUp: func(ctx context.Context, in thirdparty.SignInUpInfo) error {
 			if in.Existing == nil && !strings.HasSuffix(in.UserInfo.Email, "@example.com") {
-				return thirdparty.NotAllowed("Sign-ups are open to example.com accounts only")
+				return ginauth.NotAllowed("Sign-ups are open to example.com accounts only")
 			}
 			return nil
 		}},

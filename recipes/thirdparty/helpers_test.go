@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -146,25 +145,11 @@ func (h *harness) do(method, path, body string, headers ...string) *resp {
 	return h.serve(method, path, body, headers...)
 }
 
-// serve is do without t.Helper, for fuzz targets.
+// serve is do without t.Helper, for fuzz targets: a request without a
+// session, in header mode.
 func (h *harness) serve(method, path, body string, headers ...string) *resp {
-	var req *http.Request
-	if body != "" {
-		req = httptest.NewRequest(method, path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-	} else {
-		req = httptest.NewRequest(method, path, nil)
-	}
-	req.Header.Set("rid", "thirdparty")
-	req.Header.Set("st-auth-mode", "header")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	w := httptest.NewRecorder()
-	h.r.ServeHTTP(w, req)
-	r := &resp{ResponseRecorder: w}
-	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
-	return r
+	r := (&recipetest.Client{Handler: h.r, RID: "thirdparty"}).Do(method, path, body, headers...)
+	return &resp{r.ResponseRecorder, r.JSON}
 }
 
 func (h *harness) postJSON(path string, body any) *resp {

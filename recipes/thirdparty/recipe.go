@@ -38,10 +38,11 @@ type Config struct {
 // Hooks are the recipe's typed hooks.
 type Hooks struct {
 	// BeforeSignInUp runs before an account signs in or up, once the
-	// provider has said who the user is. Return an error made with
-	// NotAllowed to refuse the sign-in (the frontend gets
-	// SIGN_IN_UP_NOT_ALLOWED with the reason); any other error fails the
-	// request.
+	// provider has said who the user is. Return
+	// ginauth.NotAllowed(reason) to refuse the sign-in (the frontend gets
+	// SIGN_IN_UP_NOT_ALLOWED with the reason) or
+	// ginauth.GeneralError(message) to fail it with a message (GENERAL_ERROR);
+	// any other error fails the request.
 	BeforeSignInUp func(ctx context.Context, in SignInUpInfo) error
 	// AfterSignInUp runs after the account was stored, before the session
 	// is created. An error fails the request (the account stays).
@@ -68,16 +69,6 @@ type SignInUpResult struct {
 	// CreatedNewRecipeUser is true on sign-up.
 	CreatedNewRecipeUser bool
 }
-
-// NotAllowedError vetoes a sign-in from a hook; the frontend gets
-// SIGN_IN_UP_NOT_ALLOWED with Reason.
-type NotAllowedError struct{ Reason string }
-
-// Error implements error.
-func (e *NotAllowedError) Error() string { return "thirdparty: sign-in not allowed: " + e.Reason }
-
-// NotAllowed returns a *NotAllowedError with the reason shown to the user.
-func NotAllowed(reason string) error { return &NotAllowedError{Reason: reason} }
 
 // ErrNotSetUp is returned by the Go API of a recipe that was not passed to
 // ginauth.New.

@@ -277,8 +277,11 @@ func TestHooks(t *testing.T) {
 	var after []thirdparty.SignInUpResult
 	h := newHarness(t, setup{cfg: func(c *thirdparty.Config) {
 		c.Hooks.BeforeSignInUp = func(_ context.Context, in thirdparty.SignInUpInfo) error {
+			if in.UserInfo.Email == "later@other.test" {
+				return ginauth.GeneralError("Try again tomorrow")
+			}
 			if !strings.HasSuffix(in.UserInfo.Email, "@example.com") {
-				return thirdparty.NotAllowed("Only example.com accounts may sign in (ERR_CODE_TP_1)")
+				return ginauth.NotAllowed("Only example.com accounts may sign in (ERR_CODE_TP_1)")
 			}
 			if in.Tokens.AccessToken == "" || in.UserInfo.FromIDToken["name"] != "Ann" {
 				return errors.New("hook did not see the tokens and claims")
@@ -307,6 +310,16 @@ func TestHooks(t *testing.T) {
 	}
 	if r.Header().Get("st-access-token") != "" {
 		t.Fatal("vetoed sign-in got a session")
+	}
+	if n := h.countAccounts(); n != 1 {
+		t.Fatalf("%d accounts", n)
+	}
+
+	h.idp.SetUser(oidctest.User{Subject: "later", Email: "later@other.test", EmailVerified: true})
+	r = h.signIn()
+	expectStatus(t, r, "GENERAL_ERROR")
+	if r.body["message"] != "Try again tomorrow" || r.Header().Get("st-access-token") != "" {
+		t.Fatalf("general error: %s", r.Body)
 	}
 	if n := h.countAccounts(); n != 1 {
 		t.Fatalf("%d accounts", n)

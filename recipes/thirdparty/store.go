@@ -19,7 +19,8 @@ func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 // e-mail is stored (and updated when the provider reports a new one) but
 // never used to find or merge accounts. When emailVerified is true,
 // Config.OnVerifiedEmail is told. The BeforeSignInUp and AfterSignInUp hooks
-// run as they do for the HTTP API; a veto is a *NotAllowedError.
+// run as they do for the HTTP API; a veto is an error matching
+// ginauth.ErrSignInNotAllowed (see ginauth.NotAllowed).
 func (r *Recipe) SignInUp(ctx context.Context, tenantID, thirdPartyID, thirdPartyUserID, email string, emailVerified bool) (*ginauth.User, bool, error) {
 	return r.signInUp(ctx, SignInUpInfo{TenantID: tenantID, ThirdPartyID: thirdPartyID,
 		UserInfo: UserInfo{ThirdPartyUserID: thirdPartyUserID, Email: email, EmailVerified: emailVerified}})
@@ -109,9 +110,11 @@ func (r *Recipe) createAccount(ctx context.Context, tenantID, tpid, tpuid, email
 	if err == nil {
 		return userID, true, nil
 	}
-	row, err2 := r.account(ctx, r.auth.DB(), tenantID, tpid, tpuid)
-	if err2 == nil && row != nil {
-		return row.UserID, false, nil
+	if ginauth.IsUniqueViolation(err) {
+		row, err2 := r.account(ctx, r.auth.DB(), tenantID, tpid, tpuid)
+		if err2 == nil && row != nil {
+			return row.UserID, false, nil
+		}
 	}
 	return "", false, ginauth.DBError(err)
 }

@@ -4,14 +4,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base32"
-	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -87,13 +83,7 @@ func newHarness(t *testing.T, mod func(*setup)) *harness {
 	h.auth = a
 	h.r = gin.New()
 	h.r.Use(a.Middleware())
-	h.r.POST("/login", func(c *gin.Context) {
-		if _, err := a.CreateSession(c, ginauth.NewSession{UserID: c.Query("user"), Factor: "emailpassword"}); err != nil {
-			a.WriteError(c, err)
-			return
-		}
-		c.JSON(200, gin.H{"status": "OK"})
-	})
+	h.r.POST("/login", recipetest.Login(a, "emailpassword"))
 	h.r.GET("/secret", a.VerifySession(), func(c *gin.Context) {
 		c.JSON(200, gin.H{"userId": ginauth.MustSession(c).UserID()})
 	})
@@ -102,9 +92,8 @@ func newHarness(t *testing.T, mod func(*setup)) *harness {
 
 // client keeps a frontend's tokens in header mode.
 type client struct {
-	h      *harness
-	access string
-	front  string
+	h *harness
+	c *recipetest.Client
 }
 
 type resp struct {
@@ -112,9 +101,14 @@ type resp struct {
 	body map[string]any
 }
 
+// client returns a frontend without a session.
+func (h *harness) client() *client {
+	return &client{h: h, c: &recipetest.Client{Handler: h.r, RID: "totp"}}
+}
+
 func (h *harness) login(user string) *client {
 	h.t.Helper()
-	cl := &client{h: h}
+	cl := h.client()
 	if r := cl.do("POST", "/login?user="+user, ""); r.Code != 200 {
 		h.t.Fatalf("login: %d %s", r.Code, r.Body)
 	}
@@ -123,44 +117,14 @@ func (h *harness) login(user string) *client {
 
 func (cl *client) do(method, path, body string) *resp {
 	cl.h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	req.Header.Set("st-auth-mode", "header")
-	req.Header.Set("rid", "totp")
-	req.Header.Set("Content-Type", "application/json")
-	if cl.access != "" {
-		req.Header.Set("Authorization", "Bearer "+cl.access)
-	}
-	w := httptest.NewRecorder()
-	cl.h.r.ServeHTTP(w, req)
-	if v := w.Header().Get("st-access-token"); v != "" {
-		cl.access = v
-	}
-	if v := w.Header().Get("front-token"); v != "" {
-		cl.front = v
-	}
-	r := &resp{ResponseRecorder: w}
-	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
-	return r
+	r := cl.c.Do(method, path, body)
+	return &resp{r.ResponseRecorder, r.JSON}
 }
 
 // mfa returns st-mfa from the front token.
 func (cl *client) mfa() map[string]any {
 	cl.h.t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(cl.front)
-	if err != nil {
-		cl.h.t.Fatalf("front-token: %v", err)
-	}
-	var ft struct {
-		Up map[string]any `json:"up"`
-	}
-	if err := json.Unmarshal(raw, &ft); err != nil {
-		cl.h.t.Fatal(err)
-	}
-	m, _ := ft.Up[multifactorauth.ClaimKey].(map[string]any)
+	m, _ := cl.c.FrontPayload(cl.h.t)[multifactorauth.ClaimKey].(map[string]any)
 	return m
 }
 

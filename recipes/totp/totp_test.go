@@ -439,7 +439,7 @@ func TestTwoFACompletedBooleanClaim(t *testing.T) {
 
 func TestBadRequests(t *testing.T) {
 	h := newHarness(t, nil)
-	anon := &client{h: h}
+	anon := h.client()
 	code(t, anon.do("POST", "/auth/totp/verify", totpBody("123456")), 401)
 	code(t, anon.do("PUT", "/auth/mfa/info", ""), 401)
 	cl := h.login("u1")

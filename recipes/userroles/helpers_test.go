@@ -1,8 +1,6 @@
 package userroles_test
 
 import (
-	"encoding/json"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -51,21 +49,14 @@ func newHarness(t *testing.T, cfg ...userroles.Config) *harness {
 	h.auth = a
 	h.r.Use(a.Middleware())
 	// The test's own sign-in: a session for ?user=.
-	h.r.POST("/login", func(c *gin.Context) {
-		if _, err := a.CreateSession(c, ginauth.NewSession{UserID: c.Query("user"), TenantID: c.Query("tenant")}); err != nil {
-			a.WriteError(c, err)
-			return
-		}
-		c.JSON(200, gin.H{"status": "OK"})
-	})
+	h.r.POST("/login", recipetest.Login(a, ""))
 	return h
 }
 
 // client keeps a frontend's tokens in header mode.
 type client struct {
-	h       *harness
-	access  string
-	refresh string
+	h *harness
+	c *recipetest.Client
 }
 
 type resp struct {
@@ -76,32 +67,18 @@ type resp struct {
 
 func (cl *client) do(method, path string) resp {
 	cl.h.t.Helper()
-	req := httptest.NewRequest(method, path, nil)
-	req.Header.Set("st-auth-mode", "header")
-	req.Header.Set("rid", "anti-csrf")
-	tok := cl.access
-	if path == "/auth/session/refresh" {
-		tok = cl.refresh
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	w := httptest.NewRecorder()
-	cl.h.r.ServeHTTP(w, req)
-	if v, ok := w.Header()["St-Access-Token"]; ok {
-		cl.access = v[0]
-	}
-	if v, ok := w.Header()["St-Refresh-Token"]; ok {
-		cl.refresh = v[0]
-	}
-	r := resp{code: w.Code, raw: w.Body.String()}
-	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
-	return r
+	w := cl.c.Do(method, path, "")
+	return resp{code: w.Code, raw: w.Body.String(), body: w.JSON}
+}
+
+// client returns a frontend without a session.
+func (h *harness) client() *client {
+	return &client{h: h, c: &recipetest.Client{Handler: h.r, RID: "anti-csrf"}}
 }
 
 func (h *harness) login(user string) *client {
 	h.t.Helper()
-	cl := &client{h: h}
+	cl := h.client()
 	if r := cl.do("POST", "/login?user="+user); r.code != 200 {
 		h.t.Fatalf("login: %d %s", r.code, r.raw)
 	}

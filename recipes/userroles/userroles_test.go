@@ -49,7 +49,7 @@ func TestRoleGuard(t *testing.T) {
 	_, err = h.roles.AddRoleToUser(ctx, "public", "bob", "user")
 	h.must(err)
 
-	alice, bob, nobody := h.login("alice"), h.login("bob"), &client{h: h}
+	alice, bob, nobody := h.login("alice"), h.login("bob"), h.client()
 	cases := []struct {
 		name string
 		cl   *client

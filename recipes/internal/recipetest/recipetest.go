@@ -1,6 +1,7 @@
 // Package recipetest holds what the recipes' tests share: an injectable
-// clock, rate limits too high for ordinary tests to reach, and a recorder
-// of security events.
+// clock, rate limits too high for ordinary tests to reach, a recorder of
+// security events, and a Client that talks to a gin engine as the frontend
+// SDKs do.
 package recipetest
 
 import (
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
 )
@@ -127,4 +130,19 @@ func (anyTenant) Setup(r *ginauth.Registrar) error {
 	return r.SetTenantPolicy(ginauth.TenantPolicy{Resolve: func(ctx context.Context, id string) (string, error) {
 		return strings.ToLower(id), nil
 	}})
+}
+
+// Login is a test's own sign-in route: it starts a session for ?user= in
+// ?tenant=, signed in with ?factor= (factor when the query has none), and
+// answers {"status":"OK"}, or the error through Auth.WriteError.
+func Login(a *ginauth.Auth, factor string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		_, err := a.CreateSession(c, ginauth.NewSession{UserID: c.Query("user"), TenantID: c.Query("tenant"),
+			Factor: c.DefaultQuery("factor", factor)})
+		if err != nil {
+			a.WriteError(c, err)
+			return
+		}
+		c.JSON(200, gin.H{"status": "OK"})
+	}
 }
