@@ -7,13 +7,19 @@
 //     127.0.0.1:3102 (DEMO_OIDC=1);
 //  3. starts the website's static server on localhost:3100 (another origin,
 //     same site);
-//  4. runs tests/*.test.mjs with node's test runner (they drive Debian's
+//  4. the pre-built-UI website (example/prebuilt: React +
+//     supertokens-auth-react), built the same way and served on
+//     localhost:3103, with a second instance of the API on localhost:3104
+//     whose WEBSITE_DOMAIN (CORS, e-mail links) is that site, on its own
+//     SQLite file;
+//  5. runs tests/*.test.mjs with node's test runner (they drive Debian's
 //     chromium through playwright-core);
-//  5. stops everything it started, whatever happened.
+//  6. stops everything it started, whatever happened.
 //
 // Env: CHROMIUM_PATH (default /usr/bin/chromium), E2E_API_PORT (3101),
-// E2E_WEB_PORT (3100), E2E_OIDC_PORT (3102), E2E_TIMEOUT_SECONDS (300), E2E_KEEP_TMP=1 keeps the
-// temp dir, E2E_DATABASE_URL runs the API on PostgreSQL instead of SQLite. Logs and screenshots land in tests/browser/artifacts/.
+// E2E_WEB_PORT (3100), E2E_OIDC_PORT (3102), E2E_PREBUILT_PORT (3103),
+// E2E_PREBUILT_API_PORT (3104), E2E_TIMEOUT_SECONDS (300), E2E_KEEP_TMP=1 keeps the
+// temp dir, E2E_DATABASE_URL runs the (first) API on PostgreSQL instead of SQLite. Logs and screenshots land in tests/browser/artifacts/.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -21,6 +27,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { buildPrebuiltSite } from "../../example/prebuilt/build.mjs";
 import { buildSite } from "../../example/web/build.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,9 +36,13 @@ const artifacts = join(here, "artifacts");
 const apiPort = Number(process.env.E2E_API_PORT || 3101);
 const webPort = Number(process.env.E2E_WEB_PORT || 3100);
 const oidcPort = Number(process.env.E2E_OIDC_PORT || 3102);
+const prebuiltPort = Number(process.env.E2E_PREBUILT_PORT || 3103);
+const prebuiltApiPort = Number(process.env.E2E_PREBUILT_API_PORT || 3104);
 const apiURL = `http://localhost:${apiPort}`;
 const webURL = `http://localhost:${webPort}`;
 const oidcURL = `http://127.0.0.1:${oidcPort}`; // the dev provider's issuer
+const prebuiltURL = `http://localhost:${prebuiltPort}`;
+const prebuiltApiURL = `http://localhost:${prebuiltApiPort}`;
 const timeoutMs = Number(process.env.E2E_TIMEOUT_SECONDS || 300) * 1000;
 
 const children = []; // { name, proc } of every process we started
@@ -144,13 +155,19 @@ async function main() {
   mkdirSync(artifacts, { recursive: true });
   for (const f of readdirSync(artifacts)) rmSync(join(artifacts, f), { recursive: true, force: true });
   tmp = mkdtempSync(join(tmpdir(), "ginauth-e2e-"));
-  for (const port of [apiPort, webPort, oidcPort]) {
-    if (!portFree(port)) throw new Error(`port ${port} is in use (set E2E_API_PORT / E2E_WEB_PORT / E2E_OIDC_PORT)`);
+  for (const port of [apiPort, webPort, oidcPort, prebuiltPort, prebuiltApiPort]) {
+    if (!portFree(port)) {
+      throw new Error(`port ${port} is in use (set E2E_API_PORT / E2E_WEB_PORT / E2E_OIDC_PORT / E2E_PREBUILT_PORT / E2E_PREBUILT_API_PORT)`);
+    }
   }
 
   let t = Date.now();
-  const webDir = await buildSite({ esbuild, outdir: join(tmp, "web"), nodePaths: [join(here, "node_modules")] });
-  log(`website built (${Date.now() - t} ms)`);
+  const nodePaths = [join(here, "node_modules")];
+  const [webDir, prebuiltDir] = await Promise.all([
+    buildSite({ esbuild, outdir: join(tmp, "web"), nodePaths }),
+    buildPrebuiltSite({ esbuild, outdir: join(tmp, "prebuilt"), nodePaths }),
+  ]);
+  log(`websites built (${Date.now() - t} ms)`);
 
   t = Date.now();
   const apiBin = join(tmp, "ginauth-demo");
@@ -181,8 +198,37 @@ async function main() {
   const web = start("web", process.execPath, [join(repo, "example", "web", "serve.mjs")], {
     env: { ...process.env, HOST: "127.0.0.1", WEBSITE_DOMAIN: webURL, API_DOMAIN: apiURL, WEB_DIR: webDir },
   });
-  await Promise.all([waitFor(`http://127.0.0.1:${apiPort}/`, api, "api"), waitFor(`http://127.0.0.1:${webPort}/`, web, "web")]);
+  // The pre-built-UI site gets its own API: the demo's CORS and its e-mail
+  // links know one website. Plain settings: no dev routes, no social
+  // sign-in, no TOTP; always SQLite.
+  const prebuiltApiLog = join(artifacts, "api-prebuilt.log");
+  const prebuiltApi = start("api-prebuilt", apiBin, [], {
+    cwd: tmp,
+    env: {
+      ...process.env,
+      HOST: "127.0.0.1",
+      PORT: String(prebuiltApiPort),
+      API_DOMAIN: prebuiltApiURL,
+      WEBSITE_DOMAIN: prebuiltURL,
+      DATABASE_URL: "",
+      SQLITE_PATH: join(tmp, "e2e-prebuilt.db"),
+      DEMO_DEV_ROUTES: "",
+      DEMO_OIDC: "",
+      TOTP_SECRET_KEY: "",
+      SMTP_HOST: "",
+    },
+  });
+  const prebuiltWeb = start("web-prebuilt", process.execPath, [join(repo, "example", "prebuilt", "serve.mjs")], {
+    env: { ...process.env, HOST: "127.0.0.1", WEBSITE_DOMAIN: prebuiltURL, API_DOMAIN: prebuiltApiURL, WEB_DIR: prebuiltDir },
+  });
+  await Promise.all([
+    waitFor(`http://127.0.0.1:${apiPort}/`, api, "api"),
+    waitFor(`http://127.0.0.1:${webPort}/`, web, "web"),
+    waitFor(`http://127.0.0.1:${prebuiltApiPort}/`, prebuiltApi, "api-prebuilt"),
+    waitFor(`http://127.0.0.1:${prebuiltPort}/`, prebuiltWeb, "web-prebuilt"),
+  ]);
   log(`API on ${apiURL}, website on ${webURL}, dev OpenID Connect provider on ${oidcURL}`);
+  log(`pre-built UI website on ${prebuiltURL}, its API on ${prebuiltApiURL}`);
 
   const testDir = join(here, "tests");
   const files = readdirSync(testDir).filter((f) => f.endsWith(".test.mjs")).map((f) => join(testDir, f));
@@ -195,6 +241,9 @@ async function main() {
       E2E_WEB_URL: webURL,
       E2E_OIDC_URL: oidcURL,
       E2E_API_LOG: apiLog,
+      E2E_PREBUILT_URL: prebuiltURL,
+      E2E_PREBUILT_API_URL: prebuiltApiURL,
+      E2E_PREBUILT_API_LOG: prebuiltApiLog,
       E2E_ARTIFACTS: artifacts,
       CHROMIUM_PATH: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
     },
@@ -237,11 +286,13 @@ try {
 }
 if (exitCode !== 0) {
   log(`FAILED (exit ${exitCode}); logs and screenshots in ${artifacts}`);
-  try {
-    const tail = readFileSync(join(artifacts, "api.log"), "utf8").trim().split("\n").slice(-25).join("\n");
-    console.log(`--- last lines of artifacts/api.log ---\n${tail}`);
-  } catch {
-    /* no log */
+  for (const name of ["api.log", "api-prebuilt.log"]) {
+    try {
+      const tail = readFileSync(join(artifacts, name), "utf8").trim().split("\n").slice(-25).join("\n");
+      console.log(`--- last lines of artifacts/${name} ---\n${tail}`);
+    } catch {
+      /* no log */
+    }
   }
 } else {
   log("all passed");

@@ -39,14 +39,15 @@ export function launchBrowser() {
   });
 }
 
-// NetLog records every response from the API, with all its headers
-// (Set-Cookie included) and its body, for assertions on the wire.
+// NetLog records every response from the API (base, default the main
+// demo API), with all its headers (Set-Cookie included) and its body, for
+// assertions on the wire.
 export class NetLog {
-  constructor(page) {
+  constructor(page, base = apiURL) {
     this.entries = [];
     this.pending = new Set();
     page.on("response", (res) => {
-      if (!res.url().startsWith(apiURL)) return;
+      if (!res.url().startsWith(base)) return;
       const p = (async () => {
         const req = res.request();
         // The body first: it is gone once the page navigates.
@@ -66,6 +67,7 @@ export class NetLog {
         const entry = {
           method: req.method(),
           path: new URL(res.url()).pathname,
+          url: res.url(),
           status: res.status(),
           headers: await res.allHeaders(),
           setCookies: await res.headerValues("set-cookie"),
@@ -144,21 +146,21 @@ export function decodeFrontToken(v) {
 }
 
 // readLinks returns the links with the given path found in the API's log
-// after byte offset `from`.
-export function readLinks(from, path) {
-  const text = readFileSync(apiLog, "utf8").slice(from).replace(/\\u0026/g, "&");
+// (log, default the main demo API's) after byte offset `from`.
+export function readLinks(from, path, log = apiLog) {
+  const text = readFileSync(log, "utf8").slice(from).replace(/\\u0026/g, "&");
   const re = new RegExp(`https?://[^\\s"'<>\\\\]+${path.replace(/[/.?]/g, "\\$&")}\\?[^\\s"'<>\\\\]+`, "g");
   return text.match(re) || [];
 }
 
-export function logSize() {
-  return readFileSync(apiLog).length;
+export function logSize(log = apiLog) {
+  return readFileSync(log).length;
 }
 
-export async function waitForLink(from, path, timeoutMs = 10_000) {
+export async function waitForLink(from, path, timeoutMs = 10_000, log = apiLog) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const links = readLinks(from, path);
+    const links = readLinks(from, path, log);
     if (links.length) return links[links.length - 1];
     if (Date.now() > deadline) throw new Error(`no ${path} link in the API log within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
@@ -260,18 +262,19 @@ export function totpCode(secret, step, digits = 6) {
   return String(bin % 10 ** digits).padStart(digits, "0");
 }
 
-// CORS: the API answers the website's origin, with credentials, and lets
-// the SDK read front-token.
-export function assertCORS(entry) {
-  assert.equal(entry.headers["access-control-allow-origin"], webURL, `${entry.path}: Access-Control-Allow-Origin`);
+// CORS: the API answers the website's origin (default the main demo
+// website's), with credentials, and lets the SDK read front-token.
+export function assertCORS(entry, origin = webURL) {
+  assert.equal(entry.headers["access-control-allow-origin"], origin, `${entry.path}: Access-Control-Allow-Origin`);
   assert.equal(entry.headers["access-control-allow-credentials"], "true", `${entry.path}: Allow-Credentials`);
   assert.ok(exposed(entry).includes("front-token"), `${entry.path}: front-token not exposed: ${exposed(entry)}`);
 }
 
 // assertNewTokens checks the headers a response creating or refreshing a
 // session must carry in the given mode, and returns the decoded front-token.
-export function assertNewTokens(entry, mode) {
-  assertCORS(entry);
+// origin is the website's (default the main demo website's).
+export function assertNewTokens(entry, mode, origin = webURL) {
+  assertCORS(entry, origin);
   const ft = entry.headers["front-token"];
   assert.ok(ft && ft !== "remove", `${entry.path}: front-token missing`);
   const front = decodeFrontToken(ft);
