@@ -209,6 +209,38 @@ func SessionFromContext(ctx context.Context) (*Session, bool) {
 }
 
 func attachSession(c *gin.Context, s *Session) {
-	c.Set(sessionKey{}, s)
-	c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), sessionKey{}, s))
+	attachSessionCtx(c, &sessionCtx{sess: s})
+}
+
+// sessionCtx is the request context with the session attached: what
+// context.WithValue(parent, sessionKey{}, sess) gives, but able to carry
+// the Session itself (own) so that a verified request pays one allocation
+// for both.
+type sessionCtx struct {
+	context.Context
+	sess *Session
+	own  Session
+}
+
+// newSessionCtx returns a sessionCtx whose session is its own, to be
+// filled in before attachSessionCtx.
+func newSessionCtx() *sessionCtx {
+	sc := new(sessionCtx)
+	sc.sess = &sc.own
+	return sc
+}
+
+func (sc *sessionCtx) Value(key any) any {
+	if _, ok := key.(sessionKey); ok {
+		return sc.sess
+	}
+	return sc.Context.Value(key)
+}
+
+// attachSessionCtx attaches sc's session to c for SessionFrom and to the
+// request's context for SessionFromContext.
+func attachSessionCtx(c *gin.Context, sc *sessionCtx) {
+	c.Set(sessionKey{}, sc.sess)
+	sc.Context = c.Request.Context()
+	c.Request = c.Request.WithContext(sc)
 }

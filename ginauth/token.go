@@ -100,8 +100,8 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	if v := a.vcache.get(raw, now, a.keys); v != nil {
 		return v, nil
 	}
-	p, err := jws.Parse(raw)
-	if err != nil {
+	var p jws.Parsed
+	if err := jws.ParseInto(&p, raw); err != nil {
 		return nil, err
 	}
 	key, ok := a.keys.verifier(ctx, p.Header.Kid)
@@ -111,8 +111,10 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	if err := p.Verify(key.alg, key.pub); err != nil {
 		return nil, err
 	}
-	var payload claims.Payload
-	if err := json.Unmarshal(p.Payload, &payload); err != nil {
+	// jws.DecodePayload gives what json.Unmarshal into a claims.Payload
+	// gives, value for value (FuzzDecodePayload), in a fraction of the time.
+	payload, err := jws.DecodePayload(p.Payload)
+	if err != nil {
 		return nil, fmt.Errorf("%w: payload is not a JSON object", errToken)
 	}
 	skew := a.s.skew
@@ -164,6 +166,9 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	validTo := v.expiry
 	if key.verifyUntil.Before(validTo) {
 		validTo = key.verifyUntil
+	}
+	if a.vcache.off {
+		return v, nil
 	}
 	a.vcache.put(raw, &verifyEntry{tok: v, key: key, validFrom: validFrom.Add(-skew), validTo: validTo.Add(skew)})
 	return v, nil

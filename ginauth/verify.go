@@ -52,13 +52,13 @@ func (a *Auth) VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
 		panic("ginauth: VerifySession takes at most one VerifyOptions; merge them into one")
 	}
 	return func(c *gin.Context) {
-		s, err := a.getSession(c, o)
+		sc, err := a.getSessionCtx(c, o)
 		if err != nil {
 			a.WriteError(c, err)
 			return
 		}
-		if s != nil {
-			attachSession(c, s)
+		if sc != nil {
+			attachSessionCtx(c, sc)
 		}
 		c.Next()
 	}
@@ -68,14 +68,26 @@ func (a *Auth) VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
 // for handlers that decide themselves. It returns (nil, nil) when
 // opts.Optional is set and there is no session.
 func (a *Auth) GetSession(c *gin.Context, opts VerifyOptions) (*Session, error) {
-	s, err := a.getSession(c, opts)
-	if err == nil && s != nil {
-		attachSession(c, s)
+	sc, err := a.getSessionCtx(c, opts)
+	if err != nil || sc == nil {
+		return nil, err
 	}
-	return s, err
+	attachSessionCtx(c, sc)
+	return sc.sess, nil
 }
 
+// getSession verifies the request's session without attaching it.
 func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, error) {
+	sc, err := a.getSessionCtx(c, o)
+	if err != nil || sc == nil {
+		return nil, err
+	}
+	return sc.sess, nil
+}
+
+// getSessionCtx is getSession with the session inside the context value
+// that attachSessionCtx attaches, so that both cost one allocation.
+func (a *Auth) getSessionCtx(c *gin.Context, o VerifyOptions) (*sessionCtx, error) {
 	ctx := c.Request.Context()
 	raw, t := bearer(c), TransferHeader
 	if raw == "" {
@@ -118,7 +130,9 @@ func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, error) {
 				Err: errors.New("session revoked")}
 		}
 	}
-	s := &Session{auth: a, c: c, tok: tok, transfer: t}
+	sc := newSessionCtx()
+	sc.own = Session{auth: a, c: c, tok: tok, transfer: t}
+	s := sc.sess
 	if !o.SkipClaims {
 		validators := a.validators
 		if o.OverrideGlobalClaimValidators != nil {
@@ -130,7 +144,7 @@ func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, error) {
 			}
 		}
 	}
-	return s, nil
+	return sc, nil
 }
 
 // dbDeadline bounds database work done inside a guard by DBTimeout.

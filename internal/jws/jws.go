@@ -69,47 +69,156 @@ type Parsed struct {
 // Parse splits and decodes a compact JWS. It checks the form only; call
 // Verify before trusting anything in it.
 func Parse(token string) (*Parsed, error) {
+	p := new(Parsed)
+	if err := ParseInto(p, token); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ParseInto is Parse into a Parsed the caller provides (which may live on
+// the caller's stack). On error *p is left in an unspecified state.
+func ParseInto(p *Parsed, token string) error {
 	i := strings.IndexByte(token, '.')
 	if i < 0 {
-		return nil, errNotCompactJW
+		return errNotCompactJW
 	}
 	j := strings.IndexByte(token[i+1:], '.')
 	if j < 0 {
-		return nil, errNotCompactJW
+		return errNotCompactJW
 	}
 	j += i + 1
 	if strings.IndexByte(token[j+1:], '.') >= 0 {
-		return nil, errNotCompactJW
+		return errNotCompactJW
 	}
-	hb, err := base64.RawURLEncoding.DecodeString(token[:i])
+	// One buffer for the three decoded parts; each part is capped so that
+	// appending to one cannot overwrite the next.
+	enc := base64.RawURLEncoding
+	hl, pl, sl := enc.DecodedLen(i), enc.DecodedLen(j-i-1), enc.DecodedLen(len(token)-j-1)
+	buf := make([]byte, hl+pl+sl)
+	src := []byte(token)
+	n, err := enc.Decode(buf[:hl:hl], src[:i])
 	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
 	}
-	pb, err := base64.RawURLEncoding.DecodeString(token[i+1 : j])
+	hb := buf[:n:n]
+	n, err = enc.Decode(buf[hl:hl+pl:hl+pl], src[i+1:j])
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(token[j+1:])
+	pb := buf[hl : hl+n : hl+n]
+	n, err = enc.Decode(buf[hl+pl:], src[j+1:])
 	if err != nil {
-		return nil, fmt.Errorf("%w: signature: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: signature: %v", ErrMalformed, err)
 	}
-	p := &Parsed{Payload: pb, signingInput: token[:j], signature: sig}
-	if err := json.Unmarshal(hb, &p.Header); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	*p = Parsed{Payload: pb, signingInput: token[:j], signature: buf[hl+pl : hl+pl+n : hl+pl+n]}
+	if parseHeaderFast(hb, &p.Header) {
+		return nil
 	}
+	var h Header // not &p.Header: that would move a caller's Parsed to the heap
+	if err := json.Unmarshal(hb, &h); err != nil {
+		return fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	p.Header = h
 	// Only pay for the second decode when a suspicious name appears at all.
 	if bytes.Contains(hb, []byte(`"jku"`)) || bytes.Contains(hb, []byte(`"x5u"`)) ||
 		bytes.Contains(hb, []byte(`"jwk"`)) || bytes.Contains(hb, []byte(`"x5c"`)) ||
 		bytes.Contains(hb, []byte(`"crit"`)) || bytes.Contains(hb, []byte(`\u`)) {
-		var h hostile
-		if err := json.Unmarshal(hb, &h); err != nil {
-			return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+		var x hostile
+		if err := json.Unmarshal(hb, &x); err != nil {
+			return fmt.Errorf("%w: header: %v", ErrMalformed, err)
 		}
-		if h.Jku != nil || h.X5u != nil || h.Jwk != nil || h.X5c != nil || h.Crit != nil {
-			return nil, ErrHeader
+		if x.Jku != nil || x.X5u != nil || x.Jwk != nil || x.X5c != nil || x.Crit != nil {
+			return ErrHeader
 		}
 	}
-	return p, nil
+	return nil
+}
+
+// parseHeaderFast decodes the common header, as Sign writes it, without
+// encoding/json: an object with no whitespace whose names are exactly
+// "alg", "typ", "kid" or "version" and whose values are strings of
+// printable ASCII without escapes. It reports false for anything else
+// (other or differently cased names, escapes, non-string values, odd
+// spacing), and Parse then decodes the header the slow way, hostile-name
+// check included. Whatever it accepts, encoding/json decodes to the same
+// Header and the hostile-name check passes (no other names are present).
+func parseHeaderFast(hb []byte, h *Header) bool {
+	if len(hb) < 2 || hb[0] != '{' {
+		return false
+	}
+	if len(hb) == 2 {
+		return hb[1] == '}'
+	}
+	i := 1
+	for {
+		name, ok := headerString(hb, &i)
+		if !ok || i >= len(hb) || hb[i] != ':' {
+			return false
+		}
+		i++
+		val, ok := headerString(hb, &i)
+		if !ok || i >= len(hb) {
+			return false
+		}
+		switch string(name) {
+		case "alg":
+			switch string(val) {
+			case RS256:
+				h.Alg = RS256
+			case ES256:
+				h.Alg = ES256
+			case EdDSA:
+				h.Alg = EdDSA
+			default:
+				h.Alg = string(val)
+			}
+		case "typ":
+			if string(val) == "JWT" {
+				h.Typ = "JWT"
+			} else {
+				h.Typ = string(val)
+			}
+		case "kid":
+			h.Kid = string(val)
+		case "version":
+			if string(val) == "5" {
+				h.Version = "5"
+			} else {
+				h.Version = string(val)
+			}
+		default:
+			return false
+		}
+		switch hb[i] {
+		case ',':
+			i++
+		case '}':
+			return i+1 == len(hb)
+		default:
+			return false
+		}
+	}
+}
+
+// headerString reads a JSON string of printable ASCII without escapes at
+// *i and returns its contents.
+func headerString(hb []byte, i *int) ([]byte, bool) {
+	k := *i
+	if k >= len(hb) || hb[k] != '"' {
+		return nil, false
+	}
+	for j := k + 1; j < len(hb); j++ {
+		c := hb[j]
+		if c == '"' {
+			*i = j + 1
+			return hb[k+1 : j], true
+		}
+		if c < 0x20 || c >= 0x7f || c == '\\' {
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // Verify checks the token's signature with pub under the pinned algorithm
