@@ -8,6 +8,7 @@
 #   postgres  deps, then go test on PostgreSQL only
 #   browser   deps, then the browser tests only
 #   fuzz      every Fuzz target for FUZZ_TIME (default 8s) each
+#   timing    the enumeration timing tests, alone on the machine
 #   bench     a smoke run of the benchmarks (scripts/bench.sh smoke)
 #
 # Every phase runs even if an earlier test phase failed; the exit status is
@@ -117,6 +118,14 @@ bench_smoke() {
 	env -u GINAUTH_TEST_DATABASE_URL scripts/bench.sh smoke
 }
 
+# timing runs the statistical timing tests (enumeration by response time)
+# alone, so that no other test competes for the two cores while they
+# measure.
+timing() {
+	echo "GINAUTH_TIMING_TESTS=1 go test ./tests/security -run 'TimingAlike' -count=1 -v"
+	env -u GINAUTH_TEST_DATABASE_URL GINAUTH_TIMING_TESTS=1 go test ./tests/security -run 'TimingAlike' -count=1 -v
+}
+
 deps() {
 	echo "==> [deps] scripts/install-deps.sh"
 	scripts/install-deps.sh
@@ -148,11 +157,13 @@ all)
 	phase gofmt gofmt_check
 	phase go-test-sqlite test_sqlite
 	postgres_phases
+	phase timing timing
 	phase fuzz fuzz_smoke
 	phase bench-smoke bench_smoke
 	browser_phase
 	;;
 fuzz) phase fuzz fuzz_smoke ;;
+timing) phase timing timing ;;
 bench) phase bench-smoke bench_smoke ;;
 sqlite) phase go-test-sqlite test_sqlite ;;
 postgres)
