@@ -3,6 +3,7 @@ package multitenancy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -136,7 +137,10 @@ func (r *Recipe) beforeSessionCreate(ctx context.Context, s *ginauth.NewSession)
 	}
 	s.TenantID = t.ID
 	if s.Factor != "" && t.FirstFactors != nil && !slices.Contains(t.FirstFactors, s.Factor) {
-		e := ginauth.BadRequest("signing in with %s is not enabled for this tenant", s.Factor)
+		// The same refusal as ginauth's CheckSignIn (403, ErrSignInNotAllowed),
+		// which recipes ask before they write; this catches sessions apps
+		// create themselves.
+		e := ginauth.NotAllowed(fmt.Sprintf("signing in with %s is not enabled for this tenant", s.Factor)).(*ginauth.Error)
 		e.Err = ErrFactorNotAllowed
 		return e
 	}

@@ -109,7 +109,7 @@ func TestSessionsOnlyInKnownTenants(t *testing.T) {
 		{"tenant=acme", 200, "acme"},
 		{"tenant=ACME", 200, "acme"},
 		{"tenant=acme&factor=thirdparty", 200, "acme"},
-		{"tenant=acme&factor=emailpassword", 400, "signing in with emailpassword is not enabled for this tenant"},
+		{"tenant=acme&factor=emailpassword", 403, "signing in with emailpassword is not enabled for this tenant"},
 		{"tenant=public&factor=emailpassword", 200, "public"},
 		{"factor=emailpassword", 200, "public"},
 		{"tenant=nope", 404, "tenant not found"},
@@ -135,7 +135,7 @@ func TestSessionsOnlyInKnownTenants(t *testing.T) {
 		t.Fatalf("CreateSessionTokens(gone): %v", err)
 	}
 	_, _, err = h.auth.CreateSessionTokens(h.ctx, ginauth.NewSession{UserID: "u1", TenantID: "acme", Factor: "emailpassword"})
-	if !errors.Is(err, multitenancy.ErrFactorNotAllowed) {
+	if !errors.Is(err, multitenancy.ErrFactorNotAllowed) || !errors.Is(err, ginauth.ErrSignInNotAllowed) {
 		t.Fatalf("CreateSessionTokens(acme, emailpassword): %v", err)
 	}
 

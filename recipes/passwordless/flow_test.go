@@ -308,3 +308,27 @@ func TestTenants(t *testing.T) {
 		t.Fatalf("%s", r2.Body)
 	}
 }
+
+// A tenant that does not offer passwordless sign-in gets no code sent.
+func TestCreateCodeRefusedWhenTenantDoesNotOfferIt(t *testing.T) {
+	h := newHarnessWith(t, harnessOpts{factors: []string{FactorOTPPhone},
+		cfg: func(c *Config) { c.ContactMethod = ContactEmailOrPhone }})
+	r := h.do("POST", "/auth/signinup/code", `{"email":"x@example.com"}`)
+	if r.Code != 200 || r.body["status"] != StatusSignInUpNotAllowed ||
+		r.body["reason"] != "signing in with link-email is not enabled for this tenant" {
+		t.Fatalf("%d %s", r.Code, r.Body)
+	}
+	if n := len(h.mail.ch); n != 0 { // codes are sent before the answer
+		t.Fatalf("%d e-mails sent for a refused flow", n)
+	}
+	var devices int64
+	h.auth.DB().Model(&models.PasswordlessDevice{}).Count(&devices)
+	if devices != 0 {
+		t.Fatalf("%d devices made for a refused flow", devices)
+	}
+	// A factor the tenant does offer goes through.
+	r = h.do("POST", "/auth/signinup/code", `{"phoneNumber":"+14155550123"}`)
+	if r.Code != 200 || r.body["status"] != StatusOK {
+		t.Fatalf("phone: %d %s", r.Code, r.Body)
+	}
+}

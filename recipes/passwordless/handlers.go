@@ -177,6 +177,11 @@ func (r *Recipe) handleCreateCode(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
+	// Nothing is sent for a tenant that offers none of this flow's factors.
+	if err := r.checkFlowAllowed(ctx, tenantID, ct); err != nil {
+		r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
+		return
+	}
 	if err := r.auth.CheckRateLimit(c, sendAction, ct.rateKey(tenantID)); err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -194,6 +199,26 @@ func (r *Recipe) handleCreateCode(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "deviceId": code.DeviceID,
 		"preAuthSessionId": code.PreAuthSessionID, "flowType": r.cfg.FlowType})
+}
+
+// checkFlowAllowed asks the core whether the tenant offers the code or the
+// link factor (whichever the flow sends) for the contact's kind, and
+// returns the not-allowed error of the last one refused.
+func (r *Recipe) checkFlowAllowed(ctx context.Context, tenantID string, ct Contact) error {
+	var factors []string
+	if r.cfg.FlowType.sendsCode() {
+		factors = append(factors, factorFor(ct, false))
+	}
+	if r.cfg.FlowType.sendsLink() {
+		factors = append(factors, factorFor(ct, true))
+	}
+	var err error
+	for _, f := range factors {
+		if _, err = r.auth.CheckSignIn(ctx, tenantID, f); err == nil {
+			return nil
+		}
+	}
+	return err
 }
 
 // handleResendCode serves POST /signinup/code/resend.

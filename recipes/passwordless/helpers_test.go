@@ -55,6 +55,8 @@ type harnessOpts struct {
 	cfg       func(*Config)
 	rateLimit *ginauth.RateLimitConfig
 	recipes   []ginauth.Recipe
+	// factors, when set, are the only first factors the tenants allow.
+	factors []string
 }
 
 func newHarness(t *testing.T, mod func(*Config)) *harness {
@@ -78,7 +80,7 @@ func newHarnessWith(t *testing.T, o harnessOpts) *harness {
 	acfg := ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "Test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
-		Recipes: append([]ginauth.Recipe{h.pl, recipetest.AnyTenant()}, o.recipes...),
+		Recipes: append([]ginauth.Recipe{h.pl, recipetest.AnyTenant(o.factors...)}, o.recipes...),
 		Now:     h.clock.Now,
 		Logger:  slog.New(slog.DiscardHandler),
 		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},

@@ -7,6 +7,7 @@ package recipetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -119,17 +120,24 @@ func (r *Events) AssertNoSecret(t testing.TB, secrets ...string) {
 
 // AnyTenant returns a recipe whose tenant policy lets every well-formed
 // tenant id exist (in lower case), for tests of tenant-prefixed routes that
-// do not want the multitenancy recipe.
-func AnyTenant() ginauth.Recipe { return anyTenant{} }
+// do not want the multitenancy recipe. With factors, only those first
+// factors are allowed, in every tenant.
+func AnyTenant(factors ...string) ginauth.Recipe { return anyTenant{factors: factors} }
 
-type anyTenant struct{}
+type anyTenant struct{ factors []string }
 
 func (anyTenant) ID() string { return "test-any-tenant" }
 
-func (anyTenant) Setup(r *ginauth.Registrar) error {
-	return r.SetTenantPolicy(ginauth.TenantPolicy{Resolve: func(ctx context.Context, id string) (string, error) {
+func (a anyTenant) Setup(r *ginauth.Registrar) error {
+	p := ginauth.TenantPolicy{Resolve: func(ctx context.Context, id string) (string, error) {
 		return strings.ToLower(id), nil
-	}})
+	}}
+	if len(a.factors) > 0 {
+		p.AllowFirstFactor = func(ctx context.Context, tenantID, factor string) (bool, error) {
+			return slices.Contains(a.factors, factor), nil
+		}
+	}
+	return r.SetTenantPolicy(p)
 }
 
 // Login is a test's own sign-in route: it starts a session for ?user= in
