@@ -31,6 +31,9 @@ type TenantPolicy struct {
 	// AllowFirstFactor reports whether factor (e.g. "emailpassword") may
 	// start a session in tenantID.
 	AllowFirstFactor func(ctx context.Context, tenantID, factor string) (bool, error)
+	// AllowProvider reports whether the third-party provider (e.g.
+	// "google") may be used in tenantID. Nil allows every configured one.
+	AllowProvider func(ctx context.Context, tenantID, providerID string) (bool, error)
 }
 
 // SetTenantPolicy installs the tenant policy; a second call is an error.
@@ -102,6 +105,17 @@ func (a *Auth) CheckSignIn(ctx context.Context, tenantID, factor string) (string
 		}
 	}
 	return t, nil
+}
+
+// ProviderAllowed reports whether the tenant offers the third-party
+// provider; the thirdparty recipe treats one it does not offer as one that
+// is not configured.
+func (a *Auth) ProviderAllowed(ctx context.Context, tenantID, providerID string) (bool, error) {
+	p := a.tenantPolicy
+	if p == nil || p.AllowProvider == nil {
+		return true, nil
+	}
+	return p.AllowProvider(ctx, tenantID, providerID)
 }
 
 // DeleteTenantData removes, inside tx, everything of tenantID that the

@@ -189,3 +189,33 @@ func TestLoginMethodsGoAPI(t *testing.T) {
 		t.Fatalf("unknown tenant: %v", err)
 	}
 }
+
+// A tenant's ThirdPartyProviders list is enforced on the thirdparty routes
+// too, not only shown by /loginmethods: another provider is, for that
+// tenant, not configured.
+func TestTenantProvidersEnforced(t *testing.T) {
+	h := newHarness(t, withRecipes(newThirdParty(staticProvider("google", "Google"), staticProvider("github", "GitHub"))))
+	h.createTenant("acme", multitenancy.TenantConfig{ThirdPartyProviders: []string{"github"}})
+	q := "?redirectURIOnProviderDashboard=http://localhost:3000/auth/callback/"
+	for _, tc := range []struct {
+		path string
+		code int
+	}{
+		{"/auth/acme/authorisationurl" + q + "github&thirdPartyId=github", 200},
+		{"/auth/acme/authorisationurl" + q + "google&thirdPartyId=google", 400},
+		{"/auth/authorisationurl" + q + "google&thirdPartyId=google", 200}, // public offers all
+	} {
+		r := h.client().do("GET", tc.path, "")
+		if r.code != tc.code {
+			t.Errorf("GET %s: %d %s, want %d", tc.path, r.code, r.raw, tc.code)
+		}
+		if tc.code == 400 && r.body["message"] != "the provider google could not be found in the configuration" {
+			t.Errorf("GET %s: %s", tc.path, r.raw)
+		}
+	}
+	body := `{"thirdPartyId":"google","oAuthTokens":{"access_token":"x"}}`
+	r := h.client().do("POST", "/auth/acme/signinup", body)
+	if r.code != 400 || r.body["message"] != "the provider google could not be found in the configuration" {
+		t.Fatalf("signinup with a provider acme does not offer: %d %s", r.code, r.raw)
+	}
+}

@@ -90,6 +90,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 			return t.ID, nil
 		},
 		AllowFirstFactor: r.IsFirstFactorAllowed,
+		AllowProvider:    r.IsProviderAllowed,
 	}); err != nil {
 		return err
 	}

@@ -409,6 +409,20 @@ func (r *Recipe) IsFirstFactorAllowed(ctx context.Context, tenantID, factorID st
 	return t.FirstFactors == nil || slices.Contains(t.FirstFactors, factorID), nil
 }
 
+// IsProviderAllowed reports whether the thirdparty provider may be used in
+// the tenant: the tenant exists, is enabled, and its ThirdPartyProviders
+// (when set) list the provider.
+func (r *Recipe) IsProviderAllowed(ctx context.Context, tenantID, providerID string) (bool, error) {
+	t, err := r.enabledTenant(ctx, tenantID)
+	if errors.Is(err, ErrUnknownTenant) || errors.Is(err, ErrTenantDisabled) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return t.ThirdPartyProviders == nil || slices.Contains(t.ThirdPartyProviders, providerID), nil
+}
+
 // RequiredSecondaryFactors returns the tenant's RequiredSecondaryFactors.
 // Its signature is that of multifactorauth's
 // Config.RequiredSecondaryFactors, so that tenants' requirements take

@@ -35,7 +35,7 @@ func (r *Recipe) handleAuthorisationURL(c *gin.Context) {
 		r.auth.WriteError(c, ginauth.BadRequest("Please provide the redirectURIOnProviderDashboard as a GET param"))
 		return
 	}
-	p, client, err := r.pick(tpid, c.Query("clientType"))
+	p, client, err := r.pick(c, tpid, c.Query("clientType"))
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -53,8 +53,17 @@ func (r *Recipe) handleAuthorisationURL(c *gin.Context) {
 }
 
 // pick finds a provider and its client, as 400 errors the frontend can show.
-func (r *Recipe) pick(tpid, clientType string) (*Provider, Client, error) {
+func (r *Recipe) pick(c *gin.Context, tpid, clientType string) (*Provider, Client, error) {
 	p, ok := r.byID[tpid]
+	if ok {
+		// A provider the tenant does not offer is, for that tenant, not
+		// configured at all.
+		allowed, err := r.auth.ProviderAllowed(c.Request.Context(), ginauth.TenantID(c), tpid)
+		if err != nil {
+			return nil, Client{}, err
+		}
+		ok = allowed
+	}
 	if !ok {
 		return nil, Client{}, ginauth.BadRequest("the provider %s could not be found in the configuration", tpid)
 	}
@@ -153,7 +162,7 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 		}
 		redirectURI, verifier = ri.RedirectURIOnProviderDashboard, ri.PKCECodeVerifier
 	}
-	p, client, err := r.pick(*body.ThirdPartyID, body.ClientType)
+	p, client, err := r.pick(c, *body.ThirdPartyID, body.ClientType)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
