@@ -261,3 +261,16 @@ CREATE TABLE "ginauth_recovery_codes" (
   "used_at" timestamptz,
   PRIMARY KEY ("user_id","code_hash")
 );
+
+-- ----------------------------------------------------------------------------
+-- dashboard (models.DashboardTables): admins signed in with an API key
+-- ----------------------------------------------------------------------------
+
+CREATE TABLE "ginauth_dashboard_sessions" (
+  "token_hash" varchar(64),
+  "key_id" varchar(64) NOT NULL,
+  "created_at" timestamptz NOT NULL,
+  "expires_at" timestamptz NOT NULL,
+  PRIMARY KEY ("token_hash")
+);
+CREATE INDEX IF NOT EXISTS "idx_ginauth_dashboard_sessions_expires_at" ON "ginauth_dashboard_sessions" ("expires_at");

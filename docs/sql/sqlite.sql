@@ -254,3 +254,16 @@ CREATE TABLE `ginauth_recovery_codes` (
   `used_at` datetime,
   PRIMARY KEY (`user_id`,`code_hash`)
 );
+
+-- ----------------------------------------------------------------------------
+-- dashboard (models.DashboardTables): admins signed in with an API key
+-- ----------------------------------------------------------------------------
+
+CREATE TABLE `ginauth_dashboard_sessions` (
+  `token_hash` text,
+  `key_id` text NOT NULL,
+  `created_at` datetime NOT NULL,
+  `expires_at` datetime NOT NULL,
+  PRIMARY KEY (`token_hash`)
+);
+CREATE INDEX `idx_ginauth_dashboard_sessions_expires_at` ON `ginauth_dashboard_sessions`(`expires_at`);
