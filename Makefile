@@ -5,7 +5,7 @@ export PATH := $(PATH):/usr/local/go/bin
 
 .PHONY: test test-sqlite test-postgres test-browser deps vet fmt pg-start pg-stop demo bench
 
-## test: full suite — deps, go vet, gofmt check, go test on SQLite and on PostgreSQL, browser tests
+## test: full suite — deps, go vet, gofmt check, go test on SQLite and on PostgreSQL, timing tests, fuzz and bench smoke runs, browser tests
 test:
 	bash scripts/test.sh all
 

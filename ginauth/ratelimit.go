@@ -29,6 +29,10 @@ const (
 	// or SMS; recipes count each message against the contact with
 	// RecordFailure, so a contact cannot be flooded.
 	ActionSendCode = "send-code"
+	// ActionDashboardSignIn is an admin signing in to the dashboard; its
+	// own counters, so that admins and users do not use up each other's
+	// allowance.
+	ActionDashboardSignIn = "dashboard-signin"
 )
 
 // Rule allows Max events per Window. A zero Rule means "use the default";
@@ -69,6 +73,7 @@ func DefaultLimits() map[string]Limit {
 		ActionEmailVerification: {PerIP: Rule{30, 10 * time.Minute}, PerAccount: Rule{10, time.Hour}},
 		ActionCodeEntry:         {PerIP: Rule{60, time.Minute}, PerAccount: Rule{5, 15 * time.Minute}},
 		ActionSendCode:          {PerIP: Rule{30, 10 * time.Minute}, PerAccount: Rule{10, time.Hour}},
+		ActionDashboardSignIn:   {PerIP: Rule{10, 10 * time.Minute}},
 	}
 }
 

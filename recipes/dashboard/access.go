@@ -187,7 +187,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		r.message(c, http.StatusForbidden, "Refused", "This form was sent from another site.")
 		return
 	}
-	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignIn, ""); err != nil {
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionDashboardSignIn, ""); err != nil {
 		r.fail(c, err)
 		return
 	}

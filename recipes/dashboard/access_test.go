@@ -147,7 +147,7 @@ func TestSignIn(t *testing.T) {
 
 func TestSignInRateLimit(t *testing.T) {
 	h := newHarness(t, withRateLimit(ginauth.RateLimitConfig{Limits: map[string]ginauth.Limit{
-		ginauth.ActionSignIn: {PerIP: ginauth.Rule{Max: 3, Window: time.Minute}}}}))
+		ginauth.ActionDashboardSignIn: {PerIP: ginauth.Rule{Max: 3, Window: time.Minute}}}}))
 	b := h.browser()
 	for i := 0; i < 3; i++ {
 		expectCode(t, b.post(base+"/signin", url.Values{"key": {"wrong-wrong-wrong-wrong"}}), http.StatusUnauthorized)

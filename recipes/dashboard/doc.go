@@ -29,7 +29,7 @@
 //
 // Every page needs an admin. With Config.APIKeys an admin signs in at
 // <base>/dashboard/signin; the key is compared in constant time, attempts
-// are rate-limited per IP address (ginauth.ActionSignIn) and a wrong key
+// are rate-limited per IP address (ginauth.ActionDashboardSignIn) and a wrong key
 // is an EventSignInFailed event. A sign-in starts an admin session of its
 // own, separate from the app's user sessions: a random token in an
 // HttpOnly, SameSite=Strict cookie (Secure over https) scoped to

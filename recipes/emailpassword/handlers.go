@@ -80,14 +80,16 @@ func fieldError(c *gin.Context, errs ...fieldErr) {
 }
 
 // createSession starts the session of a signed-up or signed-in user and
-// answers OK with the user. It reports whether it did.
-func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, tenantID string) bool {
+// answers OK with the user. It reports whether it did. A hook's
+// ginauth.NotAllowed is answered with notAllowed (SIGN_UP_NOT_ALLOWED or
+// SIGN_IN_NOT_ALLOWED), as it is from every other hook.
+func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, tenantID, notAllowed string) bool {
 	ctx := c.Request.Context()
 	var payload map[string]any
 	if h := r.cfg.Hooks.SessionPayload; h != nil {
 		p, err := h(ctx, user)
 		if err != nil {
-			r.auth.WriteHookError(c, err, "")
+			r.auth.WriteHookError(c, err, notAllowed)
 			return false
 		}
 		payload = p
@@ -95,7 +97,7 @@ func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, tenantID stri
 	_, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: user.ID, RecipeUserID: user.ID, TenantID: tenantID,
 		AccessTokenPayload: payload, Factor: RecipeID})
 	if err != nil {
-		r.auth.WriteHookError(c, err, "")
+		r.auth.WriteHookError(c, err, notAllowed)
 		return false
 	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "user": user})
@@ -190,11 +192,11 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 	r.event(c, ginauth.Event{Type: ginauth.EventSignUp, UserID: user.ID, Account: email.str()})
 	if h := r.cfg.Hooks.AfterSignUp; h != nil {
 		if err := h(ctx, user, in.Fields); err != nil {
-			r.auth.WriteHookError(c, err, "")
+			r.auth.WriteHookError(c, err, StatusSignUpNotAllowed)
 			return
 		}
 	}
-	r.createSession(c, user, tenantID)
+	r.createSession(c, user, tenantID, StatusSignUpNotAllowed)
 }
 
 // handleSignIn serves POST /signin.
@@ -241,7 +243,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 			return
 		}
 	}
-	if r.createSession(c, user, tenantID) {
+	if r.createSession(c, user, tenantID, StatusSignInNotAllowed) {
 		r.event(c, ginauth.Event{Type: ginauth.EventSignIn, UserID: user.ID, Account: addr})
 	}
 }

@@ -313,3 +313,35 @@ func TestCommonPasswordsBlocked(t *testing.T) {
 		t.Fatalf("%d common passwords", n)
 	}
 }
+
+// A ginauth.NotAllowed from any hook on the sign-up or sign-in path is
+// answered with that route's FDI status and the reason, as BeforeSignUp's
+// and BeforeSignIn's are.
+func TestLateHookRefusalsUseFDIStatuses(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Hooks.AfterSignUp = func(ctx context.Context, u *ginauth.User, _ map[string]any) error {
+			if strings.HasPrefix(u.Emails[0], "late") {
+				return ginauth.NotAllowed("sign-ups from late@ are closed")
+			}
+			return nil
+		}
+		c.Hooks.SessionPayload = func(ctx context.Context, u *ginauth.User) (claims.Payload, error) {
+			if strings.HasPrefix(u.Emails[0], "frozen") {
+				return nil, ginauth.NotAllowed("this account is frozen")
+			}
+			return nil, nil
+		}
+	})
+	r := h.signUp("late@b.io", "secret123")
+	if r.body["status"] != StatusSignUpNotAllowed || r.body["reason"] != "sign-ups from late@ are closed" || r.Header().Get("front-token") != "" {
+		t.Fatalf("AfterSignUp refusal: %d %s", r.Code, r.Body)
+	}
+	r = h.signUp("frozen@b.io", "secret123")
+	if r.body["status"] != StatusSignUpNotAllowed || r.body["reason"] != "this account is frozen" {
+		t.Fatalf("SessionPayload refusal at sign-up: %d %s", r.Code, r.Body)
+	}
+	r = h.signIn("frozen@b.io", "secret123")
+	if r.body["status"] != StatusSignInNotAllowed || r.body["reason"] != "this account is frozen" || r.Header().Get("front-token") != "" {
+		t.Fatalf("SessionPayload refusal at sign-in: %d %s", r.Code, r.Body)
+	}
+}

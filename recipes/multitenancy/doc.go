@@ -38,7 +38,9 @@
 // With the recipe configured, sessions exist only in known, enabled
 // tenants: creating one for any other tenant fails with 404 "tenant not
 // found", and a session started by a sign-in recipe (NewSession.Factor
-// set) with a factor the tenant's FirstFactors leave out fails with 400.
+// set) with a factor the tenant's FirstFactors leave out fails with 403
+// (ginauth.ErrSignInNotAllowed; the sign-in recipes ask first and answer
+// their FDI *_NOT_ALLOWED status instead).
 // GET /loginmethods answers 404 "tenant not found" for an unknown or
 // disabled tenant (supertokens-node throws, which gives a 500).
 //

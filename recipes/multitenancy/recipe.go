@@ -37,7 +37,8 @@ var (
 	// ("public"), which always exists. 400.
 	ErrPublicTenant = errors.New("multitenancy: the public tenant cannot be deleted or disabled")
 	// ErrFactorNotAllowed: a session was to be started with a factor that
-	// the tenant's FirstFactors leave out. 400.
+	// the tenant's FirstFactors leave out. 403; it matches
+	// ginauth.ErrSignInNotAllowed too.
 	ErrFactorNotAllowed = errors.New("multitenancy: sign-in method not enabled for the tenant")
 )
 

@@ -220,7 +220,7 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 		return
 	}
 	if _, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: user.ID, RecipeUserID: user.ID, TenantID: tenant, Factor: Factor}); err != nil {
-		r.auth.WriteHookError(c, err, "")
+		r.auth.WriteHookError(c, err, statusSignInUpNotAllowed)
 		return
 	}
 	typ := ginauth.EventSignIn
