@@ -3,12 +3,15 @@ package security
 import (
 	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/dashboard"
 	"github.com/ginauth/ginauth/recipes/totp"
 )
 
@@ -71,8 +74,12 @@ func runFlows(t *testing.T) (*app, *secrets) {
 	rl := highLimits()
 	rl.Limits[ginauth.ActionSignIn] = ginauth.Limit{PerIP: ginauth.Rule{Max: 1 << 30, Window: time.Minute},
 		PerAccount: ginauth.Rule{Max: flowLockoutMax, Window: time.Hour}}
-	a := newApp(t, appOptions{totp: true, rateLimit: &rl})
+	const dashboardKey = "dashboard-admin-key-0123456789"
+	a := newApp(t, appOptions{totp: true, rateLimit: &rl, mod: func(c *ginauth.Config) {
+		c.Recipes = append(c.Recipes, dashboard.New(dashboard.Config{APIKeys: []string{dashboardKey}}))
+	}})
 	s := &secrets{}
+	s.add(dashboardKey)
 	const email = "secret@example.com"
 	pw1, pw2, pw3, wrong := "first-Passw0rd-A", "second-Passw0rd-B", "third-Passw0rd-C", "mistyped-Passw0rd-D"
 	s.add(pw1, pw2, pw3, wrong, string(totpKey), hex.EncodeToString(totpKey))
@@ -127,6 +134,21 @@ func runFlows(t *testing.T) (*app, *secrets) {
 	s.codes = append(s.codes, bad)
 	expect(t, c.do("POST", "/auth/totp/verify", map[string]string{"totp": bad}), 200, "INVALID_TOTP_ERROR")
 	s.addToken(c.access)
+
+	// The admin dashboard: a sign-in with the API key starts an admin
+	// session whose cookie is a secret too.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm(a.srv.URL+"/auth/dashboard/signin", url.Values{"key": {dashboardKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) == 0 {
+		t.Fatalf("dashboard sign-in set no cookie (status %d)", resp.StatusCode)
+	}
+	for _, ck := range resp.Cookies() {
+		s.add(ck.Value)
+	}
 
 	// Password reset (which revokes every session, c's included).
 	anon := a.client("header")
