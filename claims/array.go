@@ -69,7 +69,7 @@ func (c *PrimitiveArray[T]) Remove() Payload {
 // well as payloads decoded from JSON. ok is false when the claim is absent,
 // null, or not readable as []T.
 func (c *PrimitiveArray[T]) Get(p Payload) ([]T, bool) {
-	vs, ok := convert[[]T](readEntry(p, c.key).v)
+	vs, ok := convertSlice[T](readEntry(p, c.key).v)
 	if !ok || vs == nil {
 		return nil, false
 	}

@@ -1,6 +1,7 @@
 package claims
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -218,5 +219,33 @@ func TestArrayValidatorCopiesInput(t *testing.T) {
 	want[0] = "zzz"
 	if err := v.Validate(c.Update([]string{"a"}, t0), t0); err != nil {
 		t.Errorf("validator saw caller's later mutation: %s", errJSON(t, err))
+	}
+}
+
+// A guard checks array claims on every request: reading a JSON-decoded
+// []any of strings must not go through a JSON round trip (which cost 20
+// allocations per check).
+func TestArrayValidatorSkipsJSONRoundTrip(t *testing.T) {
+	c := NewPrimitiveArray[string]("st-role", nil)
+	var p Payload
+	if err := json.Unmarshal([]byte(`{"st-role":{"v":["user","admin"],"t":1700000000000}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	v := c.Includes("admin")
+	now := time.UnixMilli(1700000001000)
+	allocs := testing.AllocsPerRun(100, func() {
+		if v.ShouldRefetch(p, now) || v.Validate(p, now) != nil {
+			t.Fatal("admin should pass")
+		}
+	})
+	if allocs > 8 {
+		t.Fatalf("%v allocations per check, want at most 8", allocs)
+	}
+	// Element types the fast path does not cover still convert.
+	ints := NewPrimitiveArray[int]("n", nil)
+	var q Payload
+	_ = json.Unmarshal([]byte(`{"n":{"v":[1,2,3],"t":1}}`), &q)
+	if got, ok := ints.Get(q); !ok || len(got) != 3 || got[2] != 3 {
+		t.Fatalf("[]int from JSON: %v %v", got, ok)
 	}
 }

@@ -166,6 +166,36 @@ func convert[T any](raw any) (T, bool) {
 	if v, ok := raw.(T); ok {
 		return v, true
 	}
+	return convertJSON[T](raw)
+}
+
+// convertSlice reads a raw payload value as []T. A JSON-decoded array is a
+// []any: its elements are converted one by one, which spares the JSON
+// round trip on every guarded request; anything unusual falls back to it.
+func convertSlice[T any](raw any) ([]T, bool) {
+	if raw == nil {
+		return nil, false
+	}
+	if v, ok := raw.([]T); ok {
+		return v, true
+	}
+	items, ok := raw.([]any)
+	if !ok {
+		return convertJSON[[]T](raw)
+	}
+	out := make([]T, len(items))
+	for i, it := range items {
+		v, ok := it.(T)
+		if !ok {
+			return convertJSON[[]T](raw)
+		}
+		out[i] = v
+	}
+	return out, true
+}
+
+func convertJSON[T any](raw any) (T, bool) {
+	var zero T
 	b, err := json.Marshal(raw)
 	if err != nil {
 		return zero, false
