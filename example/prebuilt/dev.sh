@@ -8,30 +8,6 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
-command -v go >/dev/null 2>&1 || export PATH=$PATH:/usr/local/go/bin
-
-# npm dependencies (esbuild, react, supertokens-auth-react), when missing or stale.
-stamp=node_modules/.package-lock.json
-if [[ ! -f $stamp || package-lock.json -nt $stamp ]]; then
-	npm ci --no-audit --no-fund --loglevel=error
-fi
-node build.mjs
-
-tmp=$(mktemp -d)
-api=
-cleanup() {
-	if [[ -n $api ]]; then
-		kill "$api" 2>/dev/null || true
-		wait "$api" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-(cd ../.. && go build -o "$tmp/ginauth-demo" ./example)
-# Run from the repository root, so the default SQLite file is ./ginauth-demo.db there.
-(cd ../.. && exec "$tmp/ginauth-demo") &
-api=$!
-node serve.mjs
+# The npm dependencies are esbuild, react and supertokens-auth-react.
+source ../devrun.sh
+run_demo

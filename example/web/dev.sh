@@ -10,30 +10,6 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
-command -v go >/dev/null 2>&1 || export PATH=$PATH:/usr/local/go/bin
-
-# npm dependencies (esbuild, supertokens-web-js), when missing or stale.
-stamp=node_modules/.package-lock.json
-if [[ ! -f $stamp || package-lock.json -nt $stamp ]]; then
-	npm ci --no-audit --no-fund --loglevel=error
-fi
-node build.mjs
-
-tmp=$(mktemp -d)
-api=
-cleanup() {
-	if [[ -n $api ]]; then
-		kill "$api" 2>/dev/null || true
-		wait "$api" 2>/dev/null || true
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-(cd ../.. && go build -o "$tmp/ginauth-demo" ./example)
-# Run from the repository root, so the default SQLite file is ./ginauth-demo.db there.
-(cd ../.. && DEMO_DEV_ROUTES=${DEMO_DEV_ROUTES:-1} DEMO_OIDC=${DEMO_OIDC:-1} exec "$tmp/ginauth-demo") &
-api=$!
-node serve.mjs
+# The npm dependencies are esbuild and supertokens-web-js.
+source ../devrun.sh
+run_demo DEMO_DEV_ROUTES="${DEMO_DEV_ROUTES:-1}" DEMO_OIDC="${DEMO_OIDC:-1}"

@@ -27,8 +27,11 @@ type actionSpec struct {
 	// answers a confirmation page whose form repeats the fields with
 	// confirm=yes.
 	confirm func(u *ginauth.User, f url.Values) *confirmView
-	run     func(ctx context.Context, u *ginauth.User, f url.Values) (outcome, error)
+	run     actionRun
 }
+
+// actionRun makes an action's change to user u from the form f.
+type actionRun func(ctx context.Context, u *ginauth.User, f url.Values) (outcome, error)
 
 // outcome is what an action did.
 type outcome struct {
@@ -46,8 +49,8 @@ func (e inputError) Error() string { return string(e) }
 
 func (r *Recipe) actions() []actionSpec {
 	return []actionSpec{
-		{path: "roles/add", run: r.addRole},
-		{path: "roles/remove", run: r.removeRole},
+		{path: "roles/add", run: r.changeRole(roleStore.AddRoleToUser, "role-added", "add-role")},
+		{path: "roles/remove", run: r.changeRole(roleStore.RemoveUserRole, "role-removed", "remove-role")},
 		{path: "metadata", run: r.saveMetadata},
 		{path: "sessions/revoke", run: r.revokeSession, confirm: func(u *ginauth.User, f url.Values) *confirmView {
 			return &confirmView{Heading: "Revoke this session?", Button: "Revoke session",
@@ -58,8 +61,8 @@ func (r *Recipe) actions() []actionSpec {
 				Text: primary(u) + " is signed out on every device: at once where the app checks the database, otherwise when the access tokens expire."}
 		}},
 		{path: "password-reset", run: r.passwordReset},
-		{path: "email/verify", run: r.markVerified},
-		{path: "email/unverify", run: r.markUnverified, confirm: func(u *ginauth.User, f url.Values) *confirmView {
+		{path: "email/verify", run: r.setVerified(emailVerifier.MarkVerified, "verified", "mark-email-verified")},
+		{path: "email/unverify", run: r.setVerified(emailVerifier.MarkUnverified, "unverified", "mark-email-unverified"), confirm: func(u *ginauth.User, f url.Values) *confirmView {
 			return &confirmView{Heading: "Mark the address unverified?", Button: "Mark unverified",
 				Text: f.Get("email") + " will count as unverified; where verification is required, " + primary(u) + " must verify it again."}
 		}},
@@ -78,18 +81,8 @@ func (r *Recipe) action(ac actionSpec) gin.HandlerFunc {
 	return r.page(func(c *gin.Context, adm *admin) {
 		ctx := c.Request.Context()
 		f := c.Request.PostForm
-		id := f.Get("id")
-		if id == "" || len(id) > 128 {
-			r.message(c, http.StatusBadRequest, "Bad request", "The form does not say which user.")
-			return
-		}
-		u, err := r.auth.GetUser(ctx, id)
-		if errors.Is(err, ginauth.ErrNotFound) {
-			r.message(c, http.StatusNotFound, "Not found", "There is no user with this id.")
-			return
-		}
-		if err != nil {
-			r.fail(c, err)
+		u, ok := r.findUser(c, f.Get("id"), "The form does not say which user.")
+		if !ok {
 			return
 		}
 		if ac.confirm != nil && f.Get("confirm") != "yes" {
@@ -187,36 +180,25 @@ func roleInput(u *ginauth.User, f url.Values) (string, string, error) {
 	return tenant, role, nil
 }
 
-func (r *Recipe) addRole(ctx context.Context, u *ginauth.User, f url.Values) (outcome, error) {
-	rs, ok := r.roles()
-	if !ok {
-		return outcome{}, inputError("The userroles recipe is not configured.")
+// changeRole is the action that adds (roleStore.AddRoleToUser) or removes
+// (roleStore.RemoveUserRole) the role of a form; done and verb name the
+// outcome and the event.
+func (r *Recipe) changeRole(change func(roleStore, context.Context, string, string, string) (bool, error), done, verb string) actionRun {
+	return func(ctx context.Context, u *ginauth.User, f url.Values) (outcome, error) {
+		rs, ok := r.roles()
+		if !ok {
+			return outcome{}, inputError("The userroles recipe is not configured.")
+		}
+		tenant, role, err := roleInput(u, f)
+		if err != nil {
+			return outcome{}, err
+		}
+		if _, err := change(rs, ctx, tenant, u.ID, role); err != nil {
+			return outcome{}, err
+		}
+		r.syncRoles(ctx, u.ID)
+		return outcome{done: done, detail: fmt.Sprintf("%s %q in tenant %s", verb, role, tenant)}, nil
 	}
-	tenant, role, err := roleInput(u, f)
-	if err != nil {
-		return outcome{}, err
-	}
-	if _, err := rs.AddRoleToUser(ctx, tenant, u.ID, role); err != nil {
-		return outcome{}, err
-	}
-	r.syncRoles(ctx, u.ID)
-	return outcome{done: "role-added", detail: fmt.Sprintf("add-role %q in tenant %s", role, tenant)}, nil
-}
-
-func (r *Recipe) removeRole(ctx context.Context, u *ginauth.User, f url.Values) (outcome, error) {
-	rs, ok := r.roles()
-	if !ok {
-		return outcome{}, inputError("The userroles recipe is not configured.")
-	}
-	tenant, role, err := roleInput(u, f)
-	if err != nil {
-		return outcome{}, err
-	}
-	if _, err := rs.RemoveUserRole(ctx, tenant, u.ID, role); err != nil {
-		return outcome{}, err
-	}
-	r.syncRoles(ctx, u.ID)
-	return outcome{done: "role-removed", detail: fmt.Sprintf("remove-role %q in tenant %s", role, tenant)}, nil
 }
 
 // syncRoles rewrites the roles stored with the user's sessions, which
@@ -324,34 +306,24 @@ func verificationInput(u *ginauth.User, f url.Values) (string, string, error) {
 	return "", "", inputError("The user has no login method with that address.")
 }
 
-func (r *Recipe) markVerified(ctx context.Context, u *ginauth.User, f url.Values) (outcome, error) {
-	ev, ok := r.verifier()
-	if !ok {
-		return outcome{}, inputError("The emailverification recipe is not configured.")
+// setVerified is the action that marks the address of a form verified
+// (emailVerifier.MarkVerified) or unverified (emailVerifier.MarkUnverified);
+// done and detail name the outcome and the event.
+func (r *Recipe) setVerified(mark func(emailVerifier, context.Context, string, string) error, done, detail string) actionRun {
+	return func(ctx context.Context, u *ginauth.User, f url.Values) (outcome, error) {
+		ev, ok := r.verifier()
+		if !ok {
+			return outcome{}, inputError("The emailverification recipe is not configured.")
+		}
+		ruid, email, err := verificationInput(u, f)
+		if err != nil {
+			return outcome{}, err
+		}
+		if err := mark(ev, ctx, ruid, email); err != nil {
+			return outcome{}, err
+		}
+		return outcome{done: done, detail: detail}, nil
 	}
-	ruid, email, err := verificationInput(u, f)
-	if err != nil {
-		return outcome{}, err
-	}
-	if err := ev.MarkVerified(ctx, ruid, email); err != nil {
-		return outcome{}, err
-	}
-	return outcome{done: "verified", detail: "mark-email-verified"}, nil
-}
-
-func (r *Recipe) markUnverified(ctx context.Context, u *ginauth.User, f url.Values) (outcome, error) {
-	ev, ok := r.verifier()
-	if !ok {
-		return outcome{}, inputError("The emailverification recipe is not configured.")
-	}
-	ruid, email, err := verificationInput(u, f)
-	if err != nil {
-		return outcome{}, err
-	}
-	if err := ev.MarkUnverified(ctx, ruid, email); err != nil {
-		return outcome{}, err
-	}
-	return outcome{done: "unverified", detail: "mark-email-unverified"}, nil
 }
 
 func (r *Recipe) deleteUser(ctx context.Context, u *ginauth.User, _ url.Values) (outcome, error) {

@@ -320,21 +320,11 @@ var notices = map[string]string{
 // nil, replaces the stored metadata in the editor (to keep an admin's
 // rejected edit).
 func (r *Recipe) showUser(c *gin.Context, d *pageData, userID string, status int, metaText *string) {
-	ctx := c.Request.Context()
-	if userID == "" || len(userID) > 128 {
-		r.message(c, http.StatusBadRequest, "Bad request", "Say which user: ?id=<user id>.")
+	u, ok := r.findUser(c, userID, "Say which user: ?id=<user id>.")
+	if !ok {
 		return
 	}
-	u, err := r.auth.GetUser(ctx, userID)
-	if errors.Is(err, ginauth.ErrNotFound) {
-		r.message(c, http.StatusNotFound, "Not found", "There is no user with this id.")
-		return
-	}
-	if err != nil {
-		r.fail(c, err)
-		return
-	}
-	v, err := r.userView(ctx, u)
+	v, err := r.userView(c.Request.Context(), u)
 	if err != nil {
 		r.fail(c, err)
 		return
@@ -347,6 +337,26 @@ func (r *Recipe) showUser(c *gin.Context, d *pageData, userID string, status int
 	}
 	d.Title, d.User = v.Primary, v
 	r.render(c, status, "user", d)
+}
+
+// findUser fetches the user id names, or answers and reports false: a 400
+// saying noID when id is missing or too long, a 404 when there is no such
+// user, an error page when the lookup fails.
+func (r *Recipe) findUser(c *gin.Context, id, noID string) (*ginauth.User, bool) {
+	if id == "" || len(id) > 128 {
+		r.message(c, http.StatusBadRequest, "Bad request", noID)
+		return nil, false
+	}
+	u, err := r.auth.GetUser(c.Request.Context(), id)
+	if errors.Is(err, ginauth.ErrNotFound) {
+		r.message(c, http.StatusNotFound, "Not found", "There is no user with this id.")
+		return nil, false
+	}
+	if err != nil {
+		r.fail(c, err)
+		return nil, false
+	}
+	return u, true
 }
 
 func (r *Recipe) userView(ctx context.Context, u *ginauth.User) (*userView, error) {

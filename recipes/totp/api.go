@@ -37,25 +37,48 @@ func (r *Recipe) request(c *gin.Context) (*ginauth.Session, map[string]json.RawM
 	return s, m, true
 }
 
-// handleCreateDevice serves POST /totp/device {deviceName?}.
-func (r *Recipe) handleCreateDevice(c *gin.Context) {
-	s, m, ok := r.request(c)
-	if !ok {
-		return
-	}
-	name, err := ginauth.StringField(m, "deviceName", maxNameLen, false)
+// field reads a string field of a request's body (see ginauth.StringField),
+// answering the error when it is missing or wrong.
+func (r *Recipe) field(c *gin.Context, m map[string]json.RawMessage, name string, maxLen int, required bool) (string, bool) {
+	v, err := ginauth.StringField(m, name, maxLen, required)
 	if err != nil {
 		r.auth.WriteError(c, err)
+		return "", false
+	}
+	return v, true
+}
+
+// deviceRequest is request with the body's deviceName field, which
+// required says the route needs.
+func (r *Recipe) deviceRequest(c *gin.Context, required bool) (*ginauth.Session, map[string]json.RawMessage, string, bool) {
+	s, m, ok := r.request(c)
+	if !ok {
+		return nil, nil, "", false
+	}
+	name, ok := r.field(c, m, "deviceName", maxNameLen, required)
+	return s, m, name, ok
+}
+
+// allowedToSetUp asks the multifactorauth recipe, when there is one,
+// whether the session may set up a TOTP device, answering when it may not.
+func (r *Recipe) allowedToSetUp(c *gin.Context, s *ginauth.Session) bool {
+	if r.mfa == nil {
+		return true
+	}
+	if err := r.mfa.AssertAllowedToSetUp(c.Request.Context(), s, FactorID); err != nil {
+		r.auth.WriteError(c, err)
+		return false
+	}
+	return true
+}
+
+// handleCreateDevice serves POST /totp/device {deviceName?}.
+func (r *Recipe) handleCreateDevice(c *gin.Context) {
+	s, _, name, ok := r.deviceRequest(c, false)
+	if !ok || !r.allowedToSetUp(c, s) {
 		return
 	}
-	ctx := c.Request.Context()
-	if r.mfa != nil {
-		if err := r.mfa.AssertAllowedToSetUp(ctx, s, FactorID); err != nil {
-			r.auth.WriteError(c, err)
-			return
-		}
-	}
-	d, err := r.CreateDevice(ctx, s.UserID(), trimName(name))
+	d, err := r.CreateDevice(c.Request.Context(), s.UserID(), trimName(name))
 	if errors.Is(err, ErrDeviceExists) {
 		c.JSON(http.StatusOK, gin.H{"status": "DEVICE_ALREADY_EXISTS_ERROR"})
 		return
@@ -88,13 +111,8 @@ func (r *Recipe) handleListDevices(c *gin.Context) {
 // meets its MFA requirements: otherwise a stolen password would be enough
 // to drop the second factor and enrol a new one.
 func (r *Recipe) handleRemoveDevice(c *gin.Context) {
-	s, m, ok := r.request(c)
+	s, _, name, ok := r.deviceRequest(c, true)
 	if !ok {
-		return
-	}
-	name, err := ginauth.StringField(m, "deviceName", maxNameLen, true)
-	if err != nil {
-		r.auth.WriteError(c, err)
 		return
 	}
 	ctx := c.Request.Context()
@@ -112,7 +130,6 @@ func (r *Recipe) handleRemoveDevice(c *gin.Context) {
 			}
 		}
 	}
-	name = trimName(name)
 	existed, err := r.RemoveDevice(ctx, s.UserID(), name)
 	if err != nil {
 		r.auth.WriteError(c, err)
@@ -136,40 +153,18 @@ func (r *Recipe) isVerified(ctx context.Context, userID, name string) (bool, err
 
 // handleVerifyDevice serves POST /totp/device/verify {deviceName, totp}.
 func (r *Recipe) handleVerifyDevice(c *gin.Context) {
-	s, m, ok := r.request(c)
+	s, m, name, ok := r.deviceRequest(c, true)
 	if !ok {
 		return
 	}
-	name, err := ginauth.StringField(m, "deviceName", maxNameLen, true)
-	if err != nil {
-		r.auth.WriteError(c, err)
+	code, ok := r.field(c, m, "totp", 16, true)
+	if !ok || !r.allowedToSetUp(c, s) {
 		return
 	}
-	code, err := ginauth.StringField(m, "totp", 16, true)
-	if err != nil {
-		r.auth.WriteError(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	if r.mfa != nil {
-		if err := r.mfa.AssertAllowedToSetUp(ctx, s, FactorID); err != nil {
-			r.auth.WriteError(c, err)
-			return
-		}
-	}
-	if err := r.auth.CheckRateLimit(c, ginauth.ActionCodeEntry, ""); err != nil {
-		r.auth.WriteError(c, err)
-		return
-	}
-	was, err := r.VerifyDevice(ctx, s.UserID(), trimName(name), code)
-	if errors.Is(err, ErrUnknownDevice) {
-		c.JSON(http.StatusOK, gin.H{"status": "UNKNOWN_DEVICE_ERROR"})
-		return
-	}
-	if !r.outcome(c, s, name, err) {
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"status": "OK", "wasAlreadyVerified": was})
+	r.attempt(c, s, ErrUnknownDevice, "UNKNOWN_DEVICE_ERROR", func(ctx context.Context) (string, gin.H, error) {
+		was, err := r.VerifyDevice(ctx, s.UserID(), trimName(name), code)
+		return name, gin.H{"status": "OK", "wasAlreadyVerified": was}, err
+	})
 }
 
 // handleVerify serves POST /totp/verify {totp}.
@@ -178,25 +173,34 @@ func (r *Recipe) handleVerify(c *gin.Context) {
 	if !ok {
 		return
 	}
-	code, err := ginauth.StringField(m, "totp", 16, true)
-	if err != nil {
-		r.auth.WriteError(c, err)
+	code, ok := r.field(c, m, "totp", 16, true)
+	if !ok {
 		return
 	}
-	// Per client address, on top of the per-user limit of the code check.
+	r.attempt(c, s, ErrNoDevice, "UNKNOWN_USER_ID_ERROR", func(ctx context.Context) (string, gin.H, error) {
+		name, err := r.VerifyCode(ctx, s.UserID(), code)
+		return name, gin.H{"status": "OK"}, err
+	})
+}
+
+// attempt answers one code entry: check runs the check, and returns the
+// device's name and the body of the OK answer. The entry is rate limited
+// per client address, on top of the per-user limit of the check itself;
+// a check failing with unknown is answered with unknownStatus.
+func (r *Recipe) attempt(c *gin.Context, s *ginauth.Session, unknown error, unknownStatus string, check func(ctx context.Context) (string, gin.H, error)) {
 	if err := r.auth.CheckRateLimit(c, ginauth.ActionCodeEntry, ""); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
-	name, err := r.VerifyCode(c.Request.Context(), s.UserID(), code)
-	if errors.Is(err, ErrNoDevice) {
-		c.JSON(http.StatusOK, gin.H{"status": "UNKNOWN_USER_ID_ERROR"})
+	name, body, err := check(c.Request.Context())
+	if errors.Is(err, unknown) {
+		c.JSON(http.StatusOK, gin.H{"status": unknownStatus})
 		return
 	}
 	if !r.outcome(c, s, name, err) {
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "OK"})
+	c.JSON(http.StatusOK, body)
 }
 
 // outcome answers a failed check, or completes the factor in the session

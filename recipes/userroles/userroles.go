@@ -140,6 +140,27 @@ func roleExists(db *gorm.DB, role string) (bool, error) {
 	return n > 0, nil
 }
 
+// requireRole returns an ErrUnknownRole error unless role was created.
+func requireRole(db *gorm.DB, role string) error {
+	ok, err := roleExists(db, role)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return unknownRole(role)
+	}
+	return nil
+}
+
+// pluckSorted returns column of the rows q selects, sorted by it.
+func pluckSorted(q *gorm.DB, column string) ([]string, error) {
+	out := []string{}
+	if err := q.Order(column).Pluck(column, &out).Error; err != nil {
+		return nil, dbErr(err)
+	}
+	return out, nil
+}
+
 // CreateNewRoleOrAddPermissions creates role if it does not exist and gives
 // it perms (permissions it already has are kept). It reports whether the
 // role was created. Safe to call concurrently and repeatedly.
@@ -185,12 +206,8 @@ func (r *Recipe) RemovePermissionsFromRole(ctx context.Context, role string, per
 	if err != nil {
 		return err
 	}
-	ok, err := roleExists(db, role)
-	if err != nil {
+	if err := requireRole(db, role); err != nil {
 		return err
-	}
-	if !ok {
-		return unknownRole(role)
 	}
 	if len(perms) == 0 {
 		return nil
@@ -228,11 +245,7 @@ func (r *Recipe) GetAllRoles(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []string{}
-	if err := db.Model(&models.Role{}).Order("role").Pluck("role", &out).Error; err != nil {
-		return nil, dbErr(err)
-	}
-	return out, nil
+	return pluckSorted(db.Model(&models.Role{}), "role")
 }
 
 // AddRoleToUser gives role to a user in a tenant ("" means "public"). It
@@ -248,12 +261,8 @@ func (r *Recipe) AddRoleToUser(ctx context.Context, tenantID, userID, role strin
 	if userID == "" {
 		return false, ginauth.BadRequest("the user id must not be empty")
 	}
-	ok, err := roleExists(db, role)
-	if err != nil {
+	if err := requireRole(db, role); err != nil {
 		return false, err
-	}
-	if !ok {
-		return false, unknownRole(role)
 	}
 	// One statement: the primary key makes concurrent inserts of the same
 	// assignment collapse into one row, without a read-then-write race.
@@ -277,12 +286,8 @@ func (r *Recipe) RemoveUserRole(ctx context.Context, tenantID, userID, role stri
 	if err != nil {
 		return false, err
 	}
-	ok, err := roleExists(db, role)
-	if err != nil {
+	if err := requireRole(db, role); err != nil {
 		return false, err
-	}
-	if !ok {
-		return false, unknownRole(role)
 	}
 	res := db.Where("user_id = ? AND tenant_id = ? AND role = ?", userID, tenantOr(tenantID), role).Delete(&models.UserRole{})
 	if res.Error != nil {
@@ -298,12 +303,7 @@ func (r *Recipe) GetRolesForUser(ctx context.Context, tenantID, userID string) (
 	if err != nil {
 		return nil, err
 	}
-	out := []string{}
-	if err := db.Model(&models.UserRole{}).Where("user_id = ? AND tenant_id = ?", userID, tenantOr(tenantID)).
-		Order("role").Pluck("role", &out).Error; err != nil {
-		return nil, dbErr(err)
-	}
-	return out, nil
+	return pluckSorted(db.Model(&models.UserRole{}).Where("user_id = ? AND tenant_id = ?", userID, tenantOr(tenantID)), "role")
 }
 
 // GetUsersThatHaveRole returns the ids of the users having role in a tenant
@@ -313,19 +313,10 @@ func (r *Recipe) GetUsersThatHaveRole(ctx context.Context, tenantID, role string
 	if err != nil {
 		return nil, err
 	}
-	ok, err := roleExists(db, role)
-	if err != nil {
+	if err := requireRole(db, role); err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, unknownRole(role)
-	}
-	out := []string{}
-	if err := db.Model(&models.UserRole{}).Where("role = ? AND tenant_id = ?", role, tenantOr(tenantID)).
-		Order("user_id").Pluck("user_id", &out).Error; err != nil {
-		return nil, dbErr(err)
-	}
-	return out, nil
+	return pluckSorted(db.Model(&models.UserRole{}).Where("role = ? AND tenant_id = ?", role, tenantOr(tenantID)), "user_id")
 }
 
 // GetPermissionsForRole returns role's permissions, sorted; an unknown role
@@ -335,18 +326,10 @@ func (r *Recipe) GetPermissionsForRole(ctx context.Context, role string) ([]stri
 	if err != nil {
 		return nil, err
 	}
-	ok, err := roleExists(db, role)
-	if err != nil {
+	if err := requireRole(db, role); err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, unknownRole(role)
-	}
-	out := []string{}
-	if err := db.Model(&models.RolePermission{}).Where("role = ?", role).Order("permission").Pluck("permission", &out).Error; err != nil {
-		return nil, dbErr(err)
-	}
-	return out, nil
+	return pluckSorted(db.Model(&models.RolePermission{}).Where("role = ?", role), "permission")
 }
 
 // GetRolesThatHavePermission returns the roles granting perm, sorted.
@@ -355,11 +338,7 @@ func (r *Recipe) GetRolesThatHavePermission(ctx context.Context, perm string) ([
 	if err != nil {
 		return nil, err
 	}
-	out := []string{}
-	if err := db.Model(&models.RolePermission{}).Where("permission = ?", perm).Order("role").Pluck("role", &out).Error; err != nil {
-		return nil, dbErr(err)
-	}
-	return out, nil
+	return pluckSorted(db.Model(&models.RolePermission{}).Where("permission = ?", perm), "role")
 }
 
 // GetPermissionsForUser returns the union of the permissions of a user's
@@ -369,13 +348,8 @@ func (r *Recipe) GetPermissionsForUser(ctx context.Context, tenantID, userID str
 	if err != nil {
 		return nil, err
 	}
-	out := []string{}
 	sub := db.Model(&models.UserRole{}).Select("role").Where("user_id = ? AND tenant_id = ?", userID, tenantOr(tenantID))
-	if err := db.Model(&models.RolePermission{}).Distinct("permission").Where("role IN (?)", sub).
-		Order("permission").Pluck("permission", &out).Error; err != nil {
-		return nil, dbErr(err)
-	}
-	return out, nil
+	return pluckSorted(db.Model(&models.RolePermission{}).Distinct("permission").Where("role IN (?)", sub), "permission")
 }
 
 func (r *Recipe) fetchRoles(ctx context.Context, userID, tenantID string) ([]string, bool, error) {
