@@ -45,12 +45,32 @@ func (s *Session) Expiry() time.Time { return s.tok.expiry }
 
 // AccessTokenPayload returns a copy of the whole access-token payload,
 // standard fields included.
+//
+// The copy is deep: verified tokens are cached and their payload shared by
+// every request that presents the same token, so a handler that changes a
+// nested value must not change it for the others.
 func (s *Session) AccessTokenPayload() claims.Payload {
-	out := make(claims.Payload, len(s.tok.payload))
-	for k, v := range s.tok.payload {
-		out[k] = v
+	return deepCopyJSON(s.tok.payload).(claims.Payload)
+}
+
+// deepCopyJSON copies a decoded JSON value: maps and slices are new, the
+// rest (strings, numbers, booleans, nil) are immutable and shared.
+func deepCopyJSON(v any) any {
+	switch x := v.(type) {
+	case claims.Payload:
+		out := make(claims.Payload, len(x))
+		for k, e := range x {
+			out[k] = deepCopyJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopyJSON(e)
+		}
+		return out
 	}
-	return out
+	return v
 }
 
 // Payload returns the access-token payload without copying; do not

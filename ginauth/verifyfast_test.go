@@ -126,3 +126,31 @@ func TestAttachedSessionContext(t *testing.T) {
 		}
 	}
 }
+
+// A handler that changes a nested value of AccessTokenPayload's result
+// changes nothing for later requests presenting the same (cached) token.
+func TestAccessTokenPayloadIsADeepCopy(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.Hooks.BeforeSessionCreate = func(ctx context.Context, s *NewSession) error {
+			s.AccessTokenPayload["prefs"] = map[string]any{"theme": "dark", "tags": []any{"a"}}
+			return nil
+		}
+	})
+	h.r.GET("/meddle", h.auth.VerifySession(), func(c *gin.Context) {
+		p := MustSession(c).AccessTokenPayload()
+		prefs := p["prefs"].(map[string]any)
+		prefs["theme"] = "light"
+		prefs["tags"].([]any)[0] = "z"
+		c.Status(204)
+	})
+	cl := h.client("header")
+	cl.login("u1")
+	for i := 0; i < 2; i++ {
+		cl.do("GET", "/meddle", "")
+		r := cl.do("GET", "/me", "")
+		prefs := r.body["payload"].(map[string]any)["prefs"].(map[string]any)
+		if prefs["theme"] != "dark" || prefs["tags"].([]any)[0] != "a" {
+			t.Fatalf("request %d saw another request's change: %v", i, prefs)
+		}
+	}
+}
