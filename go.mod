@@ -67,6 +67,7 @@ require (
 )
 
 ignore (
+	./example/prebuilt/node_modules
 	./example/web/node_modules
 	./tests/browser/node_modules
 )
