@@ -50,6 +50,15 @@ type User struct {
 	LoginMethods  []LoginMethod    `json:"loginMethods"`
 }
 
+// NormaliseEmail is how every recipe stores and compares e-mail
+// addresses: trimmed and lower-cased in full. Lower-casing the local part
+// goes beyond RFC 5321, which lets it be case-sensitive, but no mail
+// provider in use treats it so, and one account per mailbox matters more:
+// "Ann@x.io" and "ann@x.io" are the same account. Recipes that match
+// addresses across each other (e-mail verification, ListUsers' filter) rely
+// on all of them using this one function.
+func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
 // CreateUser inserts a new user in tenantID and returns its id. Recipes
 // call it inside the transaction that stores their own row; pass that
 // transaction as db.

@@ -78,13 +78,9 @@ func DefaultValidatePassword(_ context.Context, password, _ string) string {
 	return ""
 }
 
-// NormaliseEmail trims an address and lower-cases all of it. Lower-casing
-// the local part goes beyond RFC 5321, which lets it be case-sensitive, but
-// no mail provider in use treats it so, and one account per mailbox
-// matters more: "Ann@x.io" and "ann@x.io" are the same account.
-func NormaliseEmail(email string) string {
-	return strings.ToLower(strings.TrimSpace(email))
-}
+// NormaliseEmail trims an address and lower-cases all of it; it is
+// ginauth.NormaliseEmail, which every recipe uses.
+func NormaliseEmail(email string) string { return ginauth.NormaliseEmail(email) }
 
 // field is one parsed formFields entry.
 type field struct {

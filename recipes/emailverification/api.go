@@ -64,7 +64,7 @@ func (r *Recipe) IsVerified(ctx context.Context, userID, email string) (bool, er
 	}
 	var n int64
 	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.VerifiedEmail{}).
-		Where("user_id = ? AND email = ?", userID, normalise(email)).Limit(1).Count(&n).Error
+		Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).Limit(1).Count(&n).Error
 	if err != nil {
 		return false, ginauth.DBError(err)
 	}
@@ -80,7 +80,7 @@ func (r *Recipe) CreateVerificationToken(ctx context.Context, tenantID, userID, 
 	if err := r.ready(); err != nil {
 		return "", err
 	}
-	email = normalise(email)
+	email = ginauth.NormaliseEmail(email)
 	if userID == "" || email == "" {
 		return "", ginauth.BadRequest("a verification token needs a user id and an e-mail address")
 	}
@@ -195,7 +195,7 @@ func (r *Recipe) MarkVerified(ctx context.Context, userID, email string) error {
 	if err := r.ready(); err != nil {
 		return err
 	}
-	email = normalise(email)
+	email = ginauth.NormaliseEmail(email)
 	if userID == "" || email == "" {
 		return ginauth.BadRequest("marking an address verified needs a user id and an e-mail address")
 	}
@@ -216,7 +216,7 @@ func (r *Recipe) MarkUnverified(ctx context.Context, userID, email string) error
 	if err := r.ready(); err != nil {
 		return err
 	}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, normalise(email)).
+	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).
 		Delete(&models.VerifiedEmail{}).Error
 	if err != nil {
 		return ginauth.DBError(err)
@@ -230,7 +230,7 @@ func (r *Recipe) RevokeVerificationTokens(ctx context.Context, userID, email str
 	if err := r.ready(); err != nil {
 		return err
 	}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, normalise(email)).
+	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).
 		Delete(&models.EmailVerificationToken{}).Error
 	return ginauth.DBError(err)
 }

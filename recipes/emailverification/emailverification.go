@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -184,7 +183,7 @@ func (r *Recipe) decorate(ctx context.Context, db *gorm.DB, methods []ginauth.Lo
 	}
 	for i := range methods {
 		m := &methods[i]
-		if m.Email != "" && verified[[2]string{m.RecipeUserID, normalise(m.Email)}] {
+		if m.Email != "" && verified[[2]string{m.RecipeUserID, ginauth.NormaliseEmail(m.Email)}] {
 			m.Verified = true
 		}
 	}
@@ -202,7 +201,3 @@ func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) err
 	}
 	return nil
 }
-
-// normalise is how addresses are compared and stored: trimmed, lower case
-// (as the emailpassword recipe stores them).
-func normalise(email string) string { return strings.ToLower(strings.TrimSpace(email)) }

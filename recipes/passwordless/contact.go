@@ -2,6 +2,7 @@ package passwordless
 
 import (
 	"context"
+	"github.com/ginauth/ginauth/ginauth"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -54,10 +55,10 @@ func (c Contact) rateKey(tenantID string) string {
 	return "passwordless:" + tenantID + ":phone:" + c.PhoneNumber
 }
 
-// NormaliseEmail trims an address and lower-cases all of it, as the
-// emailpassword recipe does, so that "Ann@X.io" and "ann@x.io" are one
-// user.
-func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+// NormaliseEmail trims an address and lower-cases all of it; it is
+// ginauth.NormaliseEmail, which every recipe uses, so that "Ann@X.io" and
+// "ann@x.io" are one user.
+func NormaliseEmail(email string) string { return ginauth.NormaliseEmail(email) }
 
 // NormalisePhoneNumber removes the spaces, dashes, dots and parentheses
 // people type in phone numbers and turns a leading international "00"

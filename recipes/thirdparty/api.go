@@ -214,7 +214,7 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 	user, created, err := r.signInUp(ctx, SignInUpInfo{TenantID: tenant, ThirdPartyID: p.ID, UserInfo: info, Tokens: tokens})
 	if err != nil {
 		if errors.Is(err, ginauth.ErrSignInNotAllowed) {
-			r.event(c, ginauth.Event{Type: ginauth.EventSignInFailed, Account: normEmail(info.Email), Detail: detail(p) + ": not allowed"})
+			r.event(c, ginauth.Event{Type: ginauth.EventSignInFailed, Account: ginauth.NormaliseEmail(info.Email), Detail: detail(p) + ": not allowed"})
 		}
 		r.auth.WriteHookError(c, err, statusSignInUpNotAllowed)
 		return
@@ -227,7 +227,7 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 	if created {
 		typ = ginauth.EventSignUp
 	}
-	r.event(c, ginauth.Event{Type: typ, UserID: user.ID, Account: normEmail(info.Email), Detail: detail(p)})
+	r.event(c, ginauth.Event{Type: typ, UserID: user.ID, Account: ginauth.NormaliseEmail(info.Email), Detail: detail(p)})
 	c.JSON(http.StatusOK, gin.H{"status": "OK", "user": user, "createdNewRecipeUser": created})
 }
 

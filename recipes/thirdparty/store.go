@@ -3,16 +3,12 @@ package thirdparty
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
 )
-
-// normEmail is how e-mails are stored and looked up.
-func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // SignInUp signs a provider account in, creating its user on first use. The
 // account is identified by (tenantID, thirdPartyID, thirdPartyUserID); the
@@ -37,7 +33,7 @@ func (r *Recipe) signInUp(ctx context.Context, in SignInUpInfo) (*ginauth.User, 
 	if in.ThirdPartyID == "" || tpuid == "" || len(tpuid) > 256 || len(in.ThirdPartyID) > 64 {
 		return nil, false, ginauth.BadRequest("a third-party account needs a provider id (at most 64 bytes) and a user id (at most 256 bytes)")
 	}
-	email := normEmail(in.UserInfo.Email)
+	email := ginauth.NormaliseEmail(in.UserInfo.Email)
 	if len(email) > 256 {
 		return nil, false, ginauth.BadRequest("the e-mail address is longer than 256 bytes")
 	}
@@ -162,7 +158,7 @@ func (r *Recipe) GetUsersByEmail(ctx context.Context, tenantID, email string) ([
 	}
 	var ids []string
 	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.ThirdPartyUser{}).
-		Where("tenant_id = ? AND email = ?", tenantID, normEmail(email)).
+		Where("tenant_id = ? AND email = ?", tenantID, ginauth.NormaliseEmail(email)).
 		Order("time_joined, user_id").Pluck("user_id", &ids).Error
 	if err != nil {
 		return nil, ginauth.DBError(err)
