@@ -27,6 +27,7 @@ deps:
 
 vet:
 	go vet ./...
+	cd tests/bench && go vet ./...
 
 fmt:
 	gofmt -w $$(find . \( -name .git -o -name node_modules -o -name vendor -o -name testdata \) -prune -o -type f -name '*.go' -print)

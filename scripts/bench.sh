@@ -20,6 +20,7 @@ MODE=${1:-full}
 # Own port, so that a test cluster on the default one is left alone.
 export GINAUTH_PG_PORT=${GINAUTH_BENCH_PG_PORT:-55442}
 OUT=${BENCH_DIR:-/tmp/ginauth-bench}
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd) # absolute: the go commands run in tests/bench
 PG_STARTED=
 cleanup() {
 	local rc=$?
@@ -58,10 +59,10 @@ smoke)
 esac
 
 echo "==> verify benchmarks (raw output: $OUT/bench.txt)"
-go test ./tests/bench/ -run '^$' -bench '^BenchmarkVerify' -benchmem "${BENCH[@]}" -timeout "$TIMEOUT" | tee "$OUT/bench.txt"
+(cd tests/bench && go test . -run '^$' -bench '^BenchmarkVerify' -benchmem "${BENCH[@]}" -timeout "$TIMEOUT") | tee "$OUT/bench.txt"
 echo "==> load tests: sign-in, refresh (results: $OUT/load.jsonl)"
-go test ./tests/bench/ -count 1 -run '^Test(SignIn|Refresh)Load$' -v -timeout "$TIMEOUT" \
-	-args -bench.load -bench.out="$OUT/load.jsonl" "${LOAD[@]}" | grep -vE '^(=== RUN|\s*$)'
+(cd tests/bench && go test . -count 1 -run '^Test(SignIn|Refresh)Load$' -v -timeout "$TIMEOUT" \
+	-args -bench.load -bench.out="$OUT/load.jsonl" "${LOAD[@]}") | grep -vE '^(=== RUN|\s*$)'
 echo
 echo "==> results ($(nproc) cores, $(go env GOVERSION), $MODE)"
-go run ./tests/bench/cmd/benchreport -bench "$OUT/bench.txt" -load "$OUT/load.jsonl"
+(cd tests/bench && go run ./cmd/benchreport -bench "$OUT/bench.txt" -load "$OUT/load.jsonl")

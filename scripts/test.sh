@@ -126,6 +126,12 @@ timing() {
 	env -u GINAUTH_TEST_DATABASE_URL GINAUTH_TIMING_TESTS=1 go test ./tests/security -run 'TimingAlike' -count=1 -v
 }
 
+# vet_all vets the main module and tests/bench, which is a module of its own
+# so that apps depending on ginauth do not inherit the benchmark peers.
+vet_all() {
+	go vet ./... && (cd tests/bench && go vet ./...)
+}
+
 deps() {
 	echo "==> [deps] scripts/install-deps.sh"
 	scripts/install-deps.sh
@@ -153,7 +159,7 @@ browser_phase() {
 case $MODE in
 all)
 	deps
-	phase go-vet go vet ./...
+	phase go-vet vet_all
 	phase gofmt gofmt_check
 	phase go-test-sqlite test_sqlite
 	postgres_phases
