@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 )
 
 const (
@@ -22,15 +25,15 @@ const (
 	maxFetchBytes  = 1 << 20
 )
 
-// discoveryDoc is the part of an OpenID Provider Metadata document we use.
+// discoveryDoc is what we use of an OpenID Provider Metadata document.
 type discoveryDoc struct {
-	Issuer                        string   `json:"issuer"`
-	AuthorizationEndpoint         string   `json:"authorization_endpoint"`
-	TokenEndpoint                 string   `json:"token_endpoint"`
-	UserinfoEndpoint              string   `json:"userinfo_endpoint"`
-	JWKSURI                       string   `json:"jwks_uri"`
-	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
-	TokenEndpointAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
+	Issuer                        string
+	AuthorizationEndpoint         string
+	TokenEndpoint                 string
+	UserinfoEndpoint              string
+	JWKSURI                       string
+	CodeChallengeMethodsSupported []string
+	TokenEndpointAuthMethods      []string
 }
 
 type cachedDoc struct {
@@ -38,48 +41,111 @@ type cachedDoc struct {
 	fetched time.Time
 }
 
-// discoveryCache holds discovery documents by URL.
+// discoveryCache holds discovery documents by URL. No lock is held across
+// a fetch: concurrent callers of one URL share one request (singleflight),
+// so a provider that hangs delays only its own sign-ins.
 type discoveryCache struct {
-	mu   sync.Mutex
-	docs map[string]cachedDoc
+	mu     sync.Mutex
+	docs   map[string]cachedDoc
+	flight singleflight.Group
 }
 
-// wellKnown turns an issuer URL into its discovery URL.
-func wellKnown(endpoint string) string {
+// issuerOf turns a discovery endpoint (an issuer URL, or its well-known
+// document's URL) into the issuer URL go-oidc expects.
+func issuerOf(endpoint string) string {
 	const suffix = "/.well-known/openid-configuration"
-	if strings.HasSuffix(endpoint, suffix) {
-		return endpoint
-	}
-	return strings.TrimRight(endpoint, "/") + suffix
+	return strings.TrimSuffix(strings.TrimSuffix(endpoint, suffix), "/")
+}
+
+func (dc *discoveryCache) cached(issuer string) (cachedDoc, bool) {
+	dc.mu.Lock()
+	defer dc.mu.Unlock()
+	d, ok := dc.docs[issuer]
+	return d, ok
 }
 
 func (dc *discoveryCache) get(ctx context.Context, hc *http.Client, endpoint string, now time.Time) (discoveryDoc, error) {
-	u := wellKnown(endpoint)
-	dc.mu.Lock()
-	defer dc.mu.Unlock() // serialises fetches: one request per URL, not one per caller
-	if d, ok := dc.docs[u]; ok && now.Sub(d.fetched) < discoveryTTL {
-		return d.doc, nil
+	issuer := issuerOf(endpoint)
+	old, had := dc.cached(issuer)
+	if had && now.Sub(old.fetched) < discoveryTTL {
+		return old.doc, nil
 	}
-	var doc discoveryDoc
-	if err := fetchJSON(ctx, hc, u, "", &doc); err != nil {
-		if d, ok := dc.docs[u]; ok { // a stale document beats none while the provider is down
-			return d.doc, nil
+	ch := dc.flight.DoChan(issuer, func() (any, error) {
+		// Detached from the first caller's context (its deadline must not
+		// fail the callers sharing the fetch); the HTTP client's timeout
+		// bounds it.
+		doc, err := discover(oidc.ClientContext(context.WithoutCancel(ctx), hc), issuer)
+		if err != nil {
+			return nil, err
 		}
-		return discoveryDoc{}, err
+		dc.mu.Lock()
+		if dc.docs == nil {
+			dc.docs = map[string]cachedDoc{}
+		}
+		dc.docs[issuer] = cachedDoc{doc: doc, fetched: now}
+		dc.mu.Unlock()
+		return doc, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			if had { // a stale document beats none while the provider is down
+				return old.doc, nil
+			}
+			return discoveryDoc{}, res.Err
+		}
+		return res.Val.(discoveryDoc), nil
+	case <-ctx.Done():
+		return discoveryDoc{}, fmt.Errorf("%w: discovery of %s: %v", ErrProviderUnavailable, issuer, ctx.Err())
+	}
+}
+
+// discover fetches and checks a discovery document with go-oidc, which
+// requires the document's issuer to be the URL it was fetched from (OpenID
+// Connect Discovery §4.3). Microsoft's multi-tenant documents name a
+// "{tenantid}" template instead; only that exception is let through, and
+// ID tokens are then checked against the template with the token's tid.
+func discover(ctx context.Context, issuer string) (discoveryDoc, error) {
+	p, err := oidc.NewProvider(ctx, issuer)
+	var mismatch *oidc.IssuerMismatchError
+	if errors.As(err, &mismatch) && strings.Contains(mismatch.Discovered, "{tenantid}") {
+		p, err = oidc.NewProvider(oidc.InsecureIssuerURLContext(ctx, mismatch.Discovered), issuer)
+	}
+	if err != nil {
+		if errors.As(err, &mismatch) {
+			return discoveryDoc{}, fmt.Errorf("%w: discovery document of %s names the issuer %q", ErrProvider, issuer, mismatch.Discovered)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return discoveryDoc{}, fmt.Errorf("%w: discovery of %s: %v", ErrProviderUnavailable, issuer, err)
+		}
+		if strings.HasPrefix(err.Error(), "5") { // "503 Service Unavailable: ..."
+			return discoveryDoc{}, fmt.Errorf("%w: discovery of %s: HTTP %.200s", ErrProviderUnavailable, issuer, err)
+		}
+		return discoveryDoc{}, fmt.Errorf("%w: discovery of %s: %.200s", ErrProvider, issuer, err)
+	}
+	var extra struct {
+		Issuer                   string   `json:"issuer"`
+		JWKSURI                  string   `json:"jwks_uri"`
+		CodeChallengeMethods     []string `json:"code_challenge_methods_supported"`
+		TokenEndpointAuthMethods []string `json:"token_endpoint_auth_methods_supported"`
+	}
+	if err := p.Claims(&extra); err != nil {
+		return discoveryDoc{}, fmt.Errorf("%w: discovery of %s: %v", ErrProvider, issuer, err)
+	}
+	ep := p.Endpoint()
+	doc := discoveryDoc{
+		Issuer:                        extra.Issuer,
+		AuthorizationEndpoint:         ep.AuthURL,
+		TokenEndpoint:                 ep.TokenURL,
+		UserinfoEndpoint:              p.UserInfoEndpoint(),
+		JWKSURI:                       extra.JWKSURI,
+		CodeChallengeMethodsSupported: extra.CodeChallengeMethods,
+		TokenEndpointAuthMethods:      extra.TokenEndpointAuthMethods,
 	}
 	if doc.AuthorizationEndpoint == "" || doc.TokenEndpoint == "" || doc.Issuer == "" {
-		return discoveryDoc{}, fmt.Errorf("%w: discovery document %s lacks issuer, authorization_endpoint or token_endpoint", ErrProvider, u)
+		return discoveryDoc{}, fmt.Errorf("%w: discovery document of %s lacks issuer, authorization_endpoint or token_endpoint", ErrProvider, issuer)
 	}
-	// OpenID Connect Discovery §4.3: the issuer must be the URL the document
-	// was fetched from (Microsoft's "{tenantid}" template excepted).
-	if want := strings.TrimSuffix(u, "/.well-known/openid-configuration"); !strings.Contains(doc.Issuer, "{tenantid}") &&
-		strings.TrimRight(doc.Issuer, "/") != strings.TrimRight(want, "/") {
-		return discoveryDoc{}, fmt.Errorf("%w: discovery document %s names the issuer %q", ErrProvider, u, doc.Issuer)
-	}
-	if dc.docs == nil {
-		dc.docs = map[string]cachedDoc{}
-	}
-	dc.docs[u] = cachedDoc{doc: doc, fetched: now}
 	return doc, nil
 }
 

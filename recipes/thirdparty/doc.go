@@ -23,8 +23,9 @@
 //
 // Every authorisation uses PKCE (S256) unless the provider is marked
 // DisablePKCE; the verifier goes to the frontend, which sends it back with
-// the code. ID tokens are verified against the provider's JWKS (cached, one
-// re-fetch per minute on an unknown key id), and their issuer, audience
+// the code. ID tokens are verified with coreos/go-oidc against the
+// provider's JWKS (cached, one re-fetch per minute on an unknown key id,
+// no lock held across a fetch), and their issuer, audience
 // (the client id), expiry and, in the code flow, nonce are checked. The
 // nonce is derived from the PKCE verifier, so nothing is stored between the
 // two requests. The token exchange passes the exact redirect URI the

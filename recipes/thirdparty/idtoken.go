@@ -2,121 +2,117 @@ package thirdparty
 
 import (
 	"context"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/ginauth/ginauth/internal/jws"
+	"github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+	"golang.org/x/sync/singleflight"
 )
 
 // idTokenLeeway is the clock skew allowed on exp, nbf and iat.
 const idTokenLeeway = time.Minute
 
-// jwk is one key of a JSON Web Key Set, as far as we read it.
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
-}
+// idTokenAlgs are the signature algorithms accepted on ID tokens. The
+// algorithm is pinned by the key that verifies: an RSA key only verifies
+// RS256, a P-256 key only ES256.
+var idTokenAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
 
-// verifyKey is a usable public key with the one algorithm it verifies.
-type verifyKey struct {
-	alg string
-	pub crypto.PublicKey
-}
-
+// keySet is one provider's JWKS as last fetched.
 type keySet struct {
-	keys    map[string]verifyKey // by kid ("" for a key without one)
+	keys    []jose.JSONWebKey
 	fetched time.Time
 }
 
-// jwksCache holds providers' signing keys by JWKS URL. A token with an
-// unknown kid triggers one re-fetch (keys rotate), at most once per
-// jwksMinRefresh per URL, so that junk tokens cannot make us hammer the
-// provider.
+// jwksCache holds providers' signing keys by JWKS URL and fetches them for
+// go-oidc's verifier (it implements the fetch policy behind oidc.KeySet).
+// A token with an unknown kid triggers one re-fetch (keys rotate), at most
+// once per jwksMinRefresh per URL, so that junk tokens cannot make us
+// hammer the provider. No lock is held across a fetch: concurrent callers
+// of one URL share one request (singleflight), and a provider that hangs
+// delays only its own sign-ins.
 type jwksCache struct {
-	mu   sync.Mutex
-	sets map[string]*keySet
+	mu     sync.Mutex
+	sets   map[string]*keySet
+	flight singleflight.Group
 }
 
-func (ks *keySet) find(kid string) (verifyKey, bool) {
-	if k, ok := ks.keys[kid]; ok {
-		return k, true
-	}
-	if kid == "" && len(ks.keys) == 1 { // a token without kid, a set of one key
-		for _, k := range ks.keys {
-			return k, true
-		}
-	}
-	return verifyKey{}, false
-}
-
-func (jc *jwksCache) key(ctx context.Context, hc *http.Client, url, kid string, now time.Time) (verifyKey, error) {
+func (jc *jwksCache) cached(url string) *keySet {
 	jc.mu.Lock()
 	defer jc.mu.Unlock()
-	if jc.sets == nil {
-		jc.sets = map[string]*keySet{}
-	}
-	ks := jc.sets[url]
-	fresh := ks != nil && now.Sub(ks.fetched) < jwksTTL
-	if fresh {
-		if k, ok := ks.find(kid); ok {
-			return k, nil
-		}
-		if now.Sub(ks.fetched) < jwksMinRefresh {
-			return verifyKey{}, fmt.Errorf("%w: unknown key id %q", ErrInvalidIDToken, kid)
-		}
-	}
-	keys, err := fetchJWKS(ctx, hc, url)
-	if err != nil {
-		if ks != nil { // keep using what we had while the provider is down
-			if k, ok := ks.find(kid); ok {
-				return k, nil
-			}
-		}
-		return verifyKey{}, err
-	}
-	ks = &keySet{keys: keys, fetched: now}
-	jc.sets[url] = ks
-	if k, ok := ks.find(kid); ok {
-		return k, nil
-	}
-	return verifyKey{}, fmt.Errorf("%w: unknown key id %q", ErrInvalidIDToken, kid)
+	return jc.sets[url]
 }
 
-func fetchJWKS(ctx context.Context, hc *http.Client, url string) (map[string]verifyKey, error) {
-	var set struct {
-		Keys []jwk `json:"keys"`
+// keys returns the key set for url, fetching it when there is none, when
+// it is older than jwksTTL, or when refresh asks for it and the last fetch
+// is older than jwksMinRefresh.
+func (jc *jwksCache) keys(ctx context.Context, hc *http.Client, url string, refresh bool, now time.Time) (*keySet, error) {
+	ks := jc.cached(url)
+	if ks != nil {
+		age := now.Sub(ks.fetched)
+		if age < jwksTTL && (!refresh || age < jwksMinRefresh) {
+			return ks, nil
+		}
 	}
-	if err := fetchJSON(ctx, hc, url, "", &set); err != nil {
+	ch := jc.flight.DoChan(url, func() (any, error) {
+		// Detached from the first caller's context: its deadline must not
+		// fail the callers that share this fetch. The HTTP client's own
+		// timeout bounds it.
+		keys, err := fetchJWKS(context.WithoutCancel(ctx), hc, url)
+		if err != nil {
+			return nil, err
+		}
+		fresh := &keySet{keys: keys, fetched: now}
+		jc.mu.Lock()
+		if jc.sets == nil {
+			jc.sets = map[string]*keySet{}
+		}
+		jc.sets[url] = fresh
+		jc.mu.Unlock()
+		return fresh, nil
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			if ks != nil { // keep using what we had while the provider is down
+				return ks, nil
+			}
+			return nil, res.Err
+		}
+		return res.Val.(*keySet), nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: GET %s: %v", ErrProviderUnavailable, url, ctx.Err())
+	}
+}
+
+// fetchJWKS reads a JWKS and keeps the keys we accept: RSA of at least 2048
+// bits for RS256 and P-256 for ES256, for signing.
+func fetchJWKS(ctx context.Context, hc *http.Client, url string) ([]jose.JSONWebKey, error) {
+	var raw struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := fetchJSON(ctx, hc, url, "", &raw); err != nil {
 		return nil, err
 	}
-	out := map[string]verifyKey{}
-	for _, k := range set.Keys {
-		if k.Use != "" && k.Use != "sig" {
-			continue
+	var out []jose.JSONWebKey
+	for _, msg := range raw.Keys {
+		var k jose.JSONWebKey
+		if err := k.UnmarshalJSON(msg); err != nil {
+			continue // a key we cannot read is skipped, not fatal
 		}
-		vk, err := k.parse()
-		if err != nil {
-			continue // a key we cannot use is skipped, not fatal
+		if usableKey(k) {
+			out = append(out, k)
 		}
-		out[k.Kid] = vk
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: %s holds no usable RS256 or ES256 key", ErrProvider, url)
@@ -124,43 +120,71 @@ func fetchJWKS(ctx context.Context, hc *http.Client, url string) (map[string]ver
 	return out, nil
 }
 
-func (k jwk) parse() (verifyKey, error) {
-	b64 := base64.RawURLEncoding
-	switch k.Kty {
-	case "RSA":
-		if k.Alg != "" && k.Alg != jws.RS256 {
-			return verifyKey{}, fmt.Errorf("unsupported alg %s", k.Alg)
-		}
-		n, err1 := b64.DecodeString(k.N)
-		e, err2 := b64.DecodeString(k.E)
-		if err1 != nil || err2 != nil || len(e) == 0 || len(e) > 4 {
-			return verifyKey{}, fmt.Errorf("bad RSA key")
-		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
-		if pub.N.BitLen() < 2048 || pub.E < 3 || pub.E%2 == 0 {
-			return verifyKey{}, fmt.Errorf("weak RSA key")
-		}
-		return verifyKey{alg: jws.RS256, pub: pub}, nil
-	case "EC":
-		if k.Crv != "P-256" || (k.Alg != "" && k.Alg != jws.ES256) {
-			return verifyKey{}, fmt.Errorf("unsupported curve %s / alg %s", k.Crv, k.Alg)
-		}
-		x, err1 := b64.DecodeString(k.X)
-		y, err2 := b64.DecodeString(k.Y)
-		if err1 != nil || err2 != nil || len(x) > 32 || len(y) > 32 {
-			return verifyKey{}, fmt.Errorf("bad EC key")
-		}
-		point := make([]byte, 65)
-		point[0] = 4
-		copy(point[1+32-len(x):33], x)
-		copy(point[33+32-len(y):], y)
-		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point) // checks the point is on the curve
-		if err != nil {
-			return verifyKey{}, err
-		}
-		return verifyKey{alg: jws.ES256, pub: pub}, nil
+func usableKey(k jose.JSONWebKey) bool {
+	if k.Use != "" && k.Use != "sig" {
+		return false
 	}
-	return verifyKey{}, fmt.Errorf("unsupported key type %s", k.Kty)
+	switch pub := k.Key.(type) {
+	case *rsa.PublicKey:
+		return (k.Algorithm == "" || k.Algorithm == string(jose.RS256)) && pub.N.BitLen() >= 2048
+	case *ecdsa.PublicKey:
+		return (k.Algorithm == "" || k.Algorithm == string(jose.ES256)) && pub.Curve == elliptic.P256()
+	}
+	return false
+}
+
+// find returns the keys a token with this kid may be verified with: the key
+// of that id, or, for a token without kid, the only key of the set.
+func (ks *keySet) find(kid string) (jose.JSONWebKey, bool) {
+	for _, k := range ks.keys {
+		if k.KeyID == kid {
+			return k, true
+		}
+	}
+	if kid == "" && len(ks.keys) == 1 {
+		return ks.keys[0], true
+	}
+	return jose.JSONWebKey{}, false
+}
+
+// remoteKeys is the oidc.KeySet of one provider's JWKS URL.
+type remoteKeys struct {
+	cache *jwksCache
+	hc    *http.Client
+	url   string
+	now   func() time.Time
+}
+
+var errBadSignature = errors.New("signature does not verify")
+
+// VerifySignature implements oidc.KeySet.
+func (rk remoteKeys) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	sig, err := jose.ParseSigned(raw, idTokenAlgs)
+	if err != nil {
+		return nil, err
+	}
+	if len(sig.Signatures) != 1 {
+		return nil, errors.New("not exactly one signature")
+	}
+	kid := sig.Signatures[0].Header.KeyID
+	ks, err := rk.cache.keys(ctx, rk.hc, rk.url, false, rk.now())
+	if err != nil {
+		return nil, err
+	}
+	key, ok := ks.find(kid)
+	if !ok {
+		if ks, err = rk.cache.keys(ctx, rk.hc, rk.url, true, rk.now()); err != nil {
+			return nil, err
+		}
+		if key, ok = ks.find(kid); !ok {
+			return nil, fmt.Errorf("unknown key id %q", kid)
+		}
+	}
+	payload, err := sig.Verify(key)
+	if err != nil {
+		return nil, errBadSignature
+	}
+	return payload, nil
 }
 
 // idTokenCheck is what an ID token must satisfy.
@@ -172,8 +196,10 @@ type idTokenCheck struct {
 	now      time.Time
 }
 
-// verifyIDToken checks an ID token's signature against the provider's
-// keys, then its issuer, audience, expiry and nonce, and returns its claims.
+// verifyIDToken checks an ID token with go-oidc (signature against the
+// provider's keys, audience, expiry) and then what go-oidc leaves to us:
+// the issuer against several accepted values and Microsoft's {tenantid}
+// template, the authorised party, iat and the nonce. It returns the claims.
 func (r *Recipe) verifyIDToken(ctx context.Context, raw string, chk idTokenCheck) (map[string]any, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidIDToken, fmt.Sprintf(format, args...))
@@ -181,28 +207,36 @@ func (r *Recipe) verifyIDToken(ctx context.Context, raw string, chk idTokenCheck
 	if len(raw) > 16<<10 {
 		return nil, bad("too long")
 	}
-	p, err := jws.Parse(raw)
+	algs := make([]string, len(idTokenAlgs))
+	for i, a := range idTokenAlgs {
+		algs[i] = string(a)
+	}
+	verifier := oidc.NewVerifier("", remoteKeys{cache: &r.jwks, hc: r.httpClient, url: chk.jwksURL, now: func() time.Time { return chk.now }},
+		&oidc.Config{
+			ClientID:             chk.clientID,
+			SupportedSigningAlgs: algs,
+			SkipIssuerCheck:      true, // checked below, against every accepted issuer
+			// go-oidc allows no skew on exp: move its clock back by ours.
+			Now: func() time.Time { return chk.now.Add(-idTokenLeeway) },
+		})
+	tok, err := verifier.Verify(ctx, raw)
 	if err != nil {
-		return nil, bad("%v", err)
-	}
-	if p.Header.Alg != jws.RS256 && p.Header.Alg != jws.ES256 {
-		return nil, bad("algorithm %q is not RS256 or ES256", p.Header.Alg)
-	}
-	key, err := r.jwks.key(ctx, r.httpClient, chk.jwksURL, p.Header.Kid, chk.now)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.Verify(key.alg, key.pub); err != nil { // alg pinned by the key, never by the token
-		return nil, bad("%v", err)
+		var expired *oidc.TokenExpiredError
+		switch {
+		case errors.As(err, &expired):
+			return nil, bad("expired at %s", expired.Expiry.UTC().Format(time.RFC3339))
+		case errors.Is(err, ErrProviderUnavailable), errors.Is(err, ErrProvider):
+			return nil, err
+		}
+		return nil, bad("%s", strings.TrimPrefix(err.Error(), "oidc: "))
 	}
 	var cl map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(p.Payload)))
+	dec := json.NewDecoder(strings.NewReader(string(mustClaims(tok))))
 	dec.UseNumber()
 	if err := dec.Decode(&cl); err != nil {
 		return nil, bad("payload is not a JSON object")
 	}
 
-	iss, _ := cl["iss"].(string)
 	tid, _ := cl["tid"].(string)
 	issOK := false
 	for _, want := range chk.issuers {
@@ -215,74 +249,37 @@ func (r *Recipe) verifyIDToken(ctx context.Context, raw string, chk idTokenCheck
 			}
 			want = strings.ReplaceAll(want, "{tenantid}", tid)
 		}
-		if iss == want {
+		if tok.Issuer == want {
 			issOK = true
 			break
 		}
 	}
 	if !issOK {
-		return nil, bad("issuer %q is not the provider's", iss)
+		return nil, bad("issuer %q is not the provider's", tok.Issuer)
 	}
-
-	var auds []string
-	switch a := cl["aud"].(type) {
-	case string:
-		auds = []string{a}
-	case []any:
-		for _, x := range a {
-			if s, ok := x.(string); ok {
-				auds = append(auds, s)
-			}
-		}
-	}
-	audOK := false
-	for _, a := range auds {
-		if a == chk.clientID {
-			audOK = true
-		}
-	}
-	if !audOK {
-		return nil, bad("audience %v is not the client %s", auds, chk.clientID)
-	}
-	if azp, ok := cl["azp"].(string); ok && len(auds) > 1 && azp != chk.clientID {
+	if azp, ok := cl["azp"].(string); ok && len(tok.Audience) > 1 && azp != chk.clientID {
 		return nil, bad("authorised party %q is not the client", azp)
 	}
-
-	exp, ok := numericDate(cl["exp"])
-	if !ok {
-		return nil, bad("no exp")
-	}
-	if !chk.now.Before(exp.Add(idTokenLeeway)) {
-		return nil, bad("expired at %s", exp.UTC().Format(time.RFC3339))
-	}
-	if nbf, ok := numericDate(cl["nbf"]); ok && chk.now.Add(idTokenLeeway).Before(nbf) {
-		return nil, bad("not valid before %s", nbf.UTC().Format(time.RFC3339))
-	}
-	if iat, ok := numericDate(cl["iat"]); ok && chk.now.Add(idTokenLeeway).Before(iat) {
+	if !tok.IssuedAt.IsZero() && chk.now.Add(idTokenLeeway).Before(tok.IssuedAt) {
 		return nil, bad("issued in the future")
 	}
-	if chk.nonce != "" {
-		if n, _ := cl["nonce"].(string); n != chk.nonce {
-			return nil, bad("nonce does not match this sign-in")
-		}
+	if chk.nonce != "" && tok.Nonce != chk.nonce {
+		return nil, bad("nonce does not match this sign-in")
 	}
-	if sub, _ := cl["sub"].(string); sub == "" {
+	if tok.Subject == "" {
 		return nil, bad("no sub")
 	}
 	return cl, nil
 }
 
-func numericDate(v any) (time.Time, bool) {
-	n, ok := v.(json.Number)
-	if !ok {
-		return time.Time{}, false
+// mustClaims returns the token's raw claims; go-oidc has decoded them
+// already, so this cannot fail for a verified token.
+func mustClaims(tok *oidc.IDToken) json.RawMessage {
+	var raw json.RawMessage
+	if err := tok.Claims(&raw); err != nil {
+		return json.RawMessage("null")
 	}
-	f, err := n.Float64()
-	if err != nil {
-		return time.Time{}, false
-	}
-	sec := int64(f)
-	return time.Unix(sec, int64((f-float64(sec))*1e9)), true
+	return raw
 }
 
 // nonceFor derives the nonce bound to an authorisation from its PKCE

@@ -105,6 +105,8 @@ type Server struct {
 	codes       map[string]*code
 	access      map[string]User
 	down        bool
+	hang        chan struct{} // while not nil, requests wait for it to close
+	arrived     chan struct{} // gets a value for each request that starts waiting
 	tamper      Tamper
 	jwksFetches int
 	tokenCalls  int
@@ -167,8 +169,19 @@ func NewServer(cfg Config) *Server {
 	mux.HandleFunc("GET /jwks", s.jwks)
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		down := s.down
+		down, hang, arrived := s.down, s.hang, s.arrived
 		s.mu.Unlock()
+		if hang != nil {
+			select {
+			case arrived <- struct{}{}:
+			default:
+			}
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		if down {
 			http.Error(w, "provider is down", http.StatusServiceUnavailable)
 			return
@@ -212,6 +225,26 @@ func (s *Server) SetDown(down bool) {
 	s.mu.Lock()
 	s.down = down
 	s.mu.Unlock()
+}
+
+// Hang makes every request wait, as a provider that accepts connections
+// and never answers does, until release is called (or the client gives
+// up). arrived receives a value as each request starts waiting (it holds
+// one; later arrivals are not reported while it is full).
+func (s *Server) Hang() (arrived <-chan struct{}, release func()) {
+	hang, arr := make(chan struct{}), make(chan struct{}, 1)
+	s.mu.Lock()
+	s.hang, s.arrived = hang, arr
+	s.mu.Unlock()
+	var once sync.Once
+	return arr, func() {
+		once.Do(func() {
+			s.mu.Lock()
+			s.hang = nil
+			s.mu.Unlock()
+			close(hang)
+		})
+	}
 }
 
 // SetTamper sets how ID tokens are spoiled from now on.
