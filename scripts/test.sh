@@ -99,15 +99,30 @@ test_browser() {
 }
 
 # fuzz_smoke runs every Fuzz target in the repo for FUZZ_TIME (default 8s)
-# beyond its seed corpus, which the ordinary test phases already run.
+# beyond its seed corpus, which the ordinary test phases already run. Each
+# package is built once, with fuzzing instrumentation (go test -c -fuzz), and
+# its binary runs each of its targets in turn: linking a test binary per
+# target cost more than the fuzzing itself. The corpus cache is the one
+# `go test -fuzz` uses, under GOCACHE.
 fuzz_smoke() {
-	local file pkg name rc=0
-	while IFS=: read -r file name; do
-		pkg=./$(dirname "$file")
-		echo "go test $pkg -run '^\$' -fuzz '^${name}\$' -fuzztime ${FUZZ_TIME:-8s}"
-		env -u GINAUTH_TEST_DATABASE_URL go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "${FUZZ_TIME:-8s}" || rc=1
-	done < <(grep -rHoE --include='*_test.go' --exclude-dir=node_modules '^func (Fuzz[A-Za-z0-9_]+)' . |
-		sed -E 's#^\./##; s#:func #:#' | sort)
+	local dir name bin rc=0 tmp cache
+	tmp=$(mktemp -d)
+	cache=$(go env GOCACHE)/fuzz
+	while read -r dir; do
+		bin=$tmp/$(tr / _ <<<"$dir").test
+		echo "go test -c -fuzz=. -o $bin ./$dir"
+		if ! env -u GINAUTH_TEST_DATABASE_URL go test -c -fuzz=. -o "$bin" "./$dir"; then
+			rc=1
+			continue
+		fi
+		while read -r name; do
+			echo "($dir) $name -fuzztime ${FUZZ_TIME:-8s}"
+			(cd "$dir" && env -u GINAUTH_TEST_DATABASE_URL "$bin" -test.run '^$' -test.fuzz "^${name}\$" \
+				-test.fuzztime "${FUZZ_TIME:-8s}" -test.fuzzcachedir "$cache/$(go list "./")") || rc=1
+		done < <(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)' "$dir"/*_test.go | sed -E 's/^func //' | sort)
+	done < <(grep -rlE --include='*_test.go' --exclude-dir=node_modules '^func Fuzz[A-Za-z0-9_]+' . |
+		xargs -n1 dirname | sed -E 's#^\./##' | sort -u)
+	rm -rf "$tmp"
 	return "$rc"
 }
 
