@@ -31,6 +31,13 @@ type Route struct {
 	// NoTenant routes are served only without the optional "/<tenantId>"
 	// prefix (e.g. "/session/refresh").
 	NoTenant bool
+	// Sensitive marks a route that changes a user's credentials or
+	// factors (TOTP devices, recovery codes, ...): every session check
+	// made while serving it reads the database (as
+	// VerifyOptions.CheckDatabase), so that a revoked session is refused
+	// at once. Its handler should also make its writes in a transaction
+	// that starts with Session.LockTx.
+	Sensitive bool
 }
 
 // LoginMethodsFunc returns the login methods a recipe holds for a user,
@@ -121,6 +128,9 @@ type route struct {
 }
 
 func (a *Auth) addRoute(recipe string, rt Route) {
+	if rt.Sensitive {
+		rt.Handler = markSensitive(rt.Handler)
+	}
 	r := &route{Route: rt, recipe: recipe}
 	a.routes = append(a.routes, r)
 	a.routeIndex[rt.Method+" "+rt.Path] = r

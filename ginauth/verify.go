@@ -116,7 +116,8 @@ func (a *Auth) getSessionCtx(c *gin.Context, o VerifyOptions) (*sessionCtx, erro
 			}
 		}
 	}
-	if o.CheckDatabase {
+	// Sensitive routes check the database whatever the options say.
+	if o.CheckDatabase || IsSensitive(c) {
 		var n int64
 		dctx, cancel := a.dbDeadline(ctx)
 		err := a.db.WithContext(dctx).Model(&models.Session{}).
@@ -126,8 +127,7 @@ func (a *Auth) getSessionCtx(c *gin.Context, o VerifyOptions) (*sessionCtx, erro
 			return nil, DBError(err)
 		}
 		if n == 0 {
-			return nil, &Error{Kind: ErrUnauthorised, Status: http.StatusUnauthorized, Message: "unauthorised", ClearTokens: true,
-				Err: errors.New("session revoked")}
+			return nil, revokedError()
 		}
 	}
 	sc := newSessionCtx()

@@ -237,7 +237,7 @@ func (r *Recipe) handleRegenerate(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	codes, err := r.GenerateRecoveryCodes(ctx, s.UserID())
+	codes, err := r.generateRecoveryCodes(ctx, s, s.UserID())
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return

@@ -177,8 +177,10 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	routes := []ginauth.Route{{Method: "PUT", Path: "/mfa/info", Handler: r.handleInfo, NoTenant: true}}
 	if !rc.Disabled {
 		routes = append(routes,
-			ginauth.Route{Method: "POST", Path: "/mfa/recovery-code", Handler: r.handleUseRecoveryCode, NoTenant: true},
-			ginauth.Route{Method: "POST", Path: "/mfa/recovery-codes", Handler: r.handleRegenerate, NoTenant: true})
+			// Sensitive: they complete a factor or replace the codes, so a
+			// revoked session is refused at once (see ginauth.Route).
+			ginauth.Route{Method: "POST", Path: "/mfa/recovery-code", Handler: r.handleUseRecoveryCode, NoTenant: true, Sensitive: true},
+			ginauth.Route{Method: "POST", Path: "/mfa/recovery-codes", Handler: r.handleRegenerate, NoTenant: true, Sensitive: true})
 	}
 	for _, rt := range routes {
 		if err := reg.Handle(rt); err != nil {

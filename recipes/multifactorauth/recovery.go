@@ -73,6 +73,13 @@ func recoveryHash(userID, normalised string) string {
 // the user once, they are stored only as hashes. The new set replaces any
 // old one, in one transaction. Each code works once.
 func (r *Recipe) GenerateRecoveryCodes(ctx context.Context, userID string) ([]string, error) {
+	return r.generateRecoveryCodes(ctx, nil, userID)
+}
+
+// generateRecoveryCodes is GenerateRecoveryCodes; a non-nil s is the
+// session of the request, confirmed live in the transaction that replaces
+// the codes.
+func (r *Recipe) generateRecoveryCodes(ctx context.Context, s *ginauth.Session, userID string) ([]string, error) {
 	if err := r.ready(); err != nil {
 		return nil, err
 	}
@@ -87,13 +94,18 @@ func (r *Recipe) GenerateRecoveryCodes(ctx context.Context, userID string) ([]st
 		rows[i] = models.RecoveryCode{UserID: userID, CodeHash: recoveryHash(userID, normaliseRecoveryCode(codes[i])), CreatedAt: now}
 	}
 	err := r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error; err != nil {
-			return err
+		if s != nil {
+			if err := s.LockTx(ctx, tx); err != nil {
+				return err
+			}
 		}
-		return tx.Create(&rows).Error
+		if err := tx.Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error; err != nil {
+			return ginauth.DBError(err)
+		}
+		return ginauth.DBError(tx.Create(&rows).Error)
 	})
 	if err != nil {
-		return nil, ginauth.DBError(err)
+		return nil, err
 	}
 	return codes, nil
 }
@@ -113,12 +125,23 @@ func (r *Recipe) RemainingRecoveryCodes(ctx context.Context, userID string) (int
 // TOTP's: it returns nil, an *InvalidCodeError or a *LimitReachedError (or
 // a database error).
 func (r *Recipe) ConsumeRecoveryCode(ctx context.Context, userID, code string) error {
+	return r.consumeRecoveryCode(ctx, nil, userID, code)
+}
+
+// consumeRecoveryCode is ConsumeRecoveryCode; a non-nil s is the session
+// of the request, confirmed live in the transaction that uses the code.
+func (r *Recipe) consumeRecoveryCode(ctx context.Context, s *ginauth.Session, userID, code string) error {
 	if err := r.ready(); err != nil {
 		return err
 	}
 	norm := normaliseRecoveryCode(code)
 	now := r.auth.Now()
 	return r.limiter.Attempt(ctx, r.db, now, userID, func(tx *gorm.DB) (bool, error) {
+		if s != nil {
+			if err := s.LockTx(ctx, tx); err != nil {
+				return false, err
+			}
+		}
 		if norm == "" {
 			return false, nil
 		}
@@ -135,9 +158,10 @@ func (r *Recipe) ConsumeRecoveryCode(ctx context.Context, userID, code string) e
 // UseRecoveryCode consumes a recovery code of the session's user and marks
 // the "recovery-code" factor completed in the session, which meets any
 // requirement on the factors in Config.RecoveryCodes.Satisfies (TOTP by
-// default). Errors are ConsumeRecoveryCode's.
+// default). Errors are ConsumeRecoveryCode's, and 401 "unauthorised"
+// (nothing consumed) when the session was revoked.
 func (r *Recipe) UseRecoveryCode(ctx context.Context, s *ginauth.Session, code string) error {
-	if err := r.ConsumeRecoveryCode(ctx, s.UserID(), code); err != nil {
+	if err := r.consumeRecoveryCode(ctx, s, s.UserID(), code); err != nil {
 		return err
 	}
 	return r.MarkFactorCompleted(ctx, s, FactorRecoveryCode)

@@ -78,7 +78,7 @@ func (r *Recipe) handleCreateDevice(c *gin.Context) {
 	if !ok || !r.allowedToSetUp(c, s) {
 		return
 	}
-	d, err := r.CreateDevice(c.Request.Context(), s.UserID(), trimName(name))
+	d, err := r.createDevice(c.Request.Context(), s, s.UserID(), trimName(name))
 	if errors.Is(err, ErrDeviceExists) {
 		c.JSON(http.StatusOK, gin.H{"status": "DEVICE_ALREADY_EXISTS_ERROR"})
 		return
@@ -118,7 +118,7 @@ func (r *Recipe) handleRemoveDevice(c *gin.Context) {
 	ctx := c.Request.Context()
 	name = trimName(name)
 	if r.mfa != nil {
-		verified, err := r.isVerified(ctx, s.UserID(), name)
+		verified, _, err := r.deviceState(ctx, r.db, s.UserID(), name)
 		if err != nil {
 			r.auth.WriteError(c, err)
 			return
@@ -130,7 +130,7 @@ func (r *Recipe) handleRemoveDevice(c *gin.Context) {
 			}
 		}
 	}
-	existed, err := r.RemoveDevice(ctx, s.UserID(), name)
+	existed, err := r.removeDevice(ctx, s, s.UserID(), name)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -138,18 +138,11 @@ func (r *Recipe) handleRemoveDevice(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "OK", "didDeviceExist": existed})
 }
 
-func (r *Recipe) isVerified(ctx context.Context, userID, name string) (bool, error) {
-	devices, err := r.ListDevices(ctx, userID)
-	if err != nil {
-		return false, err
-	}
-	for _, d := range devices {
-		if d.Name == name {
-			return d.Verified, nil
-		}
-	}
-	return false, nil
-}
+// errAlreadyVerified tells attempt that the device was verified already:
+// the code was not checked, so the factor is not completed (SuperTokens
+// completes it; a session that may set up factors could then renew its
+// TOTP completion time with any code).
+var errAlreadyVerified = errors.New("totp: the device was verified already")
 
 // handleVerifyDevice serves POST /totp/device/verify {deviceName, totp}.
 func (r *Recipe) handleVerifyDevice(c *gin.Context) {
@@ -162,7 +155,10 @@ func (r *Recipe) handleVerifyDevice(c *gin.Context) {
 		return
 	}
 	r.attempt(c, s, ErrUnknownDevice, "UNKNOWN_DEVICE_ERROR", func(ctx context.Context) (string, gin.H, error) {
-		was, err := r.VerifyDevice(ctx, s.UserID(), trimName(name), code)
+		was, err := r.verifyDevice(ctx, s, s.UserID(), trimName(name), code)
+		if was && err == nil {
+			err = errAlreadyVerified
+		}
 		return name, gin.H{"status": "OK", "wasAlreadyVerified": was}, err
 	})
 }
@@ -178,7 +174,7 @@ func (r *Recipe) handleVerify(c *gin.Context) {
 		return
 	}
 	r.attempt(c, s, ErrNoDevice, "UNKNOWN_USER_ID_ERROR", func(ctx context.Context) (string, gin.H, error) {
-		name, err := r.VerifyCode(ctx, s.UserID(), code)
+		name, err := r.verifyCode(ctx, s, s.UserID(), code)
 		return name, gin.H{"status": "OK"}, err
 	})
 }
@@ -193,6 +189,10 @@ func (r *Recipe) attempt(c *gin.Context, s *ginauth.Session, unknown error, unkn
 		return
 	}
 	name, body, err := check(c.Request.Context())
+	if errors.Is(err, errAlreadyVerified) {
+		c.JSON(http.StatusOK, body)
+		return
+	}
 	if errors.Is(err, unknown) {
 		c.JSON(http.StatusOK, gin.H{"status": unknownStatus})
 		return

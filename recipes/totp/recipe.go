@@ -186,11 +186,13 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	}
 	reg.RequireTables(models.TOTPTables()...)
 	for _, rt := range []ginauth.Route{
-		{Method: "POST", Path: "/totp/device", Handler: r.handleCreateDevice, NoTenant: true},
+		// Sensitive: each changes the user's factors or completes one, so
+		// a revoked session is refused at once (see ginauth.Route).
+		{Method: "POST", Path: "/totp/device", Handler: r.handleCreateDevice, NoTenant: true, Sensitive: true},
 		{Method: "GET", Path: "/totp/device/list", Handler: r.handleListDevices, NoTenant: true},
-		{Method: "POST", Path: "/totp/device/remove", Handler: r.handleRemoveDevice, NoTenant: true},
-		{Method: "POST", Path: "/totp/device/verify", Handler: r.handleVerifyDevice, NoTenant: true},
-		{Method: "POST", Path: "/totp/verify", Handler: r.handleVerify, NoTenant: true},
+		{Method: "POST", Path: "/totp/device/remove", Handler: r.handleRemoveDevice, NoTenant: true, Sensitive: true},
+		{Method: "POST", Path: "/totp/device/verify", Handler: r.handleVerifyDevice, NoTenant: true, Sensitive: true},
+		{Method: "POST", Path: "/totp/verify", Handler: r.handleVerify, NoTenant: true, Sensitive: true},
 	} {
 		if err := reg.Handle(rt); err != nil {
 			return err
@@ -250,10 +252,21 @@ func (d NewDevice) GoString() string { return d.String() }
 // LogValue redacts the secret.
 func (d NewDevice) LogValue() slog.Value { return slog.StringValue(d.String()) }
 
-// CreateDevice enrols a new, unverified device for a user. An empty name
-// becomes "TOTP Device <n>". It fails with ErrDeviceExists or
-// ErrTooManyDevices (inside a 4xx *ginauth.Error) when it cannot.
+// CreateDevice enrols a new, unverified device for a user, as the
+// SuperTokens core does: a name held by an unverified device replaces that
+// device (a new secret; an authenticator screen shown again enrols again),
+// a name held by a verified device fails with ErrDeviceExists, and an
+// empty name becomes "TOTP Device <n>", n counting from the number of
+// verified devices to the first name no verified device holds. It also
+// fails with ErrTooManyDevices (inside a 4xx *ginauth.Error) once the user
+// holds Config.MaxDevices devices.
 func (r *Recipe) CreateDevice(ctx context.Context, userID, name string) (*NewDevice, error) {
+	return r.createDevice(ctx, nil, userID, name)
+}
+
+// createDevice is CreateDevice; a non-nil s is the session of the request,
+// confirmed live in the transaction that writes the device.
+func (r *Recipe) createDevice(ctx context.Context, s *ginauth.Session, userID, name string) (*NewDevice, error) {
 	if err := r.ready(); err != nil {
 		return nil, err
 	}
@@ -263,35 +276,68 @@ func (r *Recipe) CreateDevice(ctx context.Context, userID, name string) (*NewDev
 	if len(name) > maxNameLen {
 		return nil, ginauth.BadRequest("deviceName is longer than %d bytes", maxNameLen)
 	}
-	db := r.db.WithContext(ginauth.DBContext(ctx))
-	var names []string
-	if err := db.Model(&models.TOTPDevice{}).Where("user_id = ?", userID).Pluck("name", &names).Error; err != nil {
-		return nil, ginauth.DBError(err)
-	}
-	if len(names) >= r.s.maxDevices {
-		return nil, &ginauth.Error{Kind: ginauth.ErrBadRequest, Status: 400,
-			Message: fmt.Sprintf("a user may hold at most %d TOTP devices; remove one first", r.s.maxDevices), Err: ErrTooManyDevices}
-	}
-	if name == "" {
-		for n := len(names) + 1; ; n++ {
-			name = "TOTP Device " + strconv.Itoa(n)
-			if !contains(names, name) {
-				break
-			}
-		}
+	// Looked up before the transaction, so that a failure here writes
+	// nothing.
+	ident, err := r.userIdentifier(ctx, userID)
+	if err != nil {
+		return nil, err
 	}
 	secret := NewSecret()
 	p := r.s.params
-	row := models.TOTPDevice{UserID: userID, Name: name, SealedSecret: r.s.sealer.seal(secret, deviceAAD(userID, name)),
-		Algorithm: string(p.Algorithm), Digits: p.Digits, Period: p.Period, Skew: r.s.skew, CreatedAt: r.auth.Now()}
-	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-	if res.Error != nil {
-		return nil, ginauth.DBError(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, ErrDeviceExists
-	}
-	ident, err := r.userIdentifier(ctx, userID)
+	err = r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+		if s != nil {
+			if err := s.LockTx(ctx, tx); err != nil {
+				return err
+			}
+		}
+		var devices []models.TOTPDevice
+		if err := tx.Select("name", "verified").Where("user_id = ?", userID).Find(&devices).Error; err != nil {
+			return ginauth.DBError(err)
+		}
+		verified := map[string]bool{}
+		nVerified := 0
+		for _, d := range devices {
+			verified[d.Name] = d.Verified
+			if d.Verified {
+				nVerified++
+			}
+		}
+		if name == "" {
+			// Mirrors the core's Totp.createDevice: start from the number
+			// of verified devices, step past names verified devices hold.
+			for n := nVerified; ; n++ {
+				name = "TOTP Device " + strconv.Itoa(n)
+				if !verified[name] {
+					break
+				}
+			}
+		}
+		isVerified, exists := verified[name]
+		if isVerified {
+			return ErrDeviceExists
+		}
+		if !exists && len(devices) >= r.s.maxDevices {
+			return &ginauth.Error{Kind: ginauth.ErrBadRequest, Status: 400,
+				Message: fmt.Sprintf("a user may hold at most %d TOTP devices; remove one first", r.s.maxDevices), Err: ErrTooManyDevices}
+		}
+		row := models.TOTPDevice{UserID: userID, Name: name, SealedSecret: r.s.sealer.seal(secret, deviceAAD(userID, name)),
+			Algorithm: string(p.Algorithm), Digits: p.Digits, Period: p.Period, Skew: r.s.skew, CreatedAt: r.auth.Now()}
+		// An unverified device of that name is replaced; one verified in
+		// the meantime is left alone (no row affected).
+		res := tx.Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "user_id"}, {Name: "name"}},
+			DoUpdates: clause.Assignments(map[string]any{"sealed_secret": row.SealedSecret, "algorithm": row.Algorithm,
+				"digits": row.Digits, "period": row.Period, "skew": row.Skew, "last_used_step": 0, "created_at": row.CreatedAt}),
+			Where: clause.Where{Exprs: []clause.Expression{clause.Eq{Column: clause.Column{Table: models.TableTOTPDevices, Name: "verified"}, Value: false}}},
+		}).Create(&row)
+		if res.Error != nil {
+			return ginauth.DBError(res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrDeviceExists
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -353,11 +399,27 @@ func (r *Recipe) ListDevices(ctx context.Context, userID string) ([]Device, erro
 
 // RemoveDevice deletes a user's device and reports whether it existed.
 func (r *Recipe) RemoveDevice(ctx context.Context, userID, name string) (bool, error) {
+	return r.removeDevice(ctx, nil, userID, name)
+}
+
+// removeDevice is RemoveDevice; a non-nil s is the session of the request,
+// confirmed live in the transaction that deletes the device.
+func (r *Recipe) removeDevice(ctx context.Context, s *ginauth.Session, userID, name string) (bool, error) {
 	if err := r.ready(); err != nil {
 		return false, err
 	}
-	res := r.db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND name = ?", userID, name).Delete(&models.TOTPDevice{})
-	return res.RowsAffected > 0, ginauth.DBError(res.Error)
+	var existed bool
+	err := r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+		if s != nil {
+			if err := s.LockTx(ctx, tx); err != nil {
+				return err
+			}
+		}
+		res := tx.Where("user_id = ? AND name = ?", userID, name).Delete(&models.TOTPDevice{})
+		existed = res.RowsAffected > 0
+		return ginauth.DBError(res.Error)
+	})
+	return existed, err
 }
 
 // HasVerifiedDevice reports whether a user has set TOTP up (holds a
@@ -392,38 +454,84 @@ func (r *Recipe) check(tx *gorm.DB, d *models.TOTPDevice, code string) (bool, er
 	return res.RowsAffected == 1, nil
 }
 
-// VerifyDevice checks a code from a (typically new) device and marks the
-// device verified. It returns whether it was verified already, or
-// ErrUnknownDevice, a *multifactorauth.InvalidCodeError (wrong or reused
-// code, with the failure count) or a *multifactorauth.LimitReachedError.
+// VerifyDevice checks a code from a new device and marks the device
+// verified. A device verified already is answered as the SuperTokens core
+// does (Totp.verifyDevice): wasAlreadyVerified true, without checking the
+// code. Otherwise it returns ErrUnknownDevice, a
+// *multifactorauth.InvalidCodeError (wrong or reused code, with the
+// failure count) or a *multifactorauth.LimitReachedError.
 func (r *Recipe) VerifyDevice(ctx context.Context, userID, name, code string) (wasAlreadyVerified bool, err error) {
+	return r.verifyDevice(ctx, nil, userID, name, code)
+}
+
+// verifyDevice is VerifyDevice; a non-nil s is the session of the request,
+// confirmed live in the transaction that checks the code.
+func (r *Recipe) verifyDevice(ctx context.Context, s *ginauth.Session, userID, name, code string) (wasAlreadyVerified bool, err error) {
 	if err := r.ready(); err != nil {
 		return false, err
 	}
+	verified, exists, err := r.deviceState(ctx, r.db, userID, name)
+	if err != nil {
+		return false, err
+	}
+	if !exists {
+		return false, ErrUnknownDevice
+	}
+	if verified {
+		return true, nil
+	}
 	err = r.s.limiter.Attempt(ctx, r.db, r.auth.Now(), userID, func(tx *gorm.DB) (bool, error) {
+		if s != nil {
+			if err := s.LockTx(ctx, tx); err != nil {
+				return false, err
+			}
+		}
 		var d models.TOTPDevice
 		err := tx.Where("user_id = ? AND name = ?", userID, name).Take(&d).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return false, ErrUnknownDevice
+			return false, ErrUnknownDevice // removed in the meantime
 		}
 		if err != nil {
 			return false, ginauth.DBError(err)
 		}
-		wasAlreadyVerified = d.Verified
 		return r.check(tx, &d, code)
 	})
-	return wasAlreadyVerified, err
+	return false, err
+}
+
+// deviceState reports whether a user's device exists and is verified.
+func (r *Recipe) deviceState(ctx context.Context, db *gorm.DB, userID, name string) (verified, exists bool, err error) {
+	var rows []models.TOTPDevice
+	if err := db.WithContext(ginauth.DBContext(ctx)).Select("verified").Where("user_id = ? AND name = ?", userID, name).
+		Limit(1).Find(&rows).Error; err != nil {
+		return false, false, ginauth.DBError(err)
+	}
+	if len(rows) == 0 {
+		return false, false, nil
+	}
+	return rows[0].Verified, true, nil
 }
 
 // VerifyCode checks a code against the user's verified devices. It returns
 // the name of the device that matched, or ErrNoDevice, a
 // *multifactorauth.InvalidCodeError or a *multifactorauth.LimitReachedError.
 func (r *Recipe) VerifyCode(ctx context.Context, userID, code string) (string, error) {
+	return r.verifyCode(ctx, nil, userID, code)
+}
+
+// verifyCode is VerifyCode; a non-nil s is the session of the request,
+// confirmed live in the transaction that checks the code.
+func (r *Recipe) verifyCode(ctx context.Context, s *ginauth.Session, userID, code string) (string, error) {
 	if err := r.ready(); err != nil {
 		return "", err
 	}
 	var matched string
 	err := r.s.limiter.Attempt(ctx, r.db, r.auth.Now(), userID, func(tx *gorm.DB) (bool, error) {
+		if s != nil {
+			if err := s.LockTx(ctx, tx); err != nil {
+				return false, err
+			}
+		}
 		var devices []models.TOTPDevice
 		if err := tx.Where("user_id = ? AND verified = ?", userID, true).Order("created_at, name").Find(&devices).Error; err != nil {
 			return false, ginauth.DBError(err)
@@ -452,15 +560,6 @@ func (r *Recipe) ResetAttempts(ctx context.Context, userID string) error {
 		return err
 	}
 	return r.s.limiter.Reset(ctx, r.db, userID)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // trimName normalises a device name from a request.

@@ -89,7 +89,7 @@ func TestEnrolVerifyAndMFAClaim(t *testing.T) {
 
 	r = cl.do("POST", "/auth/totp/device", "{}")
 	status(t, r, "OK")
-	if r.body["deviceName"] != "TOTP Device 1" || r.Header().Get("Cache-Control") != "no-store" {
+	if r.body["deviceName"] != "TOTP Device 0" || r.Header().Get("Cache-Control") != "no-store" {
 		t.Fatalf("create: %s", r.Body)
 	}
 	secret := r.body["secret"].(string)
@@ -101,11 +101,17 @@ func TestEnrolVerifyAndMFAClaim(t *testing.T) {
 	if q.Get("secret") != secret || q.Get("issuer") != "Test App" || q.Get("digits") != "6" || q.Get("period") != "30" || q.Get("algorithm") != "SHA1" {
 		t.Fatalf("qrCodeString %q", u)
 	}
-	status(t, cl.do("POST", "/auth/totp/device", `{"deviceName":"TOTP Device 1"}`), "DEVICE_ALREADY_EXISTS_ERROR")
+	// The name of an unverified device replaces it, with a new secret.
+	r = cl.do("POST", "/auth/totp/device", `{"deviceName":"TOTP Device 0"}`)
+	status(t, r, "OK")
+	if r.body["secret"] == secret {
+		t.Fatal("the replaced device kept its secret")
+	}
+	secret = r.body["secret"].(string)
 
 	r = cl.do("GET", "/auth/totp/device/list", "")
 	status(t, r, "OK")
-	if fmt.Sprint(r.body["devices"]) != "[map[name:TOTP Device 1 period:30 skew:1 verified:false]]" {
+	if fmt.Sprint(r.body["devices"]) != "[map[name:TOTP Device 0 period:30 skew:1 verified:false]]" {
 		t.Fatalf("devices %v", r.body["devices"])
 	}
 
@@ -114,7 +120,7 @@ func TestEnrolVerifyAndMFAClaim(t *testing.T) {
 	if refTOTP(t, secret, h.clock.Now()) == wrong {
 		wrong = "111111"
 	}
-	r = cl.do("POST", "/auth/totp/device/verify", `{"deviceName":"TOTP Device 1","totp":"`+wrong+`"}`)
+	r = cl.do("POST", "/auth/totp/device/verify", `{"deviceName":"TOTP Device 0","totp":"`+wrong+`"}`)
 	status(t, r, "INVALID_TOTP_ERROR")
 	if r.body["currentNumberOfFailedAttempts"] != 1.0 || r.body["maxNumberOfFailedAttempts"] != 5.0 {
 		t.Fatalf("invalid: %s", r.Body)
@@ -122,7 +128,7 @@ func TestEnrolVerifyAndMFAClaim(t *testing.T) {
 	if cl.mfaSatisfied() {
 		t.Fatal("v true before the second factor")
 	}
-	r = cl.do("POST", "/auth/totp/device/verify", `{"deviceName":"TOTP Device 1","totp":"`+refTOTP(t, secret, h.clock.Now())+`"}`)
+	r = cl.do("POST", "/auth/totp/device/verify", `{"deviceName":"TOTP Device 0","totp":"`+refTOTP(t, secret, h.clock.Now())+`"}`)
 	status(t, r, "OK")
 	if r.body["wasAlreadyVerified"] != false || r.Header().Get("front-token") == "" {
 		t.Fatalf("verify: %s %v", r.Body, r.Header())
@@ -131,6 +137,7 @@ func TestEnrolVerifyAndMFAClaim(t *testing.T) {
 		t.Fatalf("st-mfa after TOTP: %v", m)
 	}
 	code(t, cl.do("GET", "/secret", ""), 200) // same session, upgraded in place
+	status(t, cl.do("POST", "/auth/totp/device", `{"deviceName":"TOTP Device 0"}`), "DEVICE_ALREADY_EXISTS_ERROR")
 
 	r = cl.do("PUT", "/auth/mfa/info", "")
 	f := r.body["factors"].(map[string]any)
@@ -138,7 +145,7 @@ func TestEnrolVerifyAndMFAClaim(t *testing.T) {
 		t.Fatalf("info after: %s (front-token %q)", r.Body, r.Header().Get("front-token"))
 	}
 	r = cl.do("GET", "/auth/totp/device/list", "")
-	if fmt.Sprint(r.body["devices"]) != "[map[name:TOTP Device 1 period:30 skew:1 verified:true]]" {
+	if fmt.Sprint(r.body["devices"]) != "[map[name:TOTP Device 0 period:30 skew:1 verified:true]]" {
 		t.Fatalf("devices %v", r.body["devices"])
 	}
 
@@ -147,7 +154,7 @@ func TestEnrolVerifyAndMFAClaim(t *testing.T) {
 	cl2 := h.login("u1")
 	code(t, cl2.do("GET", "/secret", ""), 403)
 	code(t, cl2.do("POST", "/auth/totp/device", `{"deviceName":"attacker"}`), 403)
-	code(t, cl2.do("POST", "/auth/totp/device/remove", `{"deviceName":"TOTP Device 1"}`), 403)
+	code(t, cl2.do("POST", "/auth/totp/device/remove", `{"deviceName":"TOTP Device 0"}`), 403)
 	r = cl2.do("PUT", "/auth/mfa/info", "")
 	f = r.body["factors"].(map[string]any)
 	if fmt.Sprint(f["alreadySetup"], f["allowedToSetup"], f["next"]) != "[totp] [] [totp]" {
@@ -157,12 +164,12 @@ func TestEnrolVerifyAndMFAClaim(t *testing.T) {
 	status(t, cl2.do("POST", "/auth/totp/verify", totpBody(refTOTP(t, secret, h.clock.Now()))), "OK")
 	code(t, cl2.do("GET", "/secret", ""), 200)
 	status(t, cl2.do("POST", "/auth/totp/device", `{"deviceName":"phone 2"}`), "OK")
-	r = cl2.do("POST", "/auth/totp/device/remove", `{"deviceName":"TOTP Device 1"}`)
+	r = cl2.do("POST", "/auth/totp/device/remove", `{"deviceName":"TOTP Device 0"}`)
 	status(t, r, "OK")
 	if r.body["didDeviceExist"] != true {
 		t.Fatal(r.Body)
 	}
-	if r = cl2.do("POST", "/auth/totp/device/remove", `{"deviceName":"TOTP Device 1"}`); r.body["didDeviceExist"] != false {
+	if r = cl2.do("POST", "/auth/totp/device/remove", `{"deviceName":"TOTP Device 0"}`); r.body["didDeviceExist"] != false {
 		t.Fatal(r.Body)
 	}
 }
@@ -221,7 +228,10 @@ func TestLockout(t *testing.T) {
 		t.Fatalf("retryAfterMs: %s", r.Body)
 	}
 	// Device verification shares the limit.
-	if _, err := h.totp.VerifyDevice(context.Background(), "u1", "phone", "123456"); !errors.Is(err, multifactorauth.ErrLimitReached) {
+	if _, err := h.totp.CreateDevice(context.Background(), "u1", "tablet"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.totp.VerifyDevice(context.Background(), "u1", "tablet", "123456"); !errors.Is(err, multifactorauth.ErrLimitReached) {
 		t.Fatalf("device verification during a lockout: %v", err)
 	}
 	if cl.mfaSatisfied() {
