@@ -2,12 +2,14 @@ package ginauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
 
+	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -59,6 +61,35 @@ func (s *Session) LockTx(ctx context.Context, tx *gorm.DB) error {
 		return revokedError()
 	}
 	return nil
+}
+
+// MergeIntoAccessTokenPayloadTx is MergeIntoAccessTokenPayload inside the
+// caller's transaction tx, for a claim that must change together with
+// what tx writes (a factor completed with the code tx uses up). It stores
+// the payload only while the session is live (else 401, as LockTx) and
+// holds its row until tx ends. The new access token is not sent yet: call
+// send once tx has committed (never after a rollback, or the client would
+// hold a token for a change that did not happen).
+func (s *Session) MergeIntoAccessTokenPayloadTx(ctx context.Context, tx *gorm.DB, update claims.Payload) (send func() error, err error) {
+	if s.revoked {
+		return nil, revokedError()
+	}
+	custom := customPayload(s.tok.payload)
+	claims.Merge(custom, stripProtected(update))
+	b, err := json.Marshal(custom)
+	if err != nil {
+		return nil, BadRequest("the access-token payload cannot be encoded as JSON: %v", err)
+	}
+	res := tx.WithContext(DBContext(ctx)).Model(&models.Session{}).
+		Where("handle = ? AND expires_at > ?", s.tok.handle, s.auth.now()).
+		Updates(map[string]any{"access_token_payload": string(b), "version": gorm.Expr("version + 1")})
+	if res.Error != nil {
+		return nil, DBError(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, revokedError()
+	}
+	return func() error { return s.reissue(ctx, custom) }, nil
 }
 
 // revokedError is the answer to a session that is no longer in the

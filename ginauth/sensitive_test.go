@@ -154,3 +154,63 @@ func TestLockTx(t *testing.T) {
 		t.Fatalf("LockTx on an expired session: %v", err)
 	}
 }
+
+// TestMergeIntoAccessTokenPayloadTx: the payload is stored with the
+// caller's transaction (a rollback leaves it as it was, and nothing is
+// sent), the new token goes out only through send, and a revoked session
+// is refused with 401.
+func TestMergeIntoAccessTokenPayloadTx(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	s, _, err := h.auth.CreateSessionTokens(ctx, NewSession{UserID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := h.auth.DB()
+	stored := func() any {
+		info, err := h.auth.GetSessionInfo(ctx, s.Handle())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.AccessTokenPayload["k"]
+	}
+
+	rollback := errors.New("rolled back")
+	err = db.Transaction(func(tx *gorm.DB) error {
+		if _, err := s.MergeIntoAccessTokenPayloadTx(ctx, tx, map[string]any{"k": "lost"}); err != nil {
+			return err
+		}
+		return rollback
+	})
+	if !errors.Is(err, rollback) || stored() != nil || s.AccessTokenPayload()["k"] != nil {
+		t.Fatalf("after a rollback: %v, stored %v, session %v", err, stored(), s.AccessTokenPayload()["k"])
+	}
+
+	var send func() error
+	err = db.Transaction(func(tx *gorm.DB) error {
+		var err error
+		send, err = s.MergeIntoAccessTokenPayloadTx(ctx, tx, map[string]any{"k": "kept", "sub": "mallory"})
+		return err
+	})
+	if err != nil || stored() != "kept" {
+		t.Fatalf("commit: %v, stored %v", err, stored())
+	}
+	if s.AccessTokenPayload()["k"] != nil {
+		t.Fatal("the session's token changed before send")
+	}
+	if err := send(); err != nil || s.AccessTokenPayload()["k"] != "kept" || s.UserID() != "u1" {
+		t.Fatalf("send: %v, payload %v", err, s.AccessTokenPayload())
+	}
+
+	if _, err := h.auth.RevokeSession(ctx, s.Handle()); err != nil {
+		t.Fatal(err)
+	}
+	err = db.Transaction(func(tx *gorm.DB) error {
+		_, err := s.MergeIntoAccessTokenPayloadTx(ctx, tx, map[string]any{"k": "late"})
+		return err
+	})
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 401 {
+		t.Fatalf("revoked: %v", err)
+	}
+}

@@ -467,11 +467,24 @@ func (r *Recipe) beforeSessionCreate(ctx context.Context, s *ginauth.NewSession)
 // and a new access token and front-token go out on the current response),
 // with no new sign-in. Recipes call it after a second factor succeeds.
 func (r *Recipe) MarkFactorCompleted(ctx context.Context, s *ginauth.Session, factorID string) error {
-	if err := r.ready(); err != nil {
+	update, err := r.CompletionUpdate(ctx, s, factorID)
+	if err != nil {
 		return err
 	}
+	return s.MergeIntoAccessTokenPayload(ctx, update)
+}
+
+// CompletionUpdate returns the payload update that marks factorID
+// completed now in the session, without storing it. A recipe computes it
+// before the transaction that checks the factor's code and stores it in
+// that transaction (Session.MergeIntoAccessTokenPayloadTx), so that the
+// code is used up and the factor completed together or not at all.
+func (r *Recipe) CompletionUpdate(ctx context.Context, s *ginauth.Session, factorID string) (claims.Payload, error) {
+	if err := r.ready(); err != nil {
+		return nil, err
+	}
 	if factorID == "" {
-		return ginauth.BadRequest("the factor id is empty")
+		return nil, ginauth.BadRequest("the factor id is empty")
 	}
 	cur, _ := GetValue(s.Payload())
 	completed := make(map[string]int64, len(cur.Completed)+1)
@@ -481,9 +494,9 @@ func (r *Recipe) MarkFactorCompleted(ctx context.Context, s *ginauth.Session, fa
 	completed[factorID] = r.auth.Now().Unix()
 	v, err := r.value(ctx, s.UserID(), s.TenantID(), completed)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.MergeIntoAccessTokenPayload(ctx, v.Payload())
+	return v.Payload(), nil
 }
 
 // RefreshClaim recomputes "v" for the session's completed factors (after

@@ -125,12 +125,13 @@ func (r *Recipe) RemainingRecoveryCodes(ctx context.Context, userID string) (int
 // TOTP's: it returns nil, an *InvalidCodeError or a *LimitReachedError (or
 // a database error).
 func (r *Recipe) ConsumeRecoveryCode(ctx context.Context, userID, code string) error {
-	return r.consumeRecoveryCode(ctx, nil, userID, code)
+	return r.consumeRecoveryCode(ctx, nil, userID, code, nil)
 }
 
 // consumeRecoveryCode is ConsumeRecoveryCode; a non-nil s is the session
-// of the request, confirmed live in the transaction that uses the code.
-func (r *Recipe) consumeRecoveryCode(ctx context.Context, s *ginauth.Session, userID, code string) error {
+// of the request, confirmed live in the transaction that uses the code,
+// and a non-nil onOK runs in that transaction once the code was used.
+func (r *Recipe) consumeRecoveryCode(ctx context.Context, s *ginauth.Session, userID, code string, onOK func(tx *gorm.DB) error) error {
 	if err := r.ready(); err != nil {
 		return err
 	}
@@ -151,7 +152,15 @@ func (r *Recipe) consumeRecoveryCode(ctx context.Context, s *ginauth.Session, us
 		if res.Error != nil {
 			return false, ginauth.DBError(res.Error)
 		}
-		return res.RowsAffected == 1, nil
+		if res.RowsAffected != 1 {
+			return false, nil
+		}
+		if onOK != nil {
+			if err := onOK(tx); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
 	})
 }
 
@@ -161,10 +170,21 @@ func (r *Recipe) consumeRecoveryCode(ctx context.Context, s *ginauth.Session, us
 // default). Errors are ConsumeRecoveryCode's, and 401 "unauthorised"
 // (nothing consumed) when the session was revoked.
 func (r *Recipe) UseRecoveryCode(ctx context.Context, s *ginauth.Session, code string) error {
-	if err := r.consumeRecoveryCode(ctx, s, s.UserID(), code); err != nil {
+	update, err := r.CompletionUpdate(ctx, s, FactorRecoveryCode)
+	if err != nil {
 		return err
 	}
-	return r.MarkFactorCompleted(ctx, s, FactorRecoveryCode)
+	// The code is used up and the factor completed in one transaction.
+	var send func() error
+	err = r.consumeRecoveryCode(ctx, s, s.UserID(), code, func(tx *gorm.DB) error {
+		var err error
+		send, err = s.MergeIntoAccessTokenPayloadTx(ctx, tx, update)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return send()
 }
 
 // GenerateRecoveryCodes is Recipe.GenerateRecoveryCodes on the recipe of

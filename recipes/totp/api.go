@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/recipes/internal/recipeutil"
@@ -154,8 +155,8 @@ func (r *Recipe) handleVerifyDevice(c *gin.Context) {
 	if !ok || !r.allowedToSetUp(c, s) {
 		return
 	}
-	r.attempt(c, s, ErrUnknownDevice, "UNKNOWN_DEVICE_ERROR", func(ctx context.Context) (string, gin.H, error) {
-		was, err := r.verifyDevice(ctx, s, s.UserID(), trimName(name), code)
+	r.attempt(c, s, ErrUnknownDevice, "UNKNOWN_DEVICE_ERROR", func(ctx context.Context, onOK func(*gorm.DB) error) (string, gin.H, error) {
+		was, err := r.verifyDevice(ctx, s, s.UserID(), trimName(name), code, onOK)
 		if was && err == nil {
 			err = errAlreadyVerified
 		}
@@ -173,22 +174,29 @@ func (r *Recipe) handleVerify(c *gin.Context) {
 	if !ok {
 		return
 	}
-	r.attempt(c, s, ErrNoDevice, "UNKNOWN_USER_ID_ERROR", func(ctx context.Context) (string, gin.H, error) {
-		name, err := r.verifyCode(ctx, s, s.UserID(), code)
+	r.attempt(c, s, ErrNoDevice, "UNKNOWN_USER_ID_ERROR", func(ctx context.Context, onOK func(*gorm.DB) error) (string, gin.H, error) {
+		name, err := r.verifyCode(ctx, s, s.UserID(), code, onOK)
 		return name, gin.H{"status": "OK"}, err
 	})
 }
 
-// attempt answers one code entry: check runs the check, and returns the
+// attempt answers one code entry: check runs the check, calling onOK in
+// the check's transaction once the code is accepted, and returns the
 // device's name and the body of the OK answer. The entry is rate limited
 // per client address, on top of the per-user limit of the check itself;
 // a check failing with unknown is answered with unknownStatus.
-func (r *Recipe) attempt(c *gin.Context, s *ginauth.Session, unknown error, unknownStatus string, check func(ctx context.Context) (string, gin.H, error)) {
+func (r *Recipe) attempt(c *gin.Context, s *ginauth.Session, unknown error, unknownStatus string,
+	check func(ctx context.Context, onOK func(*gorm.DB) error) (string, gin.H, error)) {
 	if err := r.auth.CheckRateLimit(c, ginauth.ActionCodeEntry, ""); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
-	name, body, err := check(c.Request.Context())
+	onOK, send, err := r.completion(c.Request.Context(), s)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	name, body, err := check(c.Request.Context(), onOK)
 	if errors.Is(err, errAlreadyVerified) {
 		c.JSON(http.StatusOK, body)
 		return
@@ -197,15 +205,44 @@ func (r *Recipe) attempt(c *gin.Context, s *ginauth.Session, unknown error, unkn
 		c.JSON(http.StatusOK, gin.H{"status": unknownStatus})
 		return
 	}
-	if !r.outcome(c, s, name, err) {
+	if !r.outcome(c, s, name, err, send) {
 		return
 	}
 	c.JSON(http.StatusOK, body)
 }
 
-// outcome answers a failed check, or completes the factor in the session
-// after a good one. It reports whether the handler should answer OK.
-func (r *Recipe) outcome(c *gin.Context, s *ginauth.Session, name string, err error) bool {
+// completion prepares completing the factor in the session: onOK stores
+// the st-mfa update inside the transaction that accepts the code, so that
+// the code is used up and the factor completed together or not at all,
+// and send sends the new access token once that transaction committed.
+// Without the multifactorauth recipe both do nothing.
+func (r *Recipe) completion(ctx context.Context, s *ginauth.Session) (onOK func(*gorm.DB) error, send func() error, err error) {
+	if r.mfa == nil {
+		return nil, func() error { return nil }, nil
+	}
+	update, err := r.mfa.CompletionUpdate(ctx, s, FactorID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var sendToken func() error
+	onOK = func(tx *gorm.DB) error {
+		var err error
+		sendToken, err = s.MergeIntoAccessTokenPayloadTx(ctx, tx, update)
+		return err
+	}
+	send = func() error {
+		if sendToken == nil {
+			return nil
+		}
+		return sendToken()
+	}
+	return onOK, send, nil
+}
+
+// outcome answers a failed check, or sends the session's new access token
+// (the factor completed) after a good one and runs AfterVerify. It reports
+// whether the handler should answer OK.
+func (r *Recipe) outcome(c *gin.Context, s *ginauth.Session, name string, err error, send func() error) bool {
 	if multifactorauth.AnswerAttempt(r.auth, c, s.UserID(), FactorID, err, "INVALID_TOTP_ERROR") {
 		return false
 	}
@@ -214,11 +251,9 @@ func (r *Recipe) outcome(c *gin.Context, s *ginauth.Session, name string, err er
 		return false
 	}
 	ctx := c.Request.Context()
-	if r.mfa != nil {
-		if err := r.mfa.MarkFactorCompleted(ctx, s, FactorID); err != nil {
-			r.auth.WriteError(c, err)
-			return false
-		}
+	if err := send(); err != nil {
+		r.auth.WriteError(c, err)
+		return false
 	}
 	if fn := r.cfg.AfterVerify; fn != nil {
 		if err := fn(ctx, s, name); err != nil {

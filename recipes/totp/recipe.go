@@ -461,12 +461,13 @@ func (r *Recipe) check(tx *gorm.DB, d *models.TOTPDevice, code string) (bool, er
 // *multifactorauth.InvalidCodeError (wrong or reused code, with the
 // failure count) or a *multifactorauth.LimitReachedError.
 func (r *Recipe) VerifyDevice(ctx context.Context, userID, name, code string) (wasAlreadyVerified bool, err error) {
-	return r.verifyDevice(ctx, nil, userID, name, code)
+	return r.verifyDevice(ctx, nil, userID, name, code, nil)
 }
 
 // verifyDevice is VerifyDevice; a non-nil s is the session of the request,
-// confirmed live in the transaction that checks the code.
-func (r *Recipe) verifyDevice(ctx context.Context, s *ginauth.Session, userID, name, code string) (wasAlreadyVerified bool, err error) {
+// confirmed live in the transaction that checks the code, and a non-nil
+// onOK runs in that transaction once the code was accepted.
+func (r *Recipe) verifyDevice(ctx context.Context, s *ginauth.Session, userID, name, code string, onOK func(*gorm.DB) error) (wasAlreadyVerified bool, err error) {
 	if err := r.ready(); err != nil {
 		return false, err
 	}
@@ -494,7 +495,11 @@ func (r *Recipe) verifyDevice(ctx context.Context, s *ginauth.Session, userID, n
 		if err != nil {
 			return false, ginauth.DBError(err)
 		}
-		return r.check(tx, &d, code)
+		ok, err := r.check(tx, &d, code)
+		if ok && onOK != nil {
+			err = onOK(tx)
+		}
+		return ok && err == nil, err
 	})
 	return false, err
 }
@@ -516,12 +521,13 @@ func (r *Recipe) deviceState(ctx context.Context, db *gorm.DB, userID, name stri
 // the name of the device that matched, or ErrNoDevice, a
 // *multifactorauth.InvalidCodeError or a *multifactorauth.LimitReachedError.
 func (r *Recipe) VerifyCode(ctx context.Context, userID, code string) (string, error) {
-	return r.verifyCode(ctx, nil, userID, code)
+	return r.verifyCode(ctx, nil, userID, code, nil)
 }
 
 // verifyCode is VerifyCode; a non-nil s is the session of the request,
-// confirmed live in the transaction that checks the code.
-func (r *Recipe) verifyCode(ctx context.Context, s *ginauth.Session, userID, code string) (string, error) {
+// confirmed live in the transaction that checks the code, and a non-nil
+// onOK runs in that transaction once the code was accepted.
+func (r *Recipe) verifyCode(ctx context.Context, s *ginauth.Session, userID, code string, onOK func(*gorm.DB) error) (string, error) {
 	if err := r.ready(); err != nil {
 		return "", err
 	}
@@ -546,6 +552,11 @@ func (r *Recipe) verifyCode(ctx context.Context, s *ginauth.Session, userID, cod
 			}
 			if ok {
 				matched = devices[i].Name
+				if onOK != nil {
+					if err := onOK(tx); err != nil {
+						return false, err
+					}
+				}
 				return true, nil
 			}
 		}

@@ -221,6 +221,21 @@ func TestSensitiveWriteConfirmsSessionInTransaction(t *testing.T) {
 	if after := h.factorState(); after != before {
 		t.Fatalf("device verification wrote after the revocation:\n%s\n%s", before, after)
 	}
+
+	// Checking a code: the revocation lands while the factor's completion
+	// is prepared, before the code's transaction.
+	for _, call := range []struct{ path, body string }{
+		{"/auth/totp/verify", totpBody(refTOTP(t, u.phone, h.clock.Now()))},
+		{"/auth/mfa/recovery-code", fmt.Sprintf(`{"code":%q}`, u.codes[2])},
+	} {
+		cl := h.login("u1")
+		before := h.factorState()
+		arm("requirements", cl)
+		code(t, cl.with("POST", call.path, call.body), 401)
+		if after := h.factorState(); after != before {
+			t.Fatalf("%s wrote after the revocation:\n%s\n%s", call.path, before, after)
+		}
+	}
 }
 
 // TestRevocationDuringBurst: 30 parallel factor changes through one
