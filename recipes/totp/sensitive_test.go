@@ -134,10 +134,14 @@ func sensitiveCalls(h *harness, u *factorUser) []struct{ name, path, good, bad s
 // successfully, so the refusal is the revocation's doing.
 func TestRevokedSessionCannotChangeFactors(t *testing.T) {
 	for _, mode := range []string{"signout", "RevokeSession", "RevokeAllSessions"} {
-		for i := range sensitiveCalls(newHarness(t, nil), &factorUser{phone: "AAAA", tablet: "AAAA", codes: []string{""}}) {
+		for i := 0; ; i++ {
 			h := newHarness(t, func(s *setup) { s.mfa.RequireFactors = []string{"totp"} })
 			u := newFactorUser(h)
-			call := sensitiveCalls(h, u)[i]
+			calls := sensitiveCalls(h, u)
+			if i == len(calls) {
+				break
+			}
+			call := calls[i]
 			t.Run(mode+"/"+call.name, func(t *testing.T) {
 				h.t = t
 				// The access token still verifies statelessly, and is cached.
@@ -356,6 +360,40 @@ func TestCreateDeviceTwelveTimes(t *testing.T) {
 	if devices, _ := h.totp.ListDevices(t.Context(), "u1"); len(devices) != 2 {
 		t.Fatalf("devices %+v", devices)
 	}
+}
+
+// TestCreateDeviceConcurrently: a setup screen mounted twice at once
+// (React's strict mode) sends two creates together; a burst of 12 leaves
+// one unverified device, every call answered OK, and the screen's next
+// mount enrols and verifies normally.
+func TestCreateDeviceConcurrently(t *testing.T) {
+	h := newHarness(t, func(s *setup) { s.mfa.RequireFactors = []string{"totp"} })
+	cl := h.login("u1")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	answers := map[string]int{}
+	for i := 0; i < 12; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &recipetest.Client{Handler: h.r, RID: "totp", Access: cl.c.Access}
+			r := c.Do("POST", "/auth/totp/device", "")
+			mu.Lock()
+			answers[fmt.Sprint(r.Code, " ", r.JSON["status"], " ", r.JSON["deviceName"])]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(answers) != 1 || answers["200 OK TOTP Device 0"] != 12 {
+		t.Fatalf("answers %v", answers)
+	}
+	if devices, err := h.totp.ListDevices(t.Context(), "u1"); err != nil || len(devices) != 1 {
+		t.Fatalf("devices %+v %v", devices, err)
+	}
+	r := cl.do("POST", "/auth/totp/device", "")
+	status(t, r, "OK")
+	body := fmt.Sprintf(`{"deviceName":"TOTP Device 0","totp":%q}`, refTOTP(t, r.body["secret"].(string), h.clock.Now()))
+	status(t, cl.do("POST", "/auth/totp/device/verify", body), "OK")
 }
 
 // TestDefaultNameSkipsVerifiedNames: as the core's Totp.createDevice, the
