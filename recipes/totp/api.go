@@ -118,6 +118,10 @@ func (r *Recipe) handleRemoveDevice(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	name = trimName(name)
+	// As supertokens-node's removeDevicePOST: the claim is asserted only
+	// for a verified device. The transaction checks again that a device
+	// removed without it is still unverified.
+	unverifiedOnly := r.mfa != nil
 	if r.mfa != nil {
 		verified, _, err := r.deviceState(ctx, r.db, s.UserID(), name)
 		if err != nil {
@@ -129,9 +133,15 @@ func (r *Recipe) handleRemoveDevice(c *gin.Context) {
 				r.auth.WriteError(c, err)
 				return
 			}
+			unverifiedOnly = false
 		}
 	}
-	existed, err := r.removeDevice(ctx, s, s.UserID(), name)
+	existed, err := r.removeDevice(ctx, s, s.UserID(), name, unverifiedOnly)
+	if errors.Is(err, errVerifiedMeanwhile) {
+		if err = s.AssertClaims(ctx, r.mfa.Claim().IsSatisfied()); err == nil {
+			existed, err = r.removeDevice(ctx, s, s.UserID(), name, false)
+		}
+	}
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return

@@ -399,12 +399,17 @@ func (r *Recipe) ListDevices(ctx context.Context, userID string) ([]Device, erro
 
 // RemoveDevice deletes a user's device and reports whether it existed.
 func (r *Recipe) RemoveDevice(ctx context.Context, userID, name string) (bool, error) {
-	return r.removeDevice(ctx, nil, userID, name)
+	return r.removeDevice(ctx, nil, userID, name, false)
 }
 
+// errVerifiedMeanwhile: removeDevice was asked to remove an unverified
+// device, and the device is verified by now.
+var errVerifiedMeanwhile = errors.New("totp: the device was verified meanwhile")
+
 // removeDevice is RemoveDevice; a non-nil s is the session of the request,
-// confirmed live in the transaction that deletes the device.
-func (r *Recipe) removeDevice(ctx context.Context, s *ginauth.Session, userID, name string) (bool, error) {
+// confirmed live in the transaction that deletes the device. With
+// unverifiedOnly a verified device is left alone (errVerifiedMeanwhile).
+func (r *Recipe) removeDevice(ctx context.Context, s *ginauth.Session, userID, name string, unverifiedOnly bool) (bool, error) {
 	if err := r.ready(); err != nil {
 		return false, err
 	}
@@ -415,7 +420,17 @@ func (r *Recipe) removeDevice(ctx context.Context, s *ginauth.Session, userID, n
 				return err
 			}
 		}
-		res := tx.Where("user_id = ? AND name = ?", userID, name).Delete(&models.TOTPDevice{})
+		q := tx.Where("user_id = ? AND name = ?", userID, name)
+		if unverifiedOnly {
+			verified, _, err := r.deviceState(ctx, tx, userID, name)
+			if err != nil {
+				return err
+			}
+			if verified {
+				return errVerifiedMeanwhile
+			}
+		}
+		res := q.Delete(&models.TOTPDevice{})
 		existed = res.RowsAffected > 0
 		return ginauth.DBError(res.Error)
 	})
