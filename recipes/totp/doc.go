@@ -29,6 +29,15 @@
 // multifactorauth.Recipe.AssertAllowedToSetUp says, and removing a verified
 // device needs a session that meets its MFA requirements.
 //
+// Devices are named as the SuperTokens core names them: without a
+// deviceName, "TOTP Device <n>" with n from the count of verified devices;
+// a name held by an unverified device replaces it (a new secret), one held
+// by a verified device is DEVICE_ALREADY_EXISTS_ERROR. Verifying a device
+// verified already answers wasAlreadyVerified true without checking the code
+// (and completes nothing). Every route but the list is sensitive
+// (ginauth.Route.Sensitive): a revoked session is refused at once, and a
+// refused request writes nothing.
+//
 // # Quick start
 //
 //	key, _ := base64.StdEncoding.DecodeString(os.Getenv("TOTP_KEY")) // 32 bytes
