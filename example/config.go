@@ -6,10 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	stdlog "log"
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -160,17 +163,26 @@ func env(key, def string) string {
 }
 
 // openDB opens PostgreSQL when DATABASE_URL is set, otherwise an embedded
-// SQLite file (pure Go, no cgo).
-func openDB(c config) (*gorm.DB, error) {
-	gcfg := &gorm.Config{Logger: logger.New(stdlog.New(os.Stdout, "gorm: ", stdlog.LstdFlags), logger.Config{
+// SQLite file (pure Go, no cgo). gormLog receives GORM's warnings once the
+// database is open; a failure to open is returned, never also logged, so
+// that it is printed once.
+func openDB(c config, gormLog io.Writer) (*gorm.DB, error) {
+	// Silent while opening: GORM would log the same error we return.
+	gcfg := &gorm.Config{Logger: logger.Discard}
+	queryLog := logger.New(stdlog.New(gormLog, "gorm: ", stdlog.LstdFlags), logger.Config{
 		SlowThreshold: time.Second, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true,
-	})}
+	})
 	if c.DatabaseURL != "" {
 		db, err := gorm.Open(postgres.Open(c.DatabaseURL), gcfg)
 		if err != nil {
-			return nil, fmt.Errorf("opening DATABASE_URL: %w", err)
+			return nil, fmt.Errorf("cannot connect to PostgreSQL at %s (is it running, and is DATABASE_URL right?): %w",
+				c.dbDescription(), err)
 		}
+		db.Logger = queryLog
 		return db, nil
+	}
+	if err := createPrivateFile(c.SQLitePath); err != nil {
+		return nil, err
 	}
 	// WAL lets readers run beside the writer; busy_timeout makes a writer
 	// wait for the lock instead of failing; _txlock=immediate takes the
@@ -182,7 +194,35 @@ func openDB(c config) (*gorm.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening SQLite %s: %w", c.SQLitePath, err)
 	}
+	db.Logger = queryLog
 	return db, nil
+}
+
+// createPrivateFile makes sure the SQLite file exists and only its owner
+// can read it: it holds the signing keys and every session. SQLite gives
+// its -wal and -shm files the main file's permissions. A missing folder is
+// named here: SQLite itself only says "out of memory (14)".
+func createPrivateFile(path string) error {
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("SQLITE_PATH=%q: the folder %q does not exist: create it (mkdir -p %s) or set SQLITE_PATH to a file in an existing folder",
+			path, dir, dir)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("SQLITE_PATH=%q: %w", path, err)
+	}
+	defer f.Close()
+	// An older, world-readable file from before this check is narrowed too.
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("SQLITE_PATH=%q: %w", path, err)
+	}
+	for _, side := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(path+side, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("SQLITE_PATH=%q: %w", path+side, err)
+		}
+	}
+	return nil
 }
 
 // dbDescription names the database for the start-up log line, without

@@ -46,7 +46,7 @@ func run(log *slog.Logger) error {
 	}
 
 	// 1. The app's own database.
-	db, err := openDB(cfg)
+	db, err := openDB(cfg, os.Stdout)
 	if err != nil {
 		return err
 	}
@@ -128,12 +128,16 @@ func run(log *slog.Logger) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Bind first, so that "API listening" is only logged once it is true
+	// and a port in use is reported as such.
+	ln, err := listen(srv.Addr, "PORT")
+	if err != nil {
+		return err
+	}
+	log.Info("demo: API listening", "addr", ln.Addr().String(), "apiDomain", cfg.APIDomain,
+		"websiteDomain", cfg.WebsiteDomain, "database", cfg.dbDescription())
 	errc := make(chan error, 1)
-	go func() {
-		log.Info("demo: API listening", "addr", srv.Addr, "apiDomain", cfg.APIDomain,
-			"websiteDomain", cfg.WebsiteDomain, "database", cfg.dbDescription())
-		errc <- srv.ListenAndServe()
-	}()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -152,6 +156,22 @@ func run(log *slog.Logger) error {
 	auth.password.Wait() // password-reset e-mails still on their way
 	log.Info("demo: stopped")
 	return nil
+}
+
+// listen binds addr. When the port is taken it says which one and which
+// setting (envVar) chooses another, instead of the bare "bind: address
+// already in use".
+func listen(addr, envVar string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		return ln, nil
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		_, port, _ := net.SplitHostPort(addr)
+		return nil, fmt.Errorf("port %s is already in use (%s): stop the program using it, or set %s to another value: %w",
+			port, addr, envVar, err)
+	}
+	return nil, fmt.Errorf("listening on %s (%s): %w", addr, envVar, err)
 }
 
 // requestLog logs one line per request (no bodies, no tokens).

@@ -3,8 +3,11 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
+	"syscall"
 
 	"github.com/ginauth/ginauth/example/devoidc"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
@@ -31,6 +34,10 @@ func startDevOIDC(cfg config, log *slog.Logger) (*devoidc.Server, thirdparty.Pro
 			Name: "Dev User"},
 		Logger: log,
 	})
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, thirdparty.Provider{}, fmt.Errorf("%s is already in use by another program: stop it, or set DEMO_OIDC_ADDR to another host:port: %w",
+			cfg.DevOIDCAddr, err)
+	}
 	if err != nil {
 		return nil, thirdparty.Provider{}, err
 	}
