@@ -18,7 +18,9 @@
 //
 // Env: CHROMIUM_PATH (default /usr/bin/chromium), E2E_API_PORT (3101),
 // E2E_WEB_PORT (3100), E2E_OIDC_PORT (3102), E2E_PREBUILT_PORT (3103),
-// E2E_PREBUILT_API_PORT (3104), E2E_TIMEOUT_SECONDS (300), E2E_KEEP_TMP=1 keeps the
+// E2E_PREBUILT_API_PORT (3104), E2E_ONLY (run only the test files whose names
+// contain one of these comma-separated words), E2E_DOC_IMAGES=1 (rewrite the
+// docs/images screenshots), E2E_TIMEOUT_SECONDS (300), E2E_KEEP_TMP=1 keeps the
 // temp dir, E2E_DATABASE_URL runs the (first) API on PostgreSQL instead of SQLite. Logs and screenshots land in tests/browser/artifacts/.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -231,7 +233,12 @@ async function main() {
   log(`pre-built UI website on ${prebuiltURL}, its API on ${prebuiltApiURL}`);
 
   const testDir = join(here, "tests");
-  const files = readdirSync(testDir).filter((f) => f.endsWith(".test.mjs")).map((f) => join(testDir, f));
+  // E2E_ONLY=totp (comma-separated) runs only the test files whose names contain one of them.
+  const only = (process.env.E2E_ONLY || "").split(",").map((s) => s.trim()).filter(Boolean);
+  const files = readdirSync(testDir)
+    .filter((f) => f.endsWith(".test.mjs") && (!only.length || only.some((o) => f.includes(o))))
+    .map((f) => join(testDir, f));
+  if (!files.length) throw new Error(`no test file matches E2E_ONLY=${process.env.E2E_ONLY}`);
   const tests = start("tests", process.execPath, ["--test", "--test-reporter=spec", "--test-concurrency=1", ...files], {
     cwd: here,
     env: {

@@ -23,6 +23,7 @@ import EmailVerification from "supertokens-web-js/recipe/emailverification";
 import ThirdParty from "supertokens-web-js/recipe/thirdparty";
 import MultiFactorAuth from "supertokens-web-js/recipe/multifactorauth";
 import TOTP from "supertokens-web-js/recipe/totp";
+import qrcode from "qrcode-generator";
 
 type Mode = "cookie" | "header";
 
@@ -188,12 +189,24 @@ async function callApi(method: string, path: string): Promise<APIResult> {
   window.demo.last = last;
   window.demo.calls++;
   const out = document.querySelector<HTMLElement>('[data-testid="result"]');
-  if (out) {
-    out.textContent = `${method} ${path} → ${res.status}\n${json(body)}`;
-    out.dataset.status = String(res.status);
-    out.dataset.path = path;
-  }
+  if (out) showResult(out, last);
   return last;
+}
+
+// resultBox is the <pre> that shows the last API call; it is hidden (not an
+// empty black box) until there is one.
+function resultBox(): HTMLElement {
+  const out = h("pre", { testid: "result" });
+  if (last) showResult(out, last);
+  else out.hidden = true;
+  return out;
+}
+
+function showResult(out: HTMLElement, r: APIResult) {
+  out.textContent = `${r.method} ${r.path} → ${r.status}\n${json(r.body)}`;
+  out.dataset.status = String(r.status);
+  out.dataset.path = r.path;
+  out.hidden = false;
 }
 
 function renderEvents() {
@@ -217,6 +230,12 @@ async function homePage() {
   const feats = await featsP;
   let setupP: Promise<HTMLElement> | null = null;
   let second: HTMLElement | null = null;
+  const sendVerification = button("Send verification e-mail", "send-verification", async () => {
+    const r = await EmailVerification.sendVerificationEmail();
+    if (r.status === "EMAIL_ALREADY_VERIFIED_ERROR") sendVerification.hidden = true;
+    message("verification-sent", r.status === "OK" ? "Sent: the link is in the API's log." : r.status,
+      r.status === "OK");
+  }, "secondary");
   if (signedIn) {
     const userId = await Session.getUserId();
     let payload = await Session.getAccessTokenPayloadSecurely();
@@ -241,9 +260,14 @@ async function homePage() {
         h("dt", {}, "Access token expires"), h("dd", {}, new Date(payload.exp * 1000).toLocaleTimeString()),
       ),
     );
-    // GET /auth/user/email/verify also refreshes the st-ev claim.
+    // GET /auth/user/email/verify also refreshes the st-ev claim. The
+    // "Send verification e-mail" button only shows for an unverified user.
+    sendVerification.hidden = true;
     EmailVerification.isEmailVerified()
-      .then((r) => { verified.textContent = String(r.isVerified); })
+      .then((r) => {
+        verified.textContent = String(r.isVerified);
+        sendVerification.hidden = r.isVerified;
+      })
       .catch((err) => { verified.textContent = `unknown (${err.message ?? err})`; });
     if (!second && feats.totp) setupP = totpSetupSection(); // (in parallel with GET /me)
     if (!second) {
@@ -275,13 +299,13 @@ async function homePage() {
         await callApi("POST", "/dev/make-admin");
         await homePage();
       }, "secondary"),
-      button("Send verification e-mail", "send-verification", async () => {
-        const r = await EmailVerification.sendVerificationEmail();
-        message("verification-sent", r.status === "OK" ? "Sent: the link is in the API's log." : r.status,
-          r.status === "OK");
-      }, "secondary"),
+      sendVerification,
       button("Sign out", "sign-out", async () => {
         await Session.signOut();
+        // The last answer belonged to the signed-out user: don't show it
+        // under "You are not signed in".
+        last = null;
+        window.demo.last = null;
         await homePage();
       }, "danger"),
     );
@@ -296,7 +320,7 @@ async function homePage() {
     h("h2", {}, "Try the API"),
     actions,
     h("p", { testid: "error" }),
-    h("pre", { testid: "result" }, last ? `${last.method} ${last.path} → ${last.status}\n${json(last.body)}` : ""),
+    resultBox(),
     h("h2", {}, "SDK events"),
     h("ul", { class: "events", testid: "events" }),
   );
@@ -356,8 +380,20 @@ function showCodeError(testid: string, r: { status: string; currentNumberOfFaile
   if (el) el.dataset.status = r.status;
 }
 
-// totpSetupSection is "Set up 2FA": createDevice shows the secret (and the
-// otpauth:// string a QR code would carry), verifyDevice turns it on.
+// qrImage renders the otpauth:// URI as a QR code image, made in the page
+// (the secret never leaves it for a QR service).
+function qrImage(uri: string): HTMLImageElement {
+  const qr = qrcode(0, "M"); // 0: the smallest version that fits
+  qr.addData(uri);
+  qr.make();
+  const img = h("img", { testid: "totp-qr-image", class: "qr", alt: "QR code of the otpauth:// link",
+    src: qr.createDataURL(4, 4) });
+  img.dataset.uri = uri;
+  return img;
+}
+
+// totpSetupSection is "Set up 2FA": createDevice shows a QR code of the
+// otpauth:// URI and the secret, verifyDevice turns it on.
 async function totpSetupSection(): Promise<HTMLElement> {
   const sec = h("section", { testid: "totp-section", class: "card" }, h("h2", {}, "Two-factor authentication"));
   const { devices } = await TOTP.listDevices();
@@ -384,7 +420,8 @@ async function totpSetupSection(): Promise<HTMLElement> {
     const code = h("input", { id: "totp-setup-code", testid: "totp-setup-code", inputmode: "numeric",
       autocomplete: "one-time-code", maxlength: "8" });
     body.replaceChildren(
-      h("p", {}, "Add this key to your authenticator app (or scan a QR code of the otpauth:// link), then enter the code it shows."),
+      h("p", {}, "Scan the QR code with your authenticator app (or type the secret in), then enter the code it shows."),
+      qrImage(r.qrCodeString),
       h("dl", {},
         h("dt", {}, "Device"), h("dd", { testid: "totp-device" }, r.deviceName),
         h("dt", {}, "Secret (base32)"), h("dd", {}, h("code", { testid: "totp-secret" }, r.secret)),

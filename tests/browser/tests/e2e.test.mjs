@@ -5,7 +5,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
-  NetLog,
   apiURL,
   assertCORS,
   assertNewTokens,
@@ -13,8 +12,11 @@ import {
   click,
   cookiesByName,
   decodeFrontToken,
+  docImage,
+  expectStatus,
   launchBrowser,
   logSize,
+  newPage,
   ready,
   screenshot,
   waitForLink,
@@ -81,20 +83,14 @@ for (const mode of ["cookie", "header"]) {
     let context;
     let page;
     let net;
+    let watch;
+    const expected = []; // console errors a step provokes on purpose
     let userId;
     let sessionHandle;
     const email = `e2e-${mode}-${Date.now()}@example.com`;
 
     before(async () => {
-      context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-      page = await context.newPage();
-      page.setDefaultTimeout(10_000);
-      page.on("pageerror", (err) => console.log(`[${mode}] page error: ${err.message}`));
-      page.on("console", (msg) => {
-        // 401/403 answers are part of the flows; report other errors.
-        if (msg.type() === "error" && !/Failed to load resource.*(401|403)/.test(msg.text())) console.log(`[${mode}] console: ${msg.text()}`);
-      });
-      net = new NetLog(page);
+      ({ context, page, net, watch } = await newPage(browser, mode, expected));
     });
 
     after(async () => {
@@ -108,6 +104,8 @@ for (const mode of ["cookie", "header"]) {
       assert.equal(await page.textContent('[data-testid="mode"]'), mode);
       await page.waitForSelector('[data-testid="signed-out"]');
       assert.equal(await page.evaluate(() => window.demo.doesSessionExist()), false);
+      // No empty result box before any call.
+      assert.equal(await page.isHidden('[data-testid="result"]'), true, "result box shown before any call");
       // A fresh browser does not know whether a session exists: the SDK
       // asks the refresh endpoint, which must answer 401.
       for (const r of await net.since(m, "POST", "/auth/session/refresh")) {
@@ -124,6 +122,7 @@ for (const mode of ["cookie", "header"]) {
       await page.fill('[data-testid="email"]', email);
       await page.fill('[data-testid="password"]', PASSWORD);
       await screenshot(page, `${mode}-02-sign-up-form`);
+      if (mode === "cookie") await docImage(page, "demo-sign-in");
       const m = net.mark();
       await click(page, "sign-up");
       await page.waitForSelector('[data-testid="signed-in"]', { timeout: 20_000 });
@@ -209,9 +208,11 @@ for (const mode of ["cookie", "header"]) {
       }
       assert.equal(r.requestHeaders["st-auth-mode"], mode);
       await screenshot(page, `${mode}-06-sessioninfo`);
+      if (mode === "cookie") await docImage(page, "demo-signed-in");
     });
 
     step("an expired access token is refreshed by the SDK on its own", async () => {
+      expected.push(expectStatus(401, "/sessioninfo")); // the SDK's cue to refresh
       const payload = await page.evaluate(() => window.demo.getAccessTokenPayload());
       // Past the expiry plus the server's clock-skew leeway (5 s).
       const wait = payload.exp * 1000 + 6500 - Date.now();
@@ -244,6 +245,7 @@ for (const mode of ["cookie", "header"]) {
     });
 
     step("GET /admin without the role: 403 invalid claim, reported by the SDK", async () => {
+      expected.push(expectStatus(403, "/admin"));
       const m = net.mark();
       const last = await callFromPage(page, "call-admin");
       assert.equal(last.status, 403);
@@ -257,6 +259,7 @@ for (const mode of ["cookie", "header"]) {
       assert.equal(ev.claimValidationErrors[0].id, "st-role");
       assert.equal(await page.evaluate(() => window.demo.doesSessionExist()), true, "a 403 keeps the session");
       await screenshot(page, `${mode}-08-admin-403`);
+      if (mode === "cookie") await docImage(page, "demo-admin-403");
     });
 
     step("GET /admin after the user gets the role", async () => {
@@ -306,6 +309,8 @@ for (const mode of ["cookie", "header"]) {
       await page.waitForFunction(() => document.querySelector('[data-testid="email-verified"]')?.textContent === "true");
       const after = await page.evaluate(() => window.demo.getAccessTokenPayload());
       assert.equal(after["st-ev"]?.v, true, `st-ev after: ${JSON.stringify(after["st-ev"])}`);
+      // A verified user is not offered another verification e-mail.
+      assert.equal(await page.isHidden('[data-testid="send-verification"]'), true, "send-verification shown to a verified user");
 
       // The link works once.
       const again = net.mark();
@@ -341,9 +346,13 @@ for (const mode of ["cookie", "header"]) {
         assert.equal(r.headers["st-access-token"], "");
         assert.equal(r.headers["st-refresh-token"], "");
       }
+      // The signed-out page shows no answer of the signed-out user.
+      assert.equal(await page.isHidden('[data-testid="result"]'), true, "the last result stays after sign-out");
+      assert.equal(await page.evaluate(() => window.demo.last), null);
       await screenshot(page, `${mode}-11-signed-out`);
 
       assert.equal(await page.evaluate(() => window.demo.doesSessionExist()), false);
+      expected.push(expectStatus(401, "/sessioninfo"));
       const last = await callFromPage(page, "call-sessioninfo");
       assert.equal(last.status, 401);
       const apiCookies = await context.cookies([`${apiURL}/`, `${apiURL}/auth/session/refresh`]);
@@ -352,5 +361,7 @@ for (const mode of ["cookie", "header"]) {
       assert.ok(!webCookies.includes("sFrontToken"), `frontend cookies: ${webCookies}`);
       assert.ok(!webCookies.includes("st-access-token"), `frontend cookies: ${webCookies}`);
     });
+
+    it("no console errors but the expected ones", () => watch.assertClean());
   });
 }

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { it } from "node:test";
 import { chromium } from "playwright-core";
 
@@ -12,6 +13,7 @@ export const webURL = must("E2E_WEB_URL");
 export const apiLog = must("E2E_API_LOG");
 export const artifacts = must("E2E_ARTIFACTS");
 export const oidcURL = must("E2E_OIDC_URL");
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 function must(name) {
   const v = process.env[name];
@@ -171,6 +173,13 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }
 
+// docImage saves the screenshots the docs show (docs/images/<name>.png)
+// when E2E_DOC_IMAGES=1, so that they follow the website.
+export async function docImage(page, name) {
+  if (process.env.E2E_DOC_IMAGES !== "1") return;
+  await page.screenshot({ path: join(repoRoot, "docs", "images", `${name}.png`), fullPage: true });
+}
+
 export async function ready(page) {
   await page.waitForFunction(() => window.demo && window.demo.ready === true, null, { timeout: 15_000 });
 }
@@ -210,21 +219,59 @@ export function stepper(name, getPage) {
     });
 }
 
+// ConsoleWatch records the page's console errors and uncaught exceptions;
+// assertClean (in each suite's last test) fails on any of them except the
+// SDK's own probe: a fresh page asks POST /auth/session/refresh whether a
+// session exists, and the browser logs the 401 it gets. Anything else a
+// step provokes on purpose (a 403 invalid claim, a 401 after sign-out) is
+// pushed to `expected` by that step, as a regexp matched against
+// "<message> @ <url>".
+export class ConsoleWatch {
+  constructor(page, label, expected = []) {
+    this.label = label;
+    this.expected = expected;
+    this.errors = [];
+    page.on("pageerror", (err) => this.#record(`page error: ${err.message}`));
+    page.on("console", (msg) => {
+      if (msg.type() === "error") this.#record(`${msg.text()} @ ${msg.location()?.url || ""}`);
+    });
+  }
+
+  #record(line) {
+    if (isSDKProbe(line) || this.expected.some((re) => re.test(line))) return;
+    console.log(`[${this.label}] console: ${line}`);
+    this.errors.push(line);
+  }
+
+  assertClean() {
+    assert.deepEqual(this.errors, [], `[${this.label}] unexpected console errors`);
+  }
+}
+
+// isSDKProbe: the browser's log line for a 401 from the session refresh
+// endpoint (of either demo API), which the SDK calls to learn that there
+// is no session.
+export function isSDKProbe(line) {
+  return /^Failed to load resource: the server responded with a status of 401\b.* @ https?:\/\/[^/]+\/auth\/session\/refresh$/
+    .test(line);
+}
+
+// expectStatus is a regexp for `expected`: the browser's log line for a
+// `status` answer from `path` (the app's own routes, e.g. /admin).
+export function expectStatus(status, path) {
+  const p = path.replace(/[/.?]/g, "\\$&");
+  return new RegExp(`^Failed to load resource: the server responded with a status of ${status}\\b.* @ https?://[^/]+${p}$`);
+}
+
 // newPage opens a fresh browser context (its own cookies and storage) with
-// a NetLog, reporting page errors under the given label. Console errors
-// matching a regexp in `expected` (which the test may add to later) are
-// not reported.
+// a NetLog and a ConsoleWatch (console errors matching a regexp in
+// `expected`, which the test may add to later, are allowed).
 export async function newPage(browser, label, expected = []) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
-  page.on("pageerror", (err) => console.log(`[${label}] page error: ${err.message}`));
-  page.on("console", (msg) => {
-    // 401/403 answers are part of the flows; report other errors.
-    if (msg.type() !== "error" || /Failed to load resource.*(401|403)/.test(msg.text())) return;
-    if (!expected.some((re) => re.test(msg.text()))) console.log(`[${label}] console: ${msg.text()}`);
-  });
-  return { context, page, net: new NetLog(page) };
+  const watch = new ConsoleWatch(page, label, expected);
+  return { context, page, net: new NetLog(page), watch };
 }
 
 // base32Decode decodes RFC 4648 base32 (the TOTP secret's encoding).

@@ -7,8 +7,8 @@
 // so a new user first meets the "verify your email" screen. E2E_DEBUG=1
 // prints every API call of each mode at its end.
 import assert from "node:assert/strict";
-import { after, before, describe } from "node:test";
-import { NetLog, assertNewTokens, launchBrowser, logSize, screenshot, stepper, waitForLink } from "./helpers.mjs";
+import { after, before, describe, it } from "node:test";
+import { ConsoleWatch, NetLog, assertNewTokens, launchBrowser, logSize, screenshot, stepper, waitForLink } from "./helpers.mjs";
 
 // run.mjs starts the pre-built-UI website and its own API instance.
 const [siteURL, siteAPI, siteLog] = ["E2E_PREBUILT_URL", "E2E_PREBUILT_API_URL", "E2E_PREBUILT_API_LOG"].map((name) => {
@@ -53,6 +53,8 @@ for (const mode of ["cookie", "header"]) {
     let context;
     let page;
     let net;
+    let watch;
+    const expected = []; // console errors a step provokes on purpose
     let userId;
     let verifyLink;
     const email = `prebuilt-${mode}-${Date.now()}@example.com`;
@@ -122,12 +124,7 @@ for (const mode of ["cookie", "header"]) {
       context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
       page = await context.newPage();
       page.setDefaultTimeout(10_000);
-      page.on("pageerror", (err) => console.log(`[prebuilt ${mode}] page error: ${err.message}`));
-      page.on("console", (msg) => {
-        if (msg.type() === "error" && !/Failed to load resource.*(401|403)/.test(msg.text())) {
-          console.log(`[prebuilt ${mode}] console: ${msg.text()}`);
-        }
-      });
+      watch = new ConsoleWatch(page, `prebuilt ${mode}`, expected);
       net = new NetLog(page, siteAPI);
     });
 
@@ -303,5 +300,7 @@ for (const mode of ["cookie", "header"]) {
       assert.equal((await err.innerText()).trim(), "This email already exists. Please sign in instead");
       await snap("sign-up-email-exists");
     });
+
+    it("no console errors but the expected ones", () => watch.assertClean());
   });
 }

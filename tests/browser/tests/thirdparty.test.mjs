@@ -5,7 +5,7 @@
 // session. Once per token transfer mode; the first run signs the provider's
 // user up, the second signs the same account in.
 import assert from "node:assert/strict";
-import { after, before, describe } from "node:test";
+import { after, before, describe, it } from "node:test";
 import {
   assertNewTokens,
   callFromPage,
@@ -37,12 +37,13 @@ for (const mode of ["cookie", "header"]) {
     let context;
     let page;
     let net;
+    let watch;
     const step = stepper(`${mode}-social`, () => page);
     const providerRequests = []; // what the browser asked the provider
     const expectedErrors = []; // console errors a step provokes on purpose
 
     before(async () => {
-      ({ context, page, net } = await newPage(browser, `${mode} social`, expectedErrors));
+      ({ context, page, net, watch } = await newPage(browser, `${mode} social`, expectedErrors));
       page.on("request", (req) => {
         if (req.url().startsWith(oidcURL)) providerRequests.push(req.url());
       });
@@ -142,5 +143,7 @@ for (const mode of ["cookie", "header"]) {
       }
       await screenshot(page, `${mode}-social-04-replayed-callback`);
     });
+
+    it("no console errors but the expected ones", () => watch.assertClean());
   });
 }

@@ -11,11 +11,15 @@
 // next step is within the server's one-step skew, so no test waits for the
 // clock.
 import assert from "node:assert/strict";
-import { after, before, describe } from "node:test";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { after, before, describe, it } from "node:test";
 import {
   callFromPage,
   click,
   decodeFrontToken,
+  docImage,
+  expectStatus,
   launchBrowser,
   newPage,
   ready,
@@ -27,6 +31,22 @@ import {
 } from "./helpers.mjs";
 
 const PASSWORD = "correct-horse-42";
+const jsQRSource = readFileSync(createRequire(import.meta.url).resolve("jsqr"), "utf8");
+
+// decodeQR reads the QR code in the image at selector, in the page: the
+// image is drawn on a canvas and its pixels given to jsQR.
+async function decodeQR(page, selector) {
+  await page.addScriptTag({ content: jsQRSource });
+  return page.$eval(selector, (img) => {
+    const c = document.createElement("canvas");
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const ctx = c.getContext("2d");
+    ctx.drawImage(img, 0, 0);
+    const found = window.jsQR(ctx.getImageData(0, 0, c.width, c.height).data, c.width, c.height);
+    return found ? found.data : null;
+  });
+}
 let browser;
 
 before(async () => {
@@ -42,6 +62,8 @@ for (const mode of ["cookie", "header"]) {
     let context;
     let page;
     let net;
+    let watch;
+    const expected = []; // console errors a step provokes on purpose
     const step = stepper(`${mode}-totp`, () => page);
     const email = `e2e-totp-${mode}-${Date.now()}@example.com`;
     let userId;
@@ -51,7 +73,7 @@ for (const mode of ["cookie", "header"]) {
     let sessionHandle;
 
     before(async () => {
-      ({ context, page, net } = await newPage(browser, `${mode} totp`));
+      ({ context, page, net, watch } = await newPage(browser, `${mode} totp`, expected));
     });
 
     after(async () => {
@@ -81,7 +103,7 @@ for (const mode of ["cookie", "header"]) {
       assert.equal(await page.$('[data-testid="mfa-required"]'), null);
     });
 
-    step("set up 2FA: createDevice shows the secret, verifyDevice turns it on", async () => {
+    step("set up 2FA: createDevice shows a QR code and the secret, verifyDevice turns it on", async () => {
       let m = net.mark();
       await click(page, "totp-setup");
       await page.waitForSelector('[data-testid="totp-secret"]');
@@ -93,11 +115,17 @@ for (const mode of ["cookie", "header"]) {
       assert.match(secret, /^[A-Z2-7]{16,}=*$/, "a base32 secret");
       assert.equal(secret, created.body.secret);
       assert.equal(deviceName, created.body.deviceName);
-      const qr = new URL(await page.textContent('[data-testid="totp-qr"]'));
+      const uri = await page.textContent('[data-testid="totp-qr"]');
+      assert.equal(uri, created.body.qrCodeString);
+      // The QR code is a real image of the otpauth:// URI: decoded here
+      // with jsQR (an independent reader) from the image's pixels.
+      assert.equal(await decodeQR(page, '[data-testid="totp-qr-image"]'), uri);
+      const qr = new URL(uri);
       assert.equal(qr.protocol, "otpauth:");
       assert.equal(qr.searchParams.get("secret"), secret);
       assert.match(decodeURIComponent(qr.pathname), new RegExp(email.replace(/[.+]/g, "\\$&")));
       await screenshot(page, `${mode}-totp-01-setup`);
+      if (mode === "cookie") await docImage(page, "demo-2fa-setup");
 
       usedStep = totpStep();
       await page.fill('[data-testid="totp-setup-code"]', totpCode(secret, usedStep));
@@ -132,6 +160,7 @@ for (const mode of ["cookie", "header"]) {
       assert.deepEqual(info.body.factors.next, ["totp"], JSON.stringify(info.body));
       assert.ok(info.body.factors.alreadySetup.includes("totp"));
 
+      expected.push(expectStatus(403, "/sessioninfo"));
       const last = await callFromPage(page, "call-sessioninfo");
       assert.equal(last.status, 403, JSON.stringify(last));
       assert.equal(last.body.message, "invalid claim");
@@ -184,5 +213,7 @@ for (const mode of ["cookie", "header"]) {
       assert.equal(last.body.accessTokenPayload["st-mfa"].v, true);
       await screenshot(page, `${mode}-totp-05-verified`);
     });
+
+    it("no console errors but the expected ones", () => watch.assertClean());
   });
 }
