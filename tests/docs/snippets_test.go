@@ -57,7 +57,7 @@ func goBlocks(text string) []string {
 	return out
 }
 
-// TestDocProgramsBuild builds every complete program (a ```go block with
+// TestDocProgramsBuild compiles every complete program (a ```go block with
 // "package main") of README.md and docs/*.md, read from the files, in a
 // new module that depends on this checkout the way the quick start tells
 // users to today (the module is on no proxy yet): `go mod edit -require
@@ -123,7 +123,14 @@ func TestDocProgramsBuild(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(dir, "go.sum"), gosum, 0o644); err != nil {
 					t.Fatal(err)
 				}
-				run("build", "-o", os.DevNull, ".")
+				// The README's program is built (linked) as a user would; the
+				// others are type-checked by go vet, which is much quicker
+				// on a busy machine and also runs vet's checks.
+				if rel == "README.md" {
+					run("build", "-o", os.DevNull, ".")
+				} else {
+					run("vet", ".")
+				}
 			})
 		}
 	}
