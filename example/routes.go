@@ -19,8 +19,9 @@ func registerRoutes(r *gin.Engine, cfg config, auth *demoAuth, log *slog.Logger)
 	})
 
 	// What the website should offer: the social sign-in buttons and the
-	// "Set up 2FA" section. (ginauth has no multitenancy recipe, so no GET
-	// /auth/loginmethods; this small route stands in for it.)
+	// "Set up 2FA" section. (The demo does not use the multitenancy recipe,
+	// whose GET /auth/loginmethods would list the providers; and nothing in
+	// the FDI says whether TOTP is on. This small route answers both.)
 	r.GET("/features", func(c *gin.Context) {
 		providers := []thirdparty.ProviderInfo{}
 		if auth.thirdParty != nil {
