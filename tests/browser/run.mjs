@@ -20,7 +20,7 @@
 // E2E_WEB_PORT (3100), E2E_OIDC_PORT (3102), E2E_PREBUILT_PORT (3103),
 // E2E_PREBUILT_API_PORT (3104), E2E_ONLY (run only the test files whose names
 // contain one of these comma-separated words), E2E_DOC_IMAGES=1 (rewrite the
-// docs/images screenshots), E2E_TIMEOUT_SECONDS (300), E2E_KEEP_TMP=1 keeps the
+// docs/images screenshots), E2E_TIMEOUT_SECONDS (900), E2E_KEEP_TMP=1 keeps the
 // temp dir, E2E_DATABASE_URL runs the (first) API on PostgreSQL instead of SQLite. Logs and screenshots land in tests/browser/artifacts/.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -45,7 +45,7 @@ const webURL = `http://localhost:${webPort}`;
 const oidcURL = `http://127.0.0.1:${oidcPort}`; // the dev provider's issuer
 const prebuiltURL = `http://localhost:${prebuiltPort}`;
 const prebuiltApiURL = `http://localhost:${prebuiltApiPort}`;
-const timeoutMs = Number(process.env.E2E_TIMEOUT_SECONDS || 300) * 1000;
+const timeoutMs = Number(process.env.E2E_TIMEOUT_SECONDS || 900) * 1000;
 
 const children = []; // { name, proc } of every process we started
 let tmp = "";
