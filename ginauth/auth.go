@@ -26,6 +26,7 @@ type Auth struct {
 	now          func() time.Time
 	errorHandler ErrorHandler
 	keys         *keyStore
+	secret       *serverSecret // keys derived from Config.SecretKey (secret.go)
 	limiter      *rateLimiter
 
 	recipes         []Recipe
@@ -78,6 +79,9 @@ func New(cfg Config) (*Auth, error) {
 	}
 	a.limiter = newRateLimiter(cfg.RateLimit, cfg.DB)
 	a.requiredTables = append(a.requiredTables, models.CoreTables()...)
+	if cfg.SecretKey == nil {
+		a.requiredTables = append(a.requiredTables, models.TableSecrets) // the fallback key's home
+	}
 	a.claims = append(a.claims, cfg.Session.Claims...)
 	a.validators = append(a.validators, cfg.Session.GlobalValidators...)
 	a.addCoreRoutes()
@@ -100,7 +104,10 @@ func New(cfg Config) (*Auth, error) {
 	if err := a.checkTables(); err != nil {
 		return nil, err
 	}
-	if a.keys, err = newKeyStore(ctx, a.db, s, a.now); err != nil {
+	if a.secret, err = a.loadServerSecret(ctx); err != nil {
+		return nil, fmt.Errorf("ginauth: loading the server secret: %w", err)
+	}
+	if a.keys, err = newKeyStore(ctx, a.db, s, a.now, a.secret.sealer, a.log); err != nil {
 		return nil, fmt.Errorf("ginauth: loading signing keys: %w", err)
 	}
 	return a, nil

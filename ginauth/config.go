@@ -98,6 +98,20 @@ type Config struct {
 	// zero value turns it on with the defaults.
 	RateLimit RateLimitConfig
 
+	// SecretKey is the server secret: 32 random bytes kept outside the
+	// database (an environment variable, a secret manager). It binds each
+	// refresh token to the token it was issued from, so that no one can
+	// forge one from the hashes an access token shows, and it seals the
+	// access-token signing keys stored in ginauth_signing_keys. Generate
+	// one with `openssl rand -base64 32`. Without it ginauth still works,
+	// with a generated key stored in the database and the signing keys
+	// unsealed, and New logs a warning: see docs/configuration.md.
+	SecretKey []byte
+	// OldSecretKeys are former SecretKeys, kept while rotating: what they
+	// sealed still opens (and is re-sealed under SecretKey), and refresh
+	// tokens they bound still work until they are used.
+	OldSecretKeys [][]byte
+
 	// Logger receives ginauth's log lines. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now. Tests inject their own.
@@ -134,6 +148,9 @@ func (cfg *Config) validate() (settings, error) {
 	}
 	if cfg.DB == nil {
 		return fail("DB is nil: pass the app's *gorm.DB")
+	}
+	if err := checkSecretKeys(cfg); err != nil {
+		return settings{}, err
 	}
 	var err error
 	if s.apiDomain, err = normaliseDomain(cfg.AppInfo.APIDomain); err != nil {

@@ -39,6 +39,9 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// testSecretKey is the harness's Config.SecretKey.
+var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
+
 // harness is an Auth on a fresh database behind a real gin engine.
 type harness struct {
 	t     *testing.T
@@ -57,6 +60,9 @@ func baseConfig(t testing.TB, clk *clock) Config {
 		AppInfo: AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
 		Now:     clk.Now,
 		Session: SessionConfig{SigningAlgorithm: "ES256"}, // fast keys; RS256 has its own tests
+		// The production set-up; the generated fallback key has its own
+		// tests (secret_test.go), and other packages run without a key.
+		SecretKey: testSecretKey,
 	}
 }
 

@@ -11,7 +11,9 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"sort"
 	"strconv"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/ginauth/ginauth/internal/jws"
 	"github.com/ginauth/ginauth/internal/random"
+	"github.com/ginauth/ginauth/internal/seal"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -46,6 +49,10 @@ type keyStore struct {
 	rotation time.Duration
 	validity time.Duration
 	now      func() time.Time
+	// sealer seals private keys at rest (Config.SecretKey); nil stores
+	// them in the clear.
+	sealer *seal.Sealer
+	log    *slog.Logger
 
 	mu         sync.RWMutex
 	keys       map[string]*signingKey
@@ -56,8 +63,9 @@ type keyStore struct {
 
 const reloadInterval = 10 * time.Second
 
-func newKeyStore(ctx context.Context, db *gorm.DB, s settings, now func() time.Time) (*keyStore, error) {
-	ks := &keyStore{db: db, alg: s.alg, rotation: s.rotation, validity: s.accessValidity, now: now, keys: map[string]*signingKey{}}
+func newKeyStore(ctx context.Context, db *gorm.DB, s settings, now func() time.Time, sealer *seal.Sealer, log *slog.Logger) (*keyStore, error) {
+	ks := &keyStore{db: db, alg: s.alg, rotation: s.rotation, validity: s.accessValidity, now: now, keys: map[string]*signingKey{},
+		sealer: sealer, log: log}
 	if err := ks.reload(ctx); err != nil {
 		return nil, err
 	}
@@ -77,10 +85,11 @@ func (ks *keyStore) reload(ctx context.Context) error {
 	keys := make(map[string]*signingKey, len(rows))
 	var current *signingKey
 	for i := range rows {
-		k, err := decodeKey(&rows[i])
+		k, err := ks.decodeKey(&rows[i])
 		if err != nil {
 			return NewError(ErrInternal, fmt.Errorf("signing key %s: %w", rows[i].KID, err))
 		}
+		ks.maybeReseal(ctx, &rows[i])
 		keys[k.kid] = k
 		if k.alg == ks.alg && k.signUntil.After(now) && (current == nil || k.signUntil.After(current.signUntil)) {
 			current = k
@@ -117,10 +126,13 @@ func (ks *keyStore) signer(ctx context.Context) (*signingKey, error) {
 	if err != nil {
 		return nil, NewError(ErrInternal, err)
 	}
+	if ks.sealer != nil {
+		row.PrivateKey = ks.sealer.Seal([]byte(row.PrivateKey), signingKeyAAD(row.KID))
+	}
 	if err := ks.db.WithContext(DBContext(ctx)).Create(row).Error; err != nil {
 		return nil, DBError(err)
 	}
-	k, err := decodeKey(row)
+	k, err := ks.decodeKey(row)
 	if err != nil {
 		return nil, NewError(ErrInternal, err)
 	}
@@ -235,8 +247,28 @@ func generateKey(alg string, now time.Time, rotation, validity time.Duration) (*
 	}, nil
 }
 
-func decodeKey(row *models.SigningKey) (*signingKey, error) {
-	block, _ := pem.Decode([]byte(row.PrivateKey))
+// signingKeyAAD binds a sealed private key to its row: copied under
+// another kid it does not open.
+func signingKeyAAD(kid string) string { return signingKeyLabel + "\x00" + kid }
+
+// errSealedKey says why a sealed signing key did not open.
+var errSealedKey = errors.New("the private key is sealed and does not open with Config.SecretKey or OldSecretKeys " +
+	"(a wrong SecretKey, the key that sealed it missing from OldSecretKeys, or a tampered row)")
+
+// decodeKey parses a row's private key, opening it first when it is sealed.
+func (ks *keyStore) decodeKey(row *models.SigningKey) (*signingKey, error) {
+	pemText := []byte(row.PrivateKey)
+	if seal.IsSealed(row.PrivateKey) {
+		if ks.sealer == nil {
+			return nil, errors.New("the private key is sealed but Config.SecretKey is not set")
+		}
+		plain, err := ks.sealer.Open(row.PrivateKey, signingKeyAAD(row.KID))
+		if err != nil {
+			return nil, errSealedKey
+		}
+		pemText = plain
+	}
+	block, _ := pem.Decode(pemText)
 	if block == nil {
 		return nil, fmt.Errorf("private key is not PEM")
 	}
@@ -250,6 +282,29 @@ func decodeKey(row *models.SigningKey) (*signingKey, error) {
 	}
 	return &signingKey{kid: row.KID, alg: row.Algorithm, priv: signer, pub: signer.Public(),
 		signUntil: row.SignUntil, verifyUntil: row.VerifyUntil}, nil
+}
+
+// maybeReseal seals a row stored in the clear (written before a SecretKey
+// was configured) or under an old key. It is best effort: a failure is
+// logged and retried at the next load; the update is conditional on the
+// value read, so instances doing it at once agree.
+func (ks *keyStore) maybeReseal(ctx context.Context, row *models.SigningKey) {
+	if ks.sealer == nil || ks.sealer.Current(row.PrivateKey) {
+		return
+	}
+	plain := []byte(row.PrivateKey)
+	if seal.IsSealed(row.PrivateKey) {
+		var err error
+		if plain, err = ks.sealer.Open(row.PrivateKey, signingKeyAAD(row.KID)); err != nil {
+			return // decodeKey has already refused it
+		}
+	}
+	sealed := ks.sealer.Seal(plain, signingKeyAAD(row.KID))
+	err := ks.db.WithContext(DBContext(ctx)).Model(&models.SigningKey{}).
+		Where("kid = ? AND private_key = ?", row.KID, row.PrivateKey).Update("private_key", sealed).Error
+	if err != nil {
+		ks.log.Warn("ginauth: sealing a stored signing key failed; it will be retried", "kid", row.KID, "error", err)
+	}
 }
 
 // jwk is one entry of the JWKS document.

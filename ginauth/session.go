@@ -155,8 +155,9 @@ func (s *Session) Revoke(ctx context.Context) error {
 func (s *Session) reissue(ctx context.Context, custom claims.Payload) error {
 	t := s.tok
 	refreshHash1, _ := t.payload["refreshTokenHash1"].(string)
+	parent, _ := t.payload["parentRefreshTokenHash1"].(string) // a child stays one until promoted (h-refresh)
 	tok, err := s.auth.signAccessToken(ctx, tokenFields{handle: t.handle, userID: t.userID, recipeUserID: t.recipeUserID,
-		tenantID: t.tenantID, refreshHash1: refreshHash1, antiCSRF: t.antiCSRF}, custom, t.expiry)
+		tenantID: t.tenantID, refreshHash1: refreshHash1, parentRefreshHash1: parent, antiCSRF: t.antiCSRF}, custom, t.expiry)
 	if err != nil {
 		return err
 	}

@@ -72,16 +72,6 @@ type SessionInfo struct {
 	ExpiresAt          time.Time
 }
 
-const maxChildren = 8
-const maxAncestors = 16
-
-// newRefreshToken returns a refresh token "<handle>.<256 random bits>" and
-// its hash. The handle lets a refresh find its row by primary key.
-func newRefreshToken(handle string) (string, string) {
-	t := handle + "." + random.Token(32)
-	return t, random.Hash(t)
-}
-
 // CreateSession creates a session for a user and sends its tokens on c's
 // response, in cookie or header mode as the request's st-auth-mode asks.
 // Recipes call it on sign-in; apps may call it from their own routes.
@@ -162,7 +152,7 @@ func (a *Auth) createSession(ctx context.Context, in NewSession, cookie bool) (*
 	}
 
 	handle := random.UUID()
-	refresh, refreshHash := newRefreshToken(handle)
+	refresh, refreshHash := a.secret.newRefreshToken(handle, "")
 	var antiCSRF, antiCSRFHash string
 	if cookie && a.s.antiCSRF == AntiCSRFViaToken {
 		antiCSRF = random.Token(32)
@@ -193,21 +183,48 @@ func tokenFromSigned(tok *accessToken, recipeUserID, tenantID, handle, antiCSRF 
 
 // refreshOutcome is what one refresh decided.
 type refreshOutcome struct {
-	row      models.Session
+	row      models.Session // row.RefreshHash is the hash of the token the new one was issued from
 	token    string
 	antiCSRF string
 }
 
-// rotate applies one refresh to a session (the lazy-promotion model in
-// docs/sessions.md): the confirmed token mints a child; a child, on its
-// first use, is promoted and mints its own; a superseded token is theft.
-// Concurrent refreshes are resolved by the version column: the loser
-// re-reads and decides again.
+// unauthorisedRefresh answers a refresh token that is not (or no longer)
+// one of a live session's: 401, and the client drops its tokens.
+func unauthorisedRefresh(why string) *Error {
+	return &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true, Err: errors.New(why)}
+}
+
+// refreshAntiCSRFFailed answers a refresh whose anti-CSRF proof (the
+// anti-csrf header in VIA_TOKEN mode, the rid header in VIA_CUSTOM_HEADER
+// mode) is missing or wrong. It clears nothing: such a request may come
+// from another site, which must not be able to sign the user out; the
+// user's own frontend retries with the header.
+func refreshAntiCSRFFailed(why string) *Error {
+	return &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", Err: errors.New(why)}
+}
+
+// rotate applies one refresh to a session (docs/sessions.md). The row
+// holds only the hash of the session's current refresh token; a presented
+// token is
+//   - the current one: it mints a child (any number of them; nothing is
+//     stored, so no child can be pushed out);
+//   - a child of the current one (its authenticated parent reference says
+//     so): its first use promotes it to current, which makes the old
+//     current token and every other child of it stale;
+//   - anything else of this session: stale, so it was copied: theft; the
+//     session is revoked.
+//
+// This mirrors the SuperTokens core's refreshSession (parent hash inside
+// the refresh token; the first child used wins). Concurrent promotions are
+// resolved by the version column: the loser re-reads and decides again,
+// so parallel refreshes of one child all succeed and those of two siblings
+// end in theft.
 func (a *Auth) rotate(ctx context.Context, presented string, antiCSRFHeader string, checkAntiCSRF bool) (*refreshOutcome, error) {
-	handle, ok := parseRefreshToken(presented)
+	info, ok := a.secret.openRefreshToken(presented)
 	if !ok {
-		return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
+		return nil, unauthorisedRefresh("not a refresh token of ours")
 	}
+	handle := info.handle
 	h := random.Hash(presented)
 	// Each statement here stands alone (the version check makes the update
 	// safe), so GORM's implicit BEGIN/COMMIT around it would only add two
@@ -217,81 +234,127 @@ func (a *Auth) rotate(ctx context.Context, presented string, antiCSRFHeader stri
 		var row models.Session
 		err := db.Where("handle = ?", handle).Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
+			return nil, unauthorisedRefresh("no such session")
 		}
 		if err != nil {
 			return nil, DBError(err)
 		}
 		now := a.now()
 		if !row.ExpiresAt.After(now) {
-			db.Where("handle = ? AND version = ?", handle, row.Version).Delete(&models.Session{})
-			return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
+			if err := db.Where("handle = ? AND version = ?", handle, row.Version).Delete(&models.Session{}).Error; err != nil {
+				return nil, DBError(err)
+			}
+			return nil, unauthorisedRefresh("session expired")
 		}
-		children := splitHashes(row.ChildHashes)
-		ancestors := splitHashes(row.AncestorHashes)
-		update := map[string]any{"version": row.Version + 1}
+		// Anti-CSRF before anything is decided, so that a forged
+		// cross-site refresh can neither promote a token nor revoke the
+		// session as theft.
+		if checkAntiCSRF && row.AntiCSRFHash != "" && random.Hash(antiCSRFHeader) != row.AntiCSRFHash {
+			return nil, refreshAntiCSRFFailed("anti-csrf token does not match")
+		}
+		current, _ := parentRef(row.RefreshHash)
 		switch {
 		case h == row.RefreshHash:
-			// The confirmed token again: a second tab, or a retry after a
-			// lost response. Mint another child; the first child used wins.
-		case contains(children, h):
-			// First use of a child: it becomes the confirmed token, and the
-			// token it came from and its unused siblings become theft bait.
-			ancestors = append(ancestors, row.RefreshHash)
-			for _, sib := range children {
-				if sib != h {
-					ancestors = append(ancestors, sib)
-				}
-			}
-			if len(ancestors) > maxAncestors {
-				ancestors = ancestors[len(ancestors)-maxAncestors:]
-			}
-			children = nil
-			update["refresh_hash"] = h
-			update["ancestor_hashes"] = strings.Join(ancestors, " ")
-			update["refreshed_at"] = now
-			update["expires_at"] = now.Add(a.s.refreshValidity)
-			row.RefreshHash = h
-			row.ExpiresAt = now.Add(a.s.refreshValidity)
-		case contains(ancestors, h):
-			res := db.Where("handle = ?", handle).Delete(&models.Session{})
+			// The current token again: a second tab, a retry after a lost
+			// response, parallel refreshes. Mint another child.
+		case info.parent == current:
+			// First use of a child: it becomes the current token.
+			res := db.Model(&models.Session{}).Where("handle = ? AND version = ?", handle, row.Version).
+				Updates(map[string]any{"refresh_hash": h, "refreshed_at": now,
+					"expires_at": now.Add(a.s.refreshValidity), "version": row.Version + 1})
 			if res.Error != nil {
 				return nil, DBError(res.Error)
 			}
-			a.emit(ctx, Event{Type: EventTokenTheft, UserID: row.UserID, SessionHandle: handle,
-				Detail: "a superseded refresh token was presented; the session is revoked"})
-			return nil, &Error{Kind: ErrTokenTheft, Status: 401, Message: "token theft detected", ClearTokens: true}
+			if res.RowsAffected != 1 {
+				continue // another refresh changed the session: decide again
+			}
+			row.RefreshHash, row.RefreshedAt, row.ExpiresAt, row.Version = h, now, now.Add(a.s.refreshValidity), row.Version+1
 		default:
-			return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
+			return nil, a.tokenTheft(ctx, db, &row)
 		}
-		if checkAntiCSRF && row.AntiCSRFHash != "" && random.Hash(antiCSRFHeader) != row.AntiCSRFHash {
-			return nil, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true}
-		}
-		child, childHash := newRefreshToken(handle)
-		children = append(children, childHash)
-		if len(children) > maxChildren {
-			children = children[len(children)-maxChildren:]
-		}
-		update["child_hashes"] = strings.Join(children, " ")
+		child, _ := a.secret.newRefreshToken(handle, row.RefreshHash)
 		var antiCSRF string
-		if row.AntiCSRFHash != "" {
-			antiCSRF = random.Token(32)
-			update["anti_csrf_hash"] = random.Hash(antiCSRF)
+		if checkAntiCSRF && row.AntiCSRFHash != "" {
+			// The session keeps its anti-CSRF token; the header just
+			// proved to be it.
+			antiCSRF = antiCSRFHeader
 		}
-		res := db.Model(&models.Session{}).Where("handle = ? AND version = ?", handle, row.Version).Updates(update)
-		if res.Error != nil {
-			return nil, DBError(res.Error)
-		}
-		if res.RowsAffected == 1 {
-			return &refreshOutcome{row: row, token: child, antiCSRF: antiCSRF}, nil
-		}
-		// Lost a race with another refresh of this session: decide again.
+		return &refreshOutcome{row: row, token: child, antiCSRF: antiCSRF}, nil
 	}
 	return nil, NewError(ErrDatabase, errors.New("session refresh kept conflicting"))
 }
 
+// tokenTheft revokes a session whose stale refresh token was presented,
+// reports it, and returns the answer.
+func (a *Auth) tokenTheft(ctx context.Context, db *gorm.DB, row *models.Session) error {
+	if err := db.Where("handle = ?", row.Handle).Delete(&models.Session{}).Error; err != nil {
+		return DBError(err)
+	}
+	a.emit(ctx, Event{Type: EventTokenTheft, UserID: row.UserID, SessionHandle: row.Handle,
+		Detail: "a superseded refresh token was presented; the session is revoked"})
+	return &Error{Kind: ErrTokenTheft, Status: 401, Message: "token theft detected", ClearTokens: true}
+}
+
+// promoteChild serves the uses of a child's access token (its payload
+// names a parentRefreshTokenHash1), as the SuperTokens core's getSession
+// does: when the parent is still the session's current refresh token, the
+// child becomes current (exactly as if it had been used to refresh), and
+// the response carries a fresh access token without the parent, so the
+// frontend stops sending this one. When the child is current already (a
+// parallel request promoted it) the fresh token is sent too. When another
+// child won, the token is left alone: it lives until it expires, and its
+// refresh token is theft when used.
+func (a *Auth) promoteChild(c *gin.Context, tok *verifiedToken, parent string, t TokenTransfer) (*verifiedToken, error) {
+	self, _ := tok.payload["refreshTokenHash1"].(string)
+	ctx, cancel := a.dbDeadline(c.Request.Context())
+	defer cancel()
+	db := a.db.WithContext(ctx).Session(&gorm.Session{SkipDefaultTransaction: true})
+	for attempt := 0; attempt < 10; attempt++ {
+		var row models.Session
+		err := db.Where("handle = ?", tok.handle).Take(&row).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, unauthorisedRefresh("session revoked")
+		}
+		if err != nil {
+			return nil, DBError(err)
+		}
+		now := a.now()
+		if !row.ExpiresAt.After(now) {
+			return nil, unauthorisedRefresh("session expired")
+		}
+		switch row.RefreshHash {
+		case self:
+		case parent:
+			res := db.Model(&models.Session{}).Where("handle = ? AND version = ?", row.Handle, row.Version).
+				Updates(map[string]any{"refresh_hash": self, "refreshed_at": now,
+					"expires_at": now.Add(a.s.refreshValidity), "version": row.Version + 1})
+			if res.Error != nil {
+				return nil, DBError(res.Error)
+			}
+			if res.RowsAffected != 1 {
+				continue // the session changed under us: decide again
+			}
+		default:
+			return tok, nil
+		}
+		var custom claims.Payload
+		if err := json.Unmarshal([]byte(row.AccessTokenPayload), &custom); err != nil {
+			return nil, NewError(ErrInternal, err)
+		}
+		fresh, err := a.signAccessToken(ctx, tokenFields{handle: tok.handle, userID: tok.userID, recipeUserID: tok.recipeUserID,
+			tenantID: tok.tenantID, refreshHash1: self, antiCSRF: tok.antiCSRF}, custom, now.Add(a.s.accessValidity))
+		if err != nil {
+			return nil, err
+		}
+		a.writeAccessToken(c, t, fresh)
+		return tokenFromSigned(fresh, tok.recipeUserID, tok.tenantID, tok.handle, tok.antiCSRF), nil
+	}
+	return nil, NewError(ErrDatabase, errors.New("session promotion kept conflicting"))
+}
+
 // parseRefreshToken returns the session handle of a refresh token of the
 // form "<handle>.<secret>", or false when the token cannot be one of ours.
+// It checks the shape only; openRefreshToken checks the rest.
 func parseRefreshToken(tok string) (string, bool) {
 	if len(tok) > 200 {
 		return "", false
@@ -305,13 +368,6 @@ func parseRefreshToken(tok string) (string, bool) {
 		return "", false
 	}
 	return handle, true
-}
-
-func splitHashes(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Fields(s)
 }
 
 func contains(list []string, s string) bool {
@@ -331,12 +387,17 @@ func (a *Auth) handleRefresh(c *gin.Context) {
 		presented, t = cookieValue(c, CookieRefreshToken), TransferCookie
 	}
 	if presented == "" {
-		a.WriteError(c, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true})
+		a.WriteError(c, unauthorisedRefresh("no refresh token"))
 		return
 	}
+	// A cookie refresh without its anti-CSRF proof is refused before the
+	// database is read, and clears nothing (refreshAntiCSRFFailed).
 	if t == TransferCookie && a.s.antiCSRF == AntiCSRFViaCustomHeader && c.GetHeader(HeaderRID) == "" {
-		a.WriteError(c, &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true,
-			Err: errors.New("refresh without the rid header (anti-CSRF)")})
+		a.WriteError(c, refreshAntiCSRFFailed("refresh without the rid header (anti-CSRF)"))
+		return
+	}
+	if t == TransferCookie && a.s.antiCSRF == AntiCSRFViaToken && c.GetHeader(HeaderAntiCSRF) == "" {
+		a.WriteError(c, refreshAntiCSRFFailed("refresh without the anti-csrf header"))
 		return
 	}
 	out, err := a.rotate(ctx, presented, c.GetHeader(HeaderAntiCSRF), t == TransferCookie && a.s.antiCSRF == AntiCSRFViaToken)
@@ -352,7 +413,8 @@ func (a *Auth) handleRefresh(c *gin.Context) {
 	}
 	row := out.row
 	tok, err := a.signAccessToken(ctx, tokenFields{handle: row.Handle, userID: row.UserID, recipeUserID: row.RecipeUserID,
-		tenantID: row.TenantID, refreshHash1: random.Hash(out.token), antiCSRF: out.antiCSRF}, custom, a.now().Add(a.s.accessValidity))
+		tenantID: row.TenantID, refreshHash1: random.Hash(out.token), parentRefreshHash1: row.RefreshHash, antiCSRF: out.antiCSRF},
+		custom, a.now().Add(a.s.accessValidity))
 	if err != nil {
 		a.WriteError(c, err)
 		return

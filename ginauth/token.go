@@ -32,6 +32,9 @@ type tokenFields struct {
 	handle, userID, recipeUserID, tenantID string
 	refreshHash1                           string
 	antiCSRF                               string
+	// parentRefreshHash1 is set in the access token of a refresh token's
+	// child until the child is promoted (h-refresh; sessions.go).
+	parentRefreshHash1 string
 }
 
 // signAccessToken builds and signs an access token: the custom payload plus
@@ -53,6 +56,9 @@ func (a *Auth) signAccessToken(ctx context.Context, f tokenFields, custom claims
 	p["tId"] = f.tenantID
 	p["sessionHandle"] = f.handle
 	p["refreshTokenHash1"] = f.refreshHash1
+	if f.parentRefreshHash1 != "" {
+		p["parentRefreshTokenHash1"] = f.parentRefreshHash1
+	}
 	p["iat"] = now.Unix()
 	p["exp"] = expiry.Unix()
 	p["iss"] = a.s.issuer

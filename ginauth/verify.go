@@ -116,6 +116,12 @@ func (a *Auth) getSessionCtx(c *gin.Context, o VerifyOptions) (*sessionCtx, erro
 			}
 		}
 	}
+	if parent, _ := tok.payload["parentRefreshTokenHash1"].(string); parent != "" {
+		// First use of a refreshed token: promote it (h-refresh; sessions.go).
+		if tok, err = a.promoteChild(c, tok, parent, t); err != nil {
+			return nil, err
+		}
+	}
 	// Sensitive routes check the database whatever the options say.
 	if o.CheckDatabase || IsSensitive(c) {
 		var n int64

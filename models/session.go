@@ -3,10 +3,10 @@ package models
 import "time"
 
 // Session is one signed-in device. The refresh token itself is never stored:
-// RefreshHash is the SHA-256 (hex) of the current confirmed refresh token,
-// ChildHashes the hashes of refresh tokens issued from it but not used yet,
-// and AncestorHashes the hashes of tokens that have been superseded, so that
-// presenting one of them is recognised as token theft.
+// RefreshHash is the SHA-256 (hex) of the session's current refresh token.
+// Its children and the stale tokens it replaced are recognised from the
+// tokens themselves (each names its parent under a MAC keyed by the server
+// secret), so no list of them is kept: see docs/sessions.md.
 //
 // Version is bumped by every update, which lets concurrent refreshes of the
 // same session be resolved without locks (optimistic concurrency).
@@ -16,10 +16,11 @@ type Session struct {
 	RecipeUserID string `gorm:"column:recipe_user_id;not null;size:64"`
 	TenantID     string `gorm:"column:tenant_id;not null;size:64"`
 
-	RefreshHash    string `gorm:"column:refresh_hash;not null;size:64"`
-	ChildHashes    string `gorm:"column:child_hashes;not null;default:''"`
-	AncestorHashes string `gorm:"column:ancestor_hashes;not null;default:''"`
-	AntiCSRFHash   string `gorm:"column:anti_csrf_hash;not null;default:'';size:64"`
+	RefreshHash string `gorm:"column:refresh_hash;not null;size:64"`
+	// AntiCSRFHash is the hash of the session's anti-CSRF token (VIA_TOKEN
+	// mode, cookie sessions), empty otherwise. The token lasts as long as
+	// the session.
+	AntiCSRFHash string `gorm:"column:anti_csrf_hash;not null;default:'';size:64"`
 
 	// AccessTokenPayload is the JSON of the custom part of the access-token
 	// payload (claims and app keys); the standard fields are added when a

@@ -9,7 +9,7 @@ import "time"
 type SigningKey struct {
 	KID         string    `gorm:"column:kid;primaryKey;size:64"`
 	Algorithm   string    `gorm:"column:algorithm;not null;size:16"`
-	PrivateKey  string    `gorm:"column:private_key;not null;type:text"` // PKCS#8 PEM
+	PrivateKey  string    `gorm:"column:private_key;not null;type:text"` // PKCS#8 PEM, sealed when ginauth.Config.SecretKey is set
 	CreatedAt   time.Time `gorm:"column:created_at;not null"`
 	SignUntil   time.Time `gorm:"column:sign_until;not null"`
 	VerifyUntil time.Time `gorm:"column:verify_until;not null;index"`

@@ -136,10 +136,10 @@ func bulkSessions(tb testing.TB, db *gorm.DB, from, to int) {
 		return
 	}
 	err := db.Exec(`INSERT INTO ginauth_sessions (handle, user_id, recipe_user_id, tenant_id, refresh_hash,
-		child_hashes, ancestor_hashes, anti_csrf_hash, access_token_payload, session_data, version,
+		anti_csrf_hash, access_token_payload, session_data, version,
 		created_at, refreshed_at, expires_at)
 	SELECT 'bulk-' || g, 'user-' || g, 'user-' || g, 'public', md5(g::text) || md5((g + 1)::text),
-		'', '', '', '{}', '{}', 1, now(), now(), now() + interval '100 days'
+		'', '{}', '{}', 1, now(), now(), now() + interval '100 days'
 	FROM generate_series(?::int, ?::int) AS g`, from, to).Error
 	if err != nil {
 		tb.Fatal(err)
