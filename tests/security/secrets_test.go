@@ -1,6 +1,7 @@
 package security
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -61,6 +62,9 @@ func (s *secrets) find(text string) []string {
 	return out
 }
 
+// serverKey is the flows' Config.SecretKey; it must never show up anywhere.
+var serverKey = []byte("security-test-server-secret-key!") // 32 bytes
+
 // flowLockoutMax is the sign-in lockout of the flows' app.
 const flowLockoutMax = 3
 
@@ -77,9 +81,14 @@ func runFlows(t *testing.T) (*app, *secrets) {
 	const dashboardKey = "dashboard-admin-key-0123456789"
 	a := newApp(t, appOptions{totp: true, rateLimit: &rl, mod: func(c *ginauth.Config) {
 		c.Recipes = append(c.Recipes, dashboard.New(dashboard.Config{APIKeys: []string{dashboardKey}}))
+		c.SecretKey = serverKey
 	}})
 	s := &secrets{}
 	s.add(dashboardKey)
+	// The server secret, and any PEM private key: the signing keys are
+	// sealed under the secret (ginauth_signing_keys holds no key in the
+	// clear; TestSigningKeysSealedAtRest checks the DER bytes themselves).
+	s.add(string(serverKey), base64.StdEncoding.EncodeToString(serverKey), hex.EncodeToString(serverKey), "PRIVATE KEY")
 	const email = "secret@example.com"
 	pw1, pw2, pw3, wrong := "first-Passw0rd-A", "second-Passw0rd-B", "third-Passw0rd-C", "mistyped-Passw0rd-D"
 	s.add(pw1, pw2, pw3, wrong, string(totpKey), hex.EncodeToString(totpKey))
@@ -232,6 +241,9 @@ func TestSecretsAtRestAndInLogs(t *testing.T) {
 	logs := a.logs.String()
 	if !strings.Contains(logs, "/auth/signin") || !strings.Contains(logs, "security event") {
 		t.Fatalf("the logs were not captured:\n%s", logs)
+	}
+	if strings.Contains(logs, "SecretKey is not set") {
+		t.Error("the no-SecretKey warning was logged although a key is set")
 	}
 	for _, line := range strings.Split(logs, "\n") {
 		for _, found := range s.find(line) {
