@@ -19,7 +19,7 @@ func CoreTables() []string {
 
 // registered holds the models of every file in this package; each recipe's
 // file adds its own in an init function, so that All stays complete.
-var registered = []any{&User{}, &UserTenant{}, &Session{}, &SigningKey{}}
+var registered = []any{&User{}, &UserTenant{}, &Session{}, &SigningKey{}, &Secret{}}
 
 func register(ms ...any) { registered = append(registered, ms...) }
 

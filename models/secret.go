@@ -6,8 +6,6 @@ import "time"
 // is only the fallback key used when Config.SecretKey is not set.
 const TableSecrets = "ginauth_secrets"
 
-func init() { register(&Secret{}) }
-
 // Secret is one generated server secret. A secret kept in the database
 // protects nothing against someone who can read the database: it exists so
 // that an app without a configured SecretKey (a demo, tests) still works

@@ -36,8 +36,6 @@ CREATE TABLE "ginauth_sessions" (
   "recipe_user_id" varchar(64) NOT NULL,
   "tenant_id" varchar(64) NOT NULL,
   "refresh_hash" varchar(64) NOT NULL,
-  "child_hashes" text NOT NULL DEFAULT '',
-  "ancestor_hashes" text NOT NULL DEFAULT '',
   "anti_csrf_hash" varchar(64) NOT NULL DEFAULT '',
   "access_token_payload" text NOT NULL,
   "session_data" text NOT NULL,
@@ -60,6 +58,14 @@ CREATE TABLE "ginauth_signing_keys" (
   PRIMARY KEY ("kid")
 );
 CREATE INDEX IF NOT EXISTS "idx_ginauth_signing_keys_verify_until" ON "ginauth_signing_keys" ("verify_until");
+
+-- Needed only without ginauth.Config.SecretKey: the generated fallback key.
+CREATE TABLE "ginauth_secrets" (
+  "name" varchar(64),
+  "value" text NOT NULL,
+  "created_at" timestamptz NOT NULL,
+  PRIMARY KEY ("name")
+);
 
 CREATE TABLE "ginauth_rate_limits" (
   "limit_key" varchar(64),

@@ -29,8 +29,6 @@ CREATE TABLE `ginauth_sessions` (
   `recipe_user_id` text NOT NULL,
   `tenant_id` text NOT NULL,
   `refresh_hash` text NOT NULL,
-  `child_hashes` text NOT NULL DEFAULT "",
-  `ancestor_hashes` text NOT NULL DEFAULT "",
   `anti_csrf_hash` text NOT NULL DEFAULT "",
   `access_token_payload` text NOT NULL,
   `session_data` text NOT NULL,
@@ -53,6 +51,14 @@ CREATE TABLE `ginauth_signing_keys` (
   PRIMARY KEY (`kid`)
 );
 CREATE INDEX `idx_ginauth_signing_keys_verify_until` ON `ginauth_signing_keys`(`verify_until`);
+
+-- Needed only without ginauth.Config.SecretKey: the generated fallback key.
+CREATE TABLE `ginauth_secrets` (
+  `name` text,
+  `value` text NOT NULL,
+  `created_at` datetime NOT NULL,
+  PRIMARY KEY (`name`)
+);
 
 CREATE TABLE `ginauth_rate_limits` (
   `limit_key` text,
