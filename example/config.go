@@ -64,6 +64,11 @@ type config struct {
 	TOTPKey    []byte
 	TOTPDevKey bool
 
+	// SecretKey (GINAUTH_SECRET_KEY, 32 bytes as hex or base64) is
+	// ginauth.Config.SecretKey. Empty: ginauth's generated fallback, with
+	// its warning.
+	SecretKey []byte
+
 	// TrustedProxies (TRUSTED_PROXIES, comma-separated addresses or CIDRs)
 	// are the reverse proxies whose X-Forwarded-For the API believes.
 	// Empty: none, so a client cannot dodge the per-address rate limits by
@@ -119,6 +124,13 @@ func loadConfig() (config, error) {
 	} else if c.DevRoutes {
 		sum := sha256.Sum256([]byte("ginauth demo: development TOTP key, not a secret"))
 		c.TOTPKey, c.TOTPDevKey = sum[:], true
+	}
+	if v := strings.TrimSpace(os.Getenv("GINAUTH_SECRET_KEY")); v != "" {
+		key, err := parseKey(v)
+		if err != nil {
+			return c, fmt.Errorf("GINAUTH_SECRET_KEY: %w", err)
+		}
+		c.SecretKey = key
 	}
 	if _, _, err := net.SplitHostPort(c.DevOIDCAddr); c.DevOIDC && err != nil {
 		return c, fmt.Errorf("DEMO_OIDC_ADDR=%q: want host:port", c.DevOIDCAddr)

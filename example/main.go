@@ -92,9 +92,10 @@ func run(log *slog.Logger) error {
 			WebsiteDomain: cfg.WebsiteDomain,
 			APIBasePath:   "/auth",
 		},
-		Recipes: auth.recipes,
-		Session: ginauth.SessionConfig{AccessTokenValidity: cfg.AccessTokenValidity},
-		Logger:  log,
+		Recipes:   auth.recipes,
+		Session:   ginauth.SessionConfig{AccessTokenValidity: cfg.AccessTokenValidity},
+		Logger:    log,
+		SecretKey: cfg.SecretKey,
 	})
 	if err != nil {
 		return err
