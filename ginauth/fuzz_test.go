@@ -78,7 +78,13 @@ func FuzzRefreshToken(f *testing.F) {
 	f.Add("x.")
 	f.Add("../../etc.x")
 	f.Fuzz(func(t *testing.T, s string) {
+		// Checking the MAC never panics, and agrees on the handle.
+		ss := &serverSecret{refreshMAC: [][]byte{make([]byte, SecretKeySize)}}
+		info, macOK := ss.openRefreshToken(s)
 		h, ok := parseRefreshToken(s)
+		if macOK && (!ok || info.handle != h) {
+			t.Fatalf("MAC accepted %q (handle %q) that the parser refuses", s, info.handle)
+		}
 		if !ok {
 			return
 		}
