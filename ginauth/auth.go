@@ -32,6 +32,7 @@ type Auth struct {
 	recipes         []Recipe
 	routes          []*route
 	routeIndex      map[string]*route
+	badInput        map[string]func(*gin.Context, *Error) // by recipe id: Registrar.OnBadInput (input.go)
 	requiredTables  []string
 	claims          []claims.Claim
 	validators      []claims.Validator

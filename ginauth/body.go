@@ -18,8 +18,9 @@ import (
 const DefaultBodyLimit = 64 << 10
 
 // readBody reads at most limit bytes of the request body. Too large a body
-// is a 413, bytes that are not UTF-8 a 400: encoding/json would quietly turn
-// them into U+FFFD.
+// is a 413; bytes that are not UTF-8 (which encoding/json would quietly
+// turn into U+FFFD), a NUL, or a JSON string or key with a NUL or over
+// MaxInputStringBytes, a 400 (see input.go).
 func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultBodyLimit
@@ -38,6 +39,13 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	}
 	if !utf8.Valid(body) {
 		return nil, BadRequest("the request body is not valid UTF-8")
+	}
+	// The router checked the bodies of auth routes already; apps may call
+	// these helpers from their own routes too.
+	if _, ok := c.Get(inputCheckedKey{}); !ok {
+		if err := checkJSONBody(body); err != nil {
+			return nil, err
+		}
 	}
 	return body, nil
 }
@@ -90,8 +98,9 @@ func DecodeJSON(c *gin.Context, v any, limit int64) error {
 }
 
 // StringField reads member name of obj as a string of at most maxLen
-// bytes. A missing or null member is an error only when required; the
-// messages follow SuperTokens' ("Missing input param: ...").
+// bytes, without NUL characters (CheckString). A missing or null member is
+// an error only when required; the messages follow SuperTokens' ("Missing
+// input param: ...").
 func StringField(obj map[string]json.RawMessage, name string, maxLen int, required bool) (string, error) {
 	raw, ok := obj[name]
 	if !ok || string(raw) == "null" {
@@ -104,8 +113,8 @@ func StringField(obj map[string]json.RawMessage, name string, maxLen int, requir
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", BadRequest("%s must be a string", name)
 	}
-	if maxLen > 0 && len(s) > maxLen {
-		return "", BadRequest("%s is longer than %d bytes", name, maxLen)
+	if err := CheckString(name, s, maxLen); err != nil {
+		return "", err
 	}
 	return s, nil
 }

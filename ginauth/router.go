@@ -24,7 +24,7 @@ func TenantID(c *gin.Context) string {
 
 // validTenantID mirrors SuperTokens' [a-zA-Z0-9-]+.
 func validTenantID(s string) bool {
-	if s == "" || len(s) > 64 {
+	if s == "" || len(s) > maxTenantIDBytes {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -99,10 +99,17 @@ func (a *Auth) Middleware() gin.HandlerFunc {
 		}
 		r, tenant, ok := a.match(c.Request.Method, p[len(base):])
 		if !ok {
+			if r, err := a.checkUnmatchedPath(c.Request.Method, p[len(base):]); err != nil {
+				a.rejectInput(c, r, err)
+				return
+			}
 			c.Next()
 			return
 		}
 		defer a.boundRequest(c)()
+		if !a.checkInput(c, r) {
+			return
+		}
 		if !a.setTenant(c, tenant) {
 			return
 		}
@@ -121,6 +128,9 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 		h := rt.Handler
 		r.Handle(rt.Method, base+rt.Path, func(c *gin.Context) {
 			defer a.boundRequest(c)()
+			if !a.checkInput(c, rt) {
+				return
+			}
 			c.Set(tenantKey{}, DefaultTenant)
 			h(c)
 		})
@@ -129,6 +139,9 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 		}
 		r.Handle(rt.Method, base+"/:tenantId"+rt.Path, func(c *gin.Context) {
 			defer a.boundRequest(c)()
+			if !a.checkInput(c, rt) {
+				return
+			}
 			t := c.Param("tenantId")
 			if !validTenantID(t) {
 				a.WriteError(c, NewError(ErrNotFound, nil))

@@ -170,6 +170,12 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 			ginauth.Route{Method: http.MethodPost, Path: "/dashboard/signin", Handler: r.handleSignIn},
 			ginauth.Route{Method: http.MethodPost, Path: "/dashboard/signout", Handler: r.page(r.handleSignOut)})
 	}
+	// Input the core's check refuses (a NUL, bytes that are not UTF-8, an
+	// over-long value) is answered with a page, as other bad input is.
+	reg.OnBadInput(func(c *gin.Context, err *ginauth.Error) {
+		r.securityHeaders(c)
+		r.message(c, err.Status, http.StatusText(err.Status), sentence(err.Message)+" Nothing was changed.")
+	})
 	for _, rt := range routes {
 		rt.NoTenant = true // the dashboard spans every tenant
 		if err := reg.Handle(rt); err != nil {

@@ -107,10 +107,13 @@ func (r *Recipe) UpdateUserMetadata(ctx context.Context, userID string, update m
 	if userID == "" {
 		return nil, ginauth.BadRequest("the user id must not be empty")
 	}
-	// Values must survive a JSON round trip; find out before touching the
-	// database.
+	// Values must survive a JSON round trip, and PostgreSQL's jsonb
+	// refuses NUL characters; find out before touching the database.
 	if _, err := json.Marshal(update); err != nil {
 		return nil, ginauth.BadRequest("the metadata cannot be encoded as JSON: %v", err)
+	}
+	if err := ginauth.CheckJSONValue("the metadata", update); err != nil {
+		return nil, err
 	}
 	var result map[string]any
 	err = db.Transaction(func(tx *gorm.DB) error {
