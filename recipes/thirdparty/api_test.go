@@ -59,7 +59,7 @@ func TestBadRequests(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { expect400(t, tc.r, tc.msg) })
 	}
-	expectError(t, post(`{"thirdPartyId":"`+strings.Repeat("a", 70<<10)+`"}`), 413, "the request body is larger than 65536 bytes")
+	expectError(t, post(`{"thirdPartyId":"a","pad":[`+strings.Repeat(`"aaaaaaaa",`, 7<<10)+`""]}`), 413, "the request body is larger than 65536 bytes")
 	expect400(t, post("{\"thirdPartyId\":\"a\xff\"}"), "the request body is not valid UTF-8")
 	if n := h.countUsers(); n != 0 {
 		t.Fatalf("%d users", n)
