@@ -3,6 +3,7 @@ package security
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -455,5 +457,84 @@ func TestHostileInputEveryRoute(t *testing.T) {
 		if strings.Contains(line, `"level":"ERROR"`) {
 			t.Errorf("ERROR logged: %s", line)
 		}
+	}
+}
+
+// JSON inside a form field: the dashboard's metadata editor sends a JSON
+// document whose "\u0000" escapes are plain text to the input check; the
+// usermetadata recipe refuses them (PostgreSQL's jsonb would fail with an
+// error) whoever calls it, and the dashboard shows its page. Fails when
+// the CheckJSONValue call in usermetadata.UpdateUserMetadata is removed.
+func TestHostileMetadata(t *testing.T) {
+	h := newHostileApp(t)
+	before := h.snapshot()
+	for _, doc := range []string{`{"plan":"a\u0000b"}`, `{"a\u0000":1}`, `{"deep":{"list":["ok","\u0000"]}}`} {
+		form := url.Values{"csrf": {h.csrf}, "id": {h.userID}, "metadata": {doc}}
+		for _, e := range []*gin.Engine{h.mw, h.rr} {
+			rec := h.serve(e, http.MethodPost, "/auth/dashboard/user/metadata", "application/x-www-form-urlencoded", form.Encode(), nil)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "NUL character") {
+				t.Errorf("metadata %s: %d %.300s", doc, rec.Code, rec.Body)
+			}
+		}
+	}
+	if after := h.snapshot(); after != before {
+		t.Errorf("the tables changed:\n%s\n%s", before, after)
+	}
+	meta, ok := h.auth.Recipe("usermetadata")
+	if !ok {
+		t.Fatal("no usermetadata recipe")
+	}
+	_, err := meta.(*usermetadata.Recipe).UpdateUserMetadata(context.Background(), h.userID,
+		map[string]any{"k": map[string]string{"x\x00": "y"}})
+	var e *ginauth.Error
+	if !errors.As(err, &e) || e.Status != http.StatusBadRequest {
+		t.Fatalf("UpdateUserMetadata with a NUL key: %v", err)
+	}
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) {
+			t.Errorf("ERROR logged: %s", line)
+		}
+	}
+}
+
+// A parallel burst of hostile requests through a real server: every one
+// is a 400 with the reason, none a 5xx, nothing written.
+func TestHostileInputBurst(t *testing.T) {
+	h := newHostileApp(t)
+	srv := httptest.NewServer(h.mw)
+	defer srv.Close()
+	before := h.snapshot()
+	targets := []string{"/auth/emailpassword/email/exists?email=a%00b", "/auth/passwordless/email/exists?email=%FF",
+		"/auth/passwordless/phonenumber/exists?phoneNumber=%00", "/auth/dashboard?email=%FF", "/auth/dashboard/user?id=a%00",
+		"/auth/public/loginmethods?clientType=%00"}
+	const n = 40
+	errs := make(chan string, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+targets[i%len(targets)], nil)
+			req.Header.Set("Cookie", h.cookie)
+			req.Header.Set("Authorization", "Bearer "+h.access)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || !(strings.Contains(string(body), "NUL") || strings.Contains(string(body), "UTF-8")) {
+				errs <- fmt.Sprintf("%s: %d %.200s", targets[i%len(targets)], res.StatusCode, body)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if after := h.snapshot(); after != before {
+		t.Errorf("the tables changed")
 	}
 }
