@@ -54,7 +54,11 @@ func (r *Recipe) securityHeaders(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin, not no-referrer: under no-referrer browsers send
+	// "Origin: null" on the dashboard's own form posts, which CORS
+	// middleware in front of ginauth refuses; same-origin still sends
+	// nothing to other origins.
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 }
@@ -64,11 +68,21 @@ func (r *Recipe) setCookie(c *gin.Context, name, value string, maxAge int) {
 		HttpOnly: true, Secure: r.secure || c.Request.TLS != nil, SameSite: http.SameSiteStrictMode})
 }
 
-// crossSite reports a browser request sent from another site: such a
-// request never changes anything, whatever it carries.
-func crossSite(c *gin.Context) bool {
+// crossSite reports a browser request sent from another site or origin:
+// such a request never changes anything, whatever it carries. Browsers
+// that send Sec-Fetch-Site are judged by it; an Origin header, which older
+// browsers send too, must then name this API (its configured domain or the
+// Host it was asked by). "Origin: null" (a page with a no-referrer policy)
+// is left to the CSRF token and the SameSite=Strict cookie.
+func (r *Recipe) crossSite(c *gin.Context) bool {
 	switch c.GetHeader("Sec-Fetch-Site") {
 	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	origin := c.GetHeader("Origin")
+	switch origin {
+	case "", "null", r.apiDomain, "http://" + c.Request.Host, "https://" + c.Request.Host:
 		return false
 	}
 	return true
@@ -114,7 +128,7 @@ func (r *Recipe) admit(c *gin.Context) (*admin, error) {
 func (r *Recipe) page(h func(c *gin.Context, adm *admin)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		r.securityHeaders(c)
-		if c.Request.Method == http.MethodPost && crossSite(c) {
+		if c.Request.Method == http.MethodPost && r.crossSite(c) {
 			r.message(c, http.StatusForbidden, "Refused", "This form was sent from another site.")
 			return
 		}
@@ -183,7 +197,7 @@ func (r *Recipe) handleSignInPage(c *gin.Context) {
 // check that starts an admin session.
 func (r *Recipe) handleSignIn(c *gin.Context) {
 	r.securityHeaders(c)
-	if crossSite(c) {
+	if r.crossSite(c) {
 		r.message(c, http.StatusForbidden, "Refused", "This form was sent from another site.")
 		return
 	}

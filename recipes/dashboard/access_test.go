@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -245,7 +247,7 @@ func TestSecurityHeaders(t *testing.T) {
 				t.Fatalf("CSP %q", csp)
 			}
 			if hd.Get("X-Frame-Options") != "DENY" || hd.Get("Cache-Control") != "no-store" ||
-				hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("Referrer-Policy") != "no-referrer" {
+				hd.Get("X-Content-Type-Options") != "nosniff" || hd.Get("Referrer-Policy") != "same-origin" {
 				t.Fatalf("headers %v", hd)
 			}
 			if p.Code == http.StatusSeeOther {
@@ -264,7 +266,10 @@ func TestSecurityHeaders(t *testing.T) {
 			if !strings.Contains(csp, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
 				t.Fatalf("the style sheet's hash is not in the CSP %q", csp)
 			}
-			expectLacks(t, p, "<script", "http://", "https://", " style=", "onclick")
+			expectLacks(t, p, "<script", "http://", "https://", " style=", "onclick", "no-referrer")
+			// Under no-referrer a browser would send "Origin: null" on the
+			// forms, which CORS middleware refuses (issue 16).
+			expectContains(t, p, `<meta name="referrer" content="same-origin">`)
 		})
 	}
 }
@@ -281,6 +286,136 @@ func TestCrossSiteRefused(t *testing.T) {
 	expectCode(t, b2.post(base+"/signin", url.Values{"key": {testKey}}), http.StatusForbidden)
 	if !h.userExists(id) {
 		t.Fatal("the user was deleted")
+	}
+}
+
+// An Origin header that names neither this API's configured domain nor
+// the Host it was asked by is refused before anything runs, for browsers
+// that send no Sec-Fetch-Site. Fails when crossSite stops checking Origin.
+func TestForeignOriginRefused(t *testing.T) {
+	h := newHarness(t)
+	id := h.signUp("ann@example.com")
+	b, csrf := h.admin()
+	for _, origin := range []string{"http://evil.example", "http://localhost:3000", "https://localhost:3001", "http://example.com:8080"} {
+		b.header.Set("Origin", origin)
+		p := b.post(base+"/user/delete", url.Values{"id": {id}, "csrf": {csrf}, "confirm": {"yes"}})
+		expectCode(t, p, http.StatusForbidden)
+		expectContains(t, p, "another site")
+		signIn := h.browser()
+		signIn.header.Set("Origin", origin)
+		expectCode(t, signIn.post(base+"/signin", url.Values{"key": {testKey}}), http.StatusForbidden)
+		if signIn.cookies["ginauth_dashboard"] != nil {
+			t.Fatalf("%s: a foreign sign-in got an admin session", origin)
+		}
+	}
+	if !h.userExists(id) {
+		t.Fatal("the user was deleted")
+	}
+	// The API's own origins pass, as configured and as asked for
+	// (httptest's Host is example.com); "null" is left to the CSRF token.
+	for _, origin := range []string{"http://localhost:3001", "http://example.com", "null"} {
+		b.header.Set("Origin", origin)
+		act(t, b, csrf, "metadata", url.Values{"id": {id}, "metadata": {`{"from": "` + origin + `"}`}})
+		p := b.post(base+"/user/metadata", url.Values{"id": {id}, "metadata": {`{}`}})
+		expectCode(t, p, http.StatusForbidden)
+		expectContains(t, p, "security token")
+	}
+	m, err := h.meta.GetUserMetadata(ctx, id)
+	h.must(err)
+	if m["from"] != "null" {
+		t.Fatalf("metadata %v", m)
+	}
+}
+
+// The dashboard works behind the documented CORS setup,
+// r.Use(cors.New(ginauth.CORSConfig())) before the middleware, with the
+// headers Chromium sends on the dashboard's own forms: its Origin (the
+// API domain, while a proxy gives another Host) or, from a page with a
+// no-referrer policy, "Origin: null" (issue 16). Fails when CORSConfig
+// stops admitting the API's own pages.
+func TestDashboardBehindCORS(t *testing.T) {
+	for _, origin := range []string{"http://localhost:3001", "null"} {
+		t.Run(origin, func(t *testing.T) {
+			h := newHarness(t, withCORS())
+			_, err := h.roles.CreateNewRoleOrAddPermissions(ctx, "editor", nil)
+			h.must(err)
+			id := h.signUp("ann@example.com")
+			handle := h.session(id)
+			b := h.browser()
+			b.header.Set("Origin", origin)
+			b.header.Set("Sec-Fetch-Site", "same-origin")
+			b.header.Set("Sec-Fetch-Mode", "navigate")
+			csrf := b.signIn(testKey).csrf(t)
+			act(t, b, csrf, "roles/add", url.Values{"id": {id}, "tenant": {"public"}, "role": {"editor"}})
+			act(t, b, csrf, "sessions/revoke", url.Values{"id": {id}, "handle": {handle}, "confirm": {"yes"}})
+			if r := h.rolesOf(id); len(r) != 1 || h.sessionCount(id) != 0 {
+				t.Fatalf("roles %v, sessions %d", r, h.sessionCount(id))
+			}
+			expectCode(t, b.post(base+"/signout", url.Values{"csrf": {csrf}}), http.StatusSeeOther)
+			if b.cookies["ginauth_dashboard"] != nil {
+				t.Fatal("still signed in")
+			}
+			// The same forms from a page of another site stay refused,
+			// by CORS before the dashboard runs.
+			evil := h.browser()
+			evil.header.Set("Origin", "http://evil.example")
+			expectCode(t, evil.post(base+"/signin", url.Values{"key": {testKey}}), http.StatusForbidden)
+			evil.header.Set("Origin", "null")
+			evil.header.Set("Sec-Fetch-Site", "cross-site")
+			expectCode(t, evil.post(base+"/signin", url.Values{"key": {testKey}}), http.StatusForbidden)
+		})
+	}
+}
+
+// Admins working at once behind the CORS setup (run with -race, on
+// SQLite and Postgres): every same-origin form goes through, and every
+// foreign one is refused without a change.
+func TestDashboardBehindCORSConcurrent(t *testing.T) {
+	h := newHarness(t, withCORS())
+	id := h.signUp("ann@example.com")
+	const n = 8
+	admins := make([]*browser, n)
+	tokens := make([]string, n)
+	for i := range admins {
+		admins[i] = h.browser()
+		admins[i].header.Set("Origin", "http://localhost:3001")
+		admins[i].header.Set("Sec-Fetch-Site", "same-origin")
+		tokens[i] = admins[i].signIn(testKey).csrf(t)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 2*n)
+	for i := range admins {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			form := url.Values{"id": {id}, "csrf": {tokens[i]}, "metadata": {fmt.Sprintf(`{"admin": %d}`, i)}}
+			if p := admins[i].post(base+"/user/metadata", form); p.Code != http.StatusSeeOther {
+				errs <- fmt.Sprintf("admin %d: %d", i, p.Code)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			evil := h.browser()
+			evil.header.Set("Origin", "http://evil.example")
+			if p := evil.post(base+"/signin", url.Values{"key": {testKey}}); p.Code != http.StatusForbidden {
+				errs <- fmt.Sprintf("foreign sign-in: %d", p.Code)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	var sessions int64
+	h.must(h.db.Model(&models.DashboardSession{}).Count(&sessions).Error)
+	if sessions != n {
+		t.Fatalf("%d admin sessions, want %d", sessions, n)
+	}
+	m, err := h.meta.GetUserMetadata(ctx, id)
+	h.must(err)
+	if _, ok := m["admin"]; !ok {
+		t.Fatalf("metadata %v", m)
 	}
 }
 

@@ -99,6 +99,9 @@ type Recipe struct {
 	keys   [][sha256.Size]byte
 	keyIDs []string
 	secure bool // cookies get the Secure attribute
+	// apiDomain is the API's configured origin, the Origin its own pages
+	// send.
+	apiDomain string
 }
 
 // New returns the dashboard recipe. Config errors are reported by
@@ -155,6 +158,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	}
 	r.base = info.APIBasePath + "/dashboard"
 	r.secure = strings.HasPrefix(info.APIDomain, "https://")
+	r.apiDomain = info.APIDomain
 
 	routes := []ginauth.Route{
 		{Method: http.MethodGet, Path: "/dashboard", Handler: r.page(r.handleList)},

@@ -52,7 +52,8 @@
 // Every change is a POST form carrying a CSRF token derived from the
 // admin's session secret; a missing or wrong token is refused with a 403
 // and changes nothing, and so is any form a browser marks as sent from
-// another site (Sec-Fetch-Site). Deleting a user, revoking sessions and
+// another site (Sec-Fetch-Site) or whose Origin names neither the API
+// domain nor the host asked. Deleting a user, revoking sessions and
 // marking an address unverified take a confirmation step. Each change is
 // an EventAction security event (through Hooks.OnEvent and the log) whose
 // Detail names the action and the admin ("api-key:<key id>" or
@@ -61,7 +62,9 @@
 // Every page is sent with a Content-Security-Policy that allows no script
 // and only the embedded style sheet (default-src 'none'; form-action
 // 'self'; frame-ancestors 'none'), X-Frame-Options DENY, Cache-Control
-// no-store and Referrer-Policy no-referrer; html/template escapes every
+// no-store and Referrer-Policy same-origin (not no-referrer, under which
+// browsers send "Origin: null" on the forms and CORS middleware refuses
+// them); html/template escapes every
 // value a user could have chosen (e-mail addresses, metadata, role names).
 //
 // # Routes

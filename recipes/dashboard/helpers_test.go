@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
@@ -59,6 +60,7 @@ type setup struct {
 	apiDomain      string
 	extra          []ginauth.Recipe
 	registerRoutes bool
+	cors           bool
 }
 
 type option func(*setup)
@@ -70,6 +72,10 @@ func withRateLimit(rl ginauth.RateLimitConfig) option {
 func withAPIDomain(d string) option           { return func(s *setup) { s.apiDomain = d } }
 func withRecipes(rs ...ginauth.Recipe) option { return func(s *setup) { s.extra = rs } }
 func withRegisterRoutes() option              { return func(s *setup) { s.registerRoutes = true } }
+
+// withCORS puts the documented CORS setup, cors.New(CORSConfig()), in
+// front of the middleware.
+func withCORS() option { return func(s *setup) { s.cors = true } }
 
 // newEmailPassword accepts any e-mail address, so that tests can store
 // hostile ones, and hashes fast.
@@ -111,6 +117,9 @@ func newHarness(t *testing.T, opts ...option) *harness {
 		t.Fatal(err)
 	}
 	h.auth = a
+	if s.cors {
+		h.r.Use(cors.New(a.CORSConfig()))
+	}
 	if s.registerRoutes {
 		a.RegisterRoutes(h.r)
 	} else {
