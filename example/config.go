@@ -21,6 +21,8 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/ginauth/ginauth/recipes/dashboard"
 )
 
 // config is the demo's settings, all from the environment (see README.md).
@@ -75,6 +77,12 @@ type config struct {
 	// sending that header.
 	TrustedProxies []string
 
+	// DashboardAPIKey (DASHBOARD_API_KEY, at least
+	// dashboard.MinAPIKeyLength characters) turns on the user-management
+	// dashboard at <API_DOMAIN>/auth/dashboard, signed in to with this key.
+	// Empty: no dashboard.
+	DashboardAPIKey string
+
 	// Debug (GIN_MODE=debug) keeps gin's debug mode.
 	Debug bool
 }
@@ -109,6 +117,12 @@ func loadConfig() (config, error) {
 		Google:       oauthClient{ID: os.Getenv("GOOGLE_CLIENT_ID"), Secret: os.Getenv("GOOGLE_CLIENT_SECRET")},
 		GitHub:       oauthClient{ID: os.Getenv("GITHUB_CLIENT_ID"), Secret: os.Getenv("GITHUB_CLIENT_SECRET")},
 		Debug:        os.Getenv("GIN_MODE") == "debug",
+
+		DashboardAPIKey: strings.TrimSpace(os.Getenv("DASHBOARD_API_KEY")),
+	}
+	if n := len(c.DashboardAPIKey); n > 0 && n < dashboard.MinAPIKeyLength {
+		return c, fmt.Errorf("DASHBOARD_API_KEY is %d characters: it must be at least %d; make one with `openssl rand -base64 24`, or unset it to run without the dashboard",
+			n, dashboard.MinAPIKeyLength)
 	}
 	if v := strings.TrimSpace(os.Getenv("TRUSTED_PROXIES")); v != "" {
 		for _, p := range strings.Split(v, ",") {

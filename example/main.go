@@ -100,7 +100,7 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if err := auth.setUp(context.Background()); err != nil {
+	if err := auth.setUp(context.Background(), cfg.APIDomain); err != nil {
 		return err
 	}
 

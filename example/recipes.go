@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/dashboard"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/emailverification"
@@ -32,6 +33,8 @@ type demoAuth struct {
 	// without a TOTP key (and then there is no MFA either).
 	thirdParty *thirdparty.Recipe
 	totp       *totp.Recipe
+	// dashboard is nil without DASHBOARD_API_KEY.
+	dashboard *dashboard.Recipe
 
 	adminEmails map[string]bool
 	log         *slog.Logger
@@ -108,6 +111,13 @@ func newDemoAuth(cfg config, log *slog.Logger, providers []thirdparty.Provider) 
 		log.Info("demo: no TOTP_SECRET_KEY: two-factor auth (TOTP) is off")
 	}
 	d.recipes = append(d.recipes, d.roles, d.metadata)
+	if cfg.DashboardAPIKey != "" {
+		// After the recipes it shows (roles, metadata, verification).
+		d.dashboard = dashboard.New(dashboard.Config{APIKeys: []string{cfg.DashboardAPIKey}})
+		d.recipes = append(d.recipes, d.dashboard)
+	} else {
+		log.Info("demo: no DASHBOARD_API_KEY: the user-management dashboard is off")
+	}
 	return d, nil
 }
 
@@ -136,8 +146,11 @@ func (d *demoAuth) afterSignUp(ctx context.Context, u *ginauth.User, from string
 }
 
 // setUp creates what the app expects to exist once ginauth is running.
-func (d *demoAuth) setUp(ctx context.Context) error {
+func (d *demoAuth) setUp(ctx context.Context, apiDomain string) error {
 	_, err := d.roles.CreateNewRoleOrAddPermissions(ctx, adminRole, []string{"admin:read"})
+	if err == nil && d.dashboard != nil {
+		d.log.Info("demo: dashboard on, sign in with DASHBOARD_API_KEY", "url", apiDomain+d.dashboard.Path())
+	}
 	return err
 }
 
