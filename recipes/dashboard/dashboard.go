@@ -163,6 +163,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	routes := []ginauth.Route{
 		{Method: http.MethodGet, Path: "/dashboard", Handler: r.page(r.handleList)},
 		{Method: http.MethodGet, Path: "/dashboard/user", Handler: r.page(r.handleUser)},
+		{Method: http.MethodGet, Path: "/dashboard/icon.svg", Handler: r.handleIcon},
 	}
 	for _, ac := range r.actions() {
 		routes = append(routes, ginauth.Route{Method: http.MethodPost, Path: "/dashboard/user/" + ac.path, Handler: r.action(ac)})

@@ -76,6 +76,7 @@
 //	GET  /dashboard                        user list: ?email= &tenant= &order=oldest &page=
 //	GET  /dashboard/user?id=<user id>      one user
 //	GET  /dashboard/signin, POST /dashboard/signin, POST /dashboard/signout
+//	GET  /dashboard/icon.svg               the pages' icon (public)
 //	POST /dashboard/user/roles/add         id, tenant, role
 //	POST /dashboard/user/roles/remove      id, tenant, role
 //	POST /dashboard/user/metadata          id, metadata (a JSON object that replaces the stored one)

@@ -168,3 +168,16 @@ func TestEscaping(t *testing.T) {
 		t.Fatal("no metadata editor")
 	}
 }
+
+// Every page names its icon, which anyone may load: without it browsers
+// ask for /favicon.ico, whose 404 is a console error in the browser test.
+func TestIcon(t *testing.T) {
+	h := newHarness(t)
+	expectContains(t, h.browser().get(base+"/signin"), `<link rel="icon" href="/auth/dashboard/icon.svg" type="image/svg+xml">`)
+	p := h.browser().get(base + "/icon.svg")
+	expectCode(t, p, http.StatusOK)
+	if ct := p.Header().Get("Content-Type"); ct != "image/svg+xml" || !strings.HasPrefix(p.body, "<svg") ||
+		p.Header().Get("Content-Security-Policy") != "default-src 'none'" || strings.Contains(p.body, "<script") {
+		t.Fatalf("%q %q", ct, p.body)
+	}
+}

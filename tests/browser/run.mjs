@@ -46,6 +46,8 @@ const oidcURL = `http://127.0.0.1:${oidcPort}`; // the dev provider's issuer
 const prebuiltURL = `http://localhost:${prebuiltPort}`;
 const prebuiltApiURL = `http://localhost:${prebuiltApiPort}`;
 const timeoutMs = Number(process.env.E2E_TIMEOUT_SECONDS || 900) * 1000;
+// The first API serves the dashboard (recipes/dashboard) with this key.
+const dashboardKey = randomBytes(24).toString("base64url");
 
 const children = []; // { name, proc } of every process we started
 let tmp = "";
@@ -195,6 +197,7 @@ async function main() {
       DEMO_OIDC_EMAIL: "social@example.com",
       TOTP_SECRET_KEY: randomBytes(32).toString("base64"),
       SMTP_HOST: "",
+      DASHBOARD_API_KEY: dashboardKey,
     },
   });
   const web = start("web", process.execPath, [join(repo, "example", "web", "serve.mjs")], {
@@ -218,6 +221,7 @@ async function main() {
       DEMO_OIDC: "",
       TOTP_SECRET_KEY: "",
       SMTP_HOST: "",
+      DASHBOARD_API_KEY: "",
     },
   });
   const prebuiltWeb = start("web-prebuilt", process.execPath, [join(repo, "example", "prebuilt", "serve.mjs")], {
@@ -252,6 +256,7 @@ async function main() {
       E2E_PREBUILT_API_URL: prebuiltApiURL,
       E2E_PREBUILT_API_LOG: prebuiltApiLog,
       E2E_ARTIFACTS: artifacts,
+      E2E_DASHBOARD_KEY: dashboardKey,
       CHROMIUM_PATH: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
     },
   }, { server: false });
