@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -26,9 +27,13 @@ const (
 	ActionEmailVerification = "email-verification"
 	ActionCodeEntry         = "code-entry"
 	// ActionSendCode is sending a one-time code or magic link by e-mail
-	// or SMS; recipes count each message against the contact with
-	// RecordFailure, so a contact cannot be flooded.
+	// or SMS; recipes count each message against the contact before it is
+	// sent, so a contact cannot be flooded.
 	ActionSendCode = "send-code"
+	// ActionExistsCheck is asking whether an e-mail address or phone
+	// number has an account (the exists endpoints), counted per IP address
+	// so that they cannot be used to walk a list of addresses.
+	ActionExistsCheck = "exists-check"
 	// ActionDashboardSignIn is an admin signing in to the dashboard; its
 	// own counters, so that admins and users do not use up each other's
 	// allowance.
@@ -43,9 +48,12 @@ type Rule struct {
 }
 
 // Limit is the pair of rules for one action: every attempt from one IP
-// address counts against PerIP; only failed attempts count against
-// PerAccount (so that a user's own successes never lock them out), and an
-// account over its rule is locked until its window ends.
+// address counts against PerIP. Against PerAccount an attempt counts from
+// the moment it is reserved, before any work, until it is settled: a
+// failure stays counted, a success is not counted and forgives the
+// failures before it (see Reserve). So at most PerAccount.Max checks of
+// one account run at once, and an account over its rule is locked until
+// its window ends.
 type Limit struct {
 	PerIP      Rule
 	PerAccount Rule
@@ -74,21 +82,47 @@ func DefaultLimits() map[string]Limit {
 		ActionCodeEntry:         {PerIP: Rule{60, time.Minute}, PerAccount: Rule{5, 15 * time.Minute}},
 		ActionSendCode:          {PerIP: Rule{30, 10 * time.Minute}, PerAccount: Rule{10, time.Hour}},
 		ActionDashboardSignIn:   {PerIP: Rule{10, 10 * time.Minute}},
+		ActionExistsCheck:       {PerIP: Rule{60, 10 * time.Minute}},
 	}
 }
 
-// RateLimitStore keeps rate-limit counters.
+// RateLimitStore keeps rate-limit counters. A counter holds a count (the
+// attempts that count against the key's rule in the current window) and,
+// among them, the attempts still open: reserved by Take and not yet
+// settled. Both change in single atomic steps, so that concurrent
+// instances and concurrent requests count together.
 type RateLimitStore interface {
-	// Hit adds one to key's counter, starting a new window of the given
-	// length if the last one has ended, and returns the count and when the
-	// window ends.
-	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error)
-	// Peek returns key's count and window end without changing them; a
-	// missing or ended window counts zero.
-	Peek(ctx context.Context, key string, now time.Time) (int64, time.Time, error)
-	// Reset forgets key.
-	Reset(ctx context.Context, key string) error
+	// Take reserves one attempt on key: it adds one to the key's count and
+	// to its open attempts in one atomic step, first starting a new window
+	// of the given length (count and open attempts at zero) if the last one
+	// has ended, and returns the new count and the window's end.
+	Take(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error)
+	// Settle applies s to key's counter in one atomic step; a key with no
+	// live window (missing or ended) is left alone. Counts never go below
+	// zero.
+	Settle(ctx context.Context, key string, s Settlement, now time.Time) error
 }
+
+// Settlement is how an attempt reserved with RateLimitStore.Take ends, or
+// (SettleForgive) how a key's settled attempts are forgotten.
+type Settlement int
+
+const (
+	// SettleFailed closes one open attempt and leaves it counted: a wrong
+	// password or code, or a message sent.
+	SettleFailed Settlement = iota + 1
+	// SettleRefund closes one open attempt and takes it off the count:
+	// the attempt did no work (it was refused, or nothing was sent).
+	SettleRefund
+	// SettleSucceeded closes one open attempt and forgets every settled
+	// one: the count drops to the attempts still open, so that a user's
+	// success forgives their typos but never lets more than the rule's Max
+	// checks run at once.
+	SettleSucceeded
+	// SettleForgive closes nothing and forgets every settled attempt: the
+	// count drops to the attempts still open (ResetFailures).
+	SettleForgive
+)
 
 type rateLimiter struct {
 	disabled bool
@@ -118,6 +152,12 @@ func rateKey(action, kind, id string) string {
 	return random.Hash(action + "\x00" + kind + "\x00" + id)
 }
 
+// accountKey is the counter of account at action within one tenant:
+// failures in one tenant never lock the same address in another.
+func accountKey(action, tenantID, account string) string {
+	return rateKey(action, "account", tenantID+"\x00"+account)
+}
+
 func rateLimited(action string, retry time.Duration) *Error {
 	secs := int64(math.Ceil(retry.Seconds()))
 	if secs < 1 {
@@ -127,86 +167,150 @@ func rateLimited(action string, retry time.Duration) *Error {
 		Message: fmt.Sprintf("too many attempts, try again in %d seconds", secs), Err: fmt.Errorf("rate limit on %s", action)}
 }
 
-// CheckRateLimit counts one attempt at action from the request's IP
-// address and refuses it (a 429 *Error with RetryAfter) when that address,
-// or account when it is not empty, is over its limit. Recipes call it
-// before hashing a password or checking a code; account is an e-mail
-// address, a phone number or a user id. The IP address is c.ClientIP(), so
-// configure gin's trusted proxies behind a load balancer.
-func (a *Auth) CheckRateLimit(c *gin.Context, action, account string) error {
+// Attempt is one attempt reserved by Reserve: it already counts against
+// the account's rule, and the caller settles it once the outcome is known
+// with Failed, Succeeded or Refund. Only the first settlement has an
+// effect, so `defer at.Failed()` right after Reserve settles every path
+// the code does not settle otherwise; an attempt never settled stays
+// counted until its window ends. The methods are safe on any goroutine
+// and log, rather than return, a store failure: the request itself is
+// answered either way, and the attempt then stays counted.
+type Attempt struct {
+	a      *Auth
+	ctx    context.Context
+	action string
+	key    string // "" when no account rule applies
+	done   atomic.Bool
+}
+
+// Failed settles the attempt as counted: a wrong password or code, or a
+// message sent.
+func (t *Attempt) Failed() { t.settle(SettleFailed) }
+
+// Succeeded settles a successful check: the attempt stops counting and
+// the account's earlier failures are forgotten (attempts still in flight
+// keep counting).
+func (t *Attempt) Succeeded() { t.settle(SettleSucceeded) }
+
+// Refund settles an attempt that did no work (nothing was checked or
+// sent): it stops counting against the account. The per-IP count keeps
+// it.
+func (t *Attempt) Refund() { t.settle(SettleRefund) }
+
+func (t *Attempt) settle(s Settlement) {
+	if t == nil || t.key == "" || !t.done.CompareAndSwap(false, true) {
+		return
+	}
+	if err := t.a.limiter.store.Settle(t.ctx, t.key, s, t.a.now()); err != nil {
+		t.a.log.WarnContext(t.ctx, "ginauth: settling a rate-limited attempt failed; it stays counted", "action", t.action, "error", err)
+	}
+}
+
+// Reserve counts one attempt at action before the work it guards
+// (hashing a password, checking a code, sending a message) and refuses it
+// with a 429 *Error carrying RetryAfter when the request's IP address or,
+// when account is not empty, the account is over its rule. The count is
+// one atomic increment-and-compare in the store, so a parallel burst gets
+// exactly the rule's Max attempts through. account is an e-mail address,
+// a phone number or a user id, counted within the request's tenant
+// (TenantID). The IP address is c.ClientIP(), so configure gin's trusted
+// proxies behind a load balancer.
+//
+// Every attempt counts against PerIP. Against PerAccount an attempt counts
+// from Reserve on; the caller settles it with the returned Attempt's
+// Failed, Succeeded or Refund. The Attempt is never nil.
+func (a *Auth) Reserve(c *gin.Context, action, account string) (*Attempt, error) {
 	rl := a.limiter
-	if rl.disabled {
-		return nil
-	}
+	ctx := context.WithoutCancel(c.Request.Context())
+	at := &Attempt{a: a, ctx: ctx, action: action}
 	l, ok := rl.limits[action]
-	if !ok {
-		return nil
+	if rl.disabled || !ok {
+		return at, nil
 	}
-	ctx := c.Request.Context()
 	now := a.now()
+	ip := c.ClientIP()
 	if account != "" && l.PerAccount.Max > 0 {
-		n, until, err := rl.store.Peek(ctx, rateKey(action, "account", account), now)
+		key := accountKey(action, TenantID(c), account)
+		n, until, err := rl.store.Take(ctx, key, l.PerAccount.Window, now)
 		if err != nil {
-			return DBError(err)
+			return at, DBError(err)
 		}
-		if n >= int64(l.PerAccount.Max) {
-			a.emit(ctx, Event{Type: EventLockout, Action: action, IP: c.ClientIP(), Account: account})
-			return rateLimited(action, until.Sub(now))
+		at.key = key
+		if n > int64(l.PerAccount.Max) {
+			at.Refund()
+			a.emit(ctx, Event{Type: EventLockout, Action: action, IP: ip, Account: account})
+			return at, rateLimited(action, until.Sub(now))
 		}
 	}
 	if l.PerIP.Max > 0 {
-		n, until, err := rl.store.Hit(ctx, rateKey(action, "ip", c.ClientIP()), l.PerIP.Window, now)
+		n, until, err := rl.store.Take(ctx, rateKey(action, "ip", ip), l.PerIP.Window, now)
 		if err != nil {
-			return DBError(err)
+			at.Refund()
+			return at, DBError(err)
 		}
 		if n > int64(l.PerIP.Max) {
-			return rateLimited(action, until.Sub(now))
+			at.Refund()
+			return at, rateLimited(action, until.Sub(now))
 		}
 	}
+	return at, nil
+}
+
+// CheckRateLimit counts one attempt at action, for good, against the
+// request's IP address and, when account is not empty, the account (within
+// the request's tenant), and refuses it like Reserve when either is over
+// its rule. Use it where every attempt counts whatever its outcome (a
+// reset e-mail requested, a provider called); use Reserve where the
+// outcome decides.
+func (a *Auth) CheckRateLimit(c *gin.Context, action, account string) error {
+	at, err := a.Reserve(c, action, account)
+	if err != nil {
+		return err
+	}
+	at.Failed()
 	return nil
 }
 
-// RecordFailure counts a failed attempt (a wrong password or code) against
-// account; past the action's PerAccount rule the account is locked until
-// the window ends.
-func (a *Auth) RecordFailure(ctx context.Context, action, account string) error {
-	rl := a.limiter
-	l, ok := rl.limits[action]
-	if rl.disabled || !ok || account == "" || l.PerAccount.Max <= 0 {
-		return nil
-	}
-	_, _, err := rl.store.Hit(ctx, rateKey(action, "account", account), l.PerAccount.Window, a.now())
-	return DBError(err)
-}
-
-// ResetFailures clears account's failed attempts at action, after a
-// success.
-func (a *Auth) ResetFailures(ctx context.Context, action, account string) error {
+// ResetFailures forgets the settled attempts of account (within tenantID)
+// at action: after a password reset, or a verified address. Attempts in
+// flight keep counting.
+func (a *Auth) ResetFailures(ctx context.Context, tenantID, action, account string) error {
 	if a.limiter.disabled || account == "" {
 		return nil
 	}
-	return DBError(a.limiter.store.Reset(ctx, rateKey(action, "account", account)))
+	if _, ok := a.limiter.limits[action]; !ok {
+		return nil
+	}
+	return DBError(a.limiter.store.Settle(ctx, accountKey(action, tenantID, account), SettleForgive, a.now()))
 }
 
 // dbRateLimitStore keeps counters in ginauth_rate_limits with one upsert
-// per hit, so concurrent instances count together.
+// per Take and one update per Settle, so concurrent instances count
+// together.
 type dbRateLimitStore struct{ db *gorm.DB }
 
-func (s *dbRateLimitStore) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
+func (s *dbRateLimitStore) Take(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
 	end := now.Add(window)
+	t := models.TableRateLimits
 	// Every SET expression reads the row as it was, so a window that has
-	// ended restarts at one. Postgres and SQLite hand the new values back
-	// in the same statement; elsewhere a transaction reads them.
+	// ended restarts at one. The row lock of the upsert makes the
+	// increment and the returned count one step. Postgres and SQLite hand
+	// the new values back in the same statement; elsewhere a transaction
+	// reads them.
+	restart := func(col string) clause.Expr {
+		return gorm.Expr("CASE WHEN "+t+".expires_at <= ? THEN 1 ELSE "+t+"."+col+" + 1 END", now)
+	}
 	upsert := func(tx *gorm.DB) *gorm.DB {
 		return tx.Clauses(clause.OnConflict{
 			Columns: []clause.Column{{Name: "limit_key"}},
 			DoUpdates: clause.Set{
-				{Column: clause.Column{Name: "count"}, Value: gorm.Expr("CASE WHEN "+models.TableRateLimits+".expires_at <= ? THEN 1 ELSE "+models.TableRateLimits+".count + 1 END", now)},
-				{Column: clause.Column{Name: "expires_at"}, Value: gorm.Expr("CASE WHEN "+models.TableRateLimits+".expires_at <= ? THEN ? ELSE "+models.TableRateLimits+".expires_at END", now, end)},
+				{Column: clause.Column{Name: "count"}, Value: restart("count")},
+				{Column: clause.Column{Name: "open_attempts"}, Value: restart("open_attempts")},
+				{Column: clause.Column{Name: "expires_at"}, Value: gorm.Expr("CASE WHEN "+t+".expires_at <= ? THEN ? ELSE "+t+".expires_at END", now, end)},
 			},
 		})
 	}
-	row := models.RateLimit{Key: key, Count: 1, ExpiresAt: end}
+	row := models.RateLimit{Key: key, Count: 1, Open: 1, ExpiresAt: end}
 	db := s.db.WithContext(DBContext(ctx))
 	switch db.Dialector.Name() {
 	case "postgres", "sqlite":
@@ -214,7 +318,7 @@ func (s *dbRateLimitStore) Hit(ctx context.Context, key string, window time.Dura
 		return row.Count, row.ExpiresAt, err
 	}
 	err := db.Transaction(func(tx *gorm.DB) error {
-		if err := upsert(tx).Create(&models.RateLimit{Key: key, Count: 1, ExpiresAt: end}).Error; err != nil {
+		if err := upsert(tx).Create(&models.RateLimit{Key: key, Count: 1, Open: 1, ExpiresAt: end}).Error; err != nil {
 			return err
 		}
 		return tx.Where("limit_key = ?", key).Take(&row).Error
@@ -222,17 +326,23 @@ func (s *dbRateLimitStore) Hit(ctx context.Context, key string, window time.Dura
 	return row.Count, row.ExpiresAt, err
 }
 
-func (s *dbRateLimitStore) Peek(ctx context.Context, key string, now time.Time) (int64, time.Time, error) {
-	var rows []models.RateLimit
-	err := s.db.WithContext(DBContext(ctx)).Where("limit_key = ? AND expires_at > ?", key, now).Limit(1).Find(&rows).Error
-	if err != nil || len(rows) == 0 {
-		return 0, time.Time{}, err
-	}
-	return rows[0].Count, rows[0].ExpiresAt, nil
+// settleSQL is each settlement's new count and open attempts, as SQL over
+// the row as it was.
+var settleSQL = map[Settlement][2]string{
+	SettleFailed:    {"count", "CASE WHEN open_attempts > 0 THEN open_attempts - 1 ELSE 0 END"},
+	SettleRefund:    {"CASE WHEN count > 0 THEN count - 1 ELSE 0 END", "CASE WHEN open_attempts > 0 THEN open_attempts - 1 ELSE 0 END"},
+	SettleSucceeded: {"CASE WHEN open_attempts > 0 THEN open_attempts - 1 ELSE 0 END", "CASE WHEN open_attempts > 0 THEN open_attempts - 1 ELSE 0 END"},
+	SettleForgive:   {"open_attempts", "open_attempts"},
 }
 
-func (s *dbRateLimitStore) Reset(ctx context.Context, key string) error {
-	return s.db.WithContext(DBContext(ctx)).Where("limit_key = ?", key).Delete(&models.RateLimit{}).Error
+func (s *dbRateLimitStore) Settle(ctx context.Context, key string, st Settlement, now time.Time) error {
+	set, ok := settleSQL[st]
+	if !ok {
+		return fmt.Errorf("ginauth: unknown rate-limit settlement %d", st)
+	}
+	return s.db.WithContext(DBContext(ctx)).Model(&models.RateLimit{}).
+		Where("limit_key = ? AND expires_at > ?", key, now).
+		Updates(map[string]any{"count": gorm.Expr(set[0]), "open_attempts": gorm.Expr(set[1])}).Error
 }
 
 // deleteExpired removes counters whose window has ended.
@@ -249,8 +359,8 @@ func NewMemoryRateLimitStore() RateLimitStore {
 }
 
 type memoryCounter struct {
-	n   int64
-	end time.Time
+	n, open int64
+	end     time.Time
 }
 
 type memoryRateLimitStore struct {
@@ -259,7 +369,7 @@ type memoryRateLimitStore struct {
 	sweep time.Time
 }
 
-func (s *memoryRateLimitStore) Hit(_ context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
+func (s *memoryRateLimitStore) Take(_ context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if now.After(s.sweep) { // keep the map bounded by live windows
@@ -275,24 +385,40 @@ func (s *memoryRateLimitStore) Hit(_ context.Context, key string, window time.Du
 		c = memoryCounter{end: now.Add(window)}
 	}
 	c.n++
+	c.open++
 	s.m[key] = c
 	return c.n, c.end, nil
 }
 
-func (s *memoryRateLimitStore) Peek(_ context.Context, key string, now time.Time) (int64, time.Time, error) {
+func (s *memoryRateLimitStore) Settle(_ context.Context, key string, st Settlement, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.m[key]
-	if !c.end.After(now) {
-		return 0, time.Time{}, nil
+	c, ok := s.m[key]
+	if !ok || !c.end.After(now) {
+		return nil
 	}
-	return c.n, c.end, nil
-}
-
-func (s *memoryRateLimitStore) Reset(_ context.Context, key string) error {
-	s.mu.Lock()
-	delete(s.m, key)
-	s.mu.Unlock()
+	closeOne := func() {
+		if c.open > 0 {
+			c.open--
+		}
+	}
+	switch st {
+	case SettleFailed:
+		closeOne()
+	case SettleRefund:
+		closeOne()
+		if c.n > 0 {
+			c.n--
+		}
+	case SettleSucceeded:
+		closeOne()
+		c.n = c.open
+	case SettleForgive:
+		c.n = c.open
+	default:
+		return fmt.Errorf("ginauth: unknown rate-limit settlement %d", st)
+	}
+	s.m[key] = c
 	return nil
 }
 

@@ -2,8 +2,10 @@ package ginauth
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,8 +14,9 @@ import (
 	"github.com/ginauth/ginauth/models"
 )
 
-// limitedHarness adds a sign-in-like route: it checks the limiter, then
-// "hashes" (counts), then fails unless the password is "right".
+// limitedHarness adds a sign-in-like route: it reserves an attempt, then
+// "hashes" (counts, and waits at gate when one is set), then fails unless
+// the password is "right". ?tenant= stands for the tenant path prefix.
 func limitedHarness(t *testing.T, store RateLimitStore, events *[]Event) (*harness, *int) {
 	var mu sync.Mutex
 	hashes := 0
@@ -28,26 +31,40 @@ func limitedHarness(t *testing.T, store RateLimitStore, events *[]Event) (*harne
 		}
 	})
 	h.r.POST("/signin", func(c *gin.Context) {
-		account := c.Query("email")
-		if err := h.auth.CheckRateLimit(c, ActionSignIn, account); err != nil {
+		if tenant := c.Query("tenant"); tenant != "" {
+			c.Set(tenantKey{}, tenant)
+		}
+		at, err := h.auth.Reserve(c, ActionSignIn, c.Query("email"))
+		if err != nil {
 			h.auth.WriteError(c, err)
 			return
 		}
+		defer at.Failed()
 		mu.Lock()
 		hashes++
 		mu.Unlock()
 		if c.Query("password") != "right" {
-			if err := h.auth.RecordFailure(c, ActionSignIn, account); err != nil {
-				h.auth.WriteError(c, err)
-				return
-			}
 			c.JSON(200, gin.H{"status": "WRONG_CREDENTIALS_ERROR"})
 			return
 		}
-		_ = h.auth.ResetFailures(c, ActionSignIn, account)
+		at.Succeeded()
 		c.JSON(200, gin.H{"status": "OK"})
 	})
 	return h, &hashes
+}
+
+// rateStores runs f on the database store (SQLite, or the shared Postgres
+// when GINAUTH_TEST_DATABASE_URL is set) and on the memory store.
+func rateStores(t *testing.T, f func(t *testing.T, store RateLimitStore)) {
+	for _, name := range []string{"database", "memory"} {
+		t.Run(name, func(t *testing.T) {
+			var store RateLimitStore
+			if name == "memory" {
+				store = NewMemoryRateLimitStore()
+			}
+			f(t, store)
+		})
+	}
 }
 
 func TestRateLimitLocksAccountBeforeHashing(t *testing.T) {
@@ -139,11 +156,12 @@ func TestRateLimitPerIPCountsConcurrentHitsExactly(t *testing.T) {
 func TestRateLimitDisabled(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.RateLimit.Disabled = true })
 	h.r.POST("/x", func(c *gin.Context) {
-		if err := h.auth.CheckRateLimit(c, ActionSignIn, "a"); err != nil {
+		at, err := h.auth.Reserve(c, ActionSignIn, "a")
+		if err != nil {
 			h.auth.WriteError(c, err)
 			return
 		}
-		_ = h.auth.RecordFailure(c, ActionSignIn, "a")
+		at.Failed()
 		c.Status(204)
 	})
 	cl := h.client("header")
@@ -185,5 +203,280 @@ func TestDeleteExpiredSweepsCountersSessionsAndDeadKeys(t *testing.T) {
 	}
 	if count(&models.RateLimit{}) != 0 || count(&models.SigningKey{}) != 1 || count(&models.Session{}) != 1 {
 		t.Fatal("wrong rows left")
+	}
+}
+
+// gatedSignIn adds /gated, a sign-in-like route whose admitted "hash"
+// waits at a gate until all n requests of a burst have been admitted or
+// refused, so that every decision is made while the admitted checks are
+// still in flight. fire sends a burst of n at once (the path of request i
+// is path(i)) and returns the answers by status code; hashes counts the
+// checks made.
+func gatedSignIn(t *testing.T, h *harness) (fire func(n int, path func(i int) string) map[int]int, hashes *atomic.Int64) {
+	var admitted, refused atomic.Int64
+	hashes = new(atomic.Int64)
+	var mu sync.Mutex
+	var gate chan struct{}
+	var total int64
+	check := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if admitted.Load()+refused.Load() == total {
+			close(gate)
+		}
+	}
+	h.r.POST("/gated", func(c *gin.Context) {
+		mu.Lock()
+		g := gate
+		mu.Unlock()
+		at, err := h.auth.Reserve(c, ActionSignIn, c.Query("email"))
+		if err != nil {
+			h.auth.WriteError(c, err)
+			refused.Add(1)
+			check()
+			return
+		}
+		defer at.Failed()
+		admitted.Add(1)
+		check()
+		select {
+		case <-g:
+		case <-time.After(20 * time.Second):
+			t.Error("the gate never opened")
+		}
+		hashes.Add(1)
+		if c.Query("password") == "right" {
+			at.Succeeded()
+			c.JSON(200, gin.H{"status": "OK"})
+			return
+		}
+		c.JSON(200, gin.H{"status": "WRONG_CREDENTIALS_ERROR"})
+	})
+	fire = func(n int, path func(i int) string) map[int]int {
+		mu.Lock()
+		gate, total = make(chan struct{}), int64(n)
+		admitted.Store(0)
+		refused.Store(0)
+		hashes.Store(0)
+		mu.Unlock()
+		codes := map[int]int{}
+		var cmu sync.Mutex
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				r := h.client("header").do("POST", path(i), "")
+				cmu.Lock()
+				codes[r.Code]++
+				cmu.Unlock()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		return codes
+	}
+	return fire, hashes
+}
+
+// TestRateLimitBurstChecksExactlyMax: 39 wrong passwords and the right one
+// sent at once to one account whose rule allows 10: exactly 10 are checked
+// and 30 refused; 40 wrong ones at another account: exactly 10 checked,
+// and the account is then locked, right password or not. On the database
+// store (SQLite or Postgres) and in memory. With the old peek-then-record
+// limiter every request saw the counter still at zero and all 40 were
+// checked, so this test fails if reservation is reverted.
+func TestRateLimitBurstChecksExactlyMax(t *testing.T) {
+	rateStores(t, func(t *testing.T, store RateLimitStore) {
+		h := newHarness(t, func(c *Config) {
+			c.RateLimit = RateLimitConfig{Store: store, Limits: map[string]Limit{
+				ActionSignIn: {PerIP: Rule{Max: 1000, Window: time.Minute}, PerAccount: Rule{Max: 10, Window: 15 * time.Minute}},
+			}}
+		})
+		fire, hashes := gatedSignIn(t, h)
+		codes := fire(40, func(i int) string {
+			if i == 17 {
+				return "/gated?email=ann@x.io&password=right"
+			}
+			return fmt.Sprintf("/gated?email=ann@x.io&password=wrong-%d", i)
+		})
+		if hashes.Load() != 10 || codes[200] != 10 || codes[429] != 30 {
+			t.Fatalf("%d checks, answers %v; want exactly 10 checks and 30 refusals", hashes.Load(), codes)
+		}
+		codes = fire(40, func(i int) string { return fmt.Sprintf("/gated?email=bob@x.io&password=wrong-%d", i) })
+		if hashes.Load() != 10 || codes[200] != 10 || codes[429] != 30 {
+			t.Fatalf("all wrong: %d checks, answers %v; want exactly 10 checks and 30 refusals", hashes.Load(), codes)
+		}
+		expect(t, h.client("header").do("POST", "/gated?email=bob@x.io&password=right", ""), http.StatusTooManyRequests,
+			"too many attempts, try again in 900 seconds")
+	})
+}
+
+// TestRateLimitBurstPerIPExactly: 40 requests at once from one address
+// with a per-IP rule of 25: exactly 25 pass.
+func TestRateLimitBurstPerIPExactly(t *testing.T) {
+	rateStores(t, func(t *testing.T, store RateLimitStore) {
+		h := newHarness(t, func(c *Config) {
+			c.RateLimit = RateLimitConfig{Store: store, Limits: map[string]Limit{
+				ActionSignIn: {PerIP: Rule{Max: 25, Window: time.Minute}, PerAccount: Rule{Max: 1000, Window: time.Minute}},
+			}}
+		})
+		fire, hashes := gatedSignIn(t, h)
+		codes := fire(40, func(i int) string { return fmt.Sprintf("/gated?email=u%d@x.io&password=right", i) })
+		if hashes.Load() != 25 || codes[200] != 25 || codes[429] != 15 {
+			t.Fatalf("%d checks, answers %v; want 25 and 15 refusals", hashes.Load(), codes)
+		}
+	})
+}
+
+// TestRateLimitAccountKeysAreTenantScoped: an address locked in one tenant
+// signs in in another.
+func TestRateLimitAccountKeysAreTenantScoped(t *testing.T) {
+	rateStores(t, func(t *testing.T, store RateLimitStore) {
+		var events []Event
+		h, _ := limitedHarness(t, store, &events)
+		cl := h.client("header")
+		for i := 0; i < 3; i++ {
+			cl.do("POST", "/signin?tenant=a&email=ann@x.io&password=wrong", "")
+		}
+		expect(t, cl.do("POST", "/signin?tenant=a&email=ann@x.io&password=right", ""), http.StatusTooManyRequests, "too many attempts, try again in 600 seconds")
+		if r := cl.do("POST", "/signin?tenant=b&email=ann@x.io&password=right", ""); r.body["status"] != "OK" {
+			t.Fatalf("tenant b: %d %s", r.Code, r.Body)
+		}
+		if r := cl.do("POST", "/signin?email=ann@x.io&password=right", ""); r.body["status"] != "OK" {
+			t.Fatalf("default tenant: %d %s", r.Code, r.Body)
+		}
+		// ResetFailures is scoped alike.
+		if err := h.auth.ResetFailures(t.Context(), "b", ActionSignIn, "ann@x.io"); err != nil {
+			t.Fatal(err)
+		}
+		expect(t, cl.do("POST", "/signin?tenant=a&email=ann@x.io&password=right", ""), http.StatusTooManyRequests, "too many attempts, try again in 600 seconds")
+		if err := h.auth.ResetFailures(t.Context(), "a", ActionSignIn, "ann@x.io"); err != nil {
+			t.Fatal(err)
+		}
+		if r := cl.do("POST", "/signin?tenant=a&email=ann@x.io&password=right", ""); r.body["status"] != "OK" {
+			t.Fatalf("after ResetFailures: %d %s", r.Code, r.Body)
+		}
+	})
+}
+
+// TestRateLimitStoreSettlements pins each settlement's effect on a
+// counter, in both stores.
+func TestRateLimitStoreSettlements(t *testing.T) {
+	rateStores(t, func(t *testing.T, store RateLimitStore) {
+		h := newHarness(t, nil)
+		if store == nil {
+			store = h.auth.limiter.store
+		}
+		ctx, now := t.Context(), h.clock.Now()
+		take := func(want int64) {
+			t.Helper()
+			n, end, err := store.Take(ctx, "k", time.Minute, now)
+			if err != nil || n != want || !end.Equal(now.Add(time.Minute)) {
+				t.Fatalf("Take = %d, %v, %v; want %d", n, end, err, want)
+			}
+		}
+		settle := func(s Settlement) {
+			t.Helper()
+			if err := store.Settle(ctx, "k", s, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		take(1)
+		take(2)
+		take(3)              // three open
+		settle(SettleFailed) // two open, three counted
+		take(4)              // three open
+		settle(SettleRefund) // two open, three counted
+		take(4)
+		settle(SettleSucceeded) // two open: the settled failure is forgotten
+		take(3)
+		settle(SettleFailed)
+		settle(SettleFailed)  // one open, three counted
+		settle(SettleForgive) // one counted
+		take(2)
+		// Settling more than was taken never goes below zero.
+		for i := 0; i < 5; i++ {
+			settle(SettleRefund)
+		}
+		take(1)
+		// An ended window restarts at one, and settling an ended window
+		// does nothing.
+		now = now.Add(time.Minute)
+		settle(SettleForgive)
+		take(1)
+		if err := store.Settle(ctx, "k", Settlement(99), now); err == nil {
+			t.Fatal("an unknown settlement was accepted")
+		}
+	})
+}
+
+// TestRateLimitStoreTakeIsAtomic: 50 concurrent Takes on one key return
+// each count from 1 to 50 exactly once.
+func TestRateLimitStoreTakeIsAtomic(t *testing.T) {
+	rateStores(t, func(t *testing.T, store RateLimitStore) {
+		h := newHarness(t, nil)
+		if store == nil {
+			store = h.auth.limiter.store
+		}
+		const n = 50
+		seen := make([]atomic.Int32, n+1)
+		var wg sync.WaitGroup
+		now := h.clock.Now()
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, _, err := store.Take(t.Context(), "burst", time.Minute, now)
+				if err != nil || c < 1 || c > n {
+					t.Errorf("Take = %d, %v", c, err)
+					return
+				}
+				seen[c].Add(1)
+			}()
+		}
+		wg.Wait()
+		for c := 1; c <= n; c++ {
+			if seen[c].Load() != 1 {
+				t.Fatalf("count %d returned %d times", c, seen[c].Load())
+			}
+		}
+	})
+}
+
+// TestRateLimitSettlesOnceAndCheckCounts: only an attempt's first
+// settlement counts; CheckRateLimit keeps every attempt counted.
+func TestRateLimitSettlesOnceAndCheckCounts(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.RateLimit.Limits = map[string]Limit{ActionPasswordReset: {PerIP: Rule{Max: 100, Window: time.Minute}, PerAccount: Rule{Max: 2, Window: time.Hour}}}
+	})
+	h.r.POST("/twice", func(c *gin.Context) {
+		at, err := h.auth.Reserve(c, ActionPasswordReset, "ann@x.io")
+		if err != nil {
+			h.auth.WriteError(c, err)
+			return
+		}
+		at.Failed()
+		at.Refund() // ignored: the attempt was settled as failed
+		at.Succeeded()
+		c.Status(204)
+	})
+	h.r.POST("/check", func(c *gin.Context) {
+		if err := h.auth.CheckRateLimit(c, ActionPasswordReset, "bob@x.io"); err != nil {
+			h.auth.WriteError(c, err)
+			return
+		}
+		c.Status(204)
+	})
+	cl := h.client("header")
+	for _, p := range []string{"/twice", "/check"} {
+		for i := 0; i < 2; i++ {
+			if r := cl.do("POST", p, ""); r.Code != 204 {
+				t.Fatalf("%s %d: %d", p, i, r.Code)
+			}
+		}
+		expect(t, cl.do("POST", p, ""), http.StatusTooManyRequests, "too many attempts, try again in 3600 seconds")
 	}
 }

@@ -132,7 +132,7 @@ func (r *Recipe) insertAccount(ctx context.Context, tenantID, email, hash string
 // than the configured ones (or a bcrypt hash) is replaced on success. No
 // session is created, and no rate limit applies (the HTTP API has one): an
 // app that takes passwords through its own routes should call
-// ginauth.Auth.CheckRateLimit and RecordFailure itself.
+// ginauth.Auth.Reserve itself.
 func (r *Recipe) SignIn(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
 	if err := r.ready(); err != nil {
 		return nil, err
@@ -299,8 +299,8 @@ func (r *Recipe) ResetPasswordUsingToken(ctx context.Context, tenantID, token, n
 // reset the password reads its mail, and a lockout someone else caused
 // must not outlive it.
 func (r *Recipe) afterReset(ctx context.Context, tok *models.PasswordResetToken) {
-	r.resetFailures(ctx, ginauth.ActionSignIn, tok.Email)
-	r.resetFailures(ctx, ginauth.ActionPasswordReset, tok.Email)
+	r.resetFailures(ctx, tok.TenantID, ginauth.ActionSignIn, tok.Email)
+	r.resetFailures(ctx, tok.TenantID, ginauth.ActionPasswordReset, tok.Email)
 }
 
 // resetPassword consumes the token and sets the password, returning the

@@ -54,10 +54,11 @@ func (r *Recipe) event(c *gin.Context, e ginauth.Event) {
 	r.auth.Emit(c.Request.Context(), e)
 }
 
-// resetFailures forgets an account's failed attempts at action after a
-// success. A failure is logged, not answered: the request itself worked.
-func (r *Recipe) resetFailures(ctx context.Context, action, account string) {
-	if err := r.auth.ResetFailures(ctx, action, account); err != nil {
+// resetFailures forgets an account's failed attempts at action in a
+// tenant after a success. A failure is logged, not answered: the request
+// itself worked.
+func (r *Recipe) resetFailures(ctx context.Context, tenantID, action, account string) {
+	if err := r.auth.ResetFailures(ctx, tenantID, action, account); err != nil {
 		r.auth.Logger().WarnContext(ctx, "emailpassword: clearing failed attempts failed", "action", action, "error", err)
 	}
 }
@@ -215,20 +216,19 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
 		return
 	}
-	// The limit is checked before any hashing, and alike for addresses
-	// with and without an account.
+	// The attempt is reserved (counted) before any hashing, and alike for
+	// addresses with and without an account; anything but a success stays
+	// counted.
 	addr := email.str()
-	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignIn, addr); err != nil {
+	at, err := r.auth.Reserve(c, ginauth.ActionSignIn, addr)
+	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
+	defer at.Failed()
 	user, err := r.signIn(ctx, tenantID, addr, password.str())
 	if errors.Is(err, ErrWrongCredentials) {
 		r.event(c, ginauth.Event{Type: ginauth.EventSignInFailed, Account: addr})
-		if err := r.auth.RecordFailure(ctx, ginauth.ActionSignIn, addr); err != nil {
-			r.fail(c, err)
-			return
-		}
 		c.JSON(http.StatusOK, gin.H{"status": StatusWrongCredentials})
 		return
 	}
@@ -236,7 +236,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
-	r.resetFailures(ctx, ginauth.ActionSignIn, addr)
+	at.Succeeded()
 	if h := r.cfg.Hooks.BeforeSignIn; h != nil {
 		if err := h(ctx, &SignInInput{TenantID: tenantID, Email: addr, User: user}); err != nil {
 			r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
@@ -258,6 +258,12 @@ func (r *Recipe) handleEmailExists(c *gin.Context) {
 	}
 	if !utf8.ValidString(raw) || len(raw) > 1024 {
 		r.auth.WriteError(c, ginauth.BadRequest("the email GET param is not a valid e-mail address"))
+		return
+	}
+	// Each lookup counts against the client's address, so that the
+	// endpoint cannot walk a list of addresses.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionExistsCheck, ""); err != nil {
+		r.auth.WriteError(c, err)
 		return
 	}
 	exists, err := r.emailExists(c.Request.Context(), ginauth.TenantID(c), NormaliseEmail(raw))
@@ -317,16 +323,12 @@ func (r *Recipe) handleResetToken(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
-	// Checked and counted before the address is looked up, so that a
-	// refusal says nothing about it; every request counts against the
-	// address, which bounds the mail it can be sent.
+	// Counted, in one atomic step, before the address is looked up, so
+	// that a refusal says nothing about it; every request counts against
+	// the address, which caps the mail it can be sent exactly.
 	addr := email.str()
 	if err := r.auth.CheckRateLimit(c, ginauth.ActionPasswordReset, addr); err != nil {
 		r.auth.WriteError(c, err)
-		return
-	}
-	if err := r.auth.RecordFailure(ctx, ginauth.ActionPasswordReset, addr); err != nil {
-		r.fail(c, err)
 		return
 	}
 	// From here on nothing depends on whether the address has an account,

@@ -40,12 +40,16 @@ func (r *Recipe) handleSendToken(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	// Each e-mail sent counts against the user (RecordFailure below), which
-	// bounds the mail one account can have sent to an address.
-	if err := r.auth.CheckRateLimit(c, ginauth.ActionEmailVerification, s.UserID()); err != nil {
+	// Each e-mail is reserved against the user before it is sent, which
+	// caps exactly the mail one account can have sent to an address; a
+	// request that sends nothing is refunded. User ids are global: they are
+	// counted under the default tenant (this route has no tenant prefix).
+	at, err := r.auth.Reserve(c, ginauth.ActionEmailVerification, s.UserID())
+	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
+	defer at.Refund()
 	ctx := c.Request.Context()
 	alreadyVerified := func() {
 		if v, ok := r.claim.Get(s.Payload()); !ok || !v {
@@ -70,9 +74,7 @@ func (r *Recipe) handleSendToken(c *gin.Context) {
 	}
 	err = r.SendVerificationEmail(ctx, s.TenantID(), s.UserID(), email)
 	if err == nil || errors.Is(err, ErrSendFailed) {
-		if err := r.auth.RecordFailure(ctx, ginauth.ActionEmailVerification, s.UserID()); err != nil {
-			r.auth.Logger().WarnContext(ctx, "emailverification: counting a sent e-mail failed", "userId", s.UserID(), "error", err)
-		}
+		at.Failed() // a message went (or may have gone) out: it stays counted
 	}
 	switch {
 	case errors.Is(err, ErrEmailAlreadyVerified):
@@ -155,7 +157,7 @@ func (r *Recipe) handleVerify(c *gin.Context) {
 // resetSent forgets the e-mails counted against a user once an address is
 // verified, so that a later change of address can be verified at once.
 func (r *Recipe) resetSent(ctx context.Context, userID string) {
-	if err := r.auth.ResetFailures(ctx, ginauth.ActionEmailVerification, userID); err != nil {
+	if err := r.auth.ResetFailures(ctx, ginauth.DefaultTenant, ginauth.ActionEmailVerification, userID); err != nil {
 		r.auth.Logger().WarnContext(ctx, "emailverification: clearing the count of sent e-mails failed", "userId", userID, "error", err)
 	}
 }

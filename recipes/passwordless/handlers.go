@@ -115,9 +115,10 @@ func (r *Recipe) beforeSignInUp(c *gin.Context, tenantID string, ct Contact, ver
 	return true
 }
 
-// deliver sends a code, counting the message against the contact's send
-// limit. It reports whether it answered (with an error).
-func (r *Recipe) deliver(c *gin.Context, tenantID string, ct Contact, code *Code) bool {
+// deliver sends a code on the send attempt at, which it settles: a message
+// sent stays counted against the contact, one that could not be sent is
+// refunded. It reports whether it answered (with an error).
+func (r *Recipe) deliver(c *gin.Context, tenantID string, ct Contact, code *Code, at *ginauth.Attempt) bool {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), sendTimeout)
 	defer cancel()
 	if err := r.send(ctx, tenantID, ct, code); err != nil {
@@ -128,9 +129,7 @@ func (r *Recipe) deliver(c *gin.Context, tenantID string, ct Contact, code *Code
 		r.auth.WriteGeneralError(c, MsgSendFailed, err)
 		return true
 	}
-	if err := r.auth.RecordFailure(ctx, sendAction, ct.rateKey(tenantID)); err != nil {
-		r.auth.Logger().WarnContext(ctx, "passwordless: counting a sent code failed", "error", err)
-	}
+	at.Failed()
 	return false
 }
 
@@ -182,10 +181,15 @@ func (r *Recipe) handleCreateCode(c *gin.Context) {
 		r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
 		return
 	}
-	if err := r.auth.CheckRateLimit(c, sendAction, ct.rateKey(tenantID)); err != nil {
+	// The message is reserved against the contact before anything is
+	// written or sent, so that a burst sends exactly the limit; an attempt
+	// that sends nothing is refunded.
+	at, err := r.auth.Reserve(c, sendAction, ct.rateKey(tenantID))
+	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
+	defer at.Refund()
 	if !r.beforeSignInUp(c, tenantID, ct, false) {
 		return
 	}
@@ -194,7 +198,7 @@ func (r *Recipe) handleCreateCode(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
-	if r.deliver(c, tenantID, ct, code) {
+	if r.deliver(c, tenantID, ct, code, at) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "deviceId": code.DeviceID,
@@ -249,16 +253,18 @@ func (r *Recipe) handleResendCode(c *gin.Context) {
 		return
 	}
 	ct := deviceContact(dev)
-	if err := r.auth.CheckRateLimit(c, sendAction, ct.rateKey(tenantID)); err != nil {
+	at, err := r.auth.Reserve(c, sendAction, ct.rateKey(tenantID))
+	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
+	defer at.Refund()
 	code, err := r.addCode(ctx, deviceID, dev)
 	if err != nil {
 		r.fail(c, err)
 		return
 	}
-	if r.deliver(c, tenantID, ct, code) {
+	if r.deliver(c, tenantID, ct, code, at) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK})
@@ -337,15 +343,16 @@ func (r *Recipe) handleConsumeCode(c *gin.Context) {
 		// starting over does not buy an attacker fresh guesses.
 		account = ct.rateKey(tenantID)
 	}
-	if err := r.auth.CheckRateLimit(c, ginauth.ActionCodeEntry, account); err != nil {
+	// Reserved before the code is checked; anything but a right code
+	// stays counted.
+	at, err := r.auth.Reserve(c, ginauth.ActionCodeEntry, account)
+	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
+	defer at.Failed()
 	out, err := r.check(ctx, dev, in.DeviceID, in.UserInputCode, in.LinkCode)
 	if out.codeErr != nil || out.locked {
-		if rerr := r.auth.RecordFailure(ctx, ginauth.ActionCodeEntry, account); rerr != nil {
-			r.auth.Logger().WarnContext(ctx, "passwordless: counting a wrong code failed", "error", rerr)
-		}
 		detail := "wrong code"
 		if out.locked {
 			detail = "wrong code; too many attempts, device revoked"
@@ -367,11 +374,8 @@ func (r *Recipe) handleConsumeCode(c *gin.Context) {
 			"maximumCodeInputAttempts": ce.MaxAttempts})
 		return
 	}
-	if account != "" {
-		if err := r.auth.ResetFailures(ctx, ginauth.ActionCodeEntry, account); err != nil {
-			r.auth.Logger().WarnContext(ctx, "passwordless: resetting code failures failed", "error", err)
-		}
-	}
+	// A right code forgives the contact's earlier wrong ones.
+	at.Succeeded()
 	if !r.beforeSignInUp(c, tenantID, ct, true) {
 		return
 	}
@@ -442,6 +446,12 @@ func (r *Recipe) handlePhoneExists(c *gin.Context) {
 }
 
 func (r *Recipe) answerExists(c *gin.Context, ct Contact) {
+	// Each lookup counts against the client's address, so that the
+	// endpoints cannot walk a list of addresses or numbers.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionExistsCheck, ""); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
 	_, err := r.findUser(c.Request.Context(), ginauth.TenantID(c), ct)
 	if err != nil && !errors.Is(err, ErrUnknownUser) {
 		r.fail(c, err)
