@@ -1,0 +1,51 @@
+package emailverification_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+)
+
+// TestSendBurstSendsExactlyTen: 30 verification e-mails requested at once
+// by one user (default rule: 10 an hour per user) send exactly 10, with
+// the counters in the database (SQLite, or the shared Postgres when
+// GINAUTH_TEST_DATABASE_URL is set) and in memory.
+func TestSendBurstSendsExactlyTen(t *testing.T) {
+	for _, name := range []string{"database", "memory"} {
+		t.Run(name, func(t *testing.T) {
+			s := setup{defaultLimits: true}
+			if name == "memory" {
+				s.modifyCore = func(c *ginauth.Config) { c.RateLimit.Store = ginauth.NewMemoryRateLimitStore() }
+			}
+			h := newHarness(t, s)
+			cl := h.client("header")
+			cl.signup("ann@example.com")
+			codes := map[int]int{}
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for range 30 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					// Each request is its own client holding the user's
+					// access token.
+					c := &recipetest.Client{Handler: h.r, RID: "emailverification", Access: cl.c.Access,
+						Headers: []string{"fdi-version", "3.1,4.0,4.1,4.2"}}
+					<-start
+					r := c.Do("POST", "/auth/user/email/verify/token", "")
+					mu.Lock()
+					codes[r.Code]++
+					mu.Unlock()
+				}()
+			}
+			close(start)
+			wg.Wait()
+			if sent := h.mail.count(); sent != 10 || codes[200] != 10 || codes[429] != 20 {
+				t.Fatalf("%d e-mails, answers %v; want exactly 10 and 20 refusals", sent, codes)
+			}
+		})
+	}
+}
