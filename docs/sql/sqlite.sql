@@ -63,6 +63,7 @@ CREATE TABLE `ginauth_secrets` (
 CREATE TABLE `ginauth_rate_limits` (
   `limit_key` text,
   `count` integer NOT NULL,
+  `open_attempts` integer NOT NULL DEFAULT 0,
   `expires_at` datetime NOT NULL,
   PRIMARY KEY (`limit_key`)
 );
