@@ -167,6 +167,9 @@ func rateLimited(action string, retry time.Duration) *Error {
 		Message: fmt.Sprintf("too many attempts, try again in %d seconds", secs), Err: fmt.Errorf("rate limit on %s", action)}
 }
 
+// defaultSettleTimeout bounds a settlement when Config.DBTimeout is off.
+const defaultSettleTimeout = 10 * time.Second
+
 // Attempt is one attempt reserved by Reserve: it already counts against
 // the account's rule, and the caller settles it once the outcome is known
 // with Failed, Succeeded or Refund. Only the first settlement has an
@@ -201,8 +204,17 @@ func (t *Attempt) settle(s Settlement) {
 	if t == nil || t.key == "" || !t.done.CompareAndSwap(false, true) {
 		return
 	}
-	if err := t.a.limiter.store.Settle(t.ctx, t.key, s, t.a.now()); err != nil {
-		t.a.log.WarnContext(t.ctx, "ginauth: settling a rate-limited attempt failed; it stays counted", "action", t.action, "error", err)
+	// The request's own deadline may have passed (a slow hash), so the
+	// settlement gets a fresh one: a hung database must not hang the
+	// request.
+	d := t.a.s.dbTimeout
+	if d <= 0 {
+		d = defaultSettleTimeout
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, d)
+	defer cancel()
+	if err := t.a.limiter.store.Settle(ctx, t.key, s, t.a.now()); err != nil {
+		t.a.log.WarnContext(ctx, "ginauth: settling a rate-limited attempt failed; it stays counted", "action", t.action, "error", err)
 	}
 }
 
@@ -221,8 +233,8 @@ func (t *Attempt) settle(s Settlement) {
 // Failed, Succeeded or Refund. The Attempt is never nil.
 func (a *Auth) Reserve(c *gin.Context, action, account string) (*Attempt, error) {
 	rl := a.limiter
-	ctx := context.WithoutCancel(c.Request.Context())
-	at := &Attempt{a: a, ctx: ctx, action: action}
+	ctx := c.Request.Context()
+	at := &Attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
 	l, ok := rl.limits[action]
 	if rl.disabled || !ok {
 		return at, nil
