@@ -38,7 +38,22 @@ var (
 	ErrKeyType      = errors.New("jws: key does not match algorithm")
 	ErrUnsupported  = errors.New("jws: unsupported algorithm")
 	errNotCompactJW = fmt.Errorf("%w: not three dot-separated parts", ErrMalformed)
+	// ErrSignatureEncoding is the ErrMalformed of a token whose header and
+	// payload decoded but whose signature is not canonical base64url. The
+	// Parsed then holds the header and payload (not the signature), so
+	// that a caller can tell a token of its own kind with a bad signature
+	// from garbage.
+	ErrSignatureEncoding = fmt.Errorf("%w: signature is not canonical base64url", ErrMalformed)
 )
+
+// strictB64 is the only base64 ParseInto accepts: the URL alphabet, no
+// padding, and (Strict) the unused low bits of the last character zero.
+// Without Strict the last character of a 64-byte signature could be any of
+// 16 characters, and every one of those spellings would verify. Together
+// with the refusal of CR and LF, a token has one canonical spelling, so
+// that a token refused or revoked by its string cannot come back as
+// another.
+var strictB64 = base64.RawURLEncoding.Strict()
 
 // Header is the part of a JOSE header ginauth reads.
 type Header struct {
@@ -77,7 +92,8 @@ func Parse(token string) (*Parsed, error) {
 }
 
 // ParseInto is Parse into a Parsed the caller provides (which may live on
-// the caller's stack). On error *p is left in an unspecified state.
+// the caller's stack). On error *p is left in an unspecified state, except
+// after ErrSignatureEncoding (see there).
 func ParseInto(p *Parsed, token string) error {
 	i := strings.IndexByte(token, '.')
 	if i < 0 {
@@ -91,9 +107,14 @@ func ParseInto(p *Parsed, token string) error {
 	if strings.IndexByte(token[j+1:], '.') >= 0 {
 		return errNotCompactJW
 	}
+	// encoding/base64 skips CR and LF anywhere in its input; refuse them
+	// so that each token has exactly one spelling (see strictB64).
+	if strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
+		return fmt.Errorf("%w: line break in token", ErrMalformed)
+	}
 	// One buffer for the three decoded parts; each part is capped so that
 	// appending to one cannot overwrite the next.
-	enc := base64.RawURLEncoding
+	enc := strictB64
 	hl, pl, sl := enc.DecodedLen(i), enc.DecodedLen(j-i-1), enc.DecodedLen(len(token)-j-1)
 	buf := make([]byte, hl+pl+sl)
 	src := []byte(token)
@@ -107,14 +128,25 @@ func ParseInto(p *Parsed, token string) error {
 		return fmt.Errorf("%w: payload: %v", ErrMalformed, err)
 	}
 	pb := buf[hl : hl+n : hl+n]
+	*p = Parsed{Payload: pb, signingInput: token[:j]}
+	if !parseHeaderFast(hb, &p.Header) {
+		if err := parseHeaderSlow(hb, p); err != nil {
+			return err
+		}
+	}
+	// The signature is decoded last so that on ErrSignatureEncoding the
+	// header and payload are there for a caller to look at.
 	n, err = enc.Decode(buf[hl+pl:], src[j+1:])
 	if err != nil {
-		return fmt.Errorf("%w: signature: %v", ErrMalformed, err)
+		return fmt.Errorf("%w: %v", ErrSignatureEncoding, err)
 	}
-	*p = Parsed{Payload: pb, signingInput: token[:j], signature: buf[hl+pl : hl+pl+n : hl+pl+n]}
-	if parseHeaderFast(hb, &p.Header) {
-		return nil
-	}
+	p.signature = buf[hl+pl : hl+pl+n : hl+pl+n]
+	return nil
+}
+
+// parseHeaderSlow decodes a header parseHeaderFast declined, with
+// encoding/json, and refuses hostile parameters.
+func parseHeaderSlow(hb []byte, p *Parsed) error {
 	var h Header // not &p.Header: that would move a caller's Parsed to the heap
 	if err := json.Unmarshal(hb, &h); err != nil {
 		return fmt.Errorf("%w: header: %v", ErrMalformed, err)

@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
-	"strings"
 	"testing"
 )
 
@@ -118,10 +117,9 @@ func FuzzParse(f *testing.F) {
 		}
 		if p.Verify(ES256, &key.PublicKey) == nil && s != good {
 			// Only a token signed with the key can verify; ECDSA signatures
-			// are randomised, so a fuzzer cannot produce another one.
-			if _, err := Parse(s); err != nil || !strings.HasPrefix(s, good[:strings.LastIndexByte(good, '.')]) {
-				t.Fatalf("forged token verified: %q", s)
-			}
+			// are randomised, so a fuzzer cannot produce another one, and
+			// base64url is canonical only, so the token has one spelling.
+			t.Fatalf("a token other than the signed one verified: %q", s)
 		}
 	})
 }
