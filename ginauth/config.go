@@ -61,6 +61,13 @@ type SessionConfig struct {
 	CookieSecure *bool
 	// CookieDomain sets the Domain attribute; empty leaves it out.
 	CookieDomain string
+	// OlderCookieDomain is the Domain attribute the session cookies had
+	// before CookieDomain was changed. A browser may then hold both the old
+	// and the new cookies; a refresh that sees a session cookie twice clears
+	// the one under this domain and answers 200 so that the SDK retries.
+	// Without it such a refresh is refused with a 500 naming this setting,
+	// as supertokens-node does.
+	OlderCookieDomain string
 	// AccessTokenPath is the access-token cookie's Path. Default "/".
 	AccessTokenPath string
 	// AntiCSRF is one of the AntiCSRF* constants. Empty chooses as
@@ -136,6 +143,7 @@ type settings struct {
 	sameSite                        http.SameSite
 	secure                          bool
 	cookieDomain, accessTokenPath   string
+	olderCookieDomain               string
 	dbTimeout                       time.Duration
 	refreshTokenPath                string
 	antiCSRF                        string
@@ -206,6 +214,7 @@ func (cfg *Config) validate() (settings, error) {
 		return fail("cookies with SameSite=None must be Secure: serve the API over https or set Session.CookieSameSite")
 	}
 	s.cookieDomain = sc.CookieDomain
+	s.olderCookieDomain = sc.OlderCookieDomain
 	s.accessTokenPath = sc.AccessTokenPath
 	if s.accessTokenPath == "" {
 		s.accessTokenPath = "/"

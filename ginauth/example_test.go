@@ -96,9 +96,14 @@ func ExampleVerifySession() {
 
 	fmt.Println(call(r, "GET", "/sessioninfo", tokens.AccessToken).Body.String())
 	fmt.Println(call(r, "GET", "/sessioninfo", "").Body.String())
+	// A token that is not shaped like an access token counts as none; one
+	// that is but does not verify (here: a cut signature) asks the frontend
+	// to refresh.
 	fmt.Println(call(r, "GET", "/sessioninfo", "garbage").Body.String())
+	fmt.Println(call(r, "GET", "/sessioninfo", tokens.AccessToken[:len(tokens.AccessToken)-4]).Body.String())
 	// Output:
 	// {"userId":"alice"}
+	// {"message":"unauthorised"}
 	// {"message":"unauthorised"}
 	// {"message":"try refresh token"}
 }

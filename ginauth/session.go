@@ -3,6 +3,7 @@ package ginauth
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,6 +24,12 @@ type Session struct {
 	tok      *verifiedToken
 	transfer TokenTransfer
 	revoked  bool
+
+	// view is this request's own copy of tok.payload, made on the first
+	// Payload call: a verified token's payload is shared, through the
+	// verified-token cache, by every request that presents the token.
+	viewMu sync.Mutex
+	view   claims.Payload
 }
 
 // Auth returns the instance that verified the session.
@@ -73,9 +80,21 @@ func deepCopyJSON(v any) any {
 	return v
 }
 
-// Payload returns the access-token payload without copying; do not
-// modify it. Claim accessors such as claims.Boolean.Get read from it.
-func (s *Session) Payload() claims.Payload { return s.tok.payload }
+// Payload returns the access-token payload, standard fields included, for
+// reading; claim accessors such as claims.Boolean.Get read from it.
+//
+// It is this request's own deep copy, made on the first call and returned
+// again by later calls (until the session's token changes): a handler that
+// modifies it changes nothing another request sees, and the verify path
+// pays for the copy only when Payload is called.
+func (s *Session) Payload() claims.Payload {
+	s.viewMu.Lock()
+	defer s.viewMu.Unlock()
+	if s.view == nil {
+		s.view = deepCopyJSON(s.tok.payload).(claims.Payload)
+	}
+	return s.view
+}
 
 // MergeIntoAccessTokenPayload merges update into the session's payload (a
 // nil value removes a key; standard fields cannot be set), stores it so
@@ -163,6 +182,9 @@ func (s *Session) reissue(ctx context.Context, custom claims.Payload) error {
 	}
 	s.tok = &verifiedToken{payload: tok.payload, payloadJSON: tok.payloadJSON, userID: t.userID, recipeUserID: t.recipeUserID,
 		tenantID: t.tenantID, handle: t.handle, expiry: t.expiry, antiCSRF: t.antiCSRF}
+	s.viewMu.Lock()
+	s.view = nil
+	s.viewMu.Unlock()
 	if s.c != nil {
 		s.auth.writeAccessToken(s.c, s.transfer, tok)
 	}

@@ -382,10 +382,12 @@ func contains(list []string, s string) bool {
 // handleRefresh serves POST /session/refresh.
 func (a *Auth) handleRefresh(c *gin.Context) {
 	ctx := c.Request.Context()
-	presented, t := bearer(c), TransferHeader
-	if presented == "" {
-		presented, t = cookieValue(c, CookieRefreshToken), TransferCookie
+	// --- transport (h-transport): which refresh token, from where ---
+	if a.refreshDuplicateCookies(c) {
+		return
 	}
+	presented, t := refreshTokenFromRequest(c)
+	// --- end transport ---
 	if presented == "" {
 		a.WriteError(c, unauthorisedRefresh("no refresh token"))
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/ginauth/ginauth/claims"
@@ -44,7 +45,7 @@ func (a *Auth) signAccessToken(ctx context.Context, f tokenFields, custom claims
 	if err != nil {
 		return nil, err
 	}
-	p := make(claims.Payload, len(custom)+10)
+	p := make(claims.Payload, len(custom)+len(protectedKeys))
 	for k, v := range custom {
 		if !protectedKeys[k] {
 			p[k] = v
@@ -56,15 +57,13 @@ func (a *Auth) signAccessToken(ctx context.Context, f tokenFields, custom claims
 	p["tId"] = f.tenantID
 	p["sessionHandle"] = f.handle
 	p["refreshTokenHash1"] = f.refreshHash1
-	if f.parentRefreshHash1 != "" {
-		p["parentRefreshTokenHash1"] = f.parentRefreshHash1
-	}
 	p["iat"] = now.Unix()
 	p["exp"] = expiry.Unix()
 	p["iss"] = a.s.issuer
-	if f.antiCSRF != "" {
-		p["antiCsrfToken"] = f.antiCSRF
-	}
+	// SuperTokens' v3+ tokens always carry these two keys, null when
+	// unused, and its frontend test suite counts the payload's keys.
+	p["parentRefreshTokenHash1"] = nullIfEmpty(f.parentRefreshHash1)
+	p["antiCsrfToken"] = nullIfEmpty(f.antiCSRF)
 	body, err := json.Marshal(p)
 	if err != nil {
 		return nil, BadRequest("the access-token payload cannot be encoded as JSON: %v", err)
@@ -82,6 +81,14 @@ func (a *Auth) signAccessToken(ctx context.Context, f tokenFields, custom claims
 	return &accessToken{jwt: tok, userID: f.userID, expiry: time.Unix(expiry.Unix(), 0), payload: decoded, payloadJSON: body}, nil
 }
 
+// nullIfEmpty maps "" to a JSON null.
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // errToken explains why an access token was refused; it is logged at
 // debug level and never sent.
 var errToken = errors.New("access token refused")
@@ -95,8 +102,18 @@ type verifiedToken struct {
 	antiCSRF                               string
 }
 
+// errNotOurs marks a token that does not have the shape of a SuperTokens
+// access token (an API key, another service's JWT, garbage). The transport
+// ignores such a token, as if it were absent, instead of answering "try
+// refresh token" (see accessTokenFromRequest).
+var errNotOurs = errors.New("not shaped like a session access token")
+
 // verifyAccessToken checks signature and standard fields. It touches the
 // database only when it meets a key id of ours it has not loaded yet.
+//
+// A token that is not even shaped like an access token (see shapedLikeOurs)
+// gives an error wrapping errNotOurs; any other refusal means the token is
+// one of ours, or claims to be, and is invalid or expired.
 //
 // A token verified before is served from the verified-token cache (see
 // verifyCache) under the same time rules, without the signature check.
@@ -107,8 +124,27 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 		return v, nil
 	}
 	var p jws.Parsed
-	if err := jws.ParseInto(&p, raw); err != nil {
-		return nil, err
+	parseErr := jws.ParseInto(&p, raw)
+	if parseErr != nil && !errors.Is(parseErr, jws.ErrSignatureEncoding) {
+		// A header or payload that does not decode: not one of ours.
+		if errors.Is(parseErr, jws.ErrMalformed) {
+			return nil, fmt.Errorf("%w: %w", errNotOurs, parseErr)
+		}
+		return nil, parseErr
+	}
+	// The payload is decoded before the signature is checked, as the
+	// reference does, to tell "not ours" from "ours but invalid"; the
+	// decoder is fuzzed against encoding/json and costs less than a
+	// signature check.
+	payload, err := jws.DecodePayload(p.Payload)
+	if err != nil || payload == nil {
+		return nil, fmt.Errorf("%w: payload is not a JSON object", errNotOurs)
+	}
+	if !shapedLikeOurs(p.Header, payload) {
+		return nil, fmt.Errorf("%w: header or standard fields missing", errNotOurs)
+	}
+	if parseErr != nil {
+		return nil, parseErr // ours, with a non-canonical signature
 	}
 	key, ok := a.keys.verifier(ctx, p.Header.Kid)
 	if !ok {
@@ -116,12 +152,6 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	}
 	if err := p.Verify(key.alg, key.pub); err != nil {
 		return nil, err
-	}
-	// jws.DecodePayload gives what json.Unmarshal into a claims.Payload
-	// gives, value for value (FuzzDecodePayload), in a fraction of the time.
-	payload, err := jws.DecodePayload(p.Payload)
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload is not a JSON object", errToken)
 	}
 	skew := a.s.skew
 	// A key past its verifyUntil no longer verifies, even before a reload
@@ -153,9 +183,6 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	if iss, _ := payload["iss"].(string); iss != a.s.issuer {
 		return nil, fmt.Errorf("%w: wrong issuer", errToken)
 	}
-	if stt, present := payload["stt"]; present && stt != float64(0) {
-		return nil, fmt.Errorf("%w: not a session token", errToken)
-	}
 	v := &verifiedToken{payload: payload, payloadJSON: p.Payload, expiry: time.Unix(int64(exp), 0)}
 	v.userID, _ = payload["sub"].(string)
 	v.handle, _ = payload["sessionHandle"].(string)
@@ -178,6 +205,49 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	}
 	a.vcache.put(raw, &verifyEntry{tok: v, key: key, validFrom: validFrom.Add(-skew), validTo: validTo.Add(skew)})
 	return v, nil
+}
+
+// shapedLikeOurs reports whether a parsed, unverified token has the shape
+// of a SuperTokens access token: a JWT header with a key id and a version
+// of 3 or more (none means 3), and the standard payload fields of that
+// version with the right JSON types. It mirrors supertokens-node's
+// parseJWTWithoutSignatureVerification and validateAccessTokenStructure.
+// jws.DecodePayload gives what json.Unmarshal gives, value for value
+// (FuzzDecodePayload), so numbers are float64 here.
+func shapedLikeOurs(h jws.Header, p map[string]any) bool {
+	version := 3
+	if h.Version != "" {
+		v, err := strconv.Atoi(h.Version)
+		if err != nil {
+			return false
+		}
+		version = v
+	}
+	if h.Typ != "JWT" || h.Kid == "" || version < 3 {
+		return false
+	}
+	if stt, present := p["stt"]; present && stt != float64(0) {
+		return false // another SuperTokens token type
+	}
+	for _, k := range [...]string{"sub", "sessionHandle", "refreshTokenHash1"} {
+		if _, ok := p[k].(string); !ok {
+			return false
+		}
+	}
+	for _, k := range [...]string{"exp", "iat"} {
+		if _, ok := p[k].(float64); !ok {
+			return false
+		}
+	}
+	switch {
+	case version >= 5:
+		_, ok := p["rsub"].(string)
+		return ok
+	case version == 4:
+		_, ok := p["tId"].(string)
+		return ok
+	}
+	return true
 }
 
 // customPayload returns the app's part of a payload: everything but the

@@ -76,6 +76,21 @@ func cookieValue(c *gin.Context, name string) string {
 	return v
 }
 
+// refreshTokenFromRequest picks the refresh token of a refresh request:
+// the Authorization Bearer value when it has the form of our refresh tokens,
+// else the sRefreshToken cookie. supertokens-node takes any Bearer value
+// (its refresh tokens are opaque); ours have a recognisable form, so an
+// app's own Authorization header sent with a cookie-mode refresh does not
+// hide the cookie.
+func refreshTokenFromRequest(c *gin.Context) (string, TokenTransfer) {
+	if b := bearer(c); b != "" {
+		if _, ok := parseRefreshToken(b); ok {
+			return b, TransferHeader
+		}
+	}
+	return cookieValue(c, CookieRefreshToken), TransferCookie
+}
+
 // exposeHeader appends names to Access-Control-Expose-Headers without
 // duplicates, keeping whatever CORS middleware put there.
 func exposeHeader(c *gin.Context, names ...string) {
@@ -150,9 +165,19 @@ func (a *Auth) writeAccessToken(c *gin.Context, t TokenTransfer, tok *accessToke
 }
 
 // writeTokens sends a full set of session tokens: access, refresh,
-// front-token and, for VIA_TOKEN, anti-csrf. Tokens the request carried in
-// the other transfer mode are cleared.
+// front-token and, for VIA_TOKEN, anti-csrf.
+//
+// Tokens the request carried in the other transfer mode are cleared first,
+// as supertokens-node's createNewSessionInRequest and
+// refreshSessionInRequest do: clearing writes "front-token: remove", which
+// the new front-token written after it replaces. Cleared afterwards, the
+// "remove" would win and supertokens-website would wipe the tokens it had
+// just saved (a frontend that switched tokenTransferMethod, or an app that
+// sends its own Authorization header in cookie mode, was logged out).
 func (a *Auth) writeTokens(c *gin.Context, t TokenTransfer, tok *accessToken, refresh string, refreshExpiry time.Time, antiCSRF string) {
+	if other := otherTransfer(t); carriesTokens(c, other) {
+		a.clearTokens(c, other)
+	}
 	a.writeAccessToken(c, t, tok)
 	if t == TransferCookie {
 		a.setCookie(c, CookieRefreshToken, refresh, a.s.refreshTokenPath, refreshExpiry)
@@ -160,16 +185,87 @@ func (a *Auth) writeTokens(c *gin.Context, t TokenTransfer, tok *accessToken, re
 			c.Header(HeaderAntiCSRF, antiCSRF)
 			exposeHeader(c, HeaderAntiCSRF)
 		}
-		if bearer(c) != "" {
-			a.clearTokens(c, TransferHeader)
-		}
 	} else {
 		c.Header(HeaderRefreshToken, refresh)
 		exposeHeader(c, HeaderRefreshToken)
-		if cookieValue(c, CookieAccessToken) != "" || cookieValue(c, CookieRefreshToken) != "" {
-			a.clearTokens(c, TransferCookie)
+	}
+}
+
+func otherTransfer(t TokenTransfer) TokenTransfer {
+	if t == TransferCookie {
+		return TransferHeader
+	}
+	return TransferCookie
+}
+
+// carriesTokens reports whether the request carries any session token in
+// transfer mode t: for header mode any Authorization Bearer value (the
+// reference's getToken does not look inside it), for cookie mode either
+// session cookie.
+func carriesTokens(c *gin.Context, t TokenTransfer) bool {
+	if t == TransferHeader {
+		return bearer(c) != ""
+	}
+	return cookieValue(c, CookieAccessToken) != "" || cookieValue(c, CookieRefreshToken) != ""
+}
+
+// duplicateCookie reports whether the request's Cookie headers name the
+// cookie more than once. That happens when an app changed its cookie
+// domain (or path) and the browser keeps both the old and the new cookie;
+// which of them net/http would return is then a guess. Names are compared
+// after percent-decoding, as supertokens-node's hasMultipleCookiesForTokenType
+// does.
+func duplicateCookie(c *gin.Context, name string) bool {
+	n := 0
+	for _, line := range c.Request.Header.Values("Cookie") {
+		for len(line) > 0 {
+			var pair string
+			pair, line, _ = strings.Cut(line, ";")
+			k, _, _ := strings.Cut(strings.TrimSpace(pair), "=")
+			if k != name {
+				if d, err := url.PathUnescape(k); err != nil || d != name {
+					continue
+				}
+			}
+			if n++; n > 1 {
+				return true
+			}
 		}
 	}
+	return false
+}
+
+// refreshDuplicateCookies deals with a refresh whose request names a
+// session cookie twice, as supertokens-node's
+// clearSessionCookiesFromOlderCookieDomain does, before any token is
+// looked at. With Session.OlderCookieDomain set it clears the duplicated
+// cookies under that domain and answers 200 with a message and no tokens:
+// supertokens-website then retries, and the browser sends the one cookie
+// left. Without it the refresh cannot know which cookie is current (using
+// the stale one could loop forever) and is refused with a 500 naming the
+// setting. It reports whether it answered the request.
+func (a *Auth) refreshDuplicateCookies(c *gin.Context) bool {
+	type dup struct{ name, path string }
+	var found []dup
+	for _, d := range []dup{{CookieAccessToken, a.s.accessTokenPath}, {CookieRefreshToken, a.s.refreshTokenPath}} {
+		if duplicateCookie(c, d.name) {
+			found = append(found, d)
+		}
+	}
+	if len(found) == 0 {
+		return false
+	}
+	if a.s.olderCookieDomain == "" {
+		a.WriteError(c, &Error{Kind: ErrInternal, Status: http.StatusInternalServerError,
+			Message: "the request carries duplicate session cookies (was the cookie domain changed?); set Session.OlderCookieDomain to clear the old ones"})
+		return true
+	}
+	for _, d := range found {
+		http.SetCookie(c.Writer, &http.Cookie{Name: d.name, Value: "", Path: d.path, Domain: a.s.olderCookieDomain,
+			Expires: time.Unix(0, 0), HttpOnly: true, Secure: a.s.secure, SameSite: a.s.sameSite})
+	}
+	c.JSON(http.StatusOK, gin.H{"message": "duplicate session cookies from the older cookie domain were cleared; refresh again"})
+	return true
 }
 
 // clearTokens removes the session tokens from the client in the given

@@ -16,7 +16,9 @@ import (
 // validators and does no database round trip.
 type VerifyOptions struct {
 	// Optional lets requests without a session through (SessionFrom then
-	// reports none). A present but invalid token is still refused.
+	// reports none). A token that is not shaped like an access token counts
+	// as none; one that is but does not verify (expired, forged) is still
+	// refused with "try refresh token".
 	Optional bool
 	// AntiCSRF overrides the anti-CSRF check: nil checks non-GET requests,
 	// a pointer to false skips the check, to true checks every method.
@@ -89,20 +91,15 @@ func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, error) {
 // that attachSessionCtx attaches, so that both cost one allocation.
 func (a *Auth) getSessionCtx(c *gin.Context, o VerifyOptions) (*sessionCtx, error) {
 	ctx := c.Request.Context()
-	raw, t := bearer(c), TransferHeader
-	if raw == "" {
-		raw, t = cookieValue(c, CookieAccessToken), TransferCookie
+	tok, t, err := a.accessTokenFromRequest(c)
+	if err != nil {
+		return nil, err
 	}
-	if raw == "" {
+	if tok == nil {
 		if o.Optional {
 			return nil, nil
 		}
 		return nil, NewError(ErrUnauthorised, errors.New("no access token"))
-	}
-	tok, err := a.verifyAccessToken(ctx, raw)
-	if err != nil {
-		a.log.DebugContext(ctx, "ginauth: access token refused", "error", err)
-		return nil, NewError(ErrTryRefreshToken, err)
 	}
 	if t == TransferCookie && a.antiCSRFApplies(c, o) {
 		switch a.s.antiCSRF {
@@ -151,6 +148,53 @@ func (a *Auth) getSessionCtx(c *gin.Context, o VerifyOptions) (*sessionCtx, erro
 		}
 	}
 	return sc, nil
+}
+
+// accessTokenFromRequest picks the request's access token and verifies
+// it, as supertokens-node's getAccessTokenFromRequest picks one:
+//
+//   - a token that is not shaped like an access token (errNotOurs) is
+//     ignored wherever it is, so an app's own Authorization header (an API
+//     key, another service's JWT) leaves a cookie session working, and on
+//     an optional route means no session;
+//   - the Authorization Bearer token wins over the cookie when both are
+//     shaped like ours;
+//   - a cookie-mode request carrying sAccessToken twice (an old cookie
+//     domain or path left behind) is answered "try refresh token", whose
+//     refresh then deals with the duplicates (see refreshDuplicateCookies).
+//
+// It returns a nil token when there is none; err is "try refresh token"
+// for a token of ours that does not verify.
+func (a *Auth) accessTokenFromRequest(c *gin.Context) (*verifiedToken, TokenTransfer, error) {
+	ctx := c.Request.Context()
+	if raw := bearer(c); raw != "" {
+		tok, err := a.verifyAccessToken(ctx, raw)
+		if !errors.Is(err, errNotOurs) {
+			if err != nil {
+				a.log.DebugContext(ctx, "ginauth: access token refused", "error", err)
+				return nil, TransferHeader, NewError(ErrTryRefreshToken, err)
+			}
+			return tok, TransferHeader, nil
+		}
+		a.log.DebugContext(ctx, "ginauth: ignoring an Authorization header that is not a session token", "error", err)
+	}
+	raw := cookieValue(c, CookieAccessToken)
+	if raw == "" {
+		return nil, TransferCookie, nil
+	}
+	tok, err := a.verifyAccessToken(ctx, raw)
+	if errors.Is(err, errNotOurs) {
+		a.log.DebugContext(ctx, "ginauth: ignoring an sAccessToken cookie that is not a session token", "error", err)
+		return nil, TransferCookie, nil
+	}
+	if duplicateCookie(c, CookieAccessToken) {
+		return nil, TransferCookie, NewError(ErrTryRefreshToken, errors.New("multiple sAccessToken cookies"))
+	}
+	if err != nil {
+		a.log.DebugContext(ctx, "ginauth: access token refused", "error", err)
+		return nil, TransferCookie, NewError(ErrTryRefreshToken, err)
+	}
+	return tok, TransferCookie, nil
 }
 
 // dbDeadline bounds database work done inside a guard by DBTimeout.
