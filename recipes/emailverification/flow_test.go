@@ -296,9 +296,17 @@ func TestStatusesAndErrors(t *testing.T) {
 		cl := h.client("header")
 		expectMessage(t, cl.do("POST", "/auth/user/email/verify/token", ""), 401, "unauthorised")
 		expectMessage(t, cl.do("GET", "/auth/user/email/verify", ""), 401, "unauthorised")
+		// Not shaped like an access token: no session (supertokens-node's
+		// getAccessTokenFromRequest ignores it).
 		cl.c.Access = "not-a-jwt"
+		expectMessage(t, cl.do("POST", "/auth/user/email/verify/token", ""), 401, "unauthorised")
+		// The verify route's session is optional: the token decides.
+		expectStatus(t, cl.do("POST", "/auth/user/email/verify", verifyBody("x")), 200, "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR")
+		// Shaped like one but not ours: try refresh token.
+		cl.c.Access = "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImsiLCJ2ZXJzaW9uIjoiNSJ9." +
+			"eyJzdWIiOiJ1IiwiZXhwIjo0MTAyNDQ0ODAwLCJpYXQiOjEsInNlc3Npb25IYW5kbGUiOiJoIiwicmVmcmVzaFRva2VuSGFzaDEiOiJ4IiwicnN1YiI6InUifQ." +
+			"c2ln"
 		expectMessage(t, cl.do("POST", "/auth/user/email/verify/token", ""), 401, "try refresh token")
-		expectMessage(t, cl.do("POST", "/auth/user/email/verify", verifyBody("x")), 401, "try refresh token")
 	})
 	t.Run("user without an e-mail counts as verified", func(t *testing.T) {
 		h := newHarness(t, setup{})
