@@ -54,5 +54,27 @@ func BenchmarkVerify(b *testing.B) {
 				}
 			}
 		})
+		// The same with a handler that reads Session.Payload, which copies
+		// the cached payload once per request (TestPayloadIsPerRequest).
+		b.Run(alg+"/VerifySession+Payload", func(b *testing.B) {
+			r := gin.New()
+			r.GET("/p", a.VerifySession(), func(c *gin.Context) {
+				if MustSession(c).Payload()["sub"] == nil {
+					c.Status(http.StatusInternalServerError)
+					return
+				}
+				c.Status(http.StatusNoContent)
+			})
+			req := httptest.NewRequest("GET", "/p", nil)
+			req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				r.ServeHTTP(w, req)
+				if w.Code != http.StatusNoContent {
+					b.Fatalf("status %d", w.Code)
+				}
+			}
+		})
 	}
 }
