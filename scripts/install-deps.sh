@@ -2,7 +2,8 @@
 # Installs what `make test` needs, if it is missing. Idempotent and quiet when
 # everything is already present.
 #
-#   - PostgreSQL server binaries (initdb, pg_ctl) for scripts/pg.sh
+#   - PostgreSQL server binaries (initdb, pg_ctl) for scripts/pg.sh, and
+#     pgbouncer for the pooler tests (tests/multi)
 #   - chromium + chromium-driver for the browser tests
 #   - a C compiler (go test -race needs cgo)
 #   - tests/browser npm dependencies (never downloads a browser)
@@ -22,6 +23,7 @@ have_pg_server() {
 
 missing=()
 have_pg_server || missing+=(postgresql)
+command -v pgbouncer >/dev/null 2>&1 || [[ -x /usr/sbin/pgbouncer ]] || missing+=(pgbouncer)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)

@@ -11,11 +11,15 @@
 # PostgreSQL refuses to run as root: when run as root the server runs as the
 # `postgres` user (created if needed); otherwise as the current user. The
 # superuser is always named `postgres`, with trust auth on loopback only.
+# When pgbouncer is installed, `start` also starts one in front of the cluster
+# in transaction pooling mode on 127.0.0.1:$GINAUTH_PG_PORT+1000, for the
+# database ginauth_bouncer, and `env` prints GINAUTH_TEST_PGBOUNCER_URL.
 # Env: GINAUTH_PG_PORT (port), GINAUTH_PG_BIN (dir holding initdb/pg_ctl),
 # GINAUTH_PG_USER (system user the server runs as when started by root).
 set -euo pipefail
 
 PORT=${GINAUTH_PG_PORT:-55432}
+BOUNCER_PORT=$((PORT + 1000))
 DBNAME=ginauth_test
 STATE=/tmp/ginauth-pg-$PORT.state
 RUN_USER=${GINAUTH_PG_USER:-postgres}
@@ -54,6 +58,13 @@ stop_dir() {
 	local dir=$1 bin
 	[[ -d $dir ]] || return 0
 	bin=$(find_bin)
+	if [[ -f $dir/pgbouncer.pid ]]; then
+		kill "$(cat "$dir/pgbouncer.pid")" 2>/dev/null || true
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			[[ -f $dir/pgbouncer.pid ]] || break
+			sleep 0.2
+		done
+	fi
 	if [[ -f $dir/data/postmaster.pid ]]; then
 		(cd / && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 30 stop >/dev/null 2>&1) ||
 			(cd / && as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1) ||
@@ -138,6 +149,43 @@ CONF
 	dsn="postgres://postgres@127.0.0.1:$PORT/$DBNAME?sslmode=disable"
 	printf 'DIR=%s\nDSN=%s\n' "$dir" "$dsn" >"$STATE"
 	log "PostgreSQL $("$bin/pg_ctl" --version | awk '{print $3}') up on 127.0.0.1:$PORT (dir $dir)"
+	start_bouncer "$bin" "$dir"
+}
+
+# start_bouncer BIN DIR: pgbouncer in transaction mode in front of the
+# cluster, for tests of what a pooler breaks (tests/multi). Skipped, with a
+# note, when pgbouncer is not installed.
+start_bouncer() {
+	local bin=$1 dir=$2
+	command -v pgbouncer >/dev/null 2>&1 || [[ -x /usr/sbin/pgbouncer ]] || {
+		log "pgbouncer not installed: no pooler tests"
+		return 0
+	}
+	"$bin/createdb" -h 127.0.0.1 -p "$PORT" -U postgres ginauth_bouncer
+	echo '"postgres" ""' >"$dir/userlist.txt"
+	cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+ginauth_bouncer = host=127.0.0.1 port=$PORT dbname=ginauth_bouncer user=postgres
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $BOUNCER_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/userlist.txt
+pool_mode = transaction
+max_client_conn = 500
+default_pool_size = 20
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+	[[ $(id -u) -eq 0 ]] && chown "$RUN_USER:" "$dir/pgbouncer.ini" "$dir/userlist.txt"
+	if ! (cd / && as_owner "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" -d -q "$dir/pgbouncer.ini"); then
+		tail -n 20 "$dir/pgbouncer.log" >&2 || true
+		die "pgbouncer failed to start"
+	fi
+	printf 'BOUNCER=postgres://postgres@127.0.0.1:%s/ginauth_bouncer?sslmode=disable\n' "$BOUNCER_PORT" >>"$STATE"
+	log "pgbouncer (transaction pooling) up on 127.0.0.1:$BOUNCER_PORT"
 }
 
 cmd_env() {
@@ -146,6 +194,11 @@ cmd_env() {
 	dsn=$(sed -n 's/^DSN=//p' "$STATE")
 	[[ -n $dsn ]] || die "cluster on port $PORT did not finish starting"
 	printf "export GINAUTH_TEST_DATABASE_URL='%s'\n" "$dsn"
+	local bouncer
+	bouncer=$(sed -n 's/^BOUNCER=//p' "$STATE")
+	if [[ -n $bouncer ]]; then
+		printf "export GINAUTH_TEST_PGBOUNCER_URL='%s'\n" "$bouncer"
+	fi
 }
 
 cmd_status() {

@@ -73,6 +73,47 @@ func Open(t testing.TB) *gorm.DB {
 	return openSQLite(t)
 }
 
+// PostgresURL creates a fresh schema, as Open does, and returns a connection
+// URL whose every connection uses it, for a test that hands the database to
+// other processes. The schema is dropped when the test ends. It skips the
+// test when GINAUTH_TEST_DATABASE_URL is not set.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	rawURL := os.Getenv(EnvURL)
+	if rawURL == "" {
+		t.Skipf("needs PostgreSQL: set %s (scripts/pg.sh)", EnvURL)
+	}
+	return newSchema(t, rawURL)
+}
+
+// newSchema creates a uniquely named schema, dropped when the test ends, and
+// returns rawURL with its search_path set to it.
+func newSchema(t testing.TB, rawURL string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	adm, err := adminDB(rawURL)
+	if err != nil {
+		t.Fatalf("testdb: connect to %s: %v", EnvURL, err)
+	}
+	schema := "t_" + randomHex(t, 8)
+	if _, err := adm.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("testdb: create schema %s: %v", schema, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := adm.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+			t.Errorf("testdb: drop schema %s: %v", schema, err)
+		}
+	})
+	dsn, err := withSearchPath(rawURL, schema)
+	if err != nil {
+		t.Fatalf("testdb: bad %s: %v", EnvURL, err)
+	}
+	return dsn
+}
+
 func gormConfig() *gorm.Config {
 	return &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)}
 }
@@ -118,32 +159,10 @@ func adminDB(rawURL string) (*sql.DB, error) {
 
 func openPostgres(t testing.TB, rawURL string) *gorm.DB {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-
-	adm, err := adminDB(rawURL)
-	if err != nil {
-		t.Fatalf("testdb: connect to %s: %v", EnvURL, err)
-	}
-	schema := "t_" + randomHex(t, 8)
-	if _, err := adm.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("testdb: create schema %s: %v", schema, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := adm.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("testdb: drop schema %s: %v", schema, err)
-		}
-	})
-
-	dsn, err := withSearchPath(rawURL, schema)
-	if err != nil {
-		t.Fatalf("testdb: bad %s: %v", EnvURL, err)
-	}
+	dsn := newSchema(t, rawURL)
 	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
 	if err != nil {
-		t.Fatalf("testdb: open postgres schema %s: %v", schema, err)
+		t.Fatalf("testdb: open postgres %s: %v", dsn, err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
