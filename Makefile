@@ -3,7 +3,7 @@ SHELL := /bin/bash
 # Go may live outside PATH on fresh machines.
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: test test-sqlite test-postgres test-browser deps vet fmt pg-start pg-stop demo bench
+.PHONY: test test-sqlite test-postgres test-mysql test-browser deps vet fmt pg-start pg-stop demo bench
 
 ## test: full suite — deps, go vet, gofmt check, go test on SQLite and on PostgreSQL, timing tests, fuzz and bench smoke runs, browser tests
 test:
@@ -16,6 +16,10 @@ test-sqlite:
 ## test-postgres: go test on a throwaway PostgreSQL only
 test-postgres:
 	bash scripts/test.sh postgres
+
+## test-mysql: go test on a throwaway MariaDB only
+test-mysql:
+	bash scripts/test.sh mysql
 
 ## test-browser: browser tests only (tests/browser)
 test-browser:

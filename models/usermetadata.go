@@ -27,7 +27,10 @@ type UserMetadata struct {
 func (UserMetadata) TableName() string { return TableUserMetadata }
 
 // JSONObject is a JSON object stored in one column: jsonb on PostgreSQL,
-// JSON on MySQL, text elsewhere. A NULL column reads as an empty object.
+// longtext on MySQL and MariaDB, text elsewhere. A NULL column reads as an
+// empty object. (MariaDB's JSON type is an alias of LONGTEXT that GORM's
+// migrator does not recognise, so declaring JSON there would make every
+// AutoMigrate rebuild the table; MySQL's JSON functions work on text too.)
 type JSONObject map[string]any
 
 // GormDataType returns the generic data type, "json".
@@ -39,7 +42,7 @@ func (JSONObject) GormDBDataType(db *gorm.DB, _ *schema.Field) string {
 	case "postgres":
 		return "jsonb"
 	case "mysql":
-		return "JSON"
+		return "longtext"
 	}
 	return "text"
 }

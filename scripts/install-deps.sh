@@ -4,6 +4,7 @@
 #
 #   - PostgreSQL server binaries (initdb, pg_ctl) for scripts/pg.sh, and
 #     pgbouncer for the pooler tests (tests/multi)
+#   - MariaDB server (mariadbd) for scripts/mysql.sh
 #   - chromium + chromium-driver for the browser tests
 #   - a C compiler (go test -race needs cgo)
 #   - tests/browser npm dependencies (never downloads a browser)
@@ -24,6 +25,7 @@ have_pg_server() {
 missing=()
 have_pg_server || missing+=(postgresql)
 command -v pgbouncer >/dev/null 2>&1 || [[ -x /usr/sbin/pgbouncer ]] || missing+=(pgbouncer)
+command -v mariadbd >/dev/null 2>&1 || [[ -x /usr/sbin/mariadbd ]] || missing+=(mariadb-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)

@@ -2,10 +2,12 @@
 # The test suite. `make test` runs `scripts/test.sh all`.
 #
 #   all       deps, go vet, gofmt check, go test on SQLite, go test on a
-#             throwaway PostgreSQL (scripts/pg.sh), browser tests (npm test in
+#             throwaway PostgreSQL (scripts/pg.sh), go test on a throwaway
+#             MariaDB (scripts/mysql.sh), browser tests (npm test in
 #             tests/browser, if tests/browser/package.json exists)
 #   sqlite    go test on SQLite only (quick; no deps, no Postgres)
 #   postgres  deps, then go test on PostgreSQL only
+#   mysql     deps, then go test on a throwaway MariaDB only (scripts/mysql.sh)
 #   browser   deps, then the browser tests only
 #   fuzz      every Fuzz target for FUZZ_TIME (default 8s) each
 #   timing    the enumeration timing tests, alone on the machine
@@ -23,6 +25,7 @@ MODE=${1:-all}
 read -r -a EXTRA_FLAGS <<<"${GO_TEST_FLAGS:-}"
 GO_TEST=(go test -race -count=1 "${EXTRA_FLAGS[@]}" ./...)
 PG_STARTED=
+MYSQL_STARTED=
 FAILED=()
 SUMMARY=()
 SUITE_START=$SECONDS
@@ -32,6 +35,10 @@ cleanup() {
 	if [[ -n $PG_STARTED ]]; then
 		echo "==> stopping PostgreSQL"
 		scripts/pg.sh stop || true
+	fi
+	if [[ -n $MYSQL_STARTED ]]; then
+		echo "==> stopping MariaDB"
+		scripts/mysql.sh stop || true
 	fi
 	exit "$rc"
 }
@@ -85,6 +92,31 @@ test_postgres() {
 	eval "$dsn"
 	echo "GINAUTH_TEST_DATABASE_URL=$GINAUTH_TEST_DATABASE_URL ${GO_TEST[*]}"
 	GINAUTH_TEST_DATABASE_URL=$GINAUTH_TEST_DATABASE_URL "${GO_TEST[@]}"
+}
+
+start_mysql() {
+	MYSQL_STARTED=1
+	scripts/mysql.sh start
+}
+
+# test_mysql runs the Go suite on MariaDB without -race: the race detector
+# has had its run on SQLite and PostgreSQL, and this phase is about the SQL.
+test_mysql() {
+	local dsn
+	dsn=$(scripts/mysql.sh env) || return 1
+	eval "$dsn"
+	echo "GINAUTH_TEST_DATABASE_URL=$GINAUTH_TEST_DATABASE_URL go test -count=1 ${EXTRA_FLAGS[*]} ./..."
+	GINAUTH_TEST_DATABASE_URL=$GINAUTH_TEST_DATABASE_URL go test -count=1 "${EXTRA_FLAGS[@]}" ./...
+}
+
+mysql_phases() {
+	phase mysql-start start_mysql
+	if [[ " ${FAILED[*]} " == *" mysql-start "* ]]; then
+		return
+	fi
+	phase go-test-mysql test_mysql
+	scripts/mysql.sh stop
+	MYSQL_STARTED=
 }
 
 test_browser() {
@@ -178,6 +210,7 @@ all)
 	phase gofmt gofmt_check
 	phase go-test-sqlite test_sqlite
 	postgres_phases
+	mysql_phases
 	phase timing timing
 	phase fuzz fuzz_smoke
 	phase bench-smoke bench_smoke
@@ -191,12 +224,16 @@ postgres)
 	deps
 	postgres_phases
 	;;
+mysql)
+	deps
+	mysql_phases
+	;;
 browser)
 	deps
 	browser_phase
 	;;
 *)
-	echo "usage: $0 [all|sqlite|postgres|browser|fuzz|bench]" >&2
+	echo "usage: $0 [all|sqlite|postgres|mysql|browser|fuzz|timing|bench]" >&2
 	exit 2
 	;;
 esac

@@ -4,7 +4,9 @@
 // t.TempDir(). When the environment variable GINAUTH_TEST_DATABASE_URL holds a
 // PostgreSQL URL (see scripts/pg.sh), Open instead creates a uniquely named
 // schema in that database and returns a *gorm.DB whose every connection uses
-// it, so tests stay isolated and may run in parallel on either backend.
+// it; when it holds a mysql:// URL (MariaDB or MySQL, see scripts/mysql.sh),
+// Open creates a uniquely named database on that server. Tests stay isolated
+// and may run in parallel on every backend.
 package testdb
 
 import (
@@ -12,6 +14,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,6 +24,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -33,6 +37,7 @@ const EnvURL = "GINAUTH_TEST_DATABASE_URL"
 // Dialect names returned by Dialect.
 const (
 	DialectPostgres = "postgres"
+	DialectMySQL    = "mysql"
 	DialectSQLite   = "sqlite"
 )
 
@@ -46,13 +51,24 @@ const (
 // sqlitePragmas are applied to every SQLite connection.
 const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
 
-// Dialect reports which backend Open uses: "postgres" when
-// GINAUTH_TEST_DATABASE_URL is set, otherwise "sqlite".
+// Dialect reports which backend Open uses: "mysql" when
+// GINAUTH_TEST_DATABASE_URL is a mysql:// URL, "postgres" when it is any
+// other URL, otherwise "sqlite".
 func Dialect() string {
-	if os.Getenv(EnvURL) != "" {
-		return DialectPostgres
+	u := os.Getenv(EnvURL)
+	switch {
+	case u == "":
+		return DialectSQLite
+	case strings.HasPrefix(u, "mysql://"):
+		return DialectMySQL
 	}
-	return DialectSQLite
+	return DialectPostgres
+}
+
+// MySQL reports whether Open returns MySQL (MariaDB) databases in this run.
+func MySQL(t testing.TB) bool {
+	t.Helper()
+	return Dialect() == DialectMySQL
 }
 
 // Postgres reports whether Open returns PostgreSQL databases in this run.
@@ -67,8 +83,11 @@ func Postgres(t testing.TB) bool {
 // test ends. Gorm's logger is silenced.
 func Open(t testing.TB) *gorm.DB {
 	t.Helper()
-	if u := os.Getenv(EnvURL); u != "" {
-		return openPostgres(t, u)
+	switch Dialect() {
+	case DialectMySQL:
+		return openMySQL(t, os.Getenv(EnvURL))
+	case DialectPostgres:
+		return openPostgres(t, os.Getenv(EnvURL))
 	}
 	return openSQLite(t)
 }
@@ -79,11 +98,10 @@ func Open(t testing.TB) *gorm.DB {
 // test when GINAUTH_TEST_DATABASE_URL is not set.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	rawURL := os.Getenv(EnvURL)
-	if rawURL == "" {
+	if Dialect() != DialectPostgres {
 		t.Skipf("needs PostgreSQL: set %s (scripts/pg.sh)", EnvURL)
 	}
-	return newSchema(t, rawURL)
+	return newSchema(t, os.Getenv(EnvURL))
 }
 
 // newSchema creates a uniquely named schema, dropped when the test ends, and
@@ -112,6 +130,77 @@ func newSchema(t testing.TB, rawURL string) string {
 		t.Fatalf("testdb: bad %s: %v", EnvURL, err)
 	}
 	return dsn
+}
+
+var mysqlAdmin struct {
+	once sync.Once
+	db   *sql.DB
+	err  error
+}
+
+// mysqlDSN turns mysql://user[:password]@host:port/db into the driver's
+// user:password@tcp(host:port)/db?... form, for database name db.
+func mysqlDSN(rawURL, db string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", err
+	}
+	pw, _ := u.User.Password()
+	return fmt.Sprintf("%s:%s@tcp(%s)/%s?parseTime=true&loc=UTC&charset=utf8mb4&collation=utf8mb4_unicode_ci",
+		u.User.Username(), pw, u.Host, db), nil
+}
+
+func openMySQL(t testing.TB, rawURL string) *gorm.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	mysqlAdmin.once.Do(func() {
+		dsn, err := mysqlDSN(rawURL, "")
+		if err != nil {
+			mysqlAdmin.err = err
+			return
+		}
+		db, err := gorm.Open(mysql.Open(dsn), gormConfig())
+		if err != nil {
+			mysqlAdmin.err = err
+			return
+		}
+		mysqlAdmin.db, mysqlAdmin.err = db.DB()
+		if mysqlAdmin.err == nil {
+			mysqlAdmin.db.SetMaxOpenConns(2)
+		}
+	})
+	if mysqlAdmin.err != nil {
+		t.Fatalf("testdb: connect to %s: %v", EnvURL, mysqlAdmin.err)
+	}
+	name := "t_" + randomHex(t, 8)
+	if _, err := mysqlAdmin.db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("testdb: create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := mysqlAdmin.db.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+			t.Errorf("testdb: drop database %s: %v", name, err)
+		}
+	})
+	dsn, err := mysqlDSN(rawURL, name)
+	if err != nil {
+		t.Fatalf("testdb: bad %s: %v", EnvURL, err)
+	}
+	db, err := gorm.Open(mysql.Open(dsn), gormConfig())
+	if err != nil {
+		t.Fatalf("testdb: open mysql database %s: %v", name, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatalf("testdb: mysql pool: %v", err)
+	}
+	sqlDB.SetMaxOpenConns(pgMaxOpen)
+	sqlDB.SetMaxIdleConns(pgMaxIdle)
+	// Registered after the drop, so it runs first: close the pool, then drop.
+	t.Cleanup(func() { _ = sqlDB.Close() })
+	return db
 }
 
 func gormConfig() *gorm.Config {

@@ -109,6 +109,9 @@ func TestOpenEveryConnection(t *testing.T) {
 					mu.Unlock()
 					return tx.Exec("SELECT pg_sleep(0.05)").Error
 				}
+				if testdb.MySQL(t) {
+					return tx.Exec("SELECT SLEEP(0.05)").Error
+				}
 				var fk int
 				if err := tx.Raw("PRAGMA foreign_keys").Scan(&fk).Error; err != nil {
 					return err

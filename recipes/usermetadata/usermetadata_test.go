@@ -190,6 +190,27 @@ func TestColumnType(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := a.DB()
+	if testdb.MySQL(t) {
+		// longtext holding JSON: MySQL's JSON functions work on it, so apps
+		// can query metadata in SQL.
+		var typ string
+		if err := db.Raw("SELECT data_type FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = 'metadata'",
+			models.TableUserMetadata).Scan(&typ).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !strings.EqualFold(typ, "longtext") {
+			t.Fatalf("MySQL column type %q, want longtext", typ)
+		}
+		var plan string
+		if err := db.Raw("SELECT JSON_UNQUOTE(JSON_EXTRACT(metadata, '$.plan')) FROM "+models.TableUserMetadata+
+			" WHERE JSON_CONTAINS(metadata, ?)", `{"seats":3}`).Scan(&plan).Error; err != nil {
+			t.Fatal(err)
+		}
+		if plan != "pro" {
+			t.Fatalf("JSON query gave %q", plan)
+		}
+		return
+	}
 	if !testdb.Postgres(t) {
 		var typ string
 		if err := db.Raw("SELECT type FROM pragma_table_info(?) WHERE name = 'metadata'", models.TableUserMetadata).Scan(&typ).Error; err != nil {

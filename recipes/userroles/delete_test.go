@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -55,7 +56,11 @@ func TestDeleteUserLeavesNoRow(t *testing.T) {
 				if f.FieldType.Kind() == reflect.String {
 					q = q.Where(db.Statement.Quote(f.DBName)+" = ?", id)
 				} else { // JSON: look for the id anywhere in the text
-					q = q.Where("CAST("+db.Statement.Quote(f.DBName)+" AS TEXT) LIKE ?", "%"+id+"%")
+					text := "TEXT"
+					if testdb.MySQL(t) {
+						text = "CHAR"
+					}
+					q = q.Where("CAST("+db.Statement.Quote(f.DBName)+" AS "+text+") LIKE ?", "%"+id+"%")
 				}
 				if err := q.Count(&n).Error; err != nil {
 					t.Fatalf("%s.%s: %v", stmt.Schema.Table, f.DBName, err)
