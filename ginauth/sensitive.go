@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/models"
@@ -44,16 +45,30 @@ func IsSensitive(c *gin.Context) bool {
 // still live, and holds its row until tx ends: a concurrent revocation
 // then either commits first (LockTx answers 401 "unauthorised" and the
 // caller rolls back, writing nothing) or waits for tx to commit. Sensitive
-// routes call it first in the transaction that writes the change. It is a
-// write (an update of the row to itself), so that SQLite takes its write
-// lock at once and Postgres locks the row.
+// routes call it first in the transaction that writes the change. On
+// PostgreSQL and MySQL it reads the row FOR UPDATE; on SQLite it writes the
+// row to itself, so that SQLite takes its write lock at once.
 func (s *Session) LockTx(ctx context.Context, tx *gorm.DB) error {
 	if s.revoked {
 		return revokedError()
 	}
-	res := tx.WithContext(DBContext(ctx)).Model(&models.Session{}).
-		Where("handle = ? AND expires_at > ?", s.tok.handle, s.auth.now()).
-		UpdateColumn("handle", gorm.Expr("handle"))
+	db := tx.WithContext(DBContext(ctx))
+	live := db.Model(&models.Session{}).Where("handle = ? AND expires_at > ?", s.tok.handle, s.auth.now())
+	if db.Dialector.Name() != "sqlite" {
+		// SELECT ... FOR UPDATE locks the row on PostgreSQL and MySQL. (An
+		// update of the row to itself would not do on MySQL, which counts
+		// only rows it changed and so would report a live session as gone.)
+		var n int64
+		if err := live.Clauses(clause.Locking{Strength: "UPDATE"}).Select("1").Limit(1).Scan(&n).Error; err != nil {
+			return DBError(err)
+		}
+		if n == 0 {
+			return revokedError()
+		}
+		return nil
+	}
+	// SQLite has no row locks: a write takes the database's write lock.
+	res := live.UpdateColumn("handle", gorm.Expr("handle"))
 	if res.Error != nil {
 		return DBError(res.Error)
 	}
