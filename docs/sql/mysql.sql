@@ -70,6 +70,7 @@ CREATE TABLE `ginauth_secrets` (
 CREATE TABLE `ginauth_rate_limits` (
   `limit_key` varchar(64),
   `count` bigint NOT NULL,
+  `open_attempts` bigint NOT NULL DEFAULT 0,
   `expires_at` datetime(3) NOT NULL,
   PRIMARY KEY (`limit_key`),
   INDEX `idx_ginauth_rate_limits_expires_at` (`expires_at`)
