@@ -35,3 +35,40 @@ func IsUniqueViolation(err error) bool {
 		strings.Contains(msg, "Duplicate entry") || // MySQL 1062
 		strings.Contains(msg, "duplicate key") // Postgres, SQL Server
 }
+
+// IsRetryable reports whether err is a transaction the database gave up on
+// because of other transactions, so that running it again may succeed: a
+// deadlock or a serialization failure (PostgreSQL 40P01 and 40001, MySQL
+// 1213), or MySQL's lock wait timeout (1205). InnoDB in particular takes gap
+// locks under its default REPEATABLE READ, so concurrent delete-then-insert
+// transactions on the same index range can deadlock where PostgreSQL and
+// SQLite would simply wait.
+func IsRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var state interface{ SQLState() string }
+	if errors.As(err, &state) {
+		switch state.SQLState() {
+		case "40P01", "40001":
+			return true
+		}
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Error 1213") || strings.Contains(msg, "Error 1205") ||
+		strings.Contains(msg, "SQLSTATE 40P01") || strings.Contains(msg, "SQLSTATE 40001")
+}
+
+// RetryTransaction runs fn in a transaction of db, and runs it again (up to
+// three times in all) when the database aborted it as a deadlock or a
+// serialization failure (IsRetryable). fn must be safe to run again: it must
+// not have effects outside the transaction.
+func RetryTransaction(db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	var err error
+	for range 3 {
+		if err = db.Transaction(fn); !IsRetryable(err) {
+			return err
+		}
+	}
+	return err
+}

@@ -98,7 +98,17 @@ func (r *Recipe) CreateVerificationToken(ctx context.Context, tenantID, userID, 
 	now := r.auth.Now()
 	row := models.EmailVerificationToken{TokenHash: random.Hash(token), UserID: userID, Email: email, TenantID: tenantID,
 		CreatedAt: now, ExpiresAt: now.Add(r.cfg.TokenLifetime)}
-	err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	// Parallel sends for one user take turns on the user's row, where the
+	// database has row locks: without it, MySQL's gap locks on the delete
+	// below deadlock them. A deadlock that happens anyway is run again.
+	err = ginauth.RetryTransaction(r.auth.DB().WithContext(ginauth.DBContext(ctx)), func(tx *gorm.DB) error {
+		if tx.Dialector.Name() != "sqlite" {
+			var id string
+			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Table(models.TableUsers).
+				Where("id = ?", userID).Select("id").Scan(&id).Error; err != nil {
+				return err
+			}
+		}
 		if err := tx.Where("user_id = ? AND email = ? AND expires_at <= ?", userID, email, now).
 			Delete(&models.EmailVerificationToken{}).Error; err != nil {
 			return err
