@@ -150,9 +150,10 @@ func bulkSessions(tb testing.TB, db *gorm.DB, from, to int) {
 }
 
 // TestRefreshLoad measures refresh on PostgreSQL: throughput at
-// refreshClients clients over real HTTP beside pgbench's one-row UPDATE on
-// the same server (alternating rounds, medians), for RS256 (the default)
-// and EdDSA; then the latency of one client's refreshes with the session
+// refreshClients clients over real HTTP beside its floor (a minimal gin
+// handler with the same signature and statements, floor_test.go) and, for
+// reference, pgbench's one-row UPDATE on the same server (alternating
+// rounds, medians), for RS256 (the default) and EdDSA; then the latency of one client's refreshes with the session
 // table at each -bench.sessions size.
 func TestRefreshLoad(t *testing.T) {
 	if !*flagLoad {
@@ -177,14 +178,20 @@ func TestRefreshLoad(t *testing.T) {
 	defer admin.Exec("DROP TABLE IF EXISTS public.bench_onerow")
 
 	for _, alg := range []string{jws.RS256, jws.EdDSA} {
-		url, toks, stop := refreshServer(t, db, alg, refreshClients)
-		var ours, theirs []float64
+		url, toks, stop := refreshServer(t, db, alg, 2*refreshClients)
+		// The floor refreshes sessions of its own, made by ginauth.
+		furl, ftoks := floorServer(t, db, url, toks[refreshClients:], alg)
+		toks = toks[:refreshClients]
+		var ours, floor, theirs []float64
 		for round := 0; round < *flagRounds; round++ {
 			theirs = append(theirs, pgbench(t, dsn, *flagDuration))
+			floor = append(floor, refreshRun(t, furl, ftoks, *flagDuration))
 			ours = append(ours, refreshRun(t, url, toks, *flagDuration))
 		}
 		stop()
 		record(t, "refresh/"+alg+"/throughput", median(ours), "req/s")
+		record(t, "refresh/"+alg+"/floor", median(floor), "req/s")
+		record(t, "refresh/"+alg+"/of-floor", median(ours)/median(floor), "ratio")
 		record(t, "refresh/pgbench", median(theirs), "tps")
 		record(t, "refresh/"+alg+"/of-pgbench", median(ours)/median(theirs), "ratio")
 	}
