@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -28,21 +29,28 @@ import (
 
 // The refresh floor: what any implementation of a SuperTokens-style refresh
 // must do, behind a minimal gin handler on the same database, with the
-// same driver and connection pool: the same two statements ginauth sends
-// (read the session by primary key; a version-checked update promoting the
-// presented child token and recording the new one), the same signature
-// over an access token of the same shape, the same response headers. No
-// GORM, no hooks, no claims, no cleanup sweep, no error mapping.
-// TestRefreshFloorStatements fails when ginauth's rotation sends other
-// statements than these, so that the floor follows the real thing (the
-// rotation is being rewritten on branch h-refresh).
+// same driver and connection pool: the same refresh-token format and MAC
+// check (ginauth/refreshtoken.go), the same two statements ginauth sends
+// (read the session by primary key; a version-checked update making the
+// presented child the current token), the same signature over an access
+// token of the same claims, the same response headers. No GORM, no hooks,
+// no claims, no cleanup sweep, no error mapping. TestRefreshFloorStatements
+// fails when ginauth's rotation sends other statements than these, so that
+// the floor follows the real thing.
 
 // floorSelect and floorUpdate are the texts GORM sends for ginauth's
 // rotate (ginauth/sessions.go) on PostgreSQL when a child token is
 // promoted, which is every refresh of the load test.
 const (
 	floorSelect = `SELECT * FROM "ginauth_sessions" WHERE handle = $1 LIMIT $2`
-	floorUpdate = `UPDATE "ginauth_sessions" SET "ancestor_hashes"=$1,"child_hashes"=$2,"expires_at"=$3,"refresh_hash"=$4,"refreshed_at"=$5,"version"=$6 WHERE handle = $7 AND version = $8`
+	floorUpdate = `UPDATE "ginauth_sessions" SET "expires_at"=$1,"refresh_hash"=$2,"refreshed_at"=$3,"version"=$4 WHERE handle = $5 AND version = $6`
+)
+
+// The refresh-token body: nonce | parent | tag (ginauth/refreshtoken.go).
+const (
+	floorNonceLen  = 24
+	floorParentLen = 16
+	floorTagLen    = 16
 )
 
 // floorKey returns a fresh key of the algorithm and size ginauth signs
@@ -69,27 +77,62 @@ func hashHex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+// floorTokens mints and opens refresh tokens in ginauth's format under a
+// MAC key of the floor's own.
+type floorTokens struct{ key []byte }
+
+func (ft floorTokens) tag(handle string, nonce, parent []byte) []byte {
+	m := hmac.New(sha256.New, ft.key)
+	m.Write([]byte("ginauth-refresh-token-v2\x00"))
+	m.Write([]byte(handle))
+	m.Write([]byte{0})
+	m.Write(nonce)
+	m.Write(parent)
+	return m.Sum(nil)[:floorTagLen]
 }
 
-// floorHandler serves POST /floor/refresh: header-mode refresh of a token
-// "<handle>.<secret>" that is the newest child of its session.
-func floorHandler(tb testing.TB, db *sql.DB, alg string) gin.HandlerFunc {
+// mint returns a child of the token whose stored hash is parentHash.
+func (ft floorTokens) mint(handle, parentHash string) string {
+	var body [floorNonceLen + floorParentLen + floorTagLen]byte
+	_, _ = rand.Read(body[:floorNonceLen])
+	_, _ = hex.Decode(body[floorNonceLen:floorNonceLen+floorParentLen], []byte(parentHash[:2*floorParentLen]))
+	copy(body[floorNonceLen+floorParentLen:], ft.tag(handle, body[:floorNonceLen], body[floorNonceLen:floorNonceLen+floorParentLen]))
+	return handle + "." + base64.RawURLEncoding.EncodeToString(body[:])
+}
+
+// open checks a token's tag and returns its handle and parent reference.
+func (ft floorTokens) open(tok string) (string, []byte, bool) {
+	dot := strings.IndexByte(tok, '.')
+	if dot <= 0 || len(tok) > 200 {
+		return "", nil, false
+	}
+	handle := tok[:dot]
+	body, err := base64.RawURLEncoding.Strict().DecodeString(tok[dot+1:])
+	if err != nil || len(body) != floorNonceLen+floorParentLen+floorTagLen {
+		return "", nil, false
+	}
+	nonce, parent := body[:floorNonceLen], body[floorNonceLen:floorNonceLen+floorParentLen]
+	if !hmac.Equal(body[floorNonceLen+floorParentLen:], ft.tag(handle, nonce, parent)) {
+		return "", nil, false
+	}
+	return handle, parent, true
+}
+
+// floorHandler serves POST /auth/session/refresh: header-mode refresh with
+// a child token of the session's current one.
+func floorHandler(tb testing.TB, db *sql.DB, alg string, ft floorTokens) gin.HandlerFunc {
 	key, kid := floorKey(tb, alg)
 	const validity = 100 * 24 * time.Hour
 	fail := func(c *gin.Context, code int) { c.AbortWithStatus(code) }
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
-		tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-		dot := strings.IndexByte(tok, '.')
-		if !ok || dot <= 0 {
+		tok, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		handle, parent, ok := ft.open(tok)
+		if !ok {
 			fail(c, 401)
 			return
 		}
-		handle, h := tok[:dot], hashHex(tok)
+		h := hashHex(tok)
 		rows, err := db.QueryContext(ctx, floorSelect, handle, 1)
 		if err != nil {
 			fail(c, 500)
@@ -112,25 +155,14 @@ func floorHandler(tb testing.TB, db *sql.DB, alg string) gin.HandlerFunc {
 			row[col] = vals[i]
 		}
 		str := func(k string) string { s, _ := row[k].(string); return s }
-		children := strings.Fields(str("child_hashes"))
-		isChild := false
-		for _, ch := range children {
-			isChild = isChild || ch == h
-		}
-		if !isChild {
-			fail(c, 401)
+		current := str("refresh_hash")
+		if len(current) < 2*floorParentLen || hex.EncodeToString(parent) != current[:2*floorParentLen] {
+			fail(c, 401) // not a child of the current token
 			return
 		}
-		ancestors := append(strings.Fields(str("ancestor_hashes")), str("refresh_hash"))
-		if len(ancestors) > 16 {
-			ancestors = ancestors[len(ancestors)-16:]
-		}
-		child := handle + "." + randHex(32)
-		childHash := hashHex(child)
 		version, _ := row["version"].(int64)
 		now := time.Now()
-		res, err := db.ExecContext(ctx, floorUpdate, strings.Join(ancestors, " "), childHash, now.Add(validity), h, now,
-			version+1, handle, version)
+		res, err := db.ExecContext(ctx, floorUpdate, now.Add(validity), h, now, version+1, handle, version)
 		if err != nil {
 			fail(c, 500)
 			return
@@ -139,11 +171,12 @@ func floorHandler(tb testing.TB, db *sql.DB, alg string) gin.HandlerFunc {
 			fail(c, 401)
 			return
 		}
+		child := ft.mint(handle, h)
 		// The access token: the same claims ginauth signs (ginauth/token.go).
 		exp := now.Add(time.Hour)
 		body, _ := json.Marshal(map[string]any{"sub": str("user_id"), "rsub": str("recipe_user_id"), "tId": str("tenant_id"),
-			"sessionHandle": handle, "refreshTokenHash1": hashHex(child), "iat": now.Unix(), "exp": exp.Unix(),
-			"iss": "http://localhost:3001/auth"})
+			"sessionHandle": handle, "refreshTokenHash1": hashHex(child), "parentRefreshTokenHash1": h,
+			"iat": now.Unix(), "exp": exp.Unix(), "iss": "http://localhost:3001/auth"})
 		jwt, err := jws.Sign(jws.Header{Alg: alg, Typ: "JWT", Kid: kid, Version: "5"}, body, key)
 		if err != nil {
 			fail(c, 500)
@@ -157,6 +190,35 @@ func floorHandler(tb testing.TB, db *sql.DB, alg string) gin.HandlerFunc {
 		c.Header("Access-Control-Expose-Headers", "front-token, st-access-token, st-refresh-token")
 		c.JSON(200, gin.H{})
 	}
+}
+
+// floorServer serves the floor for alg on db and returns its URL, and one
+// token it accepts for each of handles (sessions made by ginauth): a child,
+// under the floor's MAC key, of the session's current token.
+func floorServer(tb testing.TB, db *gorm.DB, handles []string, alg string) (string, []string) {
+	sqlDB, err := db.DB()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ft := floorTokens{key: []byte(randHex(32))}
+	r := gin.New()
+	r.POST("/auth/session/refresh", floorHandler(tb, sqlDB, alg, ft))
+	url := listen(tb, r)
+	out := make([]string, len(handles))
+	for i, h := range handles {
+		var current string
+		if err := db.Raw("SELECT refresh_hash FROM ginauth_sessions WHERE handle = ?", h).Scan(&current).Error; err != nil || current == "" {
+			tb.Fatalf("floor: session %s: %v", h, err)
+		}
+		out[i] = ft.mint(h, current)
+	}
+	return url, out
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // captureSQL records the text of every statement GORM sends on db while
@@ -229,49 +291,31 @@ func TestRefreshFloorStatements(t *testing.T) {
 	}
 
 	// And the floor rotates a real ginauth session: its child is accepted
-	// by the floor again, and a superseded token is refused.
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := gin.New()
-	r.POST("/auth/session/refresh", floorHandler(t, sqlDB, jws.EdDSA))
-	furl := listen(t, r)
+	// by the floor again, and a superseded token or a token with a wrong
+	// tag is refused.
 	_, toks2, stop2 := refreshServer(t, db, jws.EdDSA, 1)
 	defer stop2()
-	c1, err := refreshOnce(cl, url, toks2[0]) // ginauth mints the first child
-	if err != nil {
-		t.Fatal(err)
-	}
-	c2, err := refreshOnce(cl, furl, c1)
+	furl, ftoks := floorServer(t, db, handlesOf(toks2), jws.EdDSA)
+	c1, err := refreshOnce(cl, furl, ftoks[0])
 	if err != nil {
 		t.Fatalf("floor: %v", err)
 	}
-	if _, err := refreshOnce(cl, furl, c2); err != nil {
+	if _, err := refreshOnce(cl, furl, c1); err != nil {
 		t.Fatalf("floor, second rotation: %v", err)
 	}
-	if _, err := refreshOnce(cl, furl, c1); err == nil {
+	if _, err := refreshOnce(cl, furl, ftoks[0]); err == nil {
 		t.Fatal("floor accepted a superseded token")
+	}
+	if _, err := refreshOnce(cl, furl, toks2[0]); err == nil {
+		t.Fatal("floor accepted a token without its tag")
 	}
 }
 
-// floorServer serves the floor for alg on db and returns its URL and n
-// refresh tokens it accepts: sessions made by ginauth (refreshServer's
-// tokens), refreshed once by ginauth so that each token is a child.
-func floorServer(tb testing.TB, db *gorm.DB, gaURL string, toks []string, alg string) (string, []string) {
-	sqlDB, err := db.DB()
-	if err != nil {
-		tb.Fatal(err)
+// handlesOf returns the session handle of each refresh token.
+func handlesOf(toks []string) []string {
+	hs := make([]string, len(toks))
+	for i, t := range toks {
+		hs[i], _, _ = strings.Cut(t, ".")
 	}
-	r := gin.New()
-	r.POST("/auth/session/refresh", floorHandler(tb, sqlDB, alg))
-	url := listen(tb, r)
-	cl := &http.Client{}
-	out := make([]string, len(toks))
-	for i, tok := range toks {
-		if out[i], err = refreshOnce(cl, gaURL, tok); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return url, out
+	return hs
 }

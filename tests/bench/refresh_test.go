@@ -180,7 +180,7 @@ func TestRefreshLoad(t *testing.T) {
 	for _, alg := range []string{jws.RS256, jws.EdDSA} {
 		url, toks, stop := refreshServer(t, db, alg, 2*refreshClients)
 		// The floor refreshes sessions of its own, made by ginauth.
-		furl, ftoks := floorServer(t, db, url, toks[refreshClients:], alg)
+		furl, ftoks := floorServer(t, db, handlesOf(toks[refreshClients:]), alg)
 		toks = toks[:refreshClients]
 		var ours, floor, theirs []float64
 		for round := 0; round < *flagRounds; round++ {
