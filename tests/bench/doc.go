@@ -1,8 +1,11 @@
 // Package bench holds ginauth's benchmarks: session verification beside the
 // raw signature check and beside what a Gin user would pick instead
 // (appleboy/gin-jwt, gin-contrib/sessions with a cookie store and with a
-// GORM-backed store), sign-in under concurrent load against the argon2id
-// hash bound, and refresh on PostgreSQL beside pgbench.
+// GORM-backed store), the same over real HTTP beside supertokens-node and
+// Better Auth (node, in peers/), the guard's own cost and the ways of
+// attaching a session, sign-in under concurrent load against the argon2id
+// hash bound, refresh on PostgreSQL beside its floor (a minimal handler with
+// the same signature and statements) and pgbench, and a mixed-traffic soak.
 //
 // Run everything, with PostgreSQL started and stopped for you, and get one
 // table of ratios against docs/performance.md's targets:
