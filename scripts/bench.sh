@@ -46,18 +46,24 @@ mkdir -p "$OUT"
 rm -f "$OUT/bench.txt" "$OUT/load.jsonl"
 
 # The node peers (tests/bench/peers): npm ci when node_modules is missing or
-# older than the lock file. A failure is not fatal: TestPeersLoad skips.
+# was installed from another package-lock.json (its hash is kept in
+# node_modules; mtimes change with every checkout). A failure is not fatal:
+# TestPeersLoad skips with a message.
 peers_deps() {
-	local dir=tests/bench/peers stamp=tests/bench/peers/node_modules/.package-lock.json
+	local dir=tests/bench/peers want have=
 	if ! command -v npm >/dev/null 2>&1; then
 		echo "==> peers: npm not found; supertokens-node and Better Auth are not measured"
 		return
 	fi
-	if [[ -f $stamp && ! $dir/package-lock.json -nt $stamp ]]; then
+	want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+	[[ -f $dir/node_modules/.ginauth-lock-sha256 ]] && have=$(cat "$dir/node_modules/.ginauth-lock-sha256")
+	if [[ $have == "$want" ]]; then
 		return
 	fi
 	echo "==> peers: npm ci in $dir"
-	if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2); then
+	if (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2); then
+		echo "$want" >"$dir/node_modules/.ginauth-lock-sha256"
+	else
 		echo "==> peers: npm ci failed; supertokens-node and Better Auth are not measured"
 		rm -rf "$dir/node_modules"
 	fi
