@@ -29,7 +29,8 @@ type Route struct {
 	Path    string
 	Handler gin.HandlerFunc
 	// NoTenant routes are served only without the optional "/<tenantId>"
-	// prefix (e.g. "/session/refresh").
+	// prefix. SuperTokens takes the prefix on every FDI route, so only
+	// routes outside the FDI (the dashboard) set it.
 	NoTenant bool
 	// Sensitive marks a route that changes a user's credentials or
 	// factors (TOTP devices, recovery codes, ...): every session check
@@ -38,6 +39,10 @@ type Route struct {
 	// at once. Its handler should also make its writes in a transaction
 	// that starts with Session.LockTx.
 	Sensitive bool
+	// Shared marks a deprecated path that two recipes serve (GET
+	// /signup/email/exists): both must set it, and the request's rid
+	// header chooses the recipe, else the first one configured answers.
+	Shared bool
 }
 
 // LoginMethodsFunc returns the login methods a recipe holds for a user,
@@ -64,7 +69,7 @@ func (r *Registrar) Handle(rt Route) error {
 		return fmt.Errorf("%w: recipe %s: route %s %q needs a method, a path starting with / and a handler", ErrConfig, r.recipe, rt.Method, rt.Path)
 	}
 	key := rt.Method + " " + rt.Path
-	if prev, ok := r.auth.routeIndex[key]; ok {
+	if prev, ok := r.auth.routeIndex[key]; ok && !(prev.Shared && rt.Shared && prev.recipe != r.recipe) {
 		return fmt.Errorf("%w: recipe %s: route %s is already served by %s", ErrConfig, r.recipe, key, prev.recipe)
 	}
 	r.auth.addRoute(r.recipe, rt)
@@ -125,6 +130,8 @@ func (a *Auth) Recipe(id string) (Recipe, bool) {
 type route struct {
 	Route
 	recipe string
+	// alt is the next recipe serving the same Shared method and path.
+	alt *route
 }
 
 func (a *Auth) addRoute(recipe string, rt Route) {
@@ -133,5 +140,14 @@ func (a *Auth) addRoute(recipe string, rt Route) {
 	}
 	r := &route{Route: rt, recipe: recipe}
 	a.routes = append(a.routes, r)
-	a.routeIndex[rt.Method+" "+rt.Path] = r
+	key := rt.Method + " " + rt.Path
+	prev, ok := a.routeIndex[key]
+	if !ok {
+		a.routeIndex[key] = r
+		return
+	}
+	for prev.alt != nil {
+		prev = prev.alt
+	}
+	prev.alt = r
 }

@@ -60,6 +60,36 @@ func (a *Auth) match(method, rel string) (*route, string, bool) {
 	return nil, "", false
 }
 
+// ridMatches reports whether a request's rid header names recipe, the
+// combined recipe ids of older SDKs naming both of their parts.
+func ridMatches(rid, recipe string) bool {
+	switch rid {
+	case recipe:
+		return true
+	case "thirdpartyemailpassword":
+		return recipe == "thirdparty" || recipe == "emailpassword"
+	case "thirdpartypasswordless":
+		return recipe == "thirdparty" || recipe == "passwordless"
+	}
+	return false
+}
+
+// pick chooses among the recipes serving a Shared path the one the rid
+// header names, else the first configured (as SuperTokens' middleware
+// does when no rid-matched recipe handles the path).
+func (r *route) pick(c *gin.Context) *route {
+	if r.alt == nil {
+		return r
+	}
+	rid := c.GetHeader(HeaderRID)
+	for x := r; x != nil; x = x.alt {
+		if ridMatches(rid, x.recipe) {
+			return x
+		}
+	}
+	return r
+}
+
 // boundRequest gives an auth request's context the DBTimeout deadline and
 // returns the function that releases it.
 func (a *Auth) boundRequest(c *gin.Context) context.CancelFunc {
@@ -113,7 +143,7 @@ func (a *Auth) Middleware() gin.HandlerFunc {
 		if !a.setTenant(c, tenant) {
 			return
 		}
-		r.Handler(c)
+		r.pick(c).Handler(c)
 		c.Abort()
 	}
 }
@@ -125,7 +155,10 @@ func (a *Auth) Middleware() gin.HandlerFunc {
 func (a *Auth) RegisterRoutes(r gin.IRouter) {
 	base := a.s.apiBasePath
 	for _, rt := range a.routes {
-		h := rt.Handler
+		if a.routeIndex[rt.Method+" "+rt.Path] != rt {
+			continue // served by the first recipe's handler, which picks
+		}
+		h := func(c *gin.Context) { rt.pick(c).Handler(c) }
 		r.Handle(rt.Method, base+rt.Path, func(c *gin.Context) {
 			defer a.boundRequest(c)()
 			if !a.checkInput(c, rt) {
@@ -157,10 +190,10 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 
 // addCoreRoutes registers the session endpoints every setup has.
 func (a *Auth) addCoreRoutes() {
-	a.addRoute("session", Route{Method: http.MethodPost, Path: "/session/refresh", Handler: a.handleRefresh, NoTenant: true})
-	a.addRoute("session", Route{Method: http.MethodPost, Path: "/signout", Handler: a.handleSignOut, NoTenant: true})
-	a.addRoute("jwt", Route{Method: http.MethodGet, Path: "/jwt/jwks.json", Handler: a.handleJWKS, NoTenant: true})
-	a.addRoute("openid", Route{Method: http.MethodGet, Path: "/.well-known/openid-configuration", Handler: a.handleOpenIDConfig, NoTenant: true})
+	a.addRoute("session", Route{Method: http.MethodPost, Path: "/session/refresh", Handler: a.handleRefresh})
+	a.addRoute("session", Route{Method: http.MethodPost, Path: "/signout", Handler: a.handleSignOut})
+	a.addRoute("jwt", Route{Method: http.MethodGet, Path: "/jwt/jwks.json", Handler: a.handleJWKS})
+	a.addRoute("openid", Route{Method: http.MethodGet, Path: "/.well-known/openid-configuration", Handler: a.handleOpenIDConfig})
 }
 
 func (a *Auth) handleJWKS(c *gin.Context) {

@@ -229,7 +229,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	if !cfg.DisableEmailExistsAPI {
 		routes = append(routes,
 			ginauth.Route{Method: http.MethodGet, Path: "/emailpassword/email/exists", Handler: r.handleEmailExists},
-			ginauth.Route{Method: http.MethodGet, Path: "/signup/email/exists", Handler: r.handleEmailExists})
+			ginauth.Route{Method: http.MethodGet, Path: "/signup/email/exists", Handler: r.handleEmailExists, Shared: true})
 	}
 	for _, rt := range routes {
 		if err := reg.Handle(rt); err != nil {

@@ -126,9 +126,9 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	}
 	reg.RequireTables(models.EmailVerificationTables()...)
 	for _, rt := range []ginauth.Route{
-		{Method: http.MethodPost, Path: "/user/email/verify/token", Handler: r.handleSendToken, NoTenant: true},
+		{Method: http.MethodPost, Path: "/user/email/verify/token", Handler: r.handleSendToken},
 		{Method: http.MethodPost, Path: "/user/email/verify", Handler: r.handleVerify},
-		{Method: http.MethodGet, Path: "/user/email/verify", Handler: r.handleIsVerified, NoTenant: true},
+		{Method: http.MethodGet, Path: "/user/email/verify", Handler: r.handleIsVerified},
 	} {
 		if err := reg.Handle(rt); err != nil {
 			return err

@@ -174,13 +174,13 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	if !r.cfg.NoGlobalValidator {
 		reg.AddGlobalValidator(r.claim.IsSatisfied())
 	}
-	routes := []ginauth.Route{{Method: "PUT", Path: "/mfa/info", Handler: r.handleInfo, NoTenant: true}}
+	routes := []ginauth.Route{{Method: "PUT", Path: "/mfa/info", Handler: r.handleInfo}}
 	if !rc.Disabled {
 		routes = append(routes,
 			// Sensitive: they complete a factor or replace the codes, so a
 			// revoked session is refused at once (see ginauth.Route).
-			ginauth.Route{Method: "POST", Path: "/mfa/recovery-code", Handler: r.handleUseRecoveryCode, NoTenant: true, Sensitive: true},
-			ginauth.Route{Method: "POST", Path: "/mfa/recovery-codes", Handler: r.handleRegenerate, NoTenant: true, Sensitive: true})
+			ginauth.Route{Method: "POST", Path: "/mfa/recovery-code", Handler: r.handleUseRecoveryCode, Sensitive: true},
+			ginauth.Route{Method: "POST", Path: "/mfa/recovery-codes", Handler: r.handleRegenerate, Sensitive: true})
 	}
 	for _, rt := range routes {
 		if err := reg.Handle(rt); err != nil {

@@ -41,12 +41,12 @@
 //	GET  /passwordless/phonenumber/exists   ?phoneNumber=...  -> OK {exists}
 //	GET  /signup/phonenumber/exists         deprecated alias of the row above
 //
-// The deprecated alias /signup/email/exists is also an emailpassword route,
-// and ginauth serves each path once: when an emailpassword recipe is
-// configured it keeps that path (it answers for e-mail and password
-// accounts, as SuperTokens' emailpassword recipe does), and this recipe
-// serves it only when emailpassword is absent. Current frontends call
-// /passwordless/email/exists, which is always this recipe's.
+// The deprecated alias /signup/email/exists is also an emailpassword route.
+// As in SuperTokens, the request's rid header picks the recipe
+// ("passwordless" or "thirdpartypasswordless" for this one); without a rid
+// that names one of them, the recipe listed first in Config.Recipes
+// answers. Current frontends call /passwordless/email/exists, which is
+// always this recipe's.
 // Config.DisableExistsAPIs removes the exists routes, which tell anyone
 // whether an address or number has an account.
 //

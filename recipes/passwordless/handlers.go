@@ -411,8 +411,8 @@ func (r *Recipe) handleConsumeCode(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "createdNewRecipeUser": res.CreatedNewRecipeUser, "user": res.User})
 }
 
-// handleEmailExists serves GET /passwordless/email/exists (and, when no
-// emailpassword recipe is configured, the deprecated /signup/email/exists).
+// handleEmailExists serves GET /passwordless/email/exists and the
+// deprecated /signup/email/exists (shared with emailpassword; see doc.go).
 func (r *Recipe) handleEmailExists(c *gin.Context) {
 	raw, ok := c.GetQuery(fieldEmail)
 	if !ok || strings.TrimSpace(raw) == "" {

@@ -283,13 +283,9 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		routes = append(routes,
 			ginauth.Route{Method: http.MethodGet, Path: "/passwordless/email/exists", Handler: r.handleEmailExists},
 			ginauth.Route{Method: http.MethodGet, Path: "/passwordless/phonenumber/exists", Handler: r.handlePhoneExists},
-			ginauth.Route{Method: http.MethodGet, Path: "/signup/phonenumber/exists", Handler: r.handlePhoneExists})
-		// The deprecated /signup/email/exists is emailpassword's when
-		// both recipes are configured (the core serves a path once); it
-		// answers for this recipe only when emailpassword is absent.
-		if _, ok := a.Recipe("emailpassword"); !ok {
-			routes = append(routes, ginauth.Route{Method: http.MethodGet, Path: "/signup/email/exists", Handler: r.handleEmailExists})
-		}
+			ginauth.Route{Method: http.MethodGet, Path: "/signup/phonenumber/exists", Handler: r.handlePhoneExists},
+			// Shared with emailpassword: the rid header picks.
+			ginauth.Route{Method: http.MethodGet, Path: "/signup/email/exists", Handler: r.handleEmailExists, Shared: true})
 	}
 	for _, rt := range routes {
 		if err := reg.Handle(rt); err != nil {

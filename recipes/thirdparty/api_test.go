@@ -119,13 +119,17 @@ func TestAppleCallback(t *testing.T) {
 			}
 		})
 	}
-	// The callback is not served under a tenant prefix.
-	req := httptest.NewRequest("POST", "/auth/acme/callback/apple", strings.NewReader("state="+url.QueryEscape(state)))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	w2 := httptest.NewRecorder()
-	h.r.ServeHTTP(w2, req)
-	if w2.Code != http.StatusNotFound {
-		t.Fatalf("tenant-prefixed apple callback: %d", w2.Code)
+	// The callback takes the tenant prefix, as every route of
+	// supertokens-node's RecipeModule.returnAPIIdIfCanHandleRequest does;
+	// an invalid tenant id is not an auth route.
+	for path, want := range map[string]int{"/auth/public/callback/apple": http.StatusSeeOther, "/auth/not_a_tenant/callback/apple": http.StatusNotFound} {
+		req := httptest.NewRequest("POST", path, strings.NewReader(url.Values{"code": {"c0de"}, "state": {state}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w2 := httptest.NewRecorder()
+		h.r.ServeHTTP(w2, req)
+		if w2.Code != want {
+			t.Fatalf("%s: want %d, got %d", path, want, w2.Code)
+		}
 	}
 }
 

@@ -132,7 +132,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	for _, rt := range []ginauth.Route{
 		{Method: http.MethodGet, Path: "/authorisationurl", Handler: r.handleAuthorisationURL},
 		{Method: http.MethodPost, Path: "/signinup", Handler: r.handleSignInUp},
-		{Method: http.MethodPost, Path: "/callback/apple", Handler: r.handleAppleCallback, NoTenant: true},
+		{Method: http.MethodPost, Path: "/callback/apple", Handler: r.handleAppleCallback},
 	} {
 		if err := reg.Handle(rt); err != nil {
 			return err

@@ -188,11 +188,11 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	for _, rt := range []ginauth.Route{
 		// Sensitive: each changes the user's factors or completes one, so
 		// a revoked session is refused at once (see ginauth.Route).
-		{Method: "POST", Path: "/totp/device", Handler: r.handleCreateDevice, NoTenant: true, Sensitive: true},
-		{Method: "GET", Path: "/totp/device/list", Handler: r.handleListDevices, NoTenant: true},
-		{Method: "POST", Path: "/totp/device/remove", Handler: r.handleRemoveDevice, NoTenant: true, Sensitive: true},
-		{Method: "POST", Path: "/totp/device/verify", Handler: r.handleVerifyDevice, NoTenant: true, Sensitive: true},
-		{Method: "POST", Path: "/totp/verify", Handler: r.handleVerify, NoTenant: true, Sensitive: true},
+		{Method: "POST", Path: "/totp/device", Handler: r.handleCreateDevice, Sensitive: true},
+		{Method: "GET", Path: "/totp/device/list", Handler: r.handleListDevices},
+		{Method: "POST", Path: "/totp/device/remove", Handler: r.handleRemoveDevice, Sensitive: true},
+		{Method: "POST", Path: "/totp/device/verify", Handler: r.handleVerifyDevice, Sensitive: true},
+		{Method: "POST", Path: "/totp/verify", Handler: r.handleVerify, Sensitive: true},
 	} {
 		if err := reg.Handle(rt); err != nil {
 			return err
