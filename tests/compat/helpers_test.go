@@ -1,0 +1,160 @@
+package compat
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/internal/testdb"
+	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/dashboard"
+	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/emailpassword"
+	"github.com/ginauth/ginauth/recipes/emailverification"
+	"github.com/ginauth/ginauth/recipes/multifactorauth"
+	"github.com/ginauth/ginauth/recipes/multitenancy"
+	"github.com/ginauth/ginauth/recipes/passwordless"
+	"github.com/ginauth/ginauth/recipes/thirdparty"
+	"github.com/ginauth/ginauth/recipes/totp"
+	"github.com/ginauth/ginauth/recipes/usermetadata"
+	"github.com/ginauth/ginauth/recipes/userroles"
+)
+
+func init() { gin.SetMode(gin.TestMode) }
+
+// discard is an e-mail and SMS sender that drops what it is given.
+type discard struct{}
+
+func (discard) Send(context.Context, emaildelivery.Email) error { return nil }
+
+// app is ginauth with every recipe, served through Middleware or
+// RegisterRoutes.
+type app struct {
+	auth *ginauth.Auth
+	ep   *emailpassword.Recipe
+	pl   *passwordless.Recipe
+	mt   *multitenancy.Recipe
+	r    *gin.Engine
+}
+
+type options struct {
+	registerRoutes bool // RegisterRoutes instead of Middleware
+	plFirst        bool // passwordless before emailpassword in Config.Recipes
+}
+
+func newApp(t *testing.T, o options) *app {
+	t.Helper()
+	db := testdb.Open(t)
+	if err := models.AutoMigrate(db); err != nil {
+		t.Fatal(err)
+	}
+	a := &app{
+		ep: emailpassword.New(emailpassword.Config{EmailSender: discard{},
+			Argon2: emailpassword.Argon2Params{Memory: 256, Iterations: 1, Parallelism: 1}}),
+		pl: passwordless.New(passwordless.Config{EmailSender: discard{}}),
+		mt: multitenancy.New(),
+	}
+	first := []ginauth.Recipe{a.ep, a.pl}
+	if o.plFirst {
+		first = []ginauth.Recipe{a.pl, a.ep}
+	}
+	recipes := append(first,
+		thirdparty.New(thirdparty.Config{Providers: []thirdparty.Provider{
+			thirdparty.Google(thirdparty.Client{ClientID: "id", ClientSecret: "secret"}),
+		}}),
+		emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: discard{}}),
+		multifactorauth.New(),
+		totp.New(totp.Config{SecretKey: []byte("compat-test-totp-sealing-key!!!!")}),
+		a.mt,
+		usermetadata.New(),
+		userroles.New(),
+		dashboard.New(dashboard.Config{APIKeys: []string{"compat-test-dashboard-key-0123456789"}}),
+	)
+	auth, err := ginauth.New(ginauth.Config{
+		DB: db,
+		AppInfo: ginauth.AppInfo{AppName: "Compat", APIDomain: "http://localhost:3001",
+			WebsiteDomain: "http://localhost:3000"},
+		Recipes: recipes,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.auth = auth
+	if _, err := a.mt.CreateOrUpdateTenant(context.Background(), "t1", multitenancy.TenantConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	a.r = gin.New()
+	if o.registerRoutes {
+		auth.RegisterRoutes(a.r)
+	} else {
+		a.r.Use(auth.Middleware())
+	}
+	return a
+}
+
+// resp is an answer with its JSON body decoded when it is an object.
+type resp struct {
+	*httptest.ResponseRecorder
+	json map[string]any
+}
+
+func (r *resp) status() string { s, _ := r.json["status"].(string); return s }
+
+// do sends a request with header name, value pairs.
+func (a *app) do(method, path, body string, headers ...string) *resp {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("st-auth-mode", "header")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	w := httptest.NewRecorder()
+	a.r.ServeHTTP(w, req)
+	out := &resp{ResponseRecorder: w}
+	_ = json.Unmarshal(w.Body.Bytes(), &out.json)
+	return out
+}
+
+// signIn makes an emailpassword user and signs in in header mode,
+// returning the access and refresh tokens.
+func (a *app) signIn(t *testing.T, email string) (access, refresh string) {
+	t.Helper()
+	if _, err := a.ep.SignUp(context.Background(), "public", email, "compat-pass-123"); err != nil {
+		t.Fatal(err)
+	}
+	r := a.do("POST", "/auth/signin", `{"formFields":[{"id":"email","value":"`+email+`"},{"id":"password","value":"compat-pass-123"}]}`)
+	if r.Code != http.StatusOK || r.status() != "OK" {
+		t.Fatalf("sign-in: %d %s", r.Code, r.Body)
+	}
+	access, refresh = r.Header().Get("st-access-token"), r.Header().Get("st-refresh-token")
+	if access == "" || refresh == "" {
+		t.Fatalf("sign-in set no tokens: %v", r.Header())
+	}
+	return access, refresh
+}
+
+// both runs a test against Middleware and against RegisterRoutes.
+func both(t *testing.T, fn func(t *testing.T, registerRoutes bool)) {
+	for _, rr := range []bool{false, true} {
+		name := "Middleware"
+		if rr {
+			name = "RegisterRoutes"
+		}
+		t.Run(name, func(t *testing.T) { fn(t, rr) })
+	}
+}
