@@ -31,6 +31,7 @@ import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 import { buildPrebuiltSite } from "../../example/prebuilt/build.mjs";
 import { buildSite } from "../../example/web/build.mjs";
+import { buildTestPages } from "./pages/build.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
@@ -171,6 +172,8 @@ async function main() {
     buildSite({ esbuild, outdir: join(tmp, "web"), nodePaths }),
     buildPrebuiltSite({ esbuild, outdir: join(tmp, "prebuilt"), nodePaths }),
   ]);
+  // The tests' own pages (pages/) share the demo website's origin.
+  await buildTestPages({ esbuild, outdir: join(webDir, "st"), nodePaths });
   log(`websites built (${Date.now() - t} ms)`);
 
   t = Date.now();
