@@ -52,12 +52,17 @@ describe("auth-react TOTP set-up screen: loaded twelve times, then completed", (
       const m = net.mark();
       // setup=true: the set-up screen, as auth-react links to it (without it
       // the screen sends a user with nothing left to do on to the app).
+      const answered = page.waitForResponse(
+        (res) => res.request().method() === "POST" && new URL(res.url()).pathname === "/auth/totp/device",
+        { timeout: 20_000 },
+      );
       await page.goto(`${webURL}/st/totp.html?mount=1&setup=true`);
-      // The screen shows the code input once createDevice answered.
-      await page.waitForSelector('input[name="totp"]', { timeout: 20_000 });
+      await answered;
       const r = await net.one(m, "POST", "/auth/totp/device");
       assert.equal(r.status, 200, `load ${i}: ${r.status} ${JSON.stringify(r.body)}`);
       assert.equal(r.body.status, "OK", `load ${i}: ${JSON.stringify(r.body)}`);
+      // The screen shows the code input once createDevice answered.
+      await page.waitForSelector('input[name="totp"]', { timeout: 20_000 });
       assert.equal(r.requestHeaders["rid"], "totp");
       created.push(r.body);
     }
