@@ -186,7 +186,7 @@ func (a *Auth) AppInfo() AppInfo {
 }
 
 // Routes lists the auth API routes, with full paths, for documentation and
-// debugging.
+// debugging. A Shared path is listed once per recipe that serves it.
 func (a *Auth) Routes() []Route {
 	out := make([]Route, 0, len(a.routes))
 	for _, r := range a.routes {
