@@ -49,6 +49,7 @@ describe("auth-react TOTP set-up screen: loaded twelve times, then completed", (
 
   step(`the set-up screen mounts ${LOADS} times, each showing a new secret`, async () => {
     for (let i = 1; i <= LOADS; i++) {
+      await net.settled();
       const m = net.mark();
       // setup=true: the set-up screen, as auth-react links to it (without it
       // the screen sends a user with nothing left to do on to the app).
@@ -75,6 +76,7 @@ describe("auth-react TOTP set-up screen: loaded twelve times, then completed", (
   step("the code of the last secret completes the set-up", async () => {
     const secret = created[created.length - 1].secret;
     await page.fill('input[name="totp"]', totpCode(secret, totpStep()));
+    await net.settled();
     const m = net.mark();
     await page.click('button[type="submit"]');
     let verified;

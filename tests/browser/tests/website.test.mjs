@@ -52,6 +52,13 @@ function bounded(page, fn, arg, ms = 20_000) {
   ]);
 }
 
+// mark waits until every response so far is recorded (the NetLog records
+// them asynchronously), then marks: later ones are the caller's.
+async function mark(net) {
+  await net.settled();
+  return net.mark();
+}
+
 // quiet leaves the page and waits for the NetLog, so that no response is
 // still being recorded when the context closes.
 async function quiet(page, net) {
@@ -97,7 +104,7 @@ describe("supertokens-website: tokenTransferMethod switched between page loads, 
     // Without a session the SDK's first call probes with a refresh (401,
     // front-token: remove): that is before the session, not part of it.
     assert.equal((await bounded(page, () => window.site.call("GET", "/sessioninfo"))).status, 401);
-    const m = net.mark();
+    const m = await mark(net);
     const r = await bounded(page, ([e, p]) => window.site.signUp(e, p), [email, PASSWORD]);
     assert.equal(r.body.status, "OK", JSON.stringify(r));
     userId = r.body.user.id;
@@ -109,14 +116,14 @@ describe("supertokens-website: tokenTransferMethod switched between page loads, 
 
   step("cookie mode with the header tokens still stored: the session goes on", async () => {
     await open(page, "cookie");
-    const m = net.mark();
+    const m = await mark(net);
     await signedIn(page, net, m, userId, "cookie mode, header tokens only");
     const sent = await net.one(m, "GET", "/sessioninfo");
     assert.match(sent.requestHeaders["authorization"] || "", /^Bearer /, "the SDK sends the stored header token");
   });
 
   step("cookie mode: sign in while the SDK still sends the header token", async () => {
-    const m = net.mark();
+    const m = await mark(net);
     const r = await bounded(page, ([e, p]) => window.site.signIn(e, p), [email, PASSWORD]);
     assert.equal(r.body.status, "OK", JSON.stringify(r));
     const e = await net.one(m, "POST", "/auth/signin");
@@ -128,7 +135,7 @@ describe("supertokens-website: tokenTransferMethod switched between page loads, 
   });
 
   step("cookie mode: refresh keeps the session", async () => {
-    const m = net.mark();
+    const m = await mark(net);
     assert.equal(await bounded(page, () => window.site.refresh()), true, "attemptRefreshingSession");
     const e = await net.one(m, "POST", "/auth/session/refresh");
     assert.equal(e.status, 200);
@@ -137,9 +144,9 @@ describe("supertokens-website: tokenTransferMethod switched between page loads, 
 
   step("header mode again with the cookies still set: sign in, refresh, call", async () => {
     await open(page, "header");
-    let m = net.mark();
+    let m = await mark(net);
     await signedIn(page, net, m, userId, "header mode, cookies kept");
-    m = net.mark();
+    m = await mark(net);
     const r = await bounded(page, ([e, p]) => window.site.signIn(e, p), [email, PASSWORD]);
     assert.equal(r.body.status, "OK", JSON.stringify(r));
     const e = await net.one(m, "POST", "/auth/signin");
@@ -147,13 +154,13 @@ describe("supertokens-website: tokenTransferMethod switched between page loads, 
     assert.ok(e.headers["st-access-token"], "header-mode tokens");
     assert.notEqual(e.headers["front-token"], "remove", "front-token: remove would drop the session just made");
     await signedIn(page, net, m, userId, "after header sign-in");
-    m = net.mark();
+    m = await mark(net);
     assert.equal(await bounded(page, () => window.site.refresh()), true, "attemptRefreshingSession");
     await signedIn(page, net, m, userId, "after header refresh");
   });
 
   step("sign-out ends the session in both stores", async () => {
-    const m = net.mark();
+    const m = await mark(net);
     await bounded(page, () => window.site.signOut());
     const e = await net.one(m, "POST", "/auth/signout");
     assert.equal(e.status, 200);
@@ -199,7 +206,7 @@ describe("supertokens-website: the page's own Authorization header next to a coo
     ["a non-bearer scheme", "Basic dXNlcjpwYXNz"],
   ]) {
     step(`GET /sessioninfo with ${what} as Authorization: the cookie session answers`, async () => {
-      const m = net.mark();
+      const m = await mark(net);
       const r = await bounded(page, (auth) => window.site.call("GET", "/sessioninfo", undefined, { Authorization: auth }), value);
       assert.equal(r.status, 200, JSON.stringify(r));
       assert.equal(r.body.userId, userId);
