@@ -88,6 +88,8 @@ describe("auth-react TOTP set-up screen: loaded twelve times, then completed", (
     assert.equal(verified.body.status, "OK", JSON.stringify(verified.body));
     assert.equal(verified.body.wasAlreadyVerified, false);
 
+    // auth-react is done with the screen: it sends the user on to the app.
+    await page.waitForURL((u) => u.pathname === "/", { timeout: 15_000 });
     await screenshot(page, "totp-prebuilt-02-done");
 
     // The device list, asked from the plain supertokens-website page (auth-react

@@ -20,10 +20,6 @@ import { after, before, describe } from "node:test";
 import { decodeFrontToken, launchBrowser, newPage, stepper, webURL } from "./helpers.mjs";
 
 const PASSWORD = "correct-horse-42";
-// Both describes fail on a ginauth without the fixes of issue 12 item 1
-// (front-token: remove after a mixed-mode sign-in; 401 and a refresh loop
-// for a foreign Authorization header). Set to "" once they are merged.
-const PENDING = "waits for issue 12 item 1 (mixed token modes, foreign Authorization: branch h-transport)";
 let browser;
 
 before(async () => {
@@ -82,7 +78,7 @@ async function signedIn(page, net, mark, userId, what) {
   return info.body;
 }
 
-describe("supertokens-website: tokenTransferMethod switched between page loads, old tokens kept", { skip: PENDING || false }, () => {
+describe("supertokens-website: tokenTransferMethod switched between page loads, old tokens kept", () => {
   let context;
   let page;
   let net;
@@ -172,7 +168,7 @@ describe("supertokens-website: tokenTransferMethod switched between page loads, 
   });
 });
 
-describe("supertokens-website: the page's own Authorization header next to a cookie session", { skip: PENDING || false }, () => {
+describe("supertokens-website: the page's own Authorization header next to a cookie session", () => {
   let context;
   let page;
   let net;
