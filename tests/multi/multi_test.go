@@ -72,13 +72,9 @@ func TestAcrossInstances(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				// Each attempt from its own address, so only the account's
-				// cap can stop them; the last one has the right password.
+				// cap can stop them.
 				c := client(lb.base, fmt.Sprintf("198.51.100.%d", 10+i))
-				pw := "wrong password " + fmt.Sprint(i)
-				if i == burst-1 {
-					pw = password
-				}
-				r, err := c.signIn(email, pw)
+				r, err := c.signIn(email, "wrong password "+fmt.Sprint(i))
 				if err != nil {
 					statuses[i] = err.Error()
 					return
@@ -97,6 +93,11 @@ func TestAcrossInstances(t *testing.T) {
 		}
 		if counts["429 "+limited(statuses)] != burst-maxPerAccount {
 			t.Fatalf("answers: %v", counts)
+		}
+		// The account is now locked on every instance, even for the owner.
+		for _, x := range in {
+			c := client(x.base, "198.51.100.250")
+			expect(t, 429, "the right password on "+x.name+" after the burst")(c.signIn(email, password))
 		}
 	})
 
@@ -180,30 +181,19 @@ func TestInstanceKilledUnderLoad(t *testing.T) {
 	in := startInstances(t, dsn, 3, "LOW_ARGON2=1")
 	lb := startProxy(t, in)
 	const clients, rounds = 12, 6
-	errs := make(chan error, clients)
-	var wg sync.WaitGroup
-	for i := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- script(client(lb.base, fmt.Sprintf("192.0.2.%d", i+1)), fmt.Sprintf("load%d@example.com", i), rounds)
-		}()
-	}
+	wait := runClients(lb, "load", clients, rounds)
 	time.Sleep(300 * time.Millisecond)
 	in[2].kill()
 	before := lb.served[2].Load()
-	wg.Wait()
+	errs := wait()
 	if before == 0 {
 		t.Fatal("the killed instance had served nothing: the test did not kill it under load")
 	}
 	if lb.served[0].Load()+lb.served[1].Load() == 0 || lb.served[2].Load() != before {
 		t.Fatalf("served per instance: %d %d %d", lb.served[0].Load(), lb.served[1].Load(), lb.served[2].Load())
 	}
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
+	for _, err := range errs {
+		t.Error(err)
 	}
 	var users, logins, orphans int64
 	db.Table(models.TableUsers).Count(&users)
@@ -215,6 +205,32 @@ func TestInstanceKilledUnderLoad(t *testing.T) {
 	}
 	if orphans != 0 {
 		t.Fatalf("%d sessions of no user", orphans)
+	}
+}
+
+// runClients starts n clients running script through lb, each with its own
+// address and account (prefix<i>@example.com); the returned wait gives the
+// errors of those that failed once all have finished.
+func runClients(lb *proxy, prefix string, n, rounds int) (wait func() []error) {
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- script(client(lb.base, fmt.Sprintf("192.0.2.%d", i+1)), fmt.Sprintf("%s%d@example.com", prefix, i), rounds)
+		}()
+	}
+	return func() []error {
+		wg.Wait()
+		close(errs)
+		var out []error
+		for err := range errs {
+			if err != nil {
+				out = append(out, err)
+			}
+		}
+		return out
 	}
 }
 

@@ -1,9 +1,7 @@
 package multi
 
 import (
-	"fmt"
 	"os"
-	"sync"
 	"testing"
 
 	"gorm.io/driver/postgres"
@@ -30,22 +28,8 @@ func TestThroughPgbouncer(t *testing.T) {
 			dsn := bouncerDatabase(t) + "&default_query_exec_mode=" + mode
 			in := startInstances(t, dsn, 3, "LOW_ARGON2=1")
 			lb := startProxy(t, in)
-			const clients, rounds = 12, 4
-			errs := make(chan error, clients)
-			var wg sync.WaitGroup
-			for i := range clients {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					errs <- script(client(lb.base, fmt.Sprintf("192.0.2.%d", i+1)), fmt.Sprintf("pool%d@example.com", i), rounds)
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					t.Error(err)
-				}
+			for _, err := range runClients(lb, "pool", 12, 4)() {
+				t.Error(err)
 			}
 			// Theft detection through the pooler.
 			c := client(lb.base, "192.0.2.200")
