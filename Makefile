@@ -56,3 +56,11 @@ bench:
 ## web: build the demo website and run it (http://localhost:3000) next to the API (http://localhost:3001)
 web:
 	bash example/web/dev.sh
+
+.PHONY: conformance
+## conformance: supertokens-website's own test suite against ginauth (tests/conformance). Needs a checkout:
+##   git clone --depth 1 --branch v20.1.7 https://github.com/supertokens/supertokens-website /tmp/stw
+##   make conformance SUPERTOKENS_WEBSITE=/tmp/stw [CONFORMANCE_FILES="fetch.test.js ..."]
+## Without SUPERTOKENS_WEBSITE it prints this and exits 0.
+conformance:
+	SUPERTOKENS_WEBSITE="$(SUPERTOKENS_WEBSITE)" bash scripts/conformance.sh $(CONFORMANCE_FILES)

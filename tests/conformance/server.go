@@ -131,6 +131,9 @@ type Options struct {
 	PackageVersion string
 	// Logger receives ginauth's log lines. Default: warnings to stderr.
 	Logger *slog.Logger
+	// AccessLog, when set, receives one line per request (for debugging
+	// a failing case).
+	AccessLog io.Writer
 }
 
 // Server is one test server: the suite runs one on its main origin and one
@@ -139,8 +142,9 @@ type Server struct {
 	opts Options
 	apps *Apps
 
-	setupMu sync.Mutex
-	cur     atomic.Pointer[instance]
+	setupMu   sync.Mutex
+	instances map[string]*instance
+	cur       atomic.Pointer[instance]
 
 	refreshCalled    atomic.Int64
 	refreshAttempted atomic.Int64
@@ -164,7 +168,7 @@ func NewServer(opts Options, apps *Apps) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	s := &Server{opts: opts, apps: apps}
+	s := &Server{opts: opts, apps: apps, instances: map[string]*instance{}}
 	app, err := apps.Get("default", 0)
 	if err != nil {
 		return nil, err
@@ -182,9 +186,27 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // setup (re)initialises the backend on app, as the reference re-runs
 // SuperTokens.init: the suite switches anti-CSRF mode and token lifetime
 // between tests.
+//
+// The suite does not wait for /test/setup/st to answer before it logs in,
+// so setup must be quick: instances are built once per (app, lifetime,
+// modes) and kept, and /test/setup/app builds the app's first one (which
+// creates its signing key) while the suite waits.
 func (s *Server) setup(app *App, antiCSRF, jwt bool) error {
+	inst, err := s.instanceFor(app, antiCSRF, jwt)
+	if err != nil {
+		return err
+	}
+	s.cur.Store(inst)
+	return nil
+}
+
+func (s *Server) instanceFor(app *App, antiCSRF, jwt bool) (*instance, error) {
 	s.setupMu.Lock()
 	defer s.setupMu.Unlock()
+	key := fmt.Sprintf("%s/%s/%t/%t", app.ID, app.AccessValidity, antiCSRF, jwt)
+	if inst, ok := s.instances[key]; ok {
+		return inst, nil
+	}
 	mode := ginauth.AntiCSRFNone
 	if antiCSRF {
 		mode = ginauth.AntiCSRFViaToken
@@ -209,10 +231,11 @@ func (s *Server) setup(app *App, antiCSRF, jwt bool) error {
 		ErrorHandler: errorHandler,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.cur.Store(&instance{auth: a, mw: a.Middleware(), app: app, antiCSRF: antiCSRF, jwt: jwt})
-	return nil
+	inst := &instance{auth: a, mw: a.Middleware(), app: app, antiCSRF: antiCSRF, jwt: jwt}
+	s.instances[key] = inst
+	return inst, nil
 }
 
 // errorHandler answers 401 "unauthorised" with {} as the reference test
@@ -228,6 +251,9 @@ func errorHandler(c *gin.Context, err *ginauth.Error) {
 func (s *Server) routes() *gin.Engine {
 	r := gin.New()
 	r.Use(gin.Recovery())
+	if s.opts.AccessLog != nil {
+		r.Use(gin.LoggerWithWriter(s.opts.AccessLog))
+	}
 	r.Use(cors.New(cors.Config{
 		AllowOrigins:     []string{s.opts.WebsiteDomain},
 		AllowHeaders:     append([]string{"content-type"}, ginauth.CORSHeaders()...),
@@ -438,8 +464,15 @@ func (s *Server) setupApp(c *gin.Context) {
 		}
 		validity = time.Duration(*v * float64(time.Second))
 	}
-	if _, err := s.apps.Get(in.AppID, validity); err != nil {
+	app, err := s.apps.Get(in.AppID, validity)
+	if err != nil {
 		c.String(400, err.Error())
+		return
+	}
+	// Build the instance /test/setup/st will most likely ask for now,
+	// while the suite waits (see setup).
+	if _, err := s.instanceFor(app, true, false); err != nil {
+		c.String(500, err.Error())
 		return
 	}
 	c.String(200, AppURLPrefix+in.AppID)

@@ -31,6 +31,7 @@ func main() {
 	suiteDir := flag.String("suite-server-dir", "", "supertokens-website's test/server folder (index.html, angular/)")
 	version := flag.String("package-version", "", "supertokens-website's version, for /getPackageVersion")
 	dataDir := flag.String("data-dir", "", "folder for the app databases (default: a temporary folder, removed at exit)")
+	accessLog := flag.Bool("access-log", false, "log every request to stderr")
 	flag.Parse()
 	gin.SetMode(gin.ReleaseMode)
 
@@ -58,12 +59,16 @@ func main() {
 		if p == 0 {
 			continue
 		}
-		s, err := conformance.NewServer(conformance.Options{
+		opts := conformance.Options{
 			APIDomain:      fmt.Sprintf("http://localhost:%d", p),
 			WebsiteDomain:  *website,
 			SuiteServerDir: *suiteDir,
 			PackageVersion: *version,
-		}, apps)
+		}
+		if *accessLog {
+			opts.AccessLog = os.Stderr
+		}
+		s, err := conformance.NewServer(opts, apps)
 		if err != nil {
 			log.Fatal(err)
 		}
