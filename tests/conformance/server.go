@@ -54,8 +54,9 @@ type Apps struct {
 	dir    string
 	secret []byte
 
-	mu   sync.Mutex
-	apps map[string]*App
+	mu      sync.Mutex
+	apps    map[string]*App
+	servers []*Server
 }
 
 // App is one stand-in for a core app: a database and the access-token
@@ -169,6 +170,9 @@ func NewServer(opts Options, apps *Apps) (*Server, error) {
 		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	s := &Server{opts: opts, apps: apps, instances: map[string]*instance{}}
+	apps.mu.Lock()
+	apps.servers = append(apps.servers, s)
+	apps.mu.Unlock()
 	app, err := apps.Get("default", 0)
 	if err != nil {
 		return nil, err
@@ -469,11 +473,17 @@ func (s *Server) setupApp(c *gin.Context) {
 		c.String(400, err.Error())
 		return
 	}
-	// Build the instance /test/setup/st will most likely ask for now,
-	// while the suite waits (see setup).
-	if _, err := s.instanceFor(app, true, false); err != nil {
-		c.String(500, err.Error())
-		return
+	// Build the instance /test/setup/st will most likely ask for now, on
+	// every server of the app (the cross-domain one too), while the suite
+	// waits (see setup).
+	s.apps.mu.Lock()
+	servers := append([]*Server(nil), s.apps.servers...)
+	s.apps.mu.Unlock()
+	for _, srv := range servers {
+		if _, err := srv.instanceFor(app, true, false); err != nil {
+			c.String(500, err.Error())
+			return
+		}
 	}
 	c.String(200, AppURLPrefix+in.AppID)
 }

@@ -334,3 +334,42 @@ func TestParallelRequestsAndRefreshes(t *testing.T) {
 		t.Fatalf("getSessionCalledTime %s, want 30", got)
 	}
 }
+
+// The suite fires /test/setup/st without waiting for it and logs in right
+// after, so /test/setup/app (which it does wait for) must leave every server
+// of the app ready: setup/st then only switches to a prepared instance.
+// Without the warm-up, a login could land on the previous app's instance.
+func TestSetupAppPreparesEveryServer(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	apps := NewApps(t.TempDir(), make([]byte, 32))
+	t.Cleanup(apps.Close)
+	var servers []*Server
+	for _, d := range []string{"http://localhost:1", "http://localhost:2"} {
+		s, err := NewServer(Options{APIDomain: d, WebsiteDomain: testWebsite}, apps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		servers = append(servers, s)
+	}
+	srv := httptest.NewServer(servers[0].Handler())
+	t.Cleanup(srv.Close)
+	c := &client{t: t, base: srv.URL, http: &http.Client{}}
+	r := c.do("POST", "/test/setup/app", `{"appId":"a1","coreConfig":{"access_token_validity":2}}`)
+	c.want(r, 200, AppURLPrefix+"a1")
+	app, err := apps.Get("a1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range servers {
+		before := len(s.instances)
+		if err := s.setup(app, true, false); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.instances) != before {
+			t.Fatalf("server %d built a new instance in setup/st instead of using the prepared one", i)
+		}
+		if got := s.cur.Load().app.AccessValidity; got != 2*time.Second {
+			t.Fatalf("server %d: validity %v", i, got)
+		}
+	}
+}
