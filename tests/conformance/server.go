@@ -29,7 +29,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 	"github.com/glebarez/sqlite"
 	"gorm.io/gorm"
@@ -258,12 +257,7 @@ func (s *Server) routes() *gin.Engine {
 	if s.opts.AccessLog != nil {
 		r.Use(gin.LoggerWithWriter(s.opts.AccessLog))
 	}
-	r.Use(cors.New(cors.Config{
-		AllowOrigins:     []string{s.opts.WebsiteDomain},
-		AllowHeaders:     append([]string{"content-type"}, ginauth.CORSHeaders()...),
-		AllowMethods:     []string{"GET", "PUT", "POST", "DELETE"},
-		AllowCredentials: true,
-	}))
+	r.Use(s.cors)
 	r.Use(s.refreshRoute)
 	// ginauth serves the rest of /auth/* (sign-out, ...) as the reference's
 	// middleware() does.
@@ -372,6 +366,23 @@ func (s *Server) routes() *gin.Engine {
 	}
 	r.NoRoute(func(c *gin.Context) { c.String(404, "") })
 	return r
+}
+
+// cors answers as the reference's express cors() with a fixed origin does:
+// the allow-origin and allow-credentials headers on every response (even
+// same-origin ones, which the suite's header checks see), and preflights
+// answered 204 with the allowed methods and headers.
+func (s *Server) cors(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Access-Control-Allow-Origin", s.opts.WebsiteDomain)
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Allow-Credentials", "true")
+	if c.Request.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Methods", "GET,PUT,POST,DELETE")
+		h.Set("Access-Control-Allow-Headers", strings.Join(append([]string{"content-type"}, ginauth.CORSHeaders()...), ","))
+		h.Set("Content-Length", "0")
+		c.AbortWithStatus(http.StatusNoContent)
+	}
 }
 
 func ridAnswer(c *gin.Context) string {

@@ -270,7 +270,12 @@ func TestPlainEndpoints(t *testing.T) {
 	c.want(c.do("POST", "/test/setup/app", `{"coreConfig":{"access_token_validity":-1}}`), 400, "*")
 	c.login("still-works")
 
-	// CORS: the website's origin may send the SDK's headers with credentials.
+	// CORS as the reference's express cors(): only the website's origin may
+	// send the SDK's headers with credentials; the headers are on every
+	// response, same-origin ones included (the suite reads them there).
+	if h := c.do("GET", "/ping", "").header; h.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Fatalf("no CORS headers on a plain response: %v", h)
+	}
 	r = c.do("OPTIONS", "/", "", "Origin", testWebsite, "Access-Control-Request-Method", "POST",
 		"Access-Control-Request-Headers", "rid,anti-csrf,st-auth-mode,content-type")
 	if r.status >= 300 || r.header.Get("Access-Control-Allow-Credentials") != "true" ||
@@ -278,7 +283,7 @@ func TestPlainEndpoints(t *testing.T) {
 		t.Fatalf("preflight %d %v", r.status, r.header)
 	}
 	r = c.do("OPTIONS", "/", "", "Origin", "http://evil.test", "Access-Control-Request-Method", "POST")
-	if r.header.Get("Access-Control-Allow-Origin") != "" {
+	if r.header.Get("Access-Control-Allow-Origin") != testWebsite {
 		t.Fatalf("preflight from another origin allowed: %v", r.header)
 	}
 }
