@@ -97,9 +97,9 @@ mkdir -p "$WORK/suite"
 tar -C "$SUITE" --exclude=node_modules -cf - index.js package.json lib bundle test | tar -C "$WORK/suite" -xf -
 ln -s "$CACHE/node_modules" "$WORK/suite/node_modules"
 if [[ $PORT != 8080 || $CROSS != 8082 ]]; then
-	# The suite hard-codes localhost:8080 and :8082.
-	grep -rlE 'localhost(\.org)?:808[02]' "$WORK/suite/test" | while read -r f; do
-		sed -i -E "s/(localhost(\.org)?):8080/\1:$PORT/g; s/(localhost(\.org)?):8082/\1:$CROSS/g" "$f"
+	# The suite hard-codes localhost:8080 and :8082 (and 0.0.0.0:8080 as the tokens' iss).
+	grep -rlE '(localhost(\.org)?|0\.0\.0\.0):808[02]' "$WORK/suite/test" | while read -r f; do
+		sed -i -E "s/(localhost(\.org)?|0\.0\.0\.0):8080/\1:$PORT/g; s/(localhost(\.org)?|0\.0\.0\.0):8082/\1:$CROSS/g" "$f"
 	done
 fi
 VERSION=$(node -p "require('$WORK/suite/lib/build/version').package_version")

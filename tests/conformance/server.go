@@ -118,7 +118,8 @@ func (as *Apps) Close() {
 
 // Options configure one Server.
 type Options struct {
-	// APIDomain is where this server listens, e.g. "http://localhost:8080".
+	// APIDomain is where this server listens. The reference uses
+	// "http://0.0.0.0:<port>" (the suite checks the tokens' iss against it).
 	APIDomain string
 	// WebsiteDomain is the page's origin, e.g. "http://localhost:8080": the
 	// only origin CORS lets in with credentials.
@@ -224,6 +225,10 @@ func (s *Server) instanceFor(app *App, antiCSRF, jwt bool) (*instance, error) {
 		Session: ginauth.SessionConfig{
 			AccessTokenValidity: app.AccessValidity,
 			AntiCSRF:            mode,
+			// The reference's API domain is 0.0.0.0:port, which
+			// supertokens-node counts as the same site as localhost (Lax);
+			// ginauth would see two sites and choose None.
+			CookieSameSite: http.SameSiteLaxMode,
 			// The suite waits validity+2 s and expects the next call to
 			// need a refresh: SuperTokens allows no leeway on exp.
 			ClockSkew:       time.Nanosecond,

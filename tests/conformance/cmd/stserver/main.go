@@ -60,7 +60,7 @@ func main() {
 			continue
 		}
 		opts := conformance.Options{
-			APIDomain:      fmt.Sprintf("http://localhost:%d", p),
+			APIDomain:      fmt.Sprintf("http://0.0.0.0:%d", p), // as the reference's appInfo
 			WebsiteDomain:  *website,
 			SuiteServerDir: *suiteDir,
 			PackageVersion: *version,
