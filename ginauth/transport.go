@@ -257,7 +257,9 @@ func (a *Auth) refreshDuplicateCookies(c *gin.Context) bool {
 	}
 	if a.s.olderCookieDomain == "" {
 		a.WriteError(c, &Error{Kind: ErrInternal, Status: http.StatusInternalServerError,
-			Message: "the request carries duplicate session cookies (was the cookie domain changed?); set Session.OlderCookieDomain to clear the old ones"})
+			// The first sentence is supertokens-node's: tools and the SDK's
+			// own tests look for it.
+			Message: "The request contains multiple session cookies. This may happen if the cookie domain was changed; set Session.OlderCookieDomain to clear the old ones."})
 		return true
 	}
 	for _, d := range found {
