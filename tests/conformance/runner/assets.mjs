@@ -9,7 +9,9 @@ import { fileURLToPath } from "node:url";
 const [port, cert, key, modules] = process.argv.slice(2);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const files = {
-    "unpkg.com /axios/dist/axios.min.js": path.join(modules, "axios/dist/axios.min.js"),
+    // unpkg serves the latest axios to the page; the suite's node side
+    // keeps the older one of its lockfile.
+    "unpkg.com /axios/dist/axios.min.js": path.join(modules, "axios-page/dist/axios.min.js"),
     "unpkg.com /axios-mock-adapter/dist/axios-mock-adapter.js": path.join(
         modules,
         "axios-mock-adapter/dist/axios-mock-adapter.js"
