@@ -182,7 +182,11 @@ func TestInstanceKilledUnderLoad(t *testing.T) {
 	lb := startProxy(t, in)
 	const clients, rounds = 12, 6
 	wait := runClients(lb, "load", clients, rounds)
-	time.Sleep(300 * time.Millisecond)
+	// Kill i3 once it is in the middle of the clients' work (a fixed sleep
+	// was too short on a loaded machine).
+	for deadline := time.Now().Add(60 * time.Second); lb.served[2].Load() < 5 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	in[2].kill()
 	before := lb.served[2].Load()
 	errs := wait()
