@@ -106,7 +106,7 @@ test_mysql() {
 	dsn=$(scripts/mysql.sh env) || return 1
 	eval "$dsn"
 	echo "GINAUTH_TEST_DATABASE_URL=$GINAUTH_TEST_DATABASE_URL go test -count=1 ${EXTRA_FLAGS[*]} ./..."
-	GINAUTH_TEST_DATABASE_URL=$GINAUTH_TEST_DATABASE_URL go test -count=1 "${EXTRA_FLAGS[@]}" ./...
+	env -u GINAUTH_TEST_PGBOUNCER_URL GINAUTH_TEST_DATABASE_URL="$GINAUTH_TEST_DATABASE_URL" go test -count=1 "${EXTRA_FLAGS[@]}" ./...
 }
 
 mysql_phases() {

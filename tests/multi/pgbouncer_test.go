@@ -8,11 +8,13 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 )
 
 // EnvPgbouncerURL names a database behind pgbouncer in transaction pooling
-// mode (scripts/pg.sh starts one when pgbouncer is installed).
+// mode (scripts/pg.sh starts one when pgbouncer is installed); used only in
+// the PostgreSQL run of the suite.
 const EnvPgbouncerURL = "GINAUTH_TEST_PGBOUNCER_URL"
 
 // TestThroughPgbouncer runs three instances whose every query goes through
@@ -49,7 +51,7 @@ func TestThroughPgbouncer(t *testing.T) {
 func bouncerDatabase(t *testing.T) string {
 	t.Helper()
 	dsn := os.Getenv(EnvPgbouncerURL)
-	if dsn == "" {
+	if dsn == "" || testdb.Dialect() != testdb.DialectPostgres {
 		t.Skipf("needs pgbouncer: set %s (scripts/pg.sh starts one when pgbouncer is installed)", EnvPgbouncerURL)
 	}
 	db, err := gorm.Open(postgres.New(postgres.Config{DSN: dsn, PreferSimpleProtocol: true}),
