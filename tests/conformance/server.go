@@ -521,16 +521,26 @@ func (s *Server) appFor(coreURL string) (*App, error) {
 	return s.apps.Get(id, 0)
 }
 
-// setupST re-initialises the backend: {"coreUrl", "enableAntiCsrf", "enableJWT"}.
-func (s *Server) setupST(c *gin.Context) {
+// readSetup reads a setup body and the app it names, answering 400 itself
+// when either is bad.
+func (s *Server) readSetup(c *gin.Context) (setupBody, *App, bool) {
 	var in setupBody
 	if err := json.NewDecoder(io.LimitReader(c.Request.Body, 1<<20)).Decode(&in); err != nil && err != io.EOF {
 		c.String(400, "bad body: %v", err)
-		return
+		return in, nil, false
 	}
-	app, err := s.appFor(in.CoreURL)
+	a, err := s.appFor(in.CoreURL)
 	if err != nil {
 		c.String(400, err.Error())
+		return in, nil, false
+	}
+	return in, a, true
+}
+
+// setupST re-initialises the backend: {"coreUrl", "enableAntiCsrf", "enableJWT"}.
+func (s *Server) setupST(c *gin.Context) {
+	in, app, ok := s.readSetup(c)
+	if !ok {
 		return
 	}
 	// Like the reference, a missing flag counts as false.
@@ -543,14 +553,8 @@ func (s *Server) setupST(c *gin.Context) {
 
 // reinitialise re-runs the setup on a given app keeping the last modes.
 func (s *Server) reinitialise(c *gin.Context) {
-	var in setupBody
-	if err := json.NewDecoder(io.LimitReader(c.Request.Body, 1<<20)).Decode(&in); err != nil && err != io.EOF {
-		c.String(400, "bad body: %v", err)
-		return
-	}
-	app, err := s.appFor(in.CoreURL)
-	if err != nil {
-		c.String(400, err.Error())
+	_, app, ok := s.readSetup(c)
+	if !ok {
 		return
 	}
 	cur := s.cur.Load()
