@@ -3,6 +3,8 @@ package ginauth
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
 	"sync"
 	"time"
 
@@ -18,9 +20,18 @@ import (
 // what SuperTokens' session container offers: ids, the access-token
 // payload, claim values, payload merges and revocation. Methods that change
 // the token send the new one on the current response.
+//
+// A Session is tied to its request: once the request has ended, the
+// methods that would send a new token or clear the tokens
+// (MergeIntoAccessTokenPayload and the claim setters, Revoke) change
+// nothing and return an error matching ErrRequestEnded, since gin hands the
+// request's *gin.Context to another request. Reading (UserID, Payload, ...)
+// stays fine. Work that outlives the request uses the Auth methods that
+// take a session handle (Auth.MergeIntoAccessTokenPayload,
+// Auth.RevokeSession).
 type Session struct {
 	auth     *Auth
-	c        *gin.Context // nil for sessions made outside a request
+	resp     *respBinding // nil for sessions made outside a request
 	tok      *verifiedToken
 	transfer TokenTransfer
 	revoked  bool
@@ -104,6 +115,9 @@ func (s *Session) MergeIntoAccessTokenPayload(ctx context.Context, update claims
 	if s.revoked {
 		return NewError(ErrUnauthorised, nil)
 	}
+	if err := s.resp.live(); err != nil {
+		return err
+	}
 	custom := customPayload(s.tok.payload)
 	claims.Merge(custom, stripProtected(update))
 	if err := s.auth.storePayload(ctx, s.tok.handle, custom); err != nil {
@@ -159,14 +173,14 @@ func (s *Session) UpdateSessionData(ctx context.Context, data map[string]any) er
 // Revoke ends the session: its refresh token dies at once, and the tokens
 // are cleared from the client on the current response.
 func (s *Session) Revoke(ctx context.Context) error {
+	if err := s.resp.live(); err != nil {
+		return err
+	}
 	if _, err := s.auth.RevokeSession(ctx, s.tok.handle); err != nil {
 		return err
 	}
 	s.revoked = true
-	if s.c != nil {
-		s.auth.clearTokens(s.c, s.transfer)
-	}
-	return nil
+	return s.resp.write(func(c *gin.Context) { s.auth.clearTokens(c, s.transfer) })
 }
 
 // reissue signs a new access token for the same session and expiry with
@@ -185,10 +199,7 @@ func (s *Session) reissue(ctx context.Context, custom claims.Payload) error {
 	s.viewMu.Lock()
 	s.view = nil
 	s.viewMu.Unlock()
-	if s.c != nil {
-		s.auth.writeAccessToken(s.c, s.transfer, tok)
-	}
-	return nil
+	return s.resp.write(func(c *gin.Context) { s.auth.writeAccessToken(c, s.transfer, tok) })
 }
 
 func stripProtected(p claims.Payload) claims.Payload {
@@ -219,13 +230,85 @@ func (a *Auth) storePayload(ctx context.Context, handle string, custom claims.Pa
 
 type sessionKey struct{}
 
-// SessionFrom returns the session VerifySession attached to c, if any.
+// ErrRequestEnded is the cause (errors.Is) of the error a Session method
+// returns when it would write to a response whose request has ended: a
+// Session kept past its handler, e.g. by a goroutine the handler started.
+// Nothing was changed. Outside a request, use the Auth methods that take
+// the session handle.
+var ErrRequestEnded = errors.New("ginauth: the session's request has ended; use the Auth methods that take a session handle")
+
+// respBinding ties a session to the response of the request that verified
+// or created it. gin reuses a *gin.Context for another request once the
+// handler chain returns, so the session never keeps c itself past that:
+// end cuts the link under mu, and write runs under mu, so a write either
+// happens while the request is live or not at all.
+type respBinding struct {
+	mu sync.Mutex
+	c  *gin.Context // nil once ended
+	// ctx is the request's context when no guard ends the binding
+	// (GetSession, CreateSession): net/http cancels it when the handler
+	// returns, which then counts as the end. nil for bindings that
+	// VerifySession ends, whose handler may outlive a client's disconnect.
+	ctx context.Context
+}
+
+func (b *respBinding) endedLocked() bool {
+	return b.c == nil || (b.ctx != nil && b.ctx.Err() != nil)
+}
+
+// live returns the ErrRequestEnded error once the request has ended; nil
+// while it runs, and always for a session made outside a request.
+func (b *respBinding) live() error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.endedLocked() {
+		return NewError(ErrInternal, ErrRequestEnded)
+	}
+	return nil
+}
+
+// write runs f on the request's context if the request is still live.
+func (b *respBinding) write(f func(c *gin.Context)) error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.endedLocked() {
+		return NewError(ErrInternal, ErrRequestEnded)
+	}
+	f(b.c)
+	return nil
+}
+
+// end cuts the link: later writes are refused.
+func (b *respBinding) end() {
+	b.mu.Lock()
+	b.c = nil
+	b.mu.Unlock()
+}
+
+// SessionFrom returns the session VerifySession (or GetSession,
+// CreateSession) attached to c's request, if any. The session travels in
+// the request's context (see SessionFromContext): a handler that replaces
+// c.Request must derive the new request's context from the old one.
 func SessionFrom(c *gin.Context) (*Session, bool) {
-	v, ok := c.Get(sessionKey{})
-	if !ok {
+	if c == nil || c.Request == nil {
 		return nil, false
 	}
-	s, ok := v.(*Session)
+	return sessionOf(c.Request.Context())
+}
+
+// sessionOf finds the session in a request context: directly when ours is
+// the outermost layer (the usual case), else through Value.
+func sessionOf(ctx context.Context) (*Session, bool) {
+	if sc, ok := ctx.(*sessionCtx); ok {
+		return sc.sess, sc.sess != nil
+	}
+	s, ok := ctx.Value(sessionKey{}).(*Session)
 	return s, ok && s != nil
 }
 
@@ -241,28 +324,35 @@ func MustSession(c *gin.Context) *Session {
 }
 
 // SessionFromContext returns the session of a request from a plain
-// context.Context: the request's own context (c.Request.Context()) or the
-// *gin.Context itself.
+// context.Context: the request's own context (c.Request.Context()), one
+// derived from it, or the *gin.Context itself.
 func SessionFromContext(ctx context.Context) (*Session, bool) {
 	if c, ok := ctx.(*gin.Context); ok {
 		return SessionFrom(c)
 	}
-	s, ok := ctx.Value(sessionKey{}).(*Session)
-	return s, ok && s != nil
+	return sessionOf(ctx)
 }
 
+// attachSession attaches s, created for c's request (CreateSession), and
+// binds it to c's response until the request's context ends.
 func attachSession(c *gin.Context, s *Session) {
-	attachSessionCtx(c, &sessionCtx{sess: s})
+	sc := &sessionCtx{sess: s}
+	sc.resp.c, sc.resp.ctx = c, c.Request.Context()
+	s.resp = &sc.resp
+	attachSessionCtx(c, sc)
 }
 
 // sessionCtx is the request context with the session attached: what
-// context.WithValue(parent, sessionKey{}, sess) gives, but able to carry
-// the Session itself (own) so that a verified request pays one allocation
-// for both.
+// context.WithValue(parent, sessionKey{}, sess) gives, but carrying in one
+// allocation the Session itself (own), its response binding and the copy
+// of the request that carries the context. A verified request pays one
+// allocation for everything the guard attaches.
 type sessionCtx struct {
 	context.Context
 	sess *Session
 	own  Session
+	resp respBinding
+	req  http.Request
 }
 
 // newSessionCtx returns a sessionCtx whose session is its own, to be
@@ -280,10 +370,13 @@ func (sc *sessionCtx) Value(key any) any {
 	return sc.Context.Value(key)
 }
 
-// attachSessionCtx attaches sc's session to c for SessionFrom and to the
-// request's context for SessionFromContext.
+// attachSessionCtx makes sc the context of c's request, for SessionFrom
+// and SessionFromContext alike. The request copy that carries it lives in
+// sc (Request.WithContext's copy, inlined, stays on the stack), so
+// attaching allocates nothing; gin's Keys map is left alone (c.Set would
+// allocate it on every request).
 func attachSessionCtx(c *gin.Context, sc *sessionCtx) {
-	c.Set(sessionKey{}, sc.sess)
 	sc.Context = c.Request.Context()
-	c.Request = c.Request.WithContext(sc)
+	sc.req = *c.Request.WithContext(sc)
+	c.Request = &sc.req
 }

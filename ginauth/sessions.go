@@ -82,7 +82,7 @@ func (a *Auth) CreateSession(c *gin.Context, in NewSession) (*Session, error) {
 		return nil, err
 	}
 	a.writeTokens(c, t, tok, refresh.token, refresh.expiry, antiCSRF)
-	sess.c, sess.transfer = c, t
+	sess.transfer = t
 	attachSession(c, sess)
 	return sess, nil
 }
@@ -428,11 +428,12 @@ func (a *Auth) handleRefresh(c *gin.Context) {
 // handleSignOut serves POST /signout: it needs a valid session (claims are
 // not checked), revokes it and clears the tokens.
 func (a *Auth) handleSignOut(c *gin.Context) {
-	s, err := a.getSession(c, VerifyOptions{SkipClaims: true})
+	s, resp, err := a.getSession(c, VerifyOptions{SkipClaims: true})
 	if err != nil {
 		a.WriteError(c, err)
 		return
 	}
+	defer resp.end()
 	if err := s.Revoke(c.Request.Context()); err != nil {
 		a.WriteError(c, err)
 		return

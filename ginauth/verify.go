@@ -59,9 +59,14 @@ func (a *Auth) VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
 			a.WriteError(c, err)
 			return
 		}
-		if sc != nil {
-			attachSessionCtx(c, sc)
+		if sc == nil {
+			c.Next()
+			return
 		}
+		// The session may write to c's response only while the chain runs:
+		// gin reuses c afterwards (see respBinding).
+		defer sc.resp.end()
+		attachSessionCtx(c, sc)
 		c.Next()
 	}
 }
@@ -74,17 +79,22 @@ func (a *Auth) GetSession(c *gin.Context, opts VerifyOptions) (*Session, error) 
 	if err != nil || sc == nil {
 		return nil, err
 	}
+	// No guard runs after the handler here: the request's context ending
+	// ends the session's hold on c's response.
+	sc.resp.ctx = c.Request.Context()
 	attachSessionCtx(c, sc)
 	return sc.sess, nil
 }
 
-// getSession verifies the request's session without attaching it.
-func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, error) {
+// getSession verifies the request's session without attaching it, for
+// ginauth's own handlers. The caller must end the returned binding when
+// its handler returns.
+func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, *respBinding, error) {
 	sc, err := a.getSessionCtx(c, o)
 	if err != nil || sc == nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return sc.sess, nil
+	return sc.sess, &sc.resp, nil
 }
 
 // getSessionCtx is getSession with the session inside the context value
@@ -134,7 +144,8 @@ func (a *Auth) getSessionCtx(c *gin.Context, o VerifyOptions) (*sessionCtx, erro
 		}
 	}
 	sc := newSessionCtx()
-	sc.own = Session{auth: a, c: c, tok: tok, transfer: t}
+	sc.resp.c = c // ended by the caller, or by the request's context (GetSession)
+	sc.own = Session{auth: a, resp: &sc.resp, tok: tok, transfer: t}
 	s := sc.sess
 	if !o.SkipClaims {
 		validators := a.validators
