@@ -40,7 +40,10 @@ type tokenFields struct {
 
 // signAccessToken builds and signs an access token: the custom payload plus
 // the standard fields, valid until expiry.
-func (a *Auth) signAccessToken(ctx context.Context, f tokenFields, custom claims.Payload, expiry time.Time) (*accessToken, error) {
+// signAccessTokenJSON signs an access token for f with the custom payload
+// keys. Its payload is left undecoded (payload nil): a refresh sends the
+// token and the front token, built from payloadJSON, and needs no more.
+func (a *Auth) signAccessTokenJSON(ctx context.Context, f tokenFields, custom claims.Payload, expiry time.Time) (*accessToken, error) {
 	key, err := a.keys.signer(ctx)
 	if err != nil {
 		return nil, err
@@ -72,13 +75,25 @@ func (a *Auth) signAccessToken(ctx context.Context, f tokenFields, custom claims
 	if err != nil {
 		return nil, NewError(ErrInternal, err)
 	}
-	// The front token must carry the payload byte for byte as the JWT does;
-	// decode it back so that numbers have the types a parsed token has.
-	var decoded claims.Payload
-	if err := json.Unmarshal(body, &decoded); err != nil {
+	return &accessToken{jwt: tok, userID: f.userID, expiry: time.Unix(expiry.Unix(), 0), payloadJSON: body}, nil
+}
+
+// signAccessToken is signAccessTokenJSON for callers that keep the token's
+// payload (a Session): the front token must carry the payload byte for
+// byte as the JWT does, so it is decoded back from the JWT's bytes, with
+// the decoder verifyAccessToken uses, so that numbers have the types a
+// parsed token has.
+func (a *Auth) signAccessToken(ctx context.Context, f tokenFields, custom claims.Payload, expiry time.Time) (*accessToken, error) {
+	tok, err := a.signAccessTokenJSON(ctx, f, custom, expiry)
+	if err != nil {
+		return nil, err
+	}
+	decoded, err := jws.DecodePayload(tok.payloadJSON)
+	if err != nil {
 		return nil, NewError(ErrInternal, err)
 	}
-	return &accessToken{jwt: tok, userID: f.userID, expiry: time.Unix(expiry.Unix(), 0), payload: decoded, payloadJSON: body}, nil
+	tok.payload = decoded
+	return tok, nil
 }
 
 // nullIfEmpty maps "" to a JSON null.
