@@ -185,8 +185,9 @@ func (m metrics) print() {
 	if none, ok := m.get("BenchmarkAttachPaired", "ns/none"); ok {
 		for _, w := range []struct{ name, label string }{
 			{"c.Set", "c.Set only (SessionFrom)"},
-			{"ctx-only", "request context only, one allocation (SessionFromContext)"},
-			{"both/one-alloc", "both, one allocation (ginauth today)"},
+			{"ctx-only", "request context only, Request.WithContext"},
+			{"ctx-only/one-alloc", "request context only, request copy in the same allocation (ginauth now)"},
+			{"both/one-alloc", "both, one allocation (ginauth before)"},
 			{"both/with-value", "both, context.WithValue"},
 		} {
 			if v, ok := m.get("BenchmarkAttachPaired", "ns/"+w.name); ok {
