@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/jws"
 )
 
@@ -15,7 +17,7 @@ import (
 // one run (targets.md: at most 1.2x).
 func BenchmarkVerify(b *testing.B) {
 	for _, alg := range []string{jws.RS256, jws.ES256, jws.EdDSA} {
-		clk := newClock()
+		clk := ginauthtest.NewClock(time.Time{})
 		cfg := baseConfig(b, clk)
 		cfg.Session.SigningAlgorithm = alg
 		a, err := New(cfg)

@@ -55,10 +55,10 @@ func TestGlobalClaimAddedAtCreationAndRefetched(t *testing.T) {
 	}
 	// Past max age the guard refetches, stores and sends a new token.
 	h.clock.Advance(61 * time.Second)
-	oldFront := cl.front
+	oldFront := cl.Front
 	r = cl.do("GET", "/me", "")
 	expect(t, r, 200, "")
-	if cl.front == oldFront || r.Header().Get("front-token") == "" {
+	if cl.Front == oldFront || r.Header().Get("front-token") == "" {
 		t.Fatal("refetch did not send a new front-token")
 	}
 	// The new value survives a refresh (it is stored with the session).
@@ -125,10 +125,10 @@ func TestSessionAPI(t *testing.T) {
 
 	cl := h.client("cookie")
 	cl.login("u1")
-	oldFront := cl.front
+	oldFront := cl.Front
 	r := cl.do("POST", "/merge", "")
 	expect(t, r, 200, "")
-	if cl.front == oldFront || r.body["theme"] != "dark" || r.body["data"].(map[string]any)["cart"] != 3.0 {
+	if cl.Front == oldFront || r.body["theme"] != "dark" || r.body["data"].(map[string]any)["cart"] != 3.0 {
 		t.Fatalf("merge: %s", r.Body)
 	}
 	up := cl.frontPayload()["up"].(map[string]any)

@@ -6,15 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 )
 
 func TestConfigValidation(t *testing.T) {
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	good := AppInfo{APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"}
 	cases := []struct {
 		name string

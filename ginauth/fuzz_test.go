@@ -9,12 +9,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 // FuzzAccessToken: no input makes verification panic, and only tokens we
 // signed verify.
 func FuzzAccessToken(f *testing.F) {
-	clk := newClock()
+	clk := ginauthtest.NewClock(time.Time{})
 	cfg := baseConfig(f, clk)
 	a, err := New(cfg)
 	if err != nil {

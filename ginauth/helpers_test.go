@@ -1,43 +1,17 @@
 package ginauth
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
-
-// clock is an injectable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // testSecretKey is the harness's Config.SecretKey.
 var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
@@ -46,15 +20,12 @@ var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
 type harness struct {
 	t     *testing.T
 	auth  *Auth
-	clock *clock
+	clock *ginauthtest.Clock
 	r     *gin.Engine
 }
 
-func baseConfig(t testing.TB, clk *clock) Config {
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+func baseConfig(t testing.TB, clk *ginauthtest.Clock) Config {
+	db := ginauthtest.OpenDB(t)
 	return Config{
 		DB:      db,
 		AppInfo: AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
@@ -68,7 +39,7 @@ func baseConfig(t testing.TB, clk *clock) Config {
 
 func newHarness(t *testing.T, mod func(*Config)) *harness {
 	t.Helper()
-	clk := newClock()
+	clk := ginauthtest.NewClock(time.Time{})
 	cfg := baseConfig(t, clk)
 	if mod != nil {
 		mod(&cfg)
@@ -104,21 +75,16 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 	return h
 }
 
-// client keeps a frontend's tokens the way supertokens-website does, in
-// cookie or header mode.
+// client is a frontend of the harness's engine (ginauthtest.Client) that
+// fails the test on a broken front token.
 type client struct {
-	h       *harness
-	mode    string // "cookie" or "header"
-	cookies map[string]*http.Cookie
-	access  string
-	refresh string
-	front   string
-	csrf    string
-	rid     bool
+	*ginauthtest.Client
+	h *harness
 }
 
 func (h *harness) client(mode string) *client {
-	return &client{h: h, mode: mode, cookies: map[string]*http.Cookie{}, rid: true}
+	return &client{Client: &ginauthtest.Client{Handler: h.r, Mode: mode, RID: "anti-csrf",
+		Cookies: map[string]*http.Cookie{}}, h: h}
 }
 
 type resp struct {
@@ -128,114 +94,14 @@ type resp struct {
 
 func (cl *client) do(method, path string, body string, extra ...string) *resp {
 	cl.h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	req.Header.Set("st-auth-mode", cl.mode)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if cl.rid {
-		req.Header.Set("rid", "anti-csrf")
-	}
-	if cl.csrf != "" {
-		req.Header.Set("anti-csrf", cl.csrf)
-	}
-	if cl.mode == "header" {
-		tok := cl.access
-		if strings.HasSuffix(path, "/session/refresh") {
-			tok = cl.refresh
-		}
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-	}
-	for _, c := range cl.cookies {
-		if strings.HasPrefix(path, c.Path) {
-			req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-		}
-	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		req.Header.Set(extra[i], extra[i+1])
-	}
-	w := httptest.NewRecorder()
-	cl.h.r.ServeHTTP(w, req)
-	cl.absorb(w)
-	r := &resp{ResponseRecorder: w}
-	_ = json.Unmarshal(w.Body.Bytes(), &r.body)
-	return r
-}
-
-// absorb stores tokens from a response, as the SDK's saveTokensFromHeaders
-// and the browser's cookie jar do.
-func (cl *client) absorb(w *httptest.ResponseRecorder) {
-	for _, c := range w.Result().Cookies() {
-		if c.MaxAge < 0 || (!c.Expires.IsZero() && c.Expires.Before(time.Unix(1, 0))) || c.Value == "" {
-			delete(cl.cookies, c.Name)
-		} else {
-			cl.cookies[c.Name] = c
-		}
-	}
-	if v, ok := w.Header()["St-Access-Token"]; ok {
-		cl.access = v[0]
-	}
-	if v, ok := w.Header()["St-Refresh-Token"]; ok {
-		cl.refresh = v[0]
-	}
-	if v := w.Header().Get("front-token"); v != "" {
-		if v == "remove" {
-			cl.front, cl.access, cl.refresh, cl.csrf = "", "", "", ""
-		} else {
-			cl.front = v
-		}
-	}
-	if v := w.Header().Get("anti-csrf"); v != "" {
-		cl.csrf = v
-	}
+	r := cl.Do(method, path, body, extra...)
+	return &resp{ResponseRecorder: r.ResponseRecorder, body: r.JSON}
 }
 
 // frontPayload decodes the stored front token.
 func (cl *client) frontPayload() map[string]any {
 	cl.h.t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(cl.front)
-	if err != nil {
-		cl.h.t.Fatalf("front-token is not base64: %v", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		cl.h.t.Fatalf("front-token is not JSON: %v", err)
-	}
-	return m
-}
-
-func (cl *client) accessToken() string {
-	if cl.mode == "header" {
-		return cl.access
-	}
-	if c := cl.cookies[CookieAccessToken]; c != nil {
-		return c.Value
-	}
-	return ""
-}
-
-func (cl *client) refreshToken() string {
-	if cl.mode == "header" {
-		return cl.refresh
-	}
-	if c := cl.cookies[CookieRefreshToken]; c != nil {
-		return c.Value
-	}
-	return ""
-}
-
-func (cl *client) setRefreshToken(tok string) {
-	if cl.mode == "header" {
-		cl.refresh = tok
-		return
-	}
-	cl.cookies[CookieRefreshToken] = &http.Cookie{Name: CookieRefreshToken, Value: tok, Path: "/auth/session/refresh"}
+	return cl.FrontToken(cl.h.t)
 }
 
 func (cl *client) login(user string) {

@@ -55,7 +55,7 @@ func (l *eventLog) count(typ string) int {
 // returns the response and the client (holding whatever it got).
 func (h *harness) refreshWith(tok string) (*resp, *client) {
 	cl := h.client("header")
-	cl.refresh = tok
+	cl.Refresh = tok
 	return cl.do("POST", "/auth/session/refresh", ""), cl
 }
 
@@ -85,7 +85,7 @@ func TestParentReplaysCannotEvictOwner(t *testing.T) {
 			h := newHarness(t, log.hook)
 			owner := h.client("header")
 			owner.login("u1")
-			stolen := owner.refresh
+			stolen := owner.Refresh
 			expect(t, owner.do("POST", "/auth/session/refresh", ""), 200, "") // owner now holds an unused child
 
 			const replays = 50
@@ -93,7 +93,7 @@ func TestParentReplaysCannotEvictOwner(t *testing.T) {
 			codes := make([]int, replays)
 			replay := func(i int) {
 				r, cl := h.refreshWith(stolen)
-				codes[i], thief[i] = r.Code, cl.refresh
+				codes[i], thief[i] = r.Code, cl.Refresh
 			}
 			if parallel {
 				var wg sync.WaitGroup
@@ -149,11 +149,11 @@ func TestEverySiblingIsTheft(t *testing.T) {
 		h := newHarness(t, log.hook)
 		owner := h.client("header")
 		owner.login("u1")
-		stolen := owner.refresh
+		stolen := owner.Refresh
 		var thief []string
 		for range 50 {
 			_, cl := h.refreshWith(stolen)
-			thief = append(thief, cl.refresh)
+			thief = append(thief, cl.Refresh)
 		}
 		expect(t, owner.do("POST", "/auth/session/refresh", ""), 200, "") // the owner's child of the root
 		expect(t, owner.do("POST", "/auth/session/refresh", ""), 200, "") // its first use promotes it
@@ -172,7 +172,7 @@ func TestThiefFirstThenOwnerIsTheft(t *testing.T) {
 	h := newHarness(t, log.hook)
 	owner := h.client("header")
 	owner.login("u1")
-	_, thief := h.refreshWith(owner.refresh)
+	_, thief := h.refreshWith(owner.Refresh)
 	expect(t, thief.do("POST", "/auth/session/refresh", ""), 200, "") // promotes the thief's child
 	expect(t, owner.do("POST", "/auth/session/refresh", ""), 401, "token theft detected")
 	expect(t, thief.do("POST", "/auth/session/refresh", ""), 401, "unauthorised")
@@ -190,7 +190,7 @@ func TestParentAfterDescendantUsedIsTheft(t *testing.T) {
 			h := newHarness(t, log.hook)
 			cl := h.client("header")
 			cl.login("u1")
-			parent := cl.refresh
+			parent := cl.Refresh
 			expect(t, cl.do("POST", "/auth/session/refresh", ""), 200, "")
 			if via == "refresh" {
 				expect(t, cl.do("POST", "/auth/session/refresh", ""), 200, "")
@@ -232,7 +232,7 @@ func TestParallelHonestRefreshes(t *testing.T) {
 					go func() {
 						defer wg.Done()
 						tab := h.client("header")
-						tab.refresh, tab.access = cl.refresh, cl.access
+						tab.Refresh, tab.Access = cl.Refresh, cl.Access
 						r := tab.do("POST", "/auth/session/refresh", "")
 						seq := order.Add(1)
 						mu.Lock()
@@ -296,13 +296,13 @@ func TestChildAccessTokenPromotes(t *testing.T) {
 			h := newHarness(t, log.hook)
 			cl := h.client(mode)
 			cl.login("u1")
-			root := cl.refreshToken()
-			if p := accessPayload(t, cl.accessToken()); p["parentRefreshTokenHash1"] != nil {
+			root := cl.RefreshToken()
+			if p := accessPayload(t, cl.AccessToken()); p["parentRefreshTokenHash1"] != nil {
 				t.Fatalf("a new session's token names a parent: %v", p)
 			}
 			h.clock.Advance(time.Second)
 			expect(t, cl.do("POST", "/auth/session/refresh", ""), 200, "")
-			child, childAccess := cl.refreshToken(), cl.accessToken()
+			child, childAccess := cl.RefreshToken(), cl.AccessToken()
 			p := accessPayload(t, childAccess)
 			if p["parentRefreshTokenHash1"] != random.Hash(root) || p["refreshTokenHash1"] != random.Hash(child) {
 				t.Fatalf("child's access token: %v", p)
@@ -314,10 +314,10 @@ func TestChildAccessTokenPromotes(t *testing.T) {
 			h.clock.Advance(time.Second)
 			r := cl.do("GET", "/me", "")
 			expect(t, r, 200, "")
-			if r.Header().Get("front-token") == "" || cl.accessToken() == childAccess {
+			if r.Header().Get("front-token") == "" || cl.AccessToken() == childAccess {
 				t.Fatal("first use of the child's access token sent no new access token")
 			}
-			fresh := accessPayload(t, cl.accessToken())
+			fresh := accessPayload(t, cl.AccessToken())
 			if v, ok := fresh["parentRefreshTokenHash1"]; ok && v != nil {
 				t.Fatalf("the new token still names a parent: %v", fresh)
 			}
@@ -339,10 +339,10 @@ func TestChildAccessTokenPromotes(t *testing.T) {
 			// A request still carrying the child's first access token (sent
 			// before the new one arrived) works and gets the new kind too.
 			late := h.client("header")
-			late.access = childAccess
+			late.Access = childAccess
 			r = late.do("GET", "/me", "")
 			expect(t, r, 200, "")
-			if late.access == childAccess {
+			if late.Access == childAccess {
 				t.Fatal("a late request with the child's token got no new token")
 			}
 			// The child refreshes as the current token; the root is theft.
@@ -362,7 +362,7 @@ func TestChildAccessTokenPromotesConcurrently(t *testing.T) {
 	cl := h.client("header")
 	cl.login("u1")
 	expect(t, cl.do("POST", "/auth/session/refresh", ""), 200, "")
-	child := cl.refresh
+	child := cl.Refresh
 	const n = 20
 	codes := make([]int, n)
 	var wg sync.WaitGroup
@@ -371,7 +371,7 @@ func TestChildAccessTokenPromotesConcurrently(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			tab := h.client("header")
-			tab.access = cl.access
+			tab.Access = cl.Access
 			codes[i] = tab.do("GET", "/me", "").Code
 		}()
 	}
@@ -394,14 +394,14 @@ func TestLosingSiblingAccessTokenIsNotPromoted(t *testing.T) {
 	a := h.client("header")
 	a.login("u1")
 	b := h.client("header")
-	b.refresh = a.refresh
+	b.Refresh = a.Refresh
 	expect(t, a.do("POST", "/auth/session/refresh", ""), 200, "")
 	expect(t, b.do("POST", "/auth/session/refresh", ""), 200, "")
 	expect(t, a.do("GET", "/me", ""), 200, "") // a's child wins
-	stale := b.access
+	stale := b.Access
 	r := b.do("GET", "/me", "")
 	expect(t, r, 200, "")
-	if b.access != stale || h.storedRefreshHash(t) != random.Hash(a.refresh) {
+	if b.Access != stale || h.storedRefreshHash(t) != random.Hash(a.Refresh) {
 		t.Fatal("a losing sibling's access token was promoted")
 	}
 	expect(t, b.do("POST", "/auth/session/refresh", ""), 401, "token theft detected")
@@ -416,7 +416,7 @@ func TestForgedChildFromVisibleHashesIsRefused(t *testing.T) {
 	h := newHarness(t, nil)
 	cl := h.client("header")
 	cl.login("u1")
-	p := accessPayload(t, cl.access)
+	p := accessPayload(t, cl.Access)
 	handle := p["sessionHandle"].(string)
 	ref, ok := parentRef(p["refreshTokenHash1"].(string))
 	if !ok {
@@ -438,7 +438,7 @@ func TestForgedChildFromVisibleHashesIsRefused(t *testing.T) {
 	r, _ = h.refreshWith(handle + "." + random.Token(32))
 	expect(t, r, 401, "unauthorised")
 	// A non-canonical spelling of the owner's own token is not the token.
-	own := cl.refresh
+	own := cl.Refresh
 	last := own[len(own)-1]
 	alt := own[:len(own)-1] + string(rune(last^1))
 	if alt != own {
@@ -480,23 +480,23 @@ func TestRefreshDatabaseFailureWritesNothing(t *testing.T) {
 	failSessionWrites(t, h.auth.db, &broken)
 	cl := h.client("header")
 	cl.login("u1")
-	root := cl.refresh
+	root := cl.Refresh
 	expect(t, cl.do("POST", "/auth/session/refresh", ""), 200, "")
-	child := cl.refresh
+	child := cl.Refresh
 	var before models.Session
 	h.auth.db.Take(&before)
 
 	broken.Store(true)
 	r := cl.do("POST", "/auth/session/refresh", "") // would promote the child
 	expect(t, r, 503, "")
-	if cl.refresh != child {
+	if cl.Refresh != child {
 		t.Fatal("a failed refresh handed out a token")
 	}
 	rr, _ := h.refreshWith(root) // stale after the promotion below; here still current
 	if rr.Code != 200 {
 		t.Fatalf("refreshing the current token needs no write: %d", rr.Code)
 	}
-	r = h.client("header").do("GET", "/me", "", "Authorization", "Bearer "+cl.access) // access-token promotion
+	r = h.client("header").do("GET", "/me", "", "Authorization", "Bearer "+cl.Access) // access-token promotion
 	expect(t, r, 503, "")
 	var after models.Session
 	h.auth.db.Take(&after)
@@ -536,16 +536,16 @@ func TestRefreshWithoutAntiCSRFClearsNothing(t *testing.T) {
 			h := newHarness(t, func(c *Config) { c.Session.AntiCSRF = mode; log.hook(c) })
 			cl := h.client("cookie")
 			cl.login("u1")
-			stale := cl.refreshToken()
+			stale := cl.RefreshToken()
 			expect(t, cl.do("POST", "/auth/session/refresh", ""), 200, "")
 			expect(t, cl.do("POST", "/auth/session/refresh", ""), 200, "") // stale is now two generations old
-			csrf := cl.csrf
+			csrf := cl.AntiCSRF
 
 			attempts := []func(){
-				func() { cl.csrf, cl.rid = "", false },
+				func() { cl.AntiCSRF, cl.RID = "", "" },
 			}
 			if mode == AntiCSRFViaToken {
-				attempts = append(attempts, func() { cl.csrf, cl.rid = "wrong", true })
+				attempts = append(attempts, func() { cl.AntiCSRF, cl.RID = "wrong", "anti-csrf" })
 			}
 			for _, prepare := range attempts {
 				prepare()
@@ -557,14 +557,14 @@ func TestRefreshWithoutAntiCSRFClearsNothing(t *testing.T) {
 				}
 				// A cross-site request with a stale token revokes nothing either.
 				forger := h.client("cookie")
-				forger.rid = false
-				forger.setRefreshToken(stale)
+				forger.RID = ""
+				forger.SetRefreshToken(stale)
 				expect(t, forger.do("POST", "/auth/session/refresh", ""), 401, "unauthorised")
 				if log.count(EventTokenTheft) != 0 || h.sessionCount(t) != 1 {
 					t.Fatal("a refresh without anti-CSRF proof revoked the session")
 				}
 			}
-			cl.csrf, cl.rid = csrf, true
+			cl.AntiCSRF, cl.RID = csrf, "anti-csrf"
 			expect(t, cl.do("POST", "/auth/session/refresh", ""), 200, "")
 			expect(t, cl.do("POST", "/me", ""), 200, "")
 		})
@@ -603,8 +603,8 @@ func TestParallelSiblingsOneWins(t *testing.T) {
 	const n = 12
 	siblings := make([]string, n)
 	for i := range siblings {
-		_, c := h.refreshWith(cl.refresh)
-		siblings[i] = c.refresh
+		_, c := h.refreshWith(cl.Refresh)
+		siblings[i] = c.Refresh
 	}
 	codes := make([]int, n)
 	var wg sync.WaitGroup

@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 // pathRecipe serves GET /shared (and, with dup, a second time), answering
@@ -73,7 +76,7 @@ func TestSharedRouteRIDDispatch(t *testing.T) {
 		"same recipe":    {pathRecipe{id: "a", shared: true, dup: true}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg := baseConfig(t, newClock())
+			cfg := baseConfig(t, ginauthtest.NewClock(time.Time{}))
 			cfg.Recipes = recipes
 			if _, err := New(cfg); !errors.Is(err, ErrConfig) {
 				t.Fatalf("New: %v, want a config error", err)

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/seal"
 	"github.com/ginauth/ginauth/models"
 )
@@ -73,7 +75,7 @@ func TestSigningKeysSealedAtRest(t *testing.T) {
 // the database; signing keys stay in the clear (sealing them under a key
 // in the same database would hide nothing).
 func TestNoSecretKeyFallback(t *testing.T) {
-	clk := newClock()
+	clk := ginauthtest.NewClock(time.Time{})
 	cfg := baseConfig(t, clk)
 	cfg.SecretKey = nil
 	var logs bytes.Buffer
@@ -118,7 +120,7 @@ func TestNoSecretKeyFallback(t *testing.T) {
 // signed. Rotating the SecretKey (the old one in OldSecretKeys) re-seals
 // them and keeps refresh tokens bound under the old key working.
 func TestSecretKeyMigrationAndRotation(t *testing.T) {
-	clk := newClock()
+	clk := ginauthtest.NewClock(time.Time{})
 	cfg := baseConfig(t, clk)
 	cfg.SecretKey = nil
 	cfg.Logger = slog.New(slog.DiscardHandler)
@@ -183,7 +185,7 @@ func TestSecretKeyMigrationAndRotation(t *testing.T) {
 // A wrong SecretKey, or none, for keys sealed under another is a clear
 // error from New, never a panic; so is a malformed key.
 func TestWrongSecretKeyIsAClearError(t *testing.T) {
-	clk := newClock()
+	clk := ginauthtest.NewClock(time.Time{})
 	cfg := baseConfig(t, clk)
 	if _, err := New(cfg); err != nil {
 		t.Fatal(err)

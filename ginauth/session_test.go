@@ -44,7 +44,7 @@ func TestSessionCreationCookieMode(t *testing.T) {
 	if !strings.Contains(exposed, "front-token") {
 		t.Errorf("Access-Control-Expose-Headers %q lacks front-token", exposed)
 	}
-	checkFrontTokenMatchesJWT(t, cl.front, at.Value, "u1", h.clock.Now().Add(time.Hour))
+	checkFrontTokenMatchesJWT(t, cl.Front, at.Value, "u1", h.clock.Now().Add(time.Hour))
 }
 
 func TestSessionCreationHeaderMode(t *testing.T) {
@@ -125,7 +125,7 @@ func TestVerifyAnswers(t *testing.T) {
 	h := newHarness(t, nil)
 	cl := h.client("header")
 	cl.login("u1")
-	good := cl.access
+	good := cl.Access
 
 	// Another instance with its own keys (same issuer).
 	other := newHarness(t, nil)
@@ -151,24 +151,24 @@ func TestVerifyAnswers(t *testing.T) {
 		// validateAccessTokenStructure: no session, so "unauthorised".
 		{"garbage", "not-a-token", 401, "unauthorised"},
 		{"alg none without kid", noneHeader + "." + parts[1] + ".", 401, "unauthorised"},
-		{"refresh token as access token", cl.refresh, 401, "unauthorised"},
+		{"refresh token as access token", cl.Refresh, 401, "unauthorised"},
 		{"four parts", good + ".x", 401, "unauthorised"},
 		// Tokens shaped like ours that do not verify: "try refresh token".
 		{"truncated", good[:len(good)-10], 401, "try refresh token"},
-		{"other key", ocl.access, 401, "try refresh token"},
+		{"other key", ocl.Access, 401, "try refresh token"},
 		{"tampered payload", tampered, 401, "try refresh token"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := h.client("header")
-			c.access = tc.token
+			c.Access = tc.token
 			expect(t, c.do("GET", "/me", ""), tc.code, tc.msg)
 		})
 	}
 	t.Run("expired", func(t *testing.T) {
 		h.clock.Advance(time.Hour + 6*time.Second)
 		c := h.client("header")
-		c.access = good
+		c.Access = good
 		expect(t, c.do("GET", "/me", ""), 401, "try refresh token")
 	})
 }
@@ -188,10 +188,10 @@ func TestOptionalSession(t *testing.T) {
 	// A token of ours that does not verify is refused on an optional route
 	// too; one that is not shaped like ours means no session there
 	// (supertokens-node's getAccessTokenFromRequest).
-	good := cl.cookies[CookieAccessToken].Value
-	cl.cookies[CookieAccessToken].Value = good[:len(good)-4]
+	good := cl.Cookies[CookieAccessToken].Value
+	cl.Cookies[CookieAccessToken].Value = good[:len(good)-4]
 	expect(t, cl.do("GET", "/maybe", ""), 401, "try refresh token")
-	cl.cookies[CookieAccessToken].Value = "broken"
+	cl.Cookies[CookieAccessToken].Value = "broken"
 	if r := cl.do("GET", "/maybe", ""); r.Code != 200 || r.body["userId"] != "" {
 		t.Fatalf("garbage cookie on an optional route: %d %s", r.Code, r.Body)
 	}
@@ -203,8 +203,8 @@ func TestRefreshRotationAndTheft(t *testing.T) {
 			h := newHarness(t, nil)
 			cl := h.client(mode)
 			cl.login("u1")
-			r0 := cl.refreshToken()
-			oldAccess := cl.accessToken()
+			r0 := cl.RefreshToken()
+			oldAccess := cl.AccessToken()
 
 			h.clock.Advance(2 * time.Second)
 			r := cl.do("POST", "/auth/session/refresh", "")
@@ -212,19 +212,19 @@ func TestRefreshRotationAndTheft(t *testing.T) {
 			if r.Header().Get("front-token") == "" || !strings.Contains(r.Header().Get("Access-Control-Expose-Headers"), "front-token") {
 				t.Fatal("refresh without front-token")
 			}
-			r1 := cl.refreshToken()
-			if r1 == r0 || cl.accessToken() == oldAccess {
+			r1 := cl.RefreshToken()
+			if r1 == r0 || cl.AccessToken() == oldAccess {
 				t.Fatal("refresh did not rotate the tokens")
 			}
 			expect(t, cl.do("GET", "/me", ""), 200, "")
 
 			expect(t, cl.do("POST", "/auth/session/refresh", ""), 200, "")
-			r2 := cl.refreshToken()
+			r2 := cl.RefreshToken()
 			expect(t, cl.do("POST", "/auth/session/refresh", ""), 200, "") // r2 used: r1 is now two rotations old
-			newest := cl.refreshToken()
+			newest := cl.RefreshToken()
 
 			thief := h.client(mode)
-			thief.setRefreshToken(r1)
+			thief.SetRefreshToken(r1)
 			r = thief.do("POST", "/auth/session/refresh", "")
 			expect(t, r, 401, "token theft detected")
 			if r.Header().Get("front-token") != "remove" {
@@ -234,7 +234,7 @@ func TestRefreshRotationAndTheft(t *testing.T) {
 			expect(t, cl.do("POST", "/auth/session/refresh", ""), 401, "unauthorised")
 			_ = r2
 			victim := h.client(mode)
-			victim.setRefreshToken(newest)
+			victim.SetRefreshToken(newest)
 			expect(t, victim.do("POST", "/auth/session/refresh", ""), 401, "unauthorised")
 			var n int64
 			h.auth.db.Model(&models.Session{}).Count(&n)
@@ -249,7 +249,7 @@ func TestConcurrentRefreshDoesNotLogOut(t *testing.T) {
 	h := newHarness(t, nil)
 	cl := h.client("header")
 	cl.login("u1")
-	r0 := cl.refresh
+	r0 := cl.Refresh
 	const tabs = 6
 	children := make([]string, tabs)
 	codes := make([]int, tabs)
@@ -259,9 +259,9 @@ func TestConcurrentRefreshDoesNotLogOut(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			tab := h.client("header")
-			tab.refresh = r0
+			tab.Refresh = r0
 			r := tab.do("POST", "/auth/session/refresh", "")
-			codes[i], children[i] = r.Code, tab.refresh
+			codes[i], children[i] = r.Code, tab.Refresh
 		}(i)
 	}
 	wg.Wait()
@@ -272,7 +272,7 @@ func TestConcurrentRefreshDoesNotLogOut(t *testing.T) {
 	}
 	// Whichever response the client kept last, it stays signed in.
 	last := h.client("header")
-	last.refresh = children[tabs-1]
+	last.Refresh = children[tabs-1]
 	expect(t, last.do("POST", "/auth/session/refresh", ""), 200, "")
 	expect(t, last.do("GET", "/me", ""), 200, "")
 	expect(t, last.do("POST", "/auth/session/refresh", ""), 200, "")
@@ -286,15 +286,15 @@ func TestRefreshFailures(t *testing.T) {
 		name, token string
 	}{
 		{"missing", ""},
-		{"access token as refresh token", cl.access},
+		{"access token as refresh token", cl.Access},
 		{"unknown handle", "00000000-0000-4000-8000-000000000000.AAAA"},
-		{"right handle, wrong secret", strings.Split(cl.refresh, ".")[0] + ".AAAA"},
+		{"right handle, wrong secret", strings.Split(cl.Refresh, ".")[0] + ".AAAA"},
 		{"garbage", "%%%"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := h.client("header")
-			c.refresh = tc.token
+			c.Refresh = tc.token
 			r := c.do("POST", "/auth/session/refresh", "")
 			expect(t, r, 401, "unauthorised")
 			if r.Header().Get("front-token") != "remove" {
@@ -316,7 +316,7 @@ func TestSignOut(t *testing.T) {
 			h := newHarness(t, nil)
 			cl := h.client(mode)
 			cl.login("u1")
-			refresh := cl.refreshToken()
+			refresh := cl.RefreshToken()
 			r := cl.do("POST", "/auth/signout", "")
 			expect(t, r, 200, "")
 			if r.body["status"] != "OK" || r.Header().Get("front-token") != "remove" {
@@ -336,7 +336,7 @@ func TestSignOut(t *testing.T) {
 				t.Fatal("signout did not clear the header token")
 			}
 			c := h.client(mode)
-			c.setRefreshToken(refresh)
+			c.SetRefreshToken(refresh)
 			expect(t, c.do("POST", "/auth/session/refresh", ""), 401, "unauthorised")
 			expect(t, cl.do("POST", "/auth/signout", ""), 401, "unauthorised")
 		})
@@ -372,24 +372,24 @@ func TestAntiCSRF(t *testing.T) {
 		if r.Header().Get("anti-csrf") == "" || !strings.Contains(r.Header().Get("Access-Control-Expose-Headers"), "anti-csrf") {
 			t.Fatal("no anti-csrf header on session creation")
 		}
-		token := cl.csrf
+		token := cl.AntiCSRF
 		expect(t, cl.do("POST", "/me", ""), 200, "")
-		cl.csrf = ""
+		cl.AntiCSRF = ""
 		expect(t, cl.do("GET", "/me", ""), 200, "") // GET is not checked
 		expect(t, cl.do("POST", "/me", ""), 401, "try refresh token")
-		cl.csrf = "wrong"
+		cl.AntiCSRF = "wrong"
 		expect(t, cl.do("POST", "/me", ""), 401, "try refresh token")
-		cl.csrf = "wrong"
+		cl.AntiCSRF = "wrong"
 		expect(t, cl.do("POST", "/auth/session/refresh", ""), 401, "unauthorised")
 
 		cl2 := h.client("cookie")
 		cl2.login("u2")
-		first := cl2.csrf
+		first := cl2.AntiCSRF
 		r = cl2.do("POST", "/auth/session/refresh", "")
 		expect(t, r, 200, "")
 		// The token lasts as long as the session (sessions.go rotate): the
 		// refresh sends it again, and the new access token carries it.
-		if r.Header().Get("anti-csrf") != first || cl2.csrf != first {
+		if r.Header().Get("anti-csrf") != first || cl2.AntiCSRF != first {
 			t.Fatal("refresh did not send the session's anti-csrf token")
 		}
 		expect(t, cl2.do("POST", "/me", ""), 200, "")
@@ -405,7 +405,7 @@ func TestAntiCSRF(t *testing.T) {
 		cl := h.client("cookie")
 		cl.login("u1")
 		expect(t, cl.do("POST", "/me", ""), 200, "")
-		cl.rid = false
+		cl.RID = ""
 		expect(t, cl.do("GET", "/me", ""), 200, "")
 		expect(t, cl.do("POST", "/me", ""), 401, "try refresh token")
 		expect(t, cl.do("POST", "/auth/session/refresh", ""), 401, "unauthorised")

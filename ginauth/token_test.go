@@ -22,6 +22,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/jws"
 	"github.com/ginauth/ginauth/models"
 )
@@ -124,7 +125,7 @@ func TestTokenAttacks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c := h.client("header")
-			c.access = tc.token
+			c.Access = tc.token
 			r := c.do("GET", "/me", "")
 			switch tc.code {
 			case 200:
@@ -168,7 +169,7 @@ func TestJWKSVerifiesIssuedTokens(t *testing.T) {
 			}
 			jwk := keys[0].(map[string]any)
 			pub := publicKeyFromJWK(t, jwk)
-			p, err := jws.Parse(cl.access)
+			p, err := jws.Parse(cl.Access)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,25 +220,25 @@ func TestKeyRotation(t *testing.T) {
 	})
 	cl := h.client("header")
 	cl.login("u1")
-	oldToken := cl.access
+	oldToken := cl.Access
 	oldKid := mustKid(t, oldToken)
 
 	h.clock.Advance(2*time.Hour - 10*time.Minute)
 	cl.login("u1")
-	if mustKid(t, cl.access) != oldKid {
+	if mustKid(t, cl.Access) != oldKid {
 		t.Fatal("rotated before the interval")
 	}
-	tokenBeforeRotation := cl.access
+	tokenBeforeRotation := cl.Access
 
 	h.clock.Advance(20 * time.Minute) // past the rotation point
 	cl.login("u1")
-	newKid := mustKid(t, cl.access)
+	newKid := mustKid(t, cl.Access)
 	if newKid == oldKid {
 		t.Fatal("key did not rotate")
 	}
 	// The token signed by the old key just before rotation still verifies.
 	c := h.client("header")
-	c.access = tokenBeforeRotation
+	c.Access = tokenBeforeRotation
 	expect(t, c.do("GET", "/me", ""), 200, "")
 	r := c.do("GET", "/auth/jwt/jwks.json", "")
 	if n := len(r.body["keys"].([]any)); n != 2 {
@@ -261,7 +262,7 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestSecondInstanceLearnsNewKeys(t *testing.T) {
-	clk := newClock()
+	clk := ginauthtest.NewClock(time.Time{})
 	cfg := baseConfig(t, clk)
 	cfg.Session.KeyRotationInterval = time.Hour
 	a1, err := New(cfg)
@@ -282,7 +283,7 @@ func TestSecondInstanceLearnsNewKeys(t *testing.T) {
 	r.GET("/me", a2.VerifySession(), func(c *gin.Context) { c.Status(200) })
 	h := &harness{t: t, auth: a2, clock: clk, r: r}
 	c := h.client("header")
-	c.access = tok.AccessToken
+	c.Access = tok.AccessToken
 	expect(t, c.do("GET", "/me", ""), 200, "")
 }
 
@@ -376,7 +377,7 @@ func TestDeadDatabaseGivesCleanErrors(t *testing.T) {
 // A forged key id must not keep a real new key out for the whole reload
 // interval.
 func TestForgedKidDoesNotBlockNewKey(t *testing.T) {
-	clk := newClock()
+	clk := ginauthtest.NewClock(time.Time{})
 	cfg := baseConfig(t, clk)
 	cfg.Session.KeyRotationInterval = time.Hour
 	a1, err := New(cfg)
@@ -394,7 +395,7 @@ func TestForgedKidDoesNotBlockNewKey(t *testing.T) {
 	clk.Advance(time.Hour + time.Second)
 	// An attacker sends a token with a made-up recent kid: a2 reloads.
 	forged := h.client("header")
-	forged.access = forge(t, &harness{t: t, auth: a2, clock: clk}, jws.Header{Kid: "d-" + strconv.FormatInt(clk.Now().UnixMilli(), 10) + "-x"}, validPayload(h))
+	forged.Access = forge(t, &harness{t: t, auth: a2, clock: clk}, jws.Header{Kid: "d-" + strconv.FormatInt(clk.Now().UnixMilli(), 10) + "-x"}, validPayload(h))
 	expect(t, forged.do("GET", "/me", ""), 401, "try refresh token")
 	// a1 rotates just after; its tokens verify on a2 within a second or two.
 	clk.Advance(500 * time.Millisecond)
@@ -404,11 +405,11 @@ func TestForgedKidDoesNotBlockNewKey(t *testing.T) {
 	}
 	clk.Advance(1500 * time.Millisecond)
 	c := h.client("header")
-	c.access = tok.AccessToken
+	c.Access = tok.AccessToken
 	expect(t, c.do("GET", "/me", ""), 200, "")
 	// Forged kids from long ago get no reload at all within the interval.
 	old := h.client("header")
-	old.access = forge(t, &harness{t: t, auth: a2, clock: clk}, jws.Header{Kid: "d-1000-x"}, validPayload(h))
+	old.Access = forge(t, &harness{t: t, auth: a2, clock: clk}, jws.Header{Kid: "d-1000-x"}, validPayload(h))
 	before := a2.keys.lastReload
 	clk.Advance(2 * time.Second)
 	expect(t, old.do("GET", "/me", ""), 401, "try refresh token")

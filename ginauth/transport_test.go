@@ -63,8 +63,8 @@ func TestMixedTransferModes(t *testing.T) {
 			for _, route := range []string{"sign-in", "refresh"} {
 				t.Run("header mode with old cookies/"+route, func(t *testing.T) {
 					cl := h.client("header")
-					for k, v := range oldCookie.cookies {
-						cl.cookies[k] = v
+					for k, v := range oldCookie.Cookies {
+						cl.Cookies[k] = v
 					}
 					var r *resp
 					if route == "sign-in" {
@@ -72,7 +72,7 @@ func TestMixedTransferModes(t *testing.T) {
 					} else {
 						hc := h.client("header")
 						hc.login("u1")
-						cl.access, cl.refresh = hc.access, hc.refresh
+						cl.Access, cl.Refresh = hc.Access, hc.Refresh
 						r = cl.do("POST", "/auth/session/refresh", "")
 					}
 					expect(t, r, 200, "")
@@ -88,8 +88,8 @@ func TestMixedTransferModes(t *testing.T) {
 						t.Fatal("anti-csrf sent in header mode")
 					}
 					// The SDK kept its new tokens and is signed in as u1.
-					if cl.front == "" || cl.access == "" || cl.frontPayload()["uid"] != "u1" {
-						t.Fatalf("client lost its tokens: front %q", cl.front)
+					if cl.Front == "" || cl.Access == "" || cl.frontPayload()["uid"] != "u1" {
+						t.Fatalf("client lost its tokens: front %q", cl.Front)
 					}
 					r = cl.do("GET", "/me", "")
 					expect(t, r, 200, "")
@@ -99,10 +99,10 @@ func TestMixedTransferModes(t *testing.T) {
 				})
 				t.Run("cookie mode with Authorization/"+route, func(t *testing.T) {
 					cl := h.client("cookie")
-					bearer := oldHeader.access
+					bearer := oldHeader.Access
 					if route == "refresh" {
 						cl.login("u2")
-						bearer = oldHeader.refresh
+						bearer = oldHeader.Refresh
 					}
 					var r *resp
 					if route == "sign-in" {
@@ -128,8 +128,8 @@ func TestMixedTransferModes(t *testing.T) {
 					if csrf == AntiCSRFViaToken && r.Header().Get(HeaderAntiCSRF) == "" {
 						t.Fatal("VIA_TOKEN's anti-csrf header lost")
 					}
-					if cl.front == "" || cl.frontPayload()["uid"] != "u2" {
-						t.Fatalf("client lost its session: front %q", cl.front)
+					if cl.Front == "" || cl.frontPayload()["uid"] != "u2" {
+						t.Fatalf("client lost its session: front %q", cl.Front)
 					}
 					expect(t, cl.do("POST", "/me", ""), 200, "")
 				})
@@ -149,14 +149,14 @@ func TestMixedRefreshWithLeftoverHeaderRefreshToken(t *testing.T) {
 	old.login("header-user")
 	cl := h.client("cookie")
 	cl.login("cookie-user")
-	cl.access, cl.refresh = old.access, old.refresh
-	r := cl.do("POST", "/auth/session/refresh", "", "Authorization", "Bearer "+old.refresh)
+	cl.Access, cl.Refresh = old.Access, old.Refresh
+	r := cl.do("POST", "/auth/session/refresh", "", "Authorization", "Bearer "+old.Refresh)
 	expect(t, r, 200, "")
 	oneFrontToken(t, r.ResponseRecorder)
 	if _, cleared := liveCookies(r.ResponseRecorder); !cleared[CookieAccessToken] || !cleared[CookieRefreshToken] {
 		t.Fatal("cookies of the mode not used were not cleared")
 	}
-	if cl.frontPayload()["uid"] != "header-user" || cl.access == "" {
+	if cl.frontPayload()["uid"] != "header-user" || cl.Access == "" {
 		t.Fatalf("front %v", cl.frontPayload())
 	}
 }
@@ -189,7 +189,7 @@ func TestForeignAuthorizationHeader(t *testing.T) {
 		"API key":             "sk_live_0123456789abcdef",
 		"other service's JWT": otherServiceJWT(),
 		"garbage with dots":   "a.b.c",
-		"our refresh token":   cl.refreshToken(),
+		"our refresh token":   cl.RefreshToken(),
 		"missing field":       shapeless,
 	}
 	for name, tok := range foreign {
@@ -237,7 +237,7 @@ func TestForeignAuthorizationHeader(t *testing.T) {
 	// wins over the cookie and asks for a refresh, as in the reference.
 	hc := h.client("header")
 	hc.login("u2")
-	expired := hc.access
+	expired := hc.Access
 	h.clock.Advance(2 * time.Hour)
 	cl2 := h.client("cookie")
 	cl2.login("u3")
@@ -275,8 +275,8 @@ func TestDuplicateSessionCookies(t *testing.T) {
 			a.login("u1")
 			b := h.client("cookie")
 			b.login("u2")
-			at, rt := a.cookies[CookieAccessToken].Value, a.cookies[CookieRefreshToken].Value
-			bt, brt := b.cookies[CookieAccessToken].Value, b.cookies[CookieRefreshToken].Value
+			at, rt := a.Cookies[CookieAccessToken].Value, a.Cookies[CookieRefreshToken].Value
+			bt, brt := b.Cookies[CookieAccessToken].Value, b.Cookies[CookieRefreshToken].Value
 
 			// One cookie: fine. Two (both valid, even): try refresh.
 			expect(t, &resp{ResponseRecorder: rawRequest(h, "GET", "/me", []string{"sAccessToken=" + at})}, 200, "")
@@ -296,7 +296,7 @@ func TestDuplicateSessionCookies(t *testing.T) {
 			// Header mode is not concerned: the Bearer token is used.
 			hc := h.client("header")
 			hc.login("u3")
-			w := rawRequest(h, "GET", "/me", []string{"sAccessToken=" + at + "; sAccessToken=" + bt}, "Authorization", "Bearer "+hc.access)
+			w := rawRequest(h, "GET", "/me", []string{"sAccessToken=" + at + "; sAccessToken=" + bt}, "Authorization", "Bearer "+hc.Access)
 			if w.Code != 200 {
 				t.Fatalf("header mode with duplicate cookies: %d %s", w.Code, w.Body)
 			}
@@ -419,7 +419,7 @@ func TestPayloadAlwaysCarriesNullableKeys(t *testing.T) {
 					}
 				}
 				jwtPayload := func() map[string]any {
-					parts := strings.Split(cl.accessToken(), ".")
+					parts := strings.Split(cl.AccessToken(), ".")
 					b, _ := base64.RawURLEncoding.DecodeString(parts[1])
 					// Decoded with the verifier's own decoder: keys whose
 					// value is null are kept.
@@ -506,7 +506,7 @@ func TestPayloadIsPerRequest(t *testing.T) {
 		check(cl.do("GET", "/mutate?n=1", ""))
 	}
 	// The cached entry itself is untouched.
-	tok, err := h.auth.verifyAccessToken(t.Context(), cl.access)
+	tok, err := h.auth.verifyAccessToken(t.Context(), cl.Access)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -521,7 +521,7 @@ func TestPayloadIsPerRequest(t *testing.T) {
 		go func() {
 			<-start
 			req := httptest.NewRequest("GET", "/mutate?n=x", nil)
-			req.Header.Set("Authorization", "Bearer "+cl.access)
+			req.Header.Set("Authorization", "Bearer "+cl.Access)
 			w := httptest.NewRecorder()
 			h.r.ServeHTTP(w, req)
 			var body map[string]any

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 // emailRecipe is a test recipe that knows users' e-mails and registers an
@@ -123,7 +125,7 @@ func TestListUsers(t *testing.T) {
 			t.Fatal(err)
 		}
 		u := users[0]
-		if u.ID != all[0] || !slices.Equal(u.TenantIDs, []string{"public"}) || u.TimeJoined != newClock().Now().UnixMilli() {
+		if u.ID != all[0] || !slices.Equal(u.TenantIDs, []string{"public"}) || u.TimeJoined != ginauthtest.NewClock(time.Time{}).Now().UnixMilli() {
 			t.Fatalf("user %+v", u)
 		}
 	})

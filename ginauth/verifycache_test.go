@@ -210,9 +210,9 @@ func TestVerifyCacheKeepsChecks(t *testing.T) {
 	cl := h.client("cookie")
 	cl.login("u1")
 	expect(t, cl.do("POST", "/me", ""), 200, "") // cached now
-	cl.rid = false
+	cl.RID = ""
 	expect(t, cl.do("POST", "/me", ""), 401, "try refresh token")
-	cl.rid = true
+	cl.RID = "anti-csrf"
 	expect(t, cl.do("GET", "/strict", ""), 200, "")
 	s, err := h.auth.GetSession(ginContext(cl), VerifyOptions{})
 	if err != nil {
@@ -228,7 +228,7 @@ func TestVerifyCacheKeepsChecks(t *testing.T) {
 // ginContext builds a gin context carrying the client's cookies.
 func ginContext(cl *client) *gin.Context {
 	req := httptest.NewRequest("GET", "/", nil)
-	for _, c := range cl.cookies {
+	for _, c := range cl.Cookies {
 		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
 	}
 	c, _ := gin.CreateTestContext(httptest.NewRecorder())

@@ -16,16 +16,13 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/dashboard"
 )
 
 func TestConfigErrors(t *testing.T) {
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	for _, tc := range []struct {
 		name string
 		cfg  dashboard.Config
@@ -46,10 +43,7 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 	t.Run("missing table", func(t *testing.T) {
-		db := testdb.Open(t)
-		if err := models.AutoMigrate(db); err != nil {
-			t.Fatal(err)
-		}
+		db := ginauthtest.OpenDB(t)
 		if err := db.Migrator().DropTable(models.TableDashboardSessions); err != nil {
 			t.Fatal(err)
 		}

@@ -15,16 +15,16 @@ import (
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 
+	"gorm.io/gorm"
+
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/dashboard"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/emailverification"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
 	"github.com/ginauth/ginauth/recipes/userroles"
-	"gorm.io/gorm"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -49,7 +49,7 @@ type harness struct {
 	meta   *usermetadata.Recipe
 	ev     *emailverification.Recipe
 	dash   *dashboard.Recipe
-	clock  *recipetest.Clock
+	clock  *ginauthtest.Clock
 	events *recipetest.Events
 	r      *gin.Engine
 }
@@ -92,13 +92,10 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	for _, o := range opts {
 		o(&s)
 	}
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	h := &harness{t: t, db: db, ep: newEmailPassword(), roles: userroles.New(), meta: usermetadata.New(),
 		ev: emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional}), dash: dashboard.New(s.dash),
-		clock: recipetest.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)), events: &recipetest.Events{}, r: gin.New()}
+		clock: ginauthtest.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)), events: &recipetest.Events{}, r: gin.New()}
 	rl := recipetest.GenerousLimits()
 	if s.rateLimit != nil {
 		rl = *s.rateLimit

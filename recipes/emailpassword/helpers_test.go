@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
@@ -37,7 +37,7 @@ type harness struct {
 	t      *testing.T
 	auth   *ginauth.Auth
 	ep     *Recipe
-	clock  *recipetest.Clock
+	clock  *ginauthtest.Clock
 	mail   *mailbox
 	r      *gin.Engine
 	events *recipetest.Events
@@ -54,11 +54,8 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 
 func newHarnessLimits(t *testing.T, mod func(*Config), limits ginauth.RateLimitConfig) *harness {
 	t.Helper()
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, clock: recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
+	db := ginauthtest.OpenDB(t)
+	h := &harness{t: t, clock: ginauthtest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
 		mail: &mailbox{ch: make(chan emaildelivery.Email, 16)}, r: gin.New(), events: &recipetest.Events{}}
 	cfg := Config{Argon2: fastArgon2, EmailSender: h.mail}
 	if mod != nil {
@@ -103,7 +100,7 @@ type resp struct {
 // in headers) and decodes the JSON answer.
 func (h *harness) do(method, path, body string, headers ...string) *resp {
 	h.t.Helper()
-	r := (&recipetest.Client{Handler: h.r, RID: "emailpassword"}).Do(method, path, body, headers...)
+	r := (&ginauthtest.Client{Handler: h.r, RID: "emailpassword"}).Do(method, path, body, headers...)
 	return &resp{r.ResponseRecorder, r.JSON}
 }
 

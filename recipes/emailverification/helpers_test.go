@@ -16,8 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailverification"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
@@ -131,7 +130,7 @@ type harness struct {
 	t      *testing.T
 	auth   *ginauth.Auth
 	ev     *emailverification.Recipe
-	clock  *recipetest.Clock
+	clock  *ginauthtest.Clock
 	db     *gorm.DB
 	r      *gin.Engine
 	mail   *mailbox
@@ -151,11 +150,8 @@ type setup struct {
 
 func newHarness(t *testing.T, s setup) *harness {
 	t.Helper()
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, clock: recipetest.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)), db: db, mail: &mailbox{},
+	db := ginauthtest.OpenDB(t)
+	h := &harness{t: t, clock: ginauthtest.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)), db: db, mail: &mailbox{},
 		events: &recipetest.Events{}}
 	if s.ev.EmailSender == nil && !s.noMailbox {
 		s.ev.EmailSender = h.mail
@@ -202,11 +198,11 @@ func newHarness(t *testing.T, s setup) *harness {
 // client keeps a frontend's tokens, in header or cookie mode.
 type client struct {
 	h *harness
-	c *recipetest.Client
+	c *ginauthtest.Client
 }
 
 func (h *harness) client(mode string) *client {
-	return &client{h: h, c: &recipetest.Client{Handler: h.r, Mode: mode, RID: "emailverification",
+	return &client{h: h, c: &ginauthtest.Client{Handler: h.r, Mode: mode, RID: "emailverification",
 		Headers: []string{"fdi-version", "3.1,4.0,4.1,4.2"}}}
 }
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 // TestSendBurstSendsExactlyTen: 30 verification e-mails requested at once
@@ -32,7 +32,7 @@ func TestSendBurstSendsExactlyTen(t *testing.T) {
 					defer wg.Done()
 					// Each request is its own client holding the user's
 					// access token.
-					c := &recipetest.Client{Handler: h.r, RID: "emailverification", Access: cl.c.Access,
+					c := &ginauthtest.Client{Handler: h.r, RID: "emailverification", Access: cl.c.Access,
 						Headers: []string{"fdi-version", "3.1,4.0,4.1,4.2"}}
 					<-start
 					r := c.Do("POST", "/auth/user/email/verify/token", "")

@@ -16,8 +16,7 @@ import (
 
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	mfa "github.com/ginauth/ginauth/recipes/multifactorauth"
 )
@@ -40,7 +39,7 @@ type harness struct {
 	t      *testing.T
 	auth   *ginauth.Auth
 	mfa    *mfa.Recipe
-	clock  *recipetest.Clock
+	clock  *ginauthtest.Clock
 	r      *gin.Engine
 	events *recipetest.Events
 }
@@ -54,11 +53,8 @@ func newHarness(t *testing.T, cfg mfa.Config, extra ...ginauth.Recipe) *harness 
 
 func newHarnessLimits(t *testing.T, cfg mfa.Config, limits ginauth.RateLimitConfig, extra ...ginauth.Recipe) *harness {
 	t.Helper()
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
-	clk := recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	db := ginauthtest.OpenDB(t)
+	clk := ginauthtest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	h := &harness{t: t, mfa: mfa.New(cfg), clock: clk, events: &recipetest.Events{}}
 	a, err := ginauth.New(ginauth.Config{
 		DB:        db,
@@ -101,7 +97,7 @@ func newHarnessLimits(t *testing.T, cfg mfa.Config, limits ginauth.RateLimitConf
 // client keeps a frontend's tokens in header mode.
 type client struct {
 	h *harness
-	c *recipetest.Client
+	c *ginauthtest.Client
 }
 
 type resp struct {
@@ -111,7 +107,7 @@ type resp struct {
 
 // client returns a frontend without a session.
 func (h *harness) client() *client {
-	return &client{h: h, c: &recipetest.Client{Handler: h.r, RID: "multifactorauth"}}
+	return &client{h: h, c: &ginauthtest.Client{Handler: h.r, RID: "multifactorauth"}}
 }
 
 func (h *harness) login(user, factor string) *client {
@@ -371,10 +367,7 @@ func TestValidatorsOnPayloads(t *testing.T) {
 }
 
 func TestLimiter(t *testing.T) {
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	l := mfa.Limiter{Kind: "sms", MaxAttempts: 2, Lockout: time.Minute}
 	ctx, now := context.Background(), time.Unix(1_800_000_000, 0)
 	wrong := func(*gorm.DB) (bool, error) { return false, nil }

@@ -12,8 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/multitenancy"
@@ -29,7 +28,7 @@ type harness struct {
 	ctx   context.Context
 	auth  *ginauth.Auth
 	mt    *multitenancy.Recipe
-	clock *recipetest.Clock
+	clock *ginauthtest.Clock
 	r     *gin.Engine
 }
 
@@ -92,15 +91,12 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	for _, o := range opts {
 		o(&hc)
 	}
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	if hc.recipe == nil {
 		hc.recipe = multitenancy.New(hc.mt)
 	}
 	h := &harness{t: t, ctx: context.Background(), mt: hc.recipe,
-		clock: recipetest.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)), r: gin.New()}
+		clock: ginauthtest.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)), r: gin.New()}
 	a, err := ginauth.New(ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
@@ -127,7 +123,7 @@ func newHarness(t *testing.T, opts ...option) *harness {
 // client keeps a frontend's tokens in header mode.
 type client struct {
 	h *harness
-	c *recipetest.Client
+	c *ginauthtest.Client
 }
 
 type resp struct {
@@ -142,13 +138,13 @@ func (cl *client) do(method, path, body string) resp {
 	w := cl.c.Do(method, path, body)
 	r := resp{code: w.Code, raw: w.Body.String(), body: w.JSON}
 	if ft := w.Header().Get("front-token"); ft != "" && ft != "remove" {
-		r.payload = recipetest.DecodeFrontToken(cl.h.t, ft)
+		r.payload = ginauthtest.DecodeFrontToken(cl.h.t, ft)
 	}
 	return r
 }
 
 func (h *harness) client() *client {
-	return &client{h: h, c: &recipetest.Client{Handler: h.r, RID: "anti-csrf"}}
+	return &client{h: h, c: &ginauthtest.Client{Handler: h.r, RID: "anti-csrf"}}
 }
 
 // get is a one-off request without a session.

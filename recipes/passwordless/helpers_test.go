@@ -13,8 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 )
@@ -42,7 +41,7 @@ type harness struct {
 	t     *testing.T
 	auth  *ginauth.Auth
 	pl    *Recipe
-	clock *recipetest.Clock
+	clock *ginauthtest.Clock
 	mail  *mailbox
 	sms   *phone
 	r     *gin.Engine
@@ -66,11 +65,8 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 
 func newHarnessWith(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, clock: recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
+	db := ginauthtest.OpenDB(t)
+	h := &harness{t: t, clock: ginauthtest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
 		mail: &mailbox{ch: make(chan emaildelivery.Email, 64)}, sms: &phone{ch: make(chan SMS, 64)}, r: gin.New()}
 	cfg := Config{EmailSender: h.mail, SMSSender: h.sms}
 	if o.cfg != nil {
@@ -125,7 +121,7 @@ type resp struct {
 // JSON answer.
 func (h *harness) do(method, path, body string, headers ...string) *resp {
 	h.t.Helper()
-	r := (&recipetest.Client{Handler: h.r, RID: "passwordless"}).Do(method, path, body, headers...)
+	r := (&ginauthtest.Client{Handler: h.r, RID: "passwordless"}).Do(method, path, body, headers...)
 	return &resp{r.ResponseRecorder, r.JSON}
 }
 

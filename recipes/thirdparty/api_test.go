@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/jws"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
@@ -258,10 +259,7 @@ func TestAppleClientSecret(t *testing.T) {
 
 func newAuthErr(t *testing.T, providers ...thirdparty.Provider) error {
 	t.Helper()
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	_, err := ginauth.New(ginauth.Config{DB: db,
 		AppInfo: ginauth.AppInfo{APIDomain: "http://localhost:3001", WebsiteDomain: website},
 		Recipes: []ginauth.Recipe{thirdparty.New(thirdparty.Config{Providers: providers})}})

@@ -15,7 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
@@ -35,7 +35,7 @@ const (
 // signing in against a local OIDC provider.
 type harness struct {
 	t        testing.TB
-	clock    *recipetest.Clock
+	clock    *ginauthtest.Clock
 	events   *recipetest.Events
 	idp      *oidctest.Server
 	auth     *ginauth.Auth
@@ -80,7 +80,7 @@ func defaultProviders(idp *oidctest.Server) []thirdparty.Provider {
 
 func newHarness(t testing.TB, s setup) *harness {
 	t.Helper()
-	clk := recipetest.NewClock(time.Now().Truncate(time.Second))
+	clk := ginauthtest.NewClock(time.Now().Truncate(time.Second))
 	user := oidctest.User{Subject: "user-1", Email: "Ann@Example.com", EmailVerified: true, Name: "Ann"}
 	if s.user != nil {
 		user = *s.user
@@ -105,10 +105,7 @@ func newHarness(t testing.TB, s setup) *harness {
 		s.cfg(&cfg)
 	}
 	h.tp = thirdparty.New(cfg)
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	limits := recipetest.GenerousLimits()
 	if s.defaultLimits {
 		limits = ginauth.RateLimitConfig{}
@@ -148,7 +145,7 @@ func (h *harness) do(method, path, body string, headers ...string) *resp {
 // serve is do without t.Helper, for fuzz targets: a request without a
 // session, in header mode.
 func (h *harness) serve(method, path, body string, headers ...string) *resp {
-	r := (&recipetest.Client{Handler: h.r, RID: "thirdparty"}).Do(method, path, body, headers...)
+	r := (&ginauthtest.Client{Handler: h.r, RID: "thirdparty"}).Do(method, path, body, headers...)
 	return &resp{r.ResponseRecorder, r.JSON}
 }
 

@@ -14,8 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/totp"
@@ -28,7 +27,7 @@ var testKey = []byte("0123456789abcdef0123456789abcdef")
 type harness struct {
 	t      *testing.T
 	auth   *ginauth.Auth
-	clock  *recipetest.Clock
+	clock  *ginauthtest.Clock
 	r      *gin.Engine
 	totp   *totp.Recipe
 	mfa    *multifactorauth.Recipe
@@ -47,11 +46,8 @@ type setup struct {
 // emailpassword factor, and /secret behind VerifySession.
 func newHarness(t *testing.T, mod func(*setup)) *harness {
 	t.Helper()
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
-	clk := recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)) // on a 30 s boundary
+	db := ginauthtest.OpenDB(t)
+	clk := ginauthtest.NewClock(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)) // on a 30 s boundary
 	events := &recipetest.Events{}
 	cfg := ginauth.Config{
 		DB:      db,
@@ -93,7 +89,7 @@ func newHarness(t *testing.T, mod func(*setup)) *harness {
 // client keeps a frontend's tokens in header mode.
 type client struct {
 	h *harness
-	c *recipetest.Client
+	c *ginauthtest.Client
 }
 
 type resp struct {
@@ -103,7 +99,7 @@ type resp struct {
 
 // client returns a frontend without a session.
 func (h *harness) client() *client {
-	return &client{h: h, c: &recipetest.Client{Handler: h.r, RID: "totp"}}
+	return &client{h: h, c: &ginauthtest.Client{Handler: h.r, RID: "totp"}}
 }
 
 func (h *harness) login(user string) *client {

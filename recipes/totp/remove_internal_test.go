@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -15,10 +15,7 @@ import (
 // that was verified meanwhile in place, so the handler asserts the claim
 // before removing it.
 func TestRemoveUnverifiedOnly(t *testing.T) {
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	r := New(Config{SecretKey: []byte("0123456789abcdef0123456789abcdef")})
 	if _, err := ginauth.New(ginauth.Config{DB: db, Recipes: []ginauth.Recipe{r}, Logger: slog.New(slog.DiscardHandler),
 		AppInfo: ginauth.AppInfo{AppName: "t", APIDomain: "http://localhost:1", WebsiteDomain: "http://localhost:2"},

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
-	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 )
 
 // factorState dumps every row the factor routes write, to show that a
@@ -46,7 +46,7 @@ func (h *harness) factorState() string {
 // throwaway client, so that a 401 clearing the tokens does not change cl.
 func (cl *client) with(method, path, body string) *resp {
 	cl.h.t.Helper()
-	c := &recipetest.Client{Handler: cl.h.r, RID: "totp", Access: cl.c.Access}
+	c := &ginauthtest.Client{Handler: cl.h.r, RID: "totp", Access: cl.c.Access}
 	r := c.Do(method, path, body)
 	return &resp{r.ResponseRecorder, r.JSON}
 }
@@ -263,9 +263,9 @@ func TestRevocationDuringBurst(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &recipetest.Client{Handler: h.r, RID: "totp", Access: u.cl.c.Access}
+			c := &ginauthtest.Client{Handler: h.r, RID: "totp", Access: u.cl.c.Access}
 			started <- struct{}{}
-			var r *recipetest.Response
+			var r *ginauthtest.Response
 			name := fmt.Sprintf("d%02d", i)
 			if i%2 == 0 {
 				r = c.Do("POST", "/auth/totp/device", fmt.Sprintf(`{"deviceName":%q}`, name))
@@ -376,7 +376,7 @@ func TestCreateDeviceConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &recipetest.Client{Handler: h.r, RID: "totp", Access: cl.c.Access}
+			c := &ginauthtest.Client{Handler: h.r, RID: "totp", Access: cl.c.Access}
 			r := c.Do("POST", "/auth/totp/device", "")
 			mu.Lock()
 			answers[fmt.Sprint(r.Code, " ", r.JSON["status"], " ", r.JSON["deviceName"])]++

@@ -14,7 +14,7 @@ import (
 
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/totp"
@@ -390,10 +390,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 func TestSecretKeyRequired(t *testing.T) {
 	for name, key := range map[string][]byte{"missing": nil, "short": make([]byte, 16), "long": make([]byte, 64)} {
 		t.Run(name, func(t *testing.T) {
-			db := testdb.Open(t)
-			if err := models.AutoMigrate(db); err != nil {
-				t.Fatal(err)
-			}
+			db := ginauthtest.OpenDB(t)
 			_, err := ginauth.New(ginauth.Config{DB: db,
 				AppInfo: ginauth.AppInfo{APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
 				Recipes: []ginauth.Recipe{totp.New(totp.Config{SecretKey: key})}})

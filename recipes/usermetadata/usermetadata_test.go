@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
@@ -21,10 +22,7 @@ var ctx = context.Background()
 
 func setup(t *testing.T, cfg ...usermetadata.Config) (*ginauth.Auth, *usermetadata.Recipe) {
 	t.Helper()
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	r := usermetadata.New(cfg...)
 	a, err := ginauth.New(ginauth.Config{
 		DB:      db,

@@ -7,8 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
 	"github.com/ginauth/ginauth/recipes/userroles"
@@ -24,18 +23,15 @@ type harness struct {
 	auth  *ginauth.Auth
 	roles *userroles.Recipe
 	meta  *usermetadata.Recipe
-	clock *recipetest.Clock
+	clock *ginauthtest.Clock
 	r     *gin.Engine
 }
 
 func newHarness(t *testing.T, cfg ...userroles.Config) *harness {
 	t.Helper()
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	h := &harness{t: t, roles: userroles.New(cfg...), meta: usermetadata.New(),
-		clock: recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), r: gin.New()}
+		clock: ginauthtest.NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), r: gin.New()}
 	a, err := ginauth.New(ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
@@ -56,7 +52,7 @@ func newHarness(t *testing.T, cfg ...userroles.Config) *harness {
 // client keeps a frontend's tokens in header mode.
 type client struct {
 	h *harness
-	c *recipetest.Client
+	c *ginauthtest.Client
 }
 
 type resp struct {
@@ -73,7 +69,7 @@ func (cl *client) do(method, path string) resp {
 
 // client returns a frontend without a session.
 func (h *harness) client() *client {
-	return &client{h: h, c: &recipetest.Client{Handler: h.r, RID: "anti-csrf"}}
+	return &client{h: h, c: &ginauthtest.Client{Handler: h.r, RID: "anti-csrf"}}
 }
 
 func (h *harness) login(user string) *client {

@@ -24,8 +24,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 // Flags for the load tests (TestSignInLoad, TestRefreshLoad). Without
@@ -74,10 +73,7 @@ func record(tb testing.TB, name string, value float64, unit string) {
 // GINAUTH_TEST_DATABASE_URL is set (make bench sets it), else SQLite.
 func newDB(tb testing.TB) *gorm.DB {
 	tb.Helper()
-	db := testdb.Open(tb)
-	if err := models.AutoMigrate(db); err != nil {
-		tb.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(tb)
 	return db
 }
 

@@ -13,8 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/dashboard"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
@@ -52,10 +51,7 @@ type options struct {
 
 func newApp(t *testing.T, o options) *app {
 	t.Helper()
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
+	db := ginauthtest.OpenDB(t)
 	a := &app{
 		ep: emailpassword.New(emailpassword.Config{EmailSender: discard{},
 			Argon2: emailpassword.Argon2Params{Memory: 256, Iterations: 1, Parallelism: 1}}),

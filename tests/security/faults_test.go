@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 )
@@ -142,10 +143,7 @@ func (p *proxy) restore() { p.down.Store(false) }
 // checks) and a pool on the same schema that goes through a new proxy.
 func proxiedDB(t *testing.T) (direct, viaProxy *gorm.DB, p *proxy) {
 	t.Helper()
-	direct = testdb.Open(t)
-	if err := models.AutoMigrate(direct); err != nil {
-		t.Fatal(err)
-	}
+	direct = ginauthtest.OpenDB(t)
 	var schema string
 	if err := direct.Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
 		t.Fatal(err)

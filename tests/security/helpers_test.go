@@ -20,7 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
@@ -176,10 +176,7 @@ func newApp(t testing.TB, o appOptions) *app {
 	t.Helper()
 	a := &app{t: t, db: o.db, logs: &syncBuffer{}, events: &eventLog{}, mail: &mailbox{}}
 	if a.db == nil {
-		a.db = testdb.Open(t)
-		if err := models.AutoMigrate(a.db); err != nil {
-			t.Fatal(err)
-		}
+		a.db = ginauthtest.OpenDB(t)
 	}
 	params := lowArgon2
 	if o.argon2 != nil {

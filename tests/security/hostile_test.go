@@ -20,8 +20,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/dashboard"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/emailverification"
@@ -131,10 +130,7 @@ type hostileApp struct {
 func newHostileApp(t *testing.T) *hostileApp {
 	t.Helper()
 	h := &hostileApp{t: t, logs: &syncBuffer{}}
-	h.db = testdb.Open(t)
-	if err := models.AutoMigrate(h.db); err != nil {
-		t.Fatal(err)
-	}
+	h.db = ginauthtest.OpenDB(t)
 	idp := oidctest.NewServer(oidctest.Config{ClientID: "client", ClientSecret: "secret",
 		User: oidctest.User{Subject: "sub-1", Email: "idp@example.com", EmailVerified: true}})
 	t.Cleanup(idp.Close)

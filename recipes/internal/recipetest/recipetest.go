@@ -1,7 +1,7 @@
-// Package recipetest holds what the recipes' tests share: an injectable
-// clock, rate limits too high for ordinary tests to reach, a recorder of
-// security events, and a Client that talks to a gin engine as the frontend
-// SDKs do.
+// Package recipetest holds what the recipes' tests share beyond the public
+// kit ginauthtest (clock, database, FDI client, bursts): rate limits too
+// high for ordinary tests to reach, a recorder of security events, and
+// stand-in recipes and routes.
 package recipetest
 
 import (
@@ -17,29 +17,6 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 )
-
-// Clock is a test clock for ginauth.Config.Now; it moves only when told.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock standing at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // GenerousLimits keeps the built-in rate limiter running (in the database,
 // as by default) with every rule raised far beyond what a test sends, for
