@@ -2,12 +2,9 @@ package compat
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -97,33 +94,9 @@ func newApp(t *testing.T, o options) *app {
 	return a
 }
 
-// resp is an answer with its JSON body decoded when it is an object.
-type resp struct {
-	*httptest.ResponseRecorder
-	json map[string]any
-}
-
-func (r *resp) status() string { s, _ := r.json["status"].(string); return s }
-
-// do sends a request with header name, value pairs.
-func (a *app) do(method, path, body string, headers ...string) *resp {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, path, rd)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("st-auth-mode", "header")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	w := httptest.NewRecorder()
-	a.r.ServeHTTP(w, req)
-	out := &resp{ResponseRecorder: w}
-	_ = json.Unmarshal(w.Body.Bytes(), &out.json)
-	return out
+// do sends a stateless header-mode request with header name, value pairs.
+func (a *app) do(method, path, body string, headers ...string) *ginauthtest.Response {
+	return (&ginauthtest.Client{Handler: a.r}).Do(method, path, body, headers...)
 }
 
 // signIn makes an emailpassword user and signs in in header mode,
@@ -133,8 +106,8 @@ func (a *app) signIn(t *testing.T, email string) (access, refresh string) {
 	if _, err := a.ep.SignUp(context.Background(), "public", email, "compat-pass-123"); err != nil {
 		t.Fatal(err)
 	}
-	r := a.do("POST", "/auth/signin", `{"formFields":[{"id":"email","value":"`+email+`"},{"id":"password","value":"compat-pass-123"}]}`)
-	if r.Code != http.StatusOK || r.status() != "OK" {
+	r := a.do("POST", "/auth/signin", ginauthtest.Form("email", email, "password", "compat-pass-123"))
+	if r.Code != http.StatusOK || r.Status() != "OK" {
 		t.Fatalf("sign-in: %d %s", r.Code, r.Body)
 	}
 	access, refresh = r.Header().Get("st-access-token"), r.Header().Get("st-refresh-token")

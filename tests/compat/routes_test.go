@@ -31,7 +31,7 @@ func TestTenantPrefixOnEveryFDIRoute(t *testing.T) {
 				if !strings.HasPrefix(rel, "/dashboard") {
 					t.Errorf("%s %s does not take the tenant prefix", rt.Method, rel)
 				}
-				if prefixed.Code != http.StatusNotFound || prefixed.json != nil {
+				if prefixed.Code != http.StatusNotFound || prefixed.JSON != nil {
 					t.Errorf("%s %s under a tenant prefix: %d %s, want the app's 404", rt.Method, rel, prefixed.Code, prefixed.Body)
 				}
 				continue
@@ -42,11 +42,11 @@ func TestTenantPrefixOnEveryFDIRoute(t *testing.T) {
 				t.Errorf("%s %s: with the tenant prefix %d %s, without %d %s", rt.Method, rel,
 					prefixed.Code, prefixed.Body, plain.Code, plain.Body)
 			}
-			if prefixed.json == nil && prefixed.Code == http.StatusNotFound {
+			if prefixed.JSON == nil && prefixed.Code == http.StatusNotFound {
 				t.Errorf("%s /auth/t1%s is not served", rt.Method, rel)
 			}
 			// An unknown tenant is refused by ginauth, not passed on.
-			if got := a.do(rt.Method, "/auth/no-such-tenant"+rel, ""); got.Code != http.StatusNotFound || got.json["message"] != "tenant not found" {
+			if got := a.do(rt.Method, "/auth/no-such-tenant"+rel, ""); got.Code != http.StatusNotFound || got.JSON["message"] != "tenant not found" {
 				t.Errorf("%s %s under an unknown tenant: %d %s", rt.Method, rel, got.Code, got.Body)
 			}
 		}
@@ -81,13 +81,13 @@ func TestSessionRoutesUnderTenantPrefix(t *testing.T) {
 			{"PUT", "/auth/t1/mfa/info"},
 			{"GET", "/auth/t1/totp/device/list"},
 		} {
-			if r := a.do(c.method, c.path, "", bearer...); r.Code != http.StatusOK || r.status() != "OK" {
+			if r := a.do(c.method, c.path, "", bearer...); r.Code != http.StatusOK || r.Status() != "OK" {
 				t.Errorf("%s %s: %d %s", c.method, c.path, r.Code, r.Body)
 			}
 		}
 
 		r = a.do("POST", "/auth/t1/signout", "", append(bearer, "rid", "session")...)
-		if r.Code != http.StatusOK || r.status() != "OK" || r.Header().Get("front-token") != "remove" {
+		if r.Code != http.StatusOK || r.Status() != "OK" || r.Header().Get("front-token") != "remove" {
 			t.Fatalf("prefixed sign-out: %d %s %v", r.Code, r.Body, r.Header())
 		}
 		if r := a.do("GET", "/auth/user/email/verify", "", bearer...); r.Code != http.StatusUnauthorized {
@@ -121,10 +121,10 @@ func TestRIDPicksRecipeOnSharedPath(t *testing.T) {
 					h = []string{"rid", rid}
 				}
 				r := a.do("GET", path+"?email="+email, "", h...)
-				if r.Code != http.StatusOK || r.status() != "OK" {
+				if r.Code != http.StatusOK || r.Status() != "OK" {
 					t.Fatalf("%s rid %q: %d %s", path, rid, r.Code, r.Body)
 				}
-				return r.json["exists"] == true
+				return r.JSON["exists"] == true
 			}
 			for _, path := range []string{"/auth/signup/email/exists", "/auth/public/signup/email/exists"} {
 				for rid, plAnswers := range map[string]bool{

@@ -3,7 +3,6 @@ package multi
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -22,6 +21,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 )
@@ -240,51 +240,29 @@ type answer struct {
 }
 
 func (f *fdi) do(method, path, bearer string, body any) (*answer, error) {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, f.base+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("st-auth-mode", "header")
-	req.Header.Set("rid", "emailpassword")
-	req.Header.Set("Content-Type", "application/json")
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
+	c := &ginauthtest.Client{BaseURL: f.base, HTTPClient: f.hc, RID: "emailpassword", Access: bearer, Refresh: bearer}
 	if f.xff != "" {
-		req.Header.Set("X-Forwarded-For", f.xff)
+		c.Headers = []string{"X-Forwarded-For", f.xff}
 	}
-	resp, err := f.hc.Do(req)
-	if err != nil {
-		return nil, err
+	r := c.Do(method, path, body)
+	if r.Err != nil {
+		return nil, r.Err
 	}
-	defer resp.Body.Close()
-	a := &answer{code: resp.StatusCode, instance: resp.Header.Get("X-Instance"),
-		access: resp.Header.Get("st-access-token"), refresh: resp.Header.Get("st-refresh-token")}
-	raw, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(raw, &a.body)
-	if s, ok := a.body["status"].(string); ok {
-		a.status = s
-	} else if m, ok := a.body["message"].(string); ok {
-		a.status = m
+	a := &answer{code: r.Code, instance: r.Header().Get("X-Instance"),
+		access: r.Header().Get("st-access-token"), refresh: r.Header().Get("st-refresh-token"), body: r.JSON}
+	a.status = r.Status()
+	if a.status == "" {
+		a.status = r.Str("message")
 	}
 	return a, nil
 }
 
-func form(email, password string) map[string]any {
-	return map[string]any{"formFields": []map[string]string{{"id": "email", "value": email}, {"id": "password", "value": password}}}
-}
-
 func (f *fdi) signUp(email, password string) (*answer, error) {
-	return f.do("POST", "/auth/signup", "", form(email, password))
+	return f.do("POST", "/auth/signup", "", ginauthtest.Form("email", email, "password", password))
 }
 
 func (f *fdi) signIn(email, password string) (*answer, error) {
-	return f.do("POST", "/auth/signin", "", form(email, password))
+	return f.do("POST", "/auth/signin", "", ginauthtest.Form("email", email, "password", password))
 }
 
 func (f *fdi) refresh(token string) (*answer, error) {
