@@ -13,6 +13,8 @@ import (
 
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 // lockedBuffer is a log sink safe to read while requests still write.
@@ -184,25 +186,19 @@ func TestCORSRefusalLogsTheOriginAndTheFix(t *testing.T) {
 // from the allowed origins all pass (run with -race).
 func TestCORSRefusalLogConcurrent(t *testing.T) {
 	_, r, logs := corsHarness(t)
-	var wg sync.WaitGroup
 	codes := make(chan string, 120)
-	for i := range 120 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			origin, want := "http://other.example", http.StatusForbidden
-			switch i % 3 {
-			case 1:
-				origin, want = "http://localhost:3000", http.StatusOK
-			case 2:
-				origin, want = "http://localhost:3001", http.StatusOK
-			}
-			if w := corsRequest(r, http.MethodPost, origin, "internal:8080"); w.Code != want {
-				codes <- fmt.Sprintf("%s: %d, want %d", origin, w.Code, want)
-			}
-		}()
-	}
-	wg.Wait()
+	ginauthtest.Burst(120, func(i int) {
+		origin, want := "http://other.example", http.StatusForbidden
+		switch i % 3 {
+		case 1:
+			origin, want = "http://localhost:3000", http.StatusOK
+		case 2:
+			origin, want = "http://localhost:3001", http.StatusOK
+		}
+		if w := corsRequest(r, http.MethodPost, origin, "internal:8080"); w.Code != want {
+			codes <- fmt.Sprintf("%s: %d, want %d", origin, w.Code, want)
+		}
+	})
 	close(codes)
 	for c := range codes {
 		t.Error(c)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -126,16 +127,7 @@ func TestRateLimitPerIPCountsConcurrentHitsExactly(t *testing.T) {
 	h, hashes := limitedHarness(t, nil, &events)
 	const n = 30
 	codes := make(chan int, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cl := h.client("header")
-			codes <- cl.do("POST", "/signin?password=right", "").Code
-		}()
-	}
-	wg.Wait()
+	ginauthtest.Burst(n, func(int) { codes <- h.client("header").do("POST", "/signin?password=right", "").Code })
 	close(codes)
 	ok, limited := 0, 0
 	for c := range codes {
@@ -259,24 +251,7 @@ func gatedSignIn(t *testing.T, h *harness) (fire func(n int, path func(i int) st
 		refused.Store(0)
 		hashes.Store(0)
 		mu.Unlock()
-		codes := map[int]int{}
-		var cmu sync.Mutex
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := 0; i < n; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				r := h.client("header").do("POST", path(i), "")
-				cmu.Lock()
-				codes[r.Code]++
-				cmu.Unlock()
-			}()
-		}
-		close(start)
-		wg.Wait()
-		return codes
+		return ginauthtest.BurstCodes(n, func(i int) int { return h.client("header").do("POST", path(i), "").Code })
 	}
 	return fire, hashes
 }
@@ -423,21 +398,15 @@ func TestRateLimitStoreTakeIsAtomic(t *testing.T) {
 		}
 		const n = 50
 		seen := make([]atomic.Int32, n+1)
-		var wg sync.WaitGroup
 		now := h.clock.Now()
-		for i := 0; i < n; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c, _, err := store.Take(t.Context(), "burst", time.Minute, now)
-				if err != nil || c < 1 || c > n {
-					t.Errorf("Take = %d, %v", c, err)
-					return
-				}
-				seen[c].Add(1)
-			}()
-		}
-		wg.Wait()
+		ginauthtest.Burst(n, func(int) {
+			c, _, err := store.Take(t.Context(), "burst", time.Minute, now)
+			if err != nil || c < 1 || c > n {
+				t.Errorf("Take = %d, %v", c, err)
+				return
+			}
+			seen[c].Add(1)
+		})
 		for c := 1; c <= n; c++ {
 			if seen[c].Load() != 1 {
 				t.Fatalf("count %d returned %d times", c, seen[c].Load())

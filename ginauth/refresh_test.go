@@ -14,6 +14,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
 )
@@ -365,17 +366,11 @@ func TestChildAccessTokenPromotesConcurrently(t *testing.T) {
 	child := cl.Refresh
 	const n = 20
 	codes := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tab := h.client("header")
-			tab.Access = cl.Access
-			codes[i] = tab.do("GET", "/me", "").Code
-		}()
-	}
-	wg.Wait()
+	ginauthtest.Burst(n, func(i int) {
+		tab := h.client("header")
+		tab.Access = cl.Access
+		codes[i] = tab.do("GET", "/me", "").Code
+	})
 	for i, c := range codes {
 		if c != 200 {
 			t.Fatalf("request %d: %d", i, c)
@@ -607,16 +602,10 @@ func TestParallelSiblingsOneWins(t *testing.T) {
 		siblings[i] = c.Refresh
 	}
 	codes := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, _ := h.refreshWith(siblings[i])
-			codes[i] = r.Code
-		}()
-	}
-	wg.Wait()
+	ginauthtest.Burst(n, func(i int) {
+		r, _ := h.refreshWith(siblings[i])
+		codes[i] = r.Code
+	})
 	ok := 0
 	for _, c := range codes {
 		switch c {

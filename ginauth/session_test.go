@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -253,18 +253,12 @@ func TestConcurrentRefreshDoesNotLogOut(t *testing.T) {
 	const tabs = 6
 	children := make([]string, tabs)
 	codes := make([]int, tabs)
-	var wg sync.WaitGroup
-	for i := 0; i < tabs; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			tab := h.client("header")
-			tab.Refresh = r0
-			r := tab.do("POST", "/auth/session/refresh", "")
-			codes[i], children[i] = r.Code, tab.Refresh
-		}(i)
-	}
-	wg.Wait()
+	ginauthtest.Burst(tabs, func(i int) {
+		tab := h.client("header")
+		tab.Refresh = r0
+		r := tab.do("POST", "/auth/session/refresh", "")
+		codes[i], children[i] = r.Code, tab.Refresh
+	})
 	for i, c := range codes {
 		if c != 200 {
 			t.Fatalf("tab %d got %d", i, c)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -177,22 +177,16 @@ func TestHasherPoolBounds(t *testing.T) {
 		time.Sleep(5 * time.Millisecond) // hold the slot a while
 		active.Add(-1)
 	}
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Sign-ups and sign-ins with unknown e-mails (dummy hashes).
-			if i%2 == 0 {
-				if r := h.signUp("user"+string(rune('a'+i))+"@b.io", "secret123"); status(r) != "OK" {
-					t.Errorf("sign-up: %d %s", r.Code, r.Body)
-				}
-			} else if r := h.signIn("nobody@b.io", "secret123"); status(r) != "WRONG_CREDENTIALS_ERROR" {
-				t.Errorf("sign-in: %d %s", r.Code, r.Body)
+	ginauthtest.Burst(8, func(i int) {
+		// Sign-ups and sign-ins with unknown e-mails (dummy hashes).
+		if i%2 == 0 {
+			if r := h.signUp("user"+string(rune('a'+i))+"@b.io", "secret123"); status(r) != "OK" {
+				t.Errorf("sign-up: %d %s", r.Code, r.Body)
 			}
-		}()
-	}
-	wg.Wait()
+		} else if r := h.signIn("nobody@b.io", "secret123"); status(r) != "WRONG_CREDENTIALS_ERROR" {
+			t.Errorf("sign-in: %d %s", r.Code, r.Body)
+		}
+	})
 	if p := peak.Load(); p < 1 || p > 2 {
 		t.Fatalf("peak of %d concurrent hashes, want 1..2", p)
 	}

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -211,19 +211,8 @@ func TestConcurrentSignUps(t *testing.T) {
 		case <-time.After(5 * time.Second):
 		}
 	}
-	var wg sync.WaitGroup
 	results := make([]*resp, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			results[i] = h.signUp("race@b.io", "secret123")
-		}()
-	}
-	close(start)
-	wg.Wait()
+	ginauthtest.Burst(n, func(i int) { results[i] = h.signUp("race@b.io", "secret123") })
 	ok := 0
 	for _, r := range results {
 		switch {

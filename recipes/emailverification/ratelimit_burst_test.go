@@ -1,7 +1,6 @@
 package emailverification_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/ginauth/ginauth/ginauth"
@@ -22,27 +21,16 @@ func TestSendBurstSendsExactlyTen(t *testing.T) {
 			h := newHarness(t, s)
 			cl := h.client("header")
 			cl.signup("ann@example.com")
-			codes := map[int]int{}
-			var mu sync.Mutex
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for range 30 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					// Each request is its own client holding the user's
-					// access token.
-					c := &ginauthtest.Client{Handler: h.r, RID: "emailverification", Access: cl.c.Access,
-						Headers: []string{"fdi-version", "3.1,4.0,4.1,4.2"}}
-					<-start
-					r := c.Do("POST", "/auth/user/email/verify/token", "")
-					mu.Lock()
-					codes[r.Code]++
-					mu.Unlock()
-				}()
+			// Each request is its own client holding the user's access
+			// token.
+			clients := make([]*ginauthtest.Client, 30)
+			for i := range clients {
+				clients[i] = &ginauthtest.Client{Handler: h.r, RID: "emailverification", Access: cl.c.Access,
+					Headers: []string{"fdi-version", "3.1,4.0,4.1,4.2"}}
 			}
-			close(start)
-			wg.Wait()
+			codes := ginauthtest.BurstCodes(len(clients), func(i int) int {
+				return clients[i].Do("POST", "/auth/user/email/verify/token", "").Code
+			})
 			if sent := h.mail.count(); sent != 10 || codes[200] != 10 || codes[429] != 20 {
 				t.Fatalf("%d e-mails, answers %v; want exactly 10 and 20 refusals", sent, codes)
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/multitenancy"
 	"github.com/ginauth/ginauth/recipes/userroles"
@@ -170,26 +171,20 @@ func TestTenantRefusals(t *testing.T) {
 
 func TestConcurrentCreate(t *testing.T) {
 	h := newHarness(t)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	creations := 0
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			created, err := h.mt.CreateOrUpdateTenant(h.ctx, "acme", multitenancy.TenantConfig{})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if created {
-				mu.Lock()
-				creations++
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	ginauthtest.Burst(8, func(int) {
+		created, err := h.mt.CreateOrUpdateTenant(h.ctx, "acme", multitenancy.TenantConfig{})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if created {
+			mu.Lock()
+			creations++
+			mu.Unlock()
+		}
+	})
 	if creations != 1 {
 		t.Fatalf("%d goroutines report creating the tenant, want 1", creations)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 // limitStores runs f on ginauth's default limits, with the counters in
@@ -24,24 +25,7 @@ func limitStores(t *testing.T, f func(t *testing.T, h *harness)) {
 // parallel sends n requests at once (request i is req(i)) and returns the
 // answers by status code.
 func parallel(n int, req func(i int) *resp) map[int]int {
-	codes := map[int]int{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			r := req(i)
-			mu.Lock()
-			codes[r.Code]++
-			mu.Unlock()
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return codes
+	return ginauthtest.BurstCodes(n, func(i int) int { return req(i).Code })
 }
 
 // TestSendBurstSendsExactlyTen: 30 code requests for one address and 30

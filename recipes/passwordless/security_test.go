@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/smtptest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
@@ -97,23 +98,14 @@ func TestConcurrentConsumesOneSession(t *testing.T) {
 			d := h.startEmail("n@example.com")
 			code, link := codeFrom(t, h.waitMail())
 			const n = 12
-			var wg sync.WaitGroup
 			results := make(chan *resp, n)
-			start := make(chan struct{})
-			for i := 0; i < n; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					if viaLink {
-						results <- h.consumeLink("", d.pre, link)
-					} else {
-						results <- h.consumeCode(d, code)
-					}
-				}()
-			}
-			close(start)
-			wg.Wait()
+			ginauthtest.Burst(n, func(int) {
+				if viaLink {
+					results <- h.consumeLink("", d.pre, link)
+				} else {
+					results <- h.consumeCode(d, code)
+				}
+			})
 			close(results)
 			ok := 0
 			for r := range results {
@@ -143,23 +135,14 @@ func TestConcurrentWrongGuessesStayWithinLimit(t *testing.T) {
 	d := h.startEmail("o@example.com")
 	code, _ := codeFrom(t, h.waitMail())
 	const n = 20
-	var wg sync.WaitGroup
 	results := make(chan *resp, n)
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			<-start
-			guess := fmt.Sprintf("%06d", i)
-			if guess == code {
-				guess = "999999"
-			}
-			results <- h.consumeCode(d, guess)
-		}(i)
-	}
-	close(start)
-	wg.Wait()
+	ginauthtest.Burst(n, func(i int) {
+		guess := fmt.Sprintf("%06d", i)
+		if guess == code {
+			guess = "999999"
+		}
+		results <- h.consumeCode(d, guess)
+	})
 	close(results)
 	seen := map[int]bool{}
 	incorrect := 0

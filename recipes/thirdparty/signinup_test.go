@@ -6,11 +6,11 @@ import (
 	"errors"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
 	"github.com/ginauth/ginauth/recipes/thirdparty/oidctest"
 )
@@ -469,21 +469,15 @@ func TestGoAPI(t *testing.T) {
 func TestConcurrentFirstSignIn(t *testing.T) {
 	h := newHarness(t, setup{})
 	const n = 6
-	var wg sync.WaitGroup
 	ids := make([]string, n)
 	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			u, _, err := h.tp.SignInUp(context.Background(), "public", "oidc", "race", "race@example.com", false)
-			errs[i] = err
-			if u != nil {
-				ids[i] = u.ID
-			}
-		}()
-	}
-	wg.Wait()
+	ginauthtest.Burst(n, func(i int) {
+		u, _, err := h.tp.SignInUp(context.Background(), "public", "oidc", "race", "race@example.com", false)
+		errs[i] = err
+		if u != nil {
+			ids[i] = u.ID
+		}
+	})
 	for i := range n {
 		if errs[i] != nil {
 			t.Fatalf("sign-in %d: %v", i, errs[i])

@@ -369,21 +369,15 @@ func TestCreateDeviceTwelveTimes(t *testing.T) {
 func TestCreateDeviceConcurrently(t *testing.T) {
 	h := newHarness(t, func(s *setup) { s.mfa.RequireFactors = []string{"totp"} })
 	cl := h.login("u1")
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	answers := map[string]int{}
-	for i := 0; i < 12; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := &ginauthtest.Client{Handler: h.r, RID: "totp", Access: cl.c.Access}
-			r := c.Do("POST", "/auth/totp/device", "")
-			mu.Lock()
-			answers[fmt.Sprint(r.Code, " ", r.JSON["status"], " ", r.JSON["deviceName"])]++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	ginauthtest.Burst(12, func(int) {
+		c := &ginauthtest.Client{Handler: h.r, RID: "totp", Access: cl.c.Access}
+		r := c.Do("POST", "/auth/totp/device", "")
+		mu.Lock()
+		answers[fmt.Sprint(r.Code, " ", r.JSON["status"], " ", r.JSON["deviceName"])]++
+		mu.Unlock()
+	})
 	if len(answers) != 1 || answers["200 OK TOTP Device 0"] != 12 {
 		t.Fatalf("answers %v", answers)
 	}

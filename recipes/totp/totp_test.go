@@ -254,28 +254,22 @@ func TestLockoutConcurrent(t *testing.T) {
 	}
 	var mu sync.Mutex
 	counts := map[string]int{}
-	var wg sync.WaitGroup
-	for i := 0; i < 12; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := func() error {
-				_, err := h.totp.VerifyCode(context.Background(), "u1", wrong)
-				return err
-			}()
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case errors.Is(err, multifactorauth.ErrInvalidCode):
-				counts["invalid"]++
-			case errors.Is(err, multifactorauth.ErrLimitReached):
-				counts["limit"]++
-			default:
-				counts[fmt.Sprint(err)]++
-			}
+	ginauthtest.Burst(12, func(int) {
+		err := func() error {
+			_, err := h.totp.VerifyCode(context.Background(), "u1", wrong)
+			return err
 		}()
-	}
-	wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case errors.Is(err, multifactorauth.ErrInvalidCode):
+			counts["invalid"]++
+		case errors.Is(err, multifactorauth.ErrLimitReached):
+			counts["limit"]++
+		default:
+			counts[fmt.Sprint(err)]++
+		}
+	})
 	if counts["invalid"] != 5 || counts["limit"] != 7 {
 		t.Fatalf("outcomes %v", counts)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -160,18 +159,12 @@ func TestSizeCap(t *testing.T) {
 func TestConcurrentUpdates(t *testing.T) {
 	_, r := setup(t)
 	const n = 20
-	var wg sync.WaitGroup
 	errc := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := r.UpdateUserMetadata(ctx, "u", map[string]any{fmt.Sprintf("k%02d", i): i}); err != nil {
-				errc <- err
-			}
-		}()
-	}
-	wg.Wait()
+	ginauthtest.Burst(n, func(i int) {
+		if _, err := r.UpdateUserMetadata(ctx, "u", map[string]any{fmt.Sprintf("k%02d", i): i}); err != nil {
+			errc <- err
+		}
+	})
 	close(errc)
 	for err := range errc {
 		t.Error(err)

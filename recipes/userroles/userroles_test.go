@@ -15,6 +15,7 @@ import (
 
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/userroles"
 )
 
@@ -377,24 +378,18 @@ func TestConcurrentAssignment(t *testing.T) {
 	h.must(err)
 
 	t.Run("same assignment from 50 goroutines", func(t *testing.T) {
-		var wg sync.WaitGroup
 		var mu sync.Mutex
 		firsts, errs := 0, []error{}
-		for range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				had, err := r.AddRoleToUser(ctx, "", "alice", "admin")
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					errs = append(errs, err)
-				} else if !had {
-					firsts++
-				}
-			}()
-		}
-		wg.Wait()
+		ginauthtest.Burst(n, func(int) {
+			had, err := r.AddRoleToUser(ctx, "", "alice", "admin")
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+			} else if !had {
+				firsts++
+			}
+		})
 		if len(errs) > 0 || firsts != 1 {
 			t.Fatalf("%d calls saw the role as new (want 1); errors %v", firsts, errs)
 		}
@@ -404,23 +399,17 @@ func TestConcurrentAssignment(t *testing.T) {
 		}
 	})
 	t.Run("50 goroutines creating roles and assigning them", func(t *testing.T) {
-		var wg sync.WaitGroup
 		errc := make(chan error, 3*n)
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				role := fmt.Sprintf("r%02d", i%10) // ten roles, each created by five goroutines
-				if _, err := r.CreateNewRoleOrAddPermissions(ctx, role, []string{"p", role + ":x"}); err != nil {
-					errc <- err
-					return
-				}
-				if _, err := r.AddRoleToUser(ctx, "", "bob", role); err != nil {
-					errc <- err
-				}
-			}()
-		}
-		wg.Wait()
+		ginauthtest.Burst(n, func(i int) {
+			role := fmt.Sprintf("r%02d", i%10) // ten roles, each created by five goroutines
+			if _, err := r.CreateNewRoleOrAddPermissions(ctx, role, []string{"p", role + ":x"}); err != nil {
+				errc <- err
+				return
+			}
+			if _, err := r.AddRoleToUser(ctx, "", "bob", role); err != nil {
+				errc <- err
+			}
+		})
 		close(errc)
 		for err := range errc {
 			t.Error(err)

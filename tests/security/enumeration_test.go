@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 )
 
@@ -48,8 +49,8 @@ func TestResetTokenAnswersAlike(t *testing.T) {
 	a := newApp(t, appOptions{})
 	a.signedUp("known@example.com", pw)
 	c := a.client("header")
-	known := c.do("POST", "/auth/user/password/reset/token", form("email", "known@example.com"))
-	unknown := c.do("POST", "/auth/user/password/reset/token", form("email", "unknown@example.com"))
+	known := c.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "known@example.com"))
+	unknown := c.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "unknown@example.com"))
 	expect(t, known, 200, "OK")
 	sameAnswer(t, "reset token: known vs unknown e-mail", known, unknown)
 }
@@ -159,7 +160,7 @@ func TestResetTokenTimingAlike(t *testing.T) {
 	c := a.client("header")
 	timed := func(email string) func() time.Duration {
 		return func() time.Duration {
-			r := c.do("POST", "/auth/user/password/reset/token", form("email", email))
+			r := c.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", email))
 			if r.err != nil || r.str("status") != "OK" {
 				t.Fatalf("reset token %s: %s", email, r)
 			}

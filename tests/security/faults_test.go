@@ -262,10 +262,10 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 					// Keep the refresh token of a failed refresh: in
 					// header mode the client only replaces it on success
 					// or when told to clear it.
-					saved := own.refresh
+					saved := own.Refresh
 					r := own.do("POST", "/auth/session/refresh", nil)
-					if r.code != 200 && own.refresh == "" {
-						own.refresh = saved
+					if r.code != 200 && own.Refresh == "" {
+						own.Refresh = saved
 					}
 					record("refresh", r)
 				case 3:
@@ -381,28 +381,22 @@ func TestSlowDatabaseReleasesAbandonedRequests(t *testing.T) {
 	p.delay.Store(int64(250 * time.Millisecond))
 
 	const burst = 60
-	var wg sync.WaitGroup
 	var answered, gaveUp atomic.Int64
-	for i := 0; i < burst; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			c := a.client("header")
-			c.hc.Timeout = 300 * time.Millisecond
-			var r *resp
-			if i%2 == 0 {
-				r = c.signIn("slow@example.com", pw)
-			} else {
-				r = c.signUp(fmt.Sprintf("slow%d@example.com", i), pw)
-			}
-			if r.err != nil {
-				gaveUp.Add(1)
-			} else {
-				answered.Add(1)
-			}
-		}(i)
-	}
-	wg.Wait()
+	ginauthtest.Burst(burst, func(i int) {
+		c := a.client("header")
+		c.hc.Timeout = 300 * time.Millisecond
+		var r *resp
+		if i%2 == 0 {
+			r = c.signIn("slow@example.com", pw)
+		} else {
+			r = c.signUp(fmt.Sprintf("slow%d@example.com", i), pw)
+		}
+		if r.err != nil {
+			gaveUp.Add(1)
+		} else {
+			answered.Add(1)
+		}
+	})
 	peak := runtime.NumGoroutine()
 	t.Logf("%d clients gave up, %d answered; goroutines: %d before, %d when the clients gave up", gaveUp.Load(), answered.Load(), base, peak)
 	if gaveUp.Load() == 0 {

@@ -65,7 +65,7 @@ func fuzzRoute(f *testing.F, path string, session bool, seeds ...string) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("st-auth-mode", "header")
 		if session {
-			req.Header.Set("Authorization", "Bearer "+owner.access)
+			req.Header.Set("Authorization", "Bearer "+owner.Access)
 		}
 		rec := httptest.NewRecorder()
 		a.engine.ServeHTTP(rec, req)

@@ -3,12 +3,9 @@ package security
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -288,82 +285,28 @@ func (r *resp) userID() string {
 	return id
 }
 
-// client is a frontend: in header mode it keeps its tokens itself, in
-// cookie mode a cookie jar does.
+// client is a frontend of the app's server (ginauthtest.Client); hc is its
+// HTTP client, whose timeout tests change.
 type client struct {
-	a       *app
-	hc      *http.Client
-	mode    string
-	access  string
-	refresh string
-	front   string
-	ctx     context.Context
+	*ginauthtest.Client
+	a  *app
+	hc *http.Client
 }
 
 func (a *app) client(mode string) *client {
 	hc := &http.Client{Timeout: 60 * time.Second}
-	if mode == "cookie" {
-		jar, _ := cookiejar.New(nil)
-		hc.Jar = jar
-	}
-	return &client{a: a, hc: hc, mode: mode, ctx: context.Background()}
+	return &client{Client: &ginauthtest.Client{BaseURL: a.srv.URL, HTTPClient: hc, Mode: mode}, a: a, hc: hc}
 }
 
-// do sends a request: body is a string (sent as is) or anything else
-// (sent as JSON). It never fails the test; check resp.err.
+// do sends a request: body is a string or []byte (sent as is) or anything
+// else (sent as JSON). It never fails the test; check resp.err.
 func (c *client) do(method, path string, body any, hdr ...string) *resp {
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
+	r := c.Do(method, path, body, hdr...)
+	out := &resp{code: r.Code, err: r.Err, dur: r.Duration}
+	if r.Err == nil {
+		out.hdr, out.raw, out.body = r.Header(), r.Body.Bytes(), r.JSON
 	}
-	req, err := http.NewRequestWithContext(c.ctx, method, c.a.srv.URL+path, rd)
-	if err != nil {
-		return &resp{err: err}
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("st-auth-mode", c.mode)
-	if c.mode == "header" {
-		tok := c.access
-		if strings.HasSuffix(path, "/session/refresh") {
-			tok = c.refresh
-		}
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	start := time.Now()
-	res, err := c.hc.Do(req)
-	if err != nil {
-		return &resp{err: err, dur: time.Since(start)}
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	r := &resp{code: res.StatusCode, hdr: res.Header, raw: raw, err: err, dur: time.Since(start)}
-	_ = json.Unmarshal(raw, &r.body)
-	if c.mode == "header" {
-		if v, ok := res.Header["St-Access-Token"]; ok {
-			c.access = v[0]
-		}
-		if v, ok := res.Header["St-Refresh-Token"]; ok {
-			c.refresh = v[0]
-		}
-	}
-	if v := res.Header.Get("front-token"); v != "" {
-		c.front = v
-	}
-	return r
+	return out
 }
 
 // must sends a request and fails the test unless the status is code.
@@ -376,20 +319,12 @@ func (c *client) must(code int, method, path string, body any, hdr ...string) *r
 	return r
 }
 
-func form(kv ...string) map[string]any {
-	var ff []map[string]string
-	for i := 0; i+1 < len(kv); i += 2 {
-		ff = append(ff, map[string]string{"id": kv[i], "value": kv[i+1]})
-	}
-	return map[string]any{"formFields": ff}
-}
-
 func (c *client) signUp(email, password string) *resp {
-	return c.do("POST", "/auth/signup", form("email", email, "password", password))
+	return c.do("POST", "/auth/signup", ginauthtest.Form("email", email, "password", password))
 }
 
 func (c *client) signIn(email, password string) *resp {
-	return c.do("POST", "/auth/signin", form("email", email, "password", password))
+	return c.do("POST", "/auth/signin", ginauthtest.Form("email", email, "password", password))
 }
 
 // signedUp signs a new account up and returns its client (header mode)

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -505,27 +504,21 @@ func TestHostileInputBurst(t *testing.T) {
 		"/auth/public/loginmethods?clientType=%00"}
 	const n = 40
 	errs := make(chan string, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, srv.URL+targets[i%len(targets)], nil)
-			req.Header.Set("Cookie", h.cookie)
-			req.Header.Set("Authorization", "Bearer "+h.access)
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				errs <- err.Error()
-				return
-			}
-			body, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != http.StatusBadRequest || !(strings.Contains(string(body), "NUL") || strings.Contains(string(body), "UTF-8")) {
-				errs <- fmt.Sprintf("%s: %d %.200s", targets[i%len(targets)], res.StatusCode, body)
-			}
-		}(i)
-	}
-	wg.Wait()
+	ginauthtest.Burst(n, func(i int) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+targets[i%len(targets)], nil)
+		req.Header.Set("Cookie", h.cookie)
+		req.Header.Set("Authorization", "Bearer "+h.access)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			errs <- err.Error()
+			return
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || !(strings.Contains(string(body), "NUL") || strings.Contains(string(body), "UTF-8")) {
+			errs <- fmt.Sprintf("%s: %d %.200s", targets[i%len(targets)], res.StatusCode, body)
+		}
+	})
 	close(errs)
 	for e := range errs {
 		t.Error(e)

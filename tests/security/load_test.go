@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -19,20 +20,8 @@ func TestConcurrentSignUpsOfOneAddress(t *testing.T) {
 	const racers = 10
 	for round := 0; round < 3; round++ {
 		email := fmt.Sprintf("dup%d@example.com", round)
-		start := make(chan struct{})
 		results := make([]*resp, racers)
-		var wg sync.WaitGroup
-		for i := 0; i < racers; i++ {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				c := a.client("header")
-				<-start
-				results[i] = c.signUp(email, pw)
-			}(i)
-		}
-		close(start)
-		wg.Wait()
+		ginauthtest.Burst(racers, func(i int) { results[i] = a.client("header").signUp(email, pw) })
 		ok := 0
 		for _, r := range results {
 			switch {
@@ -104,13 +93,13 @@ func TestMixedLoad(t *testing.T) {
 					fail("strict %s: %s", email, me)
 					return
 				}
-				oldAccess, oldRefresh := c.access, c.refresh
+				oldAccess, oldRefresh := c.Access, c.Refresh
 				if r := c.do("POST", "/auth/signout", nil); r.code != 200 {
 					fail("sign-out %s: %s", email, r)
 					return
 				}
 				dead := a.client("header")
-				dead.access, dead.refresh = oldAccess, oldRefresh
+				dead.Access, dead.Refresh = oldAccess, oldRefresh
 				if r := dead.do("POST", "/auth/session/refresh", nil); r.code != 401 {
 					fail("refresh after sign-out %s: %s", email, r)
 				}

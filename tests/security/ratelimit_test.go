@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/totp"
 )
@@ -92,7 +93,7 @@ func TestSignInPerIPLimit(t *testing.T) {
 		expect(t, c.signIn(fmt.Sprintf("spray%d@example.com", i), "wrong-password-1"), 200, "WRONG_CREDENTIALS_ERROR")
 	}
 	expect429(t, c.signIn("spray9@example.com", "wrong-password-1"))
-	expect429(t, c.do("POST", "/auth/signin", form("email", "spray10@example.com", "password", "x1x1x1x1x1"),
+	expect429(t, c.do("POST", "/auth/signin", ginauthtest.Form("email", "spray10@example.com", "password", "x1x1x1x1x1"),
 		"X-Forwarded-For", "203.0.113.9", "X-Real-IP", "203.0.113.9"))
 }
 
@@ -105,9 +106,9 @@ func TestResetTokenLimit(t *testing.T) {
 	c := a.client("header")
 	for _, email := range []string{"flood@example.com", "nobody@example.com"} {
 		for i := 0; i < 2; i++ {
-			expect(t, c.do("POST", "/auth/user/password/reset/token", form("email", email)), 200, "OK")
+			expect(t, c.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", email)), 200, "OK")
 		}
-		expect429(t, c.do("POST", "/auth/user/password/reset/token", form("email", email)))
+		expect429(t, c.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", email)))
 	}
 	a.ep.Wait() // reset e-mails go out in the background
 	sent := 0

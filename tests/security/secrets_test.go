@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/dashboard"
 	"github.com/ginauth/ginauth/recipes/totp"
 )
@@ -95,14 +96,14 @@ func runFlows(t *testing.T) (*app, *secrets) {
 
 	// Sign-up, sign-in right and wrong, refreshes, in header mode.
 	c, uid := a.signedUp(email, pw1)
-	s.addToken(c.access)
-	s.addToken(c.refresh)
+	s.addToken(c.Access)
+	s.addToken(c.Refresh)
 	expect(t, a.client("header").signIn(email, wrong), 200, "WRONG_CREDENTIALS_ERROR")
 	expect(t, a.client("header").signIn("nobody@example.com", wrong), 200, "WRONG_CREDENTIALS_ERROR")
 	for i := 0; i < 2; i++ {
 		expect(t, c.do("POST", "/auth/session/refresh", nil), 200, "")
-		s.addToken(c.access)
-		s.addToken(c.refresh)
+		s.addToken(c.Access)
+		s.addToken(c.Refresh)
 	}
 	// Cookie mode.
 	ck := a.client("cookie")
@@ -121,7 +122,7 @@ func runFlows(t *testing.T) (*app, *secrets) {
 	evToken := tokenFromLink(t, a.mail.waitFor(t, "email-verification", email).Link)
 	s.add(evToken)
 	expect(t, c.do("POST", "/auth/user/email/verify", map[string]string{"method": "token", "token": evToken}), 200, "OK")
-	s.addToken(c.access)
+	s.addToken(c.Access)
 
 	// TOTP: enrol a device, verify it, use a wrong code and a right one.
 	r = c.do("POST", "/auth/totp/device", map[string]string{"deviceName": "phone"})
@@ -138,11 +139,11 @@ func runFlows(t *testing.T) (*app, *secrets) {
 	}
 	s.codes = append(s.codes, code)
 	expect(t, c.do("POST", "/auth/totp/device/verify", map[string]string{"deviceName": "phone", "totp": code}), 200, "OK")
-	s.addToken(c.access)
+	s.addToken(c.Access)
 	bad := fmt.Sprintf("%06d", (atoiOr(code)+500000)%1000000)
 	s.codes = append(s.codes, bad)
 	expect(t, c.do("POST", "/auth/totp/verify", map[string]string{"totp": bad}), 200, "INVALID_TOTP_ERROR")
-	s.addToken(c.access)
+	s.addToken(c.Access)
 
 	// The admin dashboard: a sign-in with the API key starts an admin
 	// session whose cookie is a secret too.
@@ -161,7 +162,7 @@ func runFlows(t *testing.T) (*app, *secrets) {
 
 	// Password reset (which revokes every session, c's included).
 	anon := a.client("header")
-	expect(t, anon.do("POST", "/auth/user/password/reset/token", form("email", email)), 200, "OK")
+	expect(t, anon.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", email)), 200, "OK")
 	resetToken := tokenFromLink(t, a.mail.waitFor(t, "password-reset", email).Link)
 	s.add(resetToken)
 	expect(t, anon.do("POST", "/auth/user/password/reset", map[string]any{"method": "token", "token": resetToken,
@@ -170,23 +171,23 @@ func runFlows(t *testing.T) (*app, *secrets) {
 	// The app's change-password route, with a second session to revoke.
 	c2 := a.client("header")
 	expect(t, c2.signIn(email, pw2), 200, "OK")
-	s.addToken(c2.access)
-	s.addToken(c2.refresh)
+	s.addToken(c2.Access)
+	s.addToken(c2.Refresh)
 	c3 := a.client("header")
 	expect(t, c3.signIn(email, pw2), 200, "OK")
-	s.addToken(c3.access)
-	s.addToken(c3.refresh)
+	s.addToken(c3.Access)
+	s.addToken(c3.Refresh)
 	expect(t, c2.do("POST", "/me/password", map[string]string{"password": pw3}), 200, "OK")
 
 	// Token theft: c2's first refresh token replayed after its child was
 	// used.
-	first := c2.refresh
+	first := c2.Refresh
 	expect(t, c2.do("POST", "/auth/session/refresh", nil), 200, "")
 	expect(t, c2.do("POST", "/auth/session/refresh", nil), 200, "")
-	s.addToken(c2.access)
-	s.addToken(c2.refresh)
+	s.addToken(c2.Access)
+	s.addToken(c2.Refresh)
 	thief := a.client("header")
-	thief.refresh = first
+	thief.Refresh = first
 	expect(t, thief.do("POST", "/auth/session/refresh", nil), 401, "token theft detected")
 
 	// Lockout: the account's failed sign-ins reach the limit (the one

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -43,7 +44,7 @@ func TestDeletedUserTokensRefused(t *testing.T) {
 		t.Error("a revoked session's tokens are not cleared")
 	}
 	refresh := a.client("header")
-	refresh.refresh = c.refresh
+	refresh.Refresh = c.Refresh
 	expect(t, refresh.do("POST", "/auth/session/refresh", nil), 401, "unauthorised")
 	expect(t, a.client("header").signIn("deleted@example.com", pw), 200, "WRONG_CREDENTIALS_ERROR")
 	for _, table := range []string{models.TableUserTenants, models.TableEmailPasswordUsers, models.TableSessions} {
@@ -78,11 +79,11 @@ func TestRevokedSessionRefused(t *testing.T) {
 func TestSignOutKillsRefreshToken(t *testing.T) {
 	a := newApp(t, appOptions{})
 	c, _ := a.signedUp("signout@example.com", pw)
-	access, refresh := c.access, c.refresh
+	access, refresh := c.Access, c.Refresh
 	expect(t, c.do("POST", "/auth/signout", nil), 200, "OK")
 
 	old := a.client("header")
-	old.access, old.refresh = access, refresh
+	old.Access, old.Refresh = access, refresh
 	expect(t, old.do("GET", "/strict", nil), 401, "unauthorised")
 	expect(t, old.do("POST", "/auth/session/refresh", nil), 401, "unauthorised")
 }
@@ -93,7 +94,7 @@ func TestPasswordResetRevokesSessions(t *testing.T) {
 	a := newApp(t, appOptions{})
 	c, _ := a.signedUp("reset@example.com", pw)
 	anon := a.client("header")
-	expect(t, anon.do("POST", "/auth/user/password/reset/token", form("email", "reset@example.com")), 200, "OK")
+	expect(t, anon.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "reset@example.com")), 200, "OK")
 	token := tokenFromLink(t, a.mail.waitFor(t, "password-reset", "reset@example.com").Link)
 	body := map[string]any{"method": "token", "token": token,
 		"formFields": []map[string]string{{"id": "password", "value": "new-password-77"}}}
@@ -137,7 +138,7 @@ func TestRefreshReplayIsTheft(t *testing.T) {
 	expect(t, victim.do("POST", "/auth/session/refresh", nil), 200, "") // R1 used: R0 superseded
 
 	thief := a.client("header")
-	thief.refresh = r0
+	thief.Refresh = r0
 	r := thief.do("POST", "/auth/session/refresh", nil)
 	expect(t, r, 401, "token theft detected")
 	if r.hdr.Get("front-token") != "remove" {
@@ -155,11 +156,8 @@ func TestRefreshReplayIsTheft(t *testing.T) {
 
 func cookieValue(t *testing.T, c *client, path, name string) string {
 	t.Helper()
-	u, _ := http.NewRequest("GET", c.a.srv.URL+path, nil)
-	for _, ck := range c.hc.Jar.Cookies(u.URL) {
-		if ck.Name == name {
-			return ck.Value
-		}
+	if ck := c.Cookie(name); ck != nil && strings.HasPrefix(path, ck.Path) {
+		return ck.Value
 	}
 	t.Fatalf("no %s cookie for %s", name, path)
 	return ""
@@ -172,19 +170,19 @@ func TestTokenTypeConfusion(t *testing.T) {
 	c, _ := a.signedUp("confused@example.com", pw)
 
 	asAccess := a.client("header")
-	asAccess.access = c.refresh
+	asAccess.Access = c.Refresh
 	// Not shaped like an access token, so ignored: no session (as
 	// supertokens-node's getAccessTokenFromRequest).
 	expect(t, asAccess.do("GET", "/me", nil), 401, "unauthorised")
 
 	asRefresh := a.client("header")
-	asRefresh.refresh = c.access
+	asRefresh.Refresh = c.Access
 	expect(t, asRefresh.do("POST", "/auth/session/refresh", nil), 401, "unauthorised")
 
 	cookieAccess := a.client("cookie")
-	r := cookieAccess.do("GET", "/me", nil, "Cookie", "sAccessToken="+c.refresh)
+	r := cookieAccess.do("GET", "/me", nil, "Cookie", "sAccessToken="+c.Refresh)
 	expect(t, r, 401, "unauthorised")
-	r = cookieAccess.do("POST", "/auth/session/refresh", nil, "Cookie", "sRefreshToken="+c.access)
+	r = cookieAccess.do("POST", "/auth/session/refresh", nil, "Cookie", "sRefreshToken="+c.Access)
 	expect(t, r, 401, "unauthorised")
 
 	// None of it hurt the real session.
@@ -201,7 +199,7 @@ func TestOtherAppsTokensRefused(t *testing.T) {
 	_, _ = a.signedUp("foreign@example.com", pw)
 
 	c := a.client("header")
-	c.access, c.refresh = foreign.access, foreign.refresh
+	c.Access, c.Refresh = foreign.Access, foreign.Refresh
 	expect(t, c.do("GET", "/me", nil), 401, "try refresh token")
 	expect(t, c.do("POST", "/auth/session/refresh", nil), 401, "unauthorised")
 }
@@ -212,9 +210,9 @@ func TestRefreshTokenEntropy(t *testing.T) {
 	c, _ := a.signedUp("entropy@example.com", pw)
 	seen := map[string]bool{}
 	for i := 0; i < 5; i++ {
-		_, secret, ok := strings.Cut(c.refresh, ".")
+		_, secret, ok := strings.Cut(c.Refresh, ".")
 		if !ok {
-			t.Fatalf("refresh token %q has no secret part", c.refresh)
+			t.Fatalf("refresh token %q has no secret part", c.Refresh)
 		}
 		raw, err := base64.RawURLEncoding.DecodeString(secret)
 		if err != nil || len(raw) < 32 {
@@ -249,7 +247,7 @@ func TestForgedWithRealKey(t *testing.T) {
 	priv := parsed.(*ecdsa.PrivateKey)
 
 	// The real token's payload, re-signed.
-	parts := strings.Split(c.access, ".")
+	parts := strings.Split(c.Access, ".")
 	raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
 	var payload map[string]any
 	_ = json.Unmarshal(raw, &payload)
@@ -303,7 +301,7 @@ func TestForgedWithRealKey(t *testing.T) {
 				tok = s[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + s[2]
 			}
 			f := a.client("header")
-			f.access = tok
+			f.Access = tok
 			r := f.do("GET", "/me", nil)
 			if tc.admit {
 				expect(t, r, 200, "")
