@@ -1,13 +1,11 @@
 package ginauth
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,23 +16,12 @@ import (
 )
 
 // lockedBuffer is a log sink safe to read while requests still write.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
+type lockedBuffer struct{ ginauthtest.LogBuffer }
 
 // warnings returns the CORS warning lines logged so far.
 func (b *lockedBuffer) warnings() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []string
-	for _, l := range strings.Split(b.buf.String(), "\n") {
+	for _, l := range strings.Split(b.String(), "\n") {
 		if strings.Contains(l, "level=WARN") && strings.Contains(l, "CORS refused") {
 			out = append(out, l)
 		}

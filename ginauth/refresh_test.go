@@ -1,7 +1,6 @@
 package ginauth
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -28,28 +27,13 @@ import (
 
 // eventLog records OnEvent calls; safe for concurrent use.
 type eventLog struct {
-	mu     sync.Mutex
-	events []Event
+	ginauthtest.Recorder[Event]
 }
 
-func (l *eventLog) hook(c *Config) {
-	c.Hooks.OnEvent = func(_ context.Context, e Event) {
-		l.mu.Lock()
-		l.events = append(l.events, e)
-		l.mu.Unlock()
-	}
-}
+func (l *eventLog) hook(c *Config) { c.Hooks.OnEvent = l.Hook }
 
 func (l *eventLog) count(typ string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, e := range l.events {
-		if e.Type == typ {
-			n++
-		}
-	}
-	return n
+	return len(l.Filter(func(e Event) bool { return e.Type == typ }))
 }
 
 // refreshWith refreshes with tok as a fresh header-mode client would and

@@ -183,3 +183,32 @@ func TestBurstRunsTogether(t *testing.T) {
 		t.Fatalf("codes %v", codes)
 	}
 }
+
+// TestRecorder: values recorded from many goroutines are all kept, Filter
+// and Wait find them (Wait also one recorded later), Clear forgets them.
+func TestRecorder(t *testing.T) {
+	var r ginauthtest.Recorder[int]
+	ginauthtest.Burst(50, func(i int) { r.Hook(t.Context(), i) })
+	if got := len(r.All()); got != 50 {
+		t.Fatalf("%d recorded, want 50", got)
+	}
+	if got := r.Filter(func(v int) bool { return v%10 == 0 }); len(got) != 5 {
+		t.Fatalf("filtered %v", got)
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		_ = r.Send(t.Context(), 100)
+	}()
+	if v := r.Wait(t, func(v int) bool { return v >= 100 }); v != 100 {
+		t.Fatalf("waited for %d", v)
+	}
+	r.Clear()
+	if len(r.All()) != 0 {
+		t.Fatal("not cleared")
+	}
+	var logs ginauthtest.LogBuffer
+	ginauthtest.Burst(10, func(int) { _, _ = logs.Write([]byte("x")) })
+	if logs.String() != "xxxxxxxxxx" {
+		t.Fatalf("log %q", logs.String())
+	}
+}

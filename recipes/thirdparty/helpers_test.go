@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,25 +42,7 @@ type harness struct {
 	r        *gin.Engine
 	verified []string // "userID email" pairs OnVerifiedEmail was told
 	mu       sync.Mutex
-	logs     lockedBuffer
-}
-
-// lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs     ginauthtest.LogBuffer // log output from concurrent handlers
 }
 
 type setup struct {

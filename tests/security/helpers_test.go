@@ -1,14 +1,11 @@
 package security
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,59 +43,16 @@ func highLimits() ginauth.RateLimitConfig {
 	return ginauth.RateLimitConfig{Limits: limits}
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // mailbox is an e-mail sender that keeps what it is given.
 type mailbox struct {
-	mu    sync.Mutex
-	mails []emaildelivery.Email
-}
-
-func (m *mailbox) Send(_ context.Context, e emaildelivery.Email) error {
-	m.mu.Lock()
-	m.mails = append(m.mails, e)
-	m.mu.Unlock()
-	return nil
-}
-
-func (m *mailbox) all() []emaildelivery.Email {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]emaildelivery.Email(nil), m.mails...)
+	ginauthtest.Recorder[emaildelivery.Email]
 }
 
 // waitFor returns the latest e-mail of a kind sent to an address, waiting
 // for background senders.
 func (m *mailbox) waitFor(t testing.TB, kind, to string) emaildelivery.Email {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		mails := m.all()
-		for i := len(mails) - 1; i >= 0; i-- {
-			if mails[i].Kind == kind && strings.EqualFold(mails[i].To, to) {
-				return mails[i]
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("no %s e-mail to %s", kind, to)
-	return emaildelivery.Email{}
+	return m.Wait(t, func(e emaildelivery.Email) bool { return e.Kind == kind && strings.EqualFold(e.To, to) })
 }
 
 // tokenFromLink reads the token query parameter of an e-mail's link.
@@ -114,30 +68,11 @@ func tokenFromLink(t testing.TB, link string) string {
 
 // eventLog records security events.
 type eventLog struct {
-	mu   sync.Mutex
-	list []ginauth.Event
-}
-
-func (e *eventLog) add(_ context.Context, ev ginauth.Event) {
-	e.mu.Lock()
-	e.list = append(e.list, ev)
-	e.mu.Unlock()
-}
-
-func (e *eventLog) all() []ginauth.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]ginauth.Event(nil), e.list...)
+	ginauthtest.Recorder[ginauth.Event]
 }
 
 func (e *eventLog) of(typ string) []ginauth.Event {
-	var out []ginauth.Event
-	for _, ev := range e.all() {
-		if ev.Type == typ {
-			out = append(out, ev)
-		}
-	}
-	return out
+	return e.Filter(func(ev ginauth.Event) bool { return ev.Type == typ })
 }
 
 // appOptions change what newApp builds.
@@ -163,7 +98,7 @@ type app struct {
 	totp   *totp.Recipe
 	engine *gin.Engine
 	srv    *httptest.Server
-	logs   *syncBuffer
+	logs   *ginauthtest.LogBuffer
 	events *eventLog
 	mail   *mailbox
 	panics atomic.Int64
@@ -171,7 +106,7 @@ type app struct {
 
 func newApp(t testing.TB, o appOptions) *app {
 	t.Helper()
-	a := &app{t: t, db: o.db, logs: &syncBuffer{}, events: &eventLog{}, mail: &mailbox{}}
+	a := &app{t: t, db: o.db, logs: &ginauthtest.LogBuffer{}, events: &eventLog{}, mail: &mailbox{}}
 	if a.db == nil {
 		a.db = ginauthtest.OpenDB(t)
 	}
@@ -195,7 +130,7 @@ func newApp(t testing.TB, o appOptions) *app {
 			WebsiteDomain: "http://localhost:3000"},
 		Recipes:   []ginauth.Recipe{a.ep, a.ev},
 		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},
-		Hooks:     ginauth.Hooks{OnEvent: a.events.add},
+		Hooks:     ginauth.Hooks{OnEvent: a.events.Hook},
 		RateLimit: rl,
 		Logger:    slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}

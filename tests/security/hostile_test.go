@@ -119,7 +119,7 @@ type hostileApp struct {
 	auth   *ginauth.Auth
 	mw     *gin.Engine // Middleware
 	rr     *gin.Engine // RegisterRoutes
-	logs   *syncBuffer
+	logs   *ginauthtest.LogBuffer
 	access string // a signed-up user's access token
 	userID string
 	cookie string // the dashboard admin session
@@ -128,7 +128,7 @@ type hostileApp struct {
 
 func newHostileApp(t *testing.T) *hostileApp {
 	t.Helper()
-	h := &hostileApp{t: t, logs: &syncBuffer{}}
+	h := &hostileApp{t: t, logs: &ginauthtest.LogBuffer{}}
 	h.db = ginauthtest.OpenDB(t)
 	idp := oidctest.NewServer(oidctest.Config{ClientID: "client", ClientSecret: "secret",
 		User: oidctest.User{Subject: "sub-1", Email: "idp@example.com", EmailVerified: true}})

@@ -112,7 +112,7 @@ func TestResetTokenLimit(t *testing.T) {
 	}
 	a.ep.Wait() // reset e-mails go out in the background
 	sent := 0
-	for _, m := range a.mail.all() {
+	for _, m := range a.mail.All() {
 		if m.Kind == "password-reset" {
 			sent++
 		}

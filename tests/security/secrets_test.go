@@ -284,7 +284,7 @@ func TestSecurityEvents(t *testing.T) {
 	if ev := a.events.of(ginauth.EventTokenTheft); len(ev) > 0 && ev[0].SessionHandle == "" {
 		t.Errorf("theft event without the session: %+v", ev[0])
 	}
-	for _, ev := range a.events.all() {
+	for _, ev := range a.events.All() {
 		for _, found := range s.find(fmt.Sprintf("%+v", ev)) {
 			t.Errorf("secret %q in event %+v", found, ev)
 		}

@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 // GenerousLimits keeps the built-in rate limiter running (in the database,
@@ -34,40 +34,12 @@ func GenerousLimits() ginauth.RateLimitConfig {
 // Events records the security events ginauth hands to Hooks.OnEvent. Set
 // its Hook as ginauth.Config.Hooks.OnEvent.
 type Events struct {
-	mu   sync.Mutex
-	list []ginauth.Event
-}
-
-// Hook records e.
-func (r *Events) Hook(_ context.Context, e ginauth.Event) {
-	r.mu.Lock()
-	r.list = append(r.list, e)
-	r.mu.Unlock()
-}
-
-// All returns the events recorded so far, oldest first.
-func (r *Events) All() []ginauth.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]ginauth.Event(nil), r.list...)
+	ginauthtest.Recorder[ginauth.Event]
 }
 
 // OfType returns the recorded events of type typ.
 func (r *Events) OfType(typ string) []ginauth.Event {
-	var out []ginauth.Event
-	for _, e := range r.All() {
-		if e.Type == typ {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// Clear forgets the events recorded so far.
-func (r *Events) Clear() {
-	r.mu.Lock()
-	r.list = nil
-	r.mu.Unlock()
+	return r.Filter(func(e ginauth.Event) bool { return e.Type == typ })
 }
 
 // One returns the only event of type typ, failing the test when there is
