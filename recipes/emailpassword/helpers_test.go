@@ -104,24 +104,14 @@ func (h *harness) do(method, path, body string, headers ...string) *resp {
 	return &resp{r.ResponseRecorder, r.JSON}
 }
 
-// form builds a {"formFields": [...]} body from id, value pairs.
-func form(kv ...any) string {
-	ff := []map[string]any{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		ff = append(ff, map[string]any{"id": kv[i], "value": kv[i+1]})
-	}
-	b, _ := json.Marshal(map[string]any{"formFields": ff})
-	return string(b)
-}
-
 func (h *harness) signUp(email, password string) *resp {
 	h.t.Helper()
-	return h.do("POST", "/auth/signup", form("email", email, "password", password))
+	return h.do("POST", "/auth/signup", ginauthtest.Form("email", email, "password", password))
 }
 
 func (h *harness) signIn(email, password string) *resp {
 	h.t.Helper()
-	return h.do("POST", "/auth/signin", form("email", email, "password", password))
+	return h.do("POST", "/auth/signin", ginauthtest.Form("email", email, "password", password))
 }
 
 // mustSignUp signs up and returns the new user's id.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -37,22 +38,22 @@ func TestBadInput(t *testing.T) {
 		{"id missing", "/auth/signup", `{"formFields":[{"value":"a@b.io"}]}`, 400, "id must be a non-empty string"},
 		{"email a number", "/auth/signup", `{"formFields":[{"id":"email","value":12},{"id":"password","value":"secret123"}]}`, 400, `"email" must be a string`},
 		{"password an object", "/auth/signin", `{"formFields":[{"id":"email","value":"a@b.io"},{"id":"password","value":{"$gt":""}}]}`, 400, `"password" must be a string`},
-		{"unknown field", "/auth/signup", form("email", "a@b.io", "password", "secret123", "isAdmin", true), 400, `Are you sending too many formFields? Unknown field "isAdmin"`},
-		{"too many fields", "/auth/signin", form("email", "a@b.io", "password", "secret123", "name", "x"), 400, "Are you sending too many formFields?"},
-		{"duplicate field", "/auth/signup", form("email", "a@b.io", "email", "b@b.io"), 400, "more than once"},
+		{"unknown field", "/auth/signup", ginauthtest.Form("email", "a@b.io", "password", "secret123", "isAdmin", true), 400, `Are you sending too many formFields? Unknown field "isAdmin"`},
+		{"too many fields", "/auth/signin", ginauthtest.Form("email", "a@b.io", "password", "secret123", "name", "x"), 400, "Are you sending too many formFields?"},
+		{"duplicate field", "/auth/signup", ginauthtest.Form("email", "a@b.io", "email", "b@b.io"), 400, "more than once"},
 		{"huge body", "/auth/signup", huge, 413, "larger than 65536 bytes"},
 		{"invalid UTF-8", "/auth/signup", "{\"formFields\":[{\"id\":\"email\",\"value\":\"a\xff@b.io\"},{\"id\":\"password\",\"value\":\"secret123\"}]}", 400, "UTF-8"},
 		{"escaped lone surrogate", "/auth/signup", `{"formFields":[{"id":"email","value":"a\ud800@b.io"},{"id":"password","value":"secret123"}]}`, 200, MsgEmailInvalid},
-		{"control character", "/auth/signup", form("email", "a\x01b@b.io", "password", "secret123"), 200, MsgEmailInvalid},
-		{"NUL", "/auth/signup", form("email", "a\x00b@b.io", "password", "secret123"), 400, "NUL"},
-		{"SQL in email", "/auth/signup", form("email", sqlEmail, "password", "secret123"), 200, MsgEmailInvalid},
-		{"SQL in sign-in", "/auth/signin", form("email", `" OR 1=1 --@b.io`, "password", `' OR '1'='1`), 200, MsgEmailInvalid},
+		{"control character", "/auth/signup", ginauthtest.Form("email", "a\x01b@b.io", "password", "secret123"), 200, MsgEmailInvalid},
+		{"NUL", "/auth/signup", ginauthtest.Form("email", "a\x00b@b.io", "password", "secret123"), 400, "NUL"},
+		{"SQL in email", "/auth/signup", ginauthtest.Form("email", sqlEmail, "password", "secret123"), 200, MsgEmailInvalid},
+		{"SQL in sign-in", "/auth/signin", ginauthtest.Form("email", `" OR 1=1 --@b.io`, "password", `' OR '1'='1`), 200, MsgEmailInvalid},
 		{"reset: token missing", "/auth/user/password/reset", `{"formFields":[{"id":"password","value":"secret123"}]}`, 400, "Please provide the password reset token"},
 		{"reset: token a number", "/auth/user/password/reset", `{"token":5,"formFields":[{"id":"password","value":"secret123"}]}`, 400, "must be a string"},
 		{"reset: bad method", "/auth/user/password/reset", `{"method":"link","token":"t","formFields":[{"id":"password","value":"secret123"}]}`, 400, `method must be "token"`},
 		{"reset: email field", "/auth/user/password/reset", `{"token":"t","formFields":[{"id":"email","value":"a@b.io"}]}`, 400, "Unknown field"},
 		{"reset token: formFields missing", "/auth/user/password/reset/token", `{"email":"a@b.io"}`, 400, "Missing input param: formFields"},
-		{"reset token: bad email", "/auth/user/password/reset/token", form("email", "a@@b.io"), 200, MsgEmailInvalid},
+		{"reset token: bad email", "/auth/user/password/reset/token", ginauthtest.Form("email", "a@@b.io"), 200, MsgEmailInvalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,7 +93,7 @@ func TestRouteGroupMode(t *testing.T) {
 	h.r = gin.New()
 	h.auth.RegisterRoutes(h.r)
 	expectStatus(t, h.signUp("a@b.io", "secret123"), "OK")
-	expectStatus(t, h.do("POST", "/auth/acme/signup", form("email", "a@b.io", "password", "secret123")), "OK")
+	expectStatus(t, h.do("POST", "/auth/acme/signup", ginauthtest.Form("email", "a@b.io", "password", "secret123")), "OK")
 	w := httptest.NewRecorder()
 	h.r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/auth/signup/email/exists", nil))
 	if w.Code != 400 {
@@ -101,7 +102,7 @@ func TestRouteGroupMode(t *testing.T) {
 }
 
 func FuzzParseFormFields(f *testing.F) {
-	f.Add([]byte(form("email", "a@b.io", "password", "secret123")))
+	f.Add([]byte(ginauthtest.Form("email", "a@b.io", "password", "secret123")))
 	f.Add([]byte(`{"formFields":[{"id":"email","value":null},{"id":"name","value":[1,{"a":2}]}]}`))
 	f.Add([]byte(`{"formFields":[{"id":"","value":1}],"token":7}`))
 	f.Add([]byte("{\"formFields\":\"\xff\"}"))

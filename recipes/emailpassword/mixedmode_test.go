@@ -3,6 +3,7 @@ package emailpassword
 import (
 	"testing"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 )
 
@@ -14,12 +15,12 @@ func TestSignInWithMixedTransferModes(t *testing.T) {
 	for mode, hdr := range recipetest.MixedModes {
 		t.Run(mode, func(t *testing.T) {
 			email := mode + "@example.com"
-			r := h.do("POST", "/auth/signup", form("email", email, "password", "Secret-pass-123"), hdr...)
+			r := h.do("POST", "/auth/signup", ginauthtest.Form("email", email, "password", "Secret-pass-123"), hdr...)
 			if status(r) != "OK" {
 				t.Fatalf("sign-up: %d %s", r.Code, r.Body)
 			}
 			recipetest.CheckMixedModeSignIn(t, r.ResponseRecorder, mode)
-			r = h.do("POST", "/auth/signin", form("email", email, "password", "Secret-pass-123"), hdr...)
+			r = h.do("POST", "/auth/signin", ginauthtest.Form("email", email, "password", "Secret-pass-123"), hdr...)
 			if status(r) != "OK" {
 				t.Fatalf("sign-in: %d %s", r.Code, r.Body)
 			}

@@ -79,7 +79,7 @@ func TestResetBurstSendsExactlyFive(t *testing.T) {
 		h := newHarnessLimits(t, nil, limits)
 		h.mustSignUp("ann@b.io", "secret123")
 		codes := parallel(30, func(int) *resp {
-			return h.do("POST", "/auth/user/password/reset/token", form("email", "ann@b.io"))
+			return h.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "ann@b.io"))
 		})
 		h.ep.mailWG.Wait()
 		if sent := len(h.mail.ch); sent != 5 || codes[200] != 5 || codes[429] != 25 {
@@ -93,12 +93,12 @@ func TestResetBurstSendsExactlyFive(t *testing.T) {
 func TestSignInLockoutIsPerTenant(t *testing.T) {
 	h := newLimitedHarness(t)
 	h.mustSignUp("ann@b.io", "secret123")
-	r := h.do("POST", "/auth/t2/signup", form("email", "ann@b.io", "password", "secret123"))
+	r := h.do("POST", "/auth/t2/signup", ginauthtest.Form("email", "ann@b.io", "password", "secret123"))
 	expectStatus(t, r, "OK")
 	for range 10 {
-		expectStatus(t, h.do("POST", "/auth/t2/signin", form("email", "ann@b.io", "password", "wrong")), "WRONG_CREDENTIALS_ERROR")
+		expectStatus(t, h.do("POST", "/auth/t2/signin", ginauthtest.Form("email", "ann@b.io", "password", "wrong")), "WRONG_CREDENTIALS_ERROR")
 	}
-	expectLimited(t, h.do("POST", "/auth/t2/signin", form("email", "ann@b.io", "password", "secret123")), 15*time.Minute)
+	expectLimited(t, h.do("POST", "/auth/t2/signin", ginauthtest.Form("email", "ann@b.io", "password", "secret123")), 15*time.Minute)
 	expectStatus(t, h.signIn("ann@b.io", "secret123"), "OK")
 }
 

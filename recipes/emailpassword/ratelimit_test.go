@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -100,7 +101,7 @@ func TestSignInPerIP(t *testing.T) {
 	if h.hashCount() != before {
 		t.Fatal("a limited sign-in was hashed")
 	}
-	r := h.do("POST", "/auth/signin", form("email", "late@b.io", "password", "secret123"), "X-Forwarded-For", "198.51.100.7")
+	r := h.do("POST", "/auth/signin", ginauthtest.Form("email", "late@b.io", "password", "secret123"), "X-Forwarded-For", "198.51.100.7")
 	expectStatus(t, r, "WRONG_CREDENTIALS_ERROR")
 	h.clock.Advance(time.Minute)
 	expectStatus(t, h.signIn("late@b.io", "secret123"), "WRONG_CREDENTIALS_ERROR")
@@ -135,12 +136,12 @@ func TestResetTokenLimit(t *testing.T) {
 	h := newLimitedHarness(t)
 	h.mustSignUp("ann@b.io", "secret123")
 	for range 5 {
-		expectStatus(t, h.do("POST", "/auth/user/password/reset/token", form("email", "nobody@b.io")), "OK")
-		expectStatus(t, h.do("POST", "/auth/user/password/reset/token", form("email", "ann@b.io")), "OK")
+		expectStatus(t, h.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "nobody@b.io")), "OK")
+		expectStatus(t, h.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "ann@b.io")), "OK")
 		h.waitMail()
 	}
-	unknown := h.do("POST", "/auth/user/password/reset/token", form("email", "nobody@b.io"))
-	known := h.do("POST", "/auth/user/password/reset/token", form("email", "ANN@b.io"))
+	unknown := h.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "nobody@b.io"))
+	known := h.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "ANN@b.io"))
 	expectLimited(t, unknown, time.Hour)
 	expectLimited(t, known, time.Hour)
 	if unknown.Body.String() != known.Body.String() {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/smtptest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
@@ -21,7 +22,7 @@ func resetBody(token, password string) string {
 // requestReset asks for a reset link and returns the token from the mail.
 func (h *harness) requestReset(path, email string) (string, emaildelivery.Email) {
 	h.t.Helper()
-	expectStatus(h.t, h.do("POST", path, form("email", email)), "OK")
+	expectStatus(h.t, h.do("POST", path, ginauthtest.Form("email", email)), "OK")
 	m := h.waitMail()
 	u, err := url.Parse(m.Link)
 	if err != nil {
@@ -38,7 +39,7 @@ func TestResetFlow(t *testing.T) {
 	expectStatus(t, old, "OK")
 
 	// Unknown address: the same answer, and no mail.
-	expectStatus(t, h.do("POST", "/auth/user/password/reset/token", form("email", "nobody@b.io")), "OK")
+	expectStatus(t, h.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "nobody@b.io")), "OK")
 	h.noMail()
 
 	token, m := h.requestReset("/auth/user/password/reset/token", " ANN@b.io")
@@ -98,13 +99,13 @@ func TestResetTokenExpiry(t *testing.T) {
 
 func TestResetTenants(t *testing.T) {
 	h := newHarness(t, nil)
-	expectStatus(t, h.do("POST", "/auth/acme/signup", form("email", "ann@b.io", "password", "secret123")), "OK")
+	expectStatus(t, h.do("POST", "/auth/acme/signup", ginauthtest.Form("email", "ann@b.io", "password", "secret123")), "OK")
 	token, m := h.requestReset("/auth/acme/user/password/reset/token", "ann@b.io")
 	if !strings.Contains(m.Link, "tenantId=acme") {
 		t.Fatalf("link %q", m.Link)
 	}
 	// The public tenant has no such account, and the token is acme's.
-	expectStatus(t, h.do("POST", "/auth/user/password/reset/token", form("email", "ann@b.io")), "OK")
+	expectStatus(t, h.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "ann@b.io")), "OK")
 	h.noMail()
 	expectStatus(t, h.do("POST", "/auth/user/password/reset", resetBody(token, "newsecret456")), "RESET_PASSWORD_INVALID_TOKEN_ERROR")
 	expectStatus(t, h.do("POST", "/auth/acme/user/password/reset", resetBody(token, "newsecret456")), "OK")
@@ -269,7 +270,7 @@ func TestResetOverSMTP(t *testing.T) {
 	}
 	h := newHarness(t, func(c *Config) { c.EmailSender = sender })
 	h.mustSignUp("smtp@b.io", "secret123")
-	expectStatus(t, h.do("POST", "/auth/user/password/reset/token", form("email", "smtp@b.io")), "OK")
+	expectStatus(t, h.do("POST", "/auth/user/password/reset/token", ginauthtest.Form("email", "smtp@b.io")), "OK")
 	m := srv.WaitForMessage(t, 10*time.Second)
 	if !m.TLS || m.AuthUser != "mailer" || len(m.To) != 1 || m.To[0] != "smtp@b.io" {
 		t.Fatalf("message: TLS %v, auth %q, to %v", m.TLS, m.AuthUser, m.To)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 func TestSignInStatuses(t *testing.T) {
@@ -17,18 +18,18 @@ func TestSignInStatuses(t *testing.T) {
 		fields []string
 		dummy  int64 // dummy hashes expected
 	}{
-		{name: "ok", body: form("email", "ann@b.io", "password", "secret123"), status: "OK"},
-		{name: "ok, other case and spaces", body: form("email", " ANN@b.io", "password", "secret123"), status: "OK"},
-		{name: "wrong password", body: form("email", "ann@b.io", "password", "secret124"), status: "WRONG_CREDENTIALS_ERROR"},
-		{name: "unknown email", body: form("email", "bob@b.io", "password", "secret123"), status: "WRONG_CREDENTIALS_ERROR", dummy: 1},
-		{name: "very long password", body: form("email", "ann@b.io", "password", strings.Repeat("x", 2000)), status: "WRONG_CREDENTIALS_ERROR"},
-		{name: "invalid email", body: form("email", "ann", "password", "secret123"),
+		{name: "ok", body: ginauthtest.Form("email", "ann@b.io", "password", "secret123"), status: "OK"},
+		{name: "ok, other case and spaces", body: ginauthtest.Form("email", " ANN@b.io", "password", "secret123"), status: "OK"},
+		{name: "wrong password", body: ginauthtest.Form("email", "ann@b.io", "password", "secret124"), status: "WRONG_CREDENTIALS_ERROR"},
+		{name: "unknown email", body: ginauthtest.Form("email", "bob@b.io", "password", "secret123"), status: "WRONG_CREDENTIALS_ERROR", dummy: 1},
+		{name: "very long password", body: ginauthtest.Form("email", "ann@b.io", "password", strings.Repeat("x", 2000)), status: "WRONG_CREDENTIALS_ERROR"},
+		{name: "invalid email", body: ginauthtest.Form("email", "ann", "password", "secret123"),
 			status: "FIELD_ERROR", fields: []string{"email", MsgEmailInvalid}},
-		{name: "missing password", body: form("email", "ann@b.io"),
+		{name: "missing password", body: ginauthtest.Form("email", "ann@b.io"),
 			status: "FIELD_ERROR", fields: []string{"password", MsgFieldNotOptional}},
 		// The policy is not applied at sign-in: old accounts keep working.
-		{name: "weak password is only wrong", body: form("email", "ann@b.io", "password", "x"), status: "WRONG_CREDENTIALS_ERROR"},
-		{name: "vetoed", body: form("email", "ann@b.io", "password", "secret123"), status: "SIGN_IN_NOT_ALLOWED",
+		{name: "weak password is only wrong", body: ginauthtest.Form("email", "ann@b.io", "password", "x"), status: "WRONG_CREDENTIALS_ERROR"},
+		{name: "vetoed", body: ginauthtest.Form("email", "ann@b.io", "password", "secret123"), status: "SIGN_IN_NOT_ALLOWED",
 			hooks: Hooks{BeforeSignIn: func(_ context.Context, in *SignInInput) error {
 				if in.User == nil || in.Email != "ann@b.io" {
 					return nil

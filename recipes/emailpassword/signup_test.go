@@ -47,12 +47,12 @@ func TestSignUpTenants(t *testing.T) {
 	h := newHarness(t, nil)
 	h.mustSignUp("ann@example.com", "secret123")
 	// Another tenant has its own set of addresses.
-	r := h.do("POST", "/auth/acme/signup", form("email", "ann@example.com", "password", "secret123"))
+	r := h.do("POST", "/auth/acme/signup", ginauthtest.Form("email", "ann@example.com", "password", "secret123"))
 	expectStatus(t, r, "OK")
 	if got, _ := json.Marshal(r.body["user"].(map[string]any)["tenantIds"]); string(got) != `["acme"]` {
 		t.Fatalf("tenantIds %s", got)
 	}
-	expectFieldError(t, h.do("POST", "/auth/acme/signup", form("email", "ANN@example.com", "password", "secret123")),
+	expectFieldError(t, h.do("POST", "/auth/acme/signup", ginauthtest.Form("email", "ANN@example.com", "password", "secret123")),
 		"email", MsgEmailExists)
 	if _, err := h.ep.SignIn(context.Background(), "acme", "ann@example.com", "secret123"); err != nil {
 		t.Fatal(err)
@@ -77,28 +77,28 @@ func TestSignUpStatuses(t *testing.T) {
 		fields []string // id, error pairs for FIELD_ERROR
 		check  func(t *testing.T, r *resp)
 	}{
-		{name: "ok with custom fields", body: form("email", "a@b.io", "password", "secret123", "name", "Ann", "age", 41), status: "OK"},
-		{name: "invalid email", body: form("email", "not-an-email", "password", "secret123", "name", "Ann"),
+		{name: "ok with custom fields", body: ginauthtest.Form("email", "a@b.io", "password", "secret123", "name", "Ann", "age", 41), status: "OK"},
+		{name: "invalid email", body: ginauthtest.Form("email", "not-an-email", "password", "secret123", "name", "Ann"),
 			status: "FIELD_ERROR", fields: []string{"email", MsgEmailInvalid}},
-		{name: "short password", body: form("email", "a@b.io", "password", "abc1", "name", "Ann"),
+		{name: "short password", body: ginauthtest.Form("email", "a@b.io", "password", "abc1", "name", "Ann"),
 			status: "FIELD_ERROR", fields: []string{"password", MsgPasswordTooShort}},
-		{name: "long password", body: form("email", "a@b.io", "password", strings.Repeat("a1", 50), "name", "Ann"),
+		{name: "long password", body: ginauthtest.Form("email", "a@b.io", "password", strings.Repeat("a1", 50), "name", "Ann"),
 			status: "FIELD_ERROR", fields: []string{"password", MsgPasswordTooLong}},
-		{name: "no letter", body: form("email", "a@b.io", "password", "12345678", "name", "Ann"),
+		{name: "no letter", body: ginauthtest.Form("email", "a@b.io", "password", "12345678", "name", "Ann"),
 			status: "FIELD_ERROR", fields: []string{"password", MsgPasswordNoLetter}},
-		{name: "no number", body: form("email", "a@b.io", "password", "abcdefgh", "name", "Ann"),
+		{name: "no number", body: ginauthtest.Form("email", "a@b.io", "password", "abcdefgh", "name", "Ann"),
 			status: "FIELD_ERROR", fields: []string{"password", MsgPasswordNoNumber}},
-		{name: "missing fields", body: form("name", "Ann"),
+		{name: "missing fields", body: ginauthtest.Form("name", "Ann"),
 			status: "FIELD_ERROR", fields: []string{"email", MsgFieldNotOptional, "password", MsgFieldNotOptional}},
-		{name: "empty email", body: form("email", "   ", "password", "secret123", "name", "Ann"),
+		{name: "empty email", body: ginauthtest.Form("email", "   ", "password", "secret123", "name", "Ann"),
 			status: "FIELD_ERROR", fields: []string{"email", MsgFieldNotOptional}},
-		{name: "required custom field missing", body: form("email", "a@b.io", "password", "secret123"),
+		{name: "required custom field missing", body: ginauthtest.Form("email", "a@b.io", "password", "secret123"),
 			status: "FIELD_ERROR", fields: []string{"name", MsgFieldNotOptional}},
-		{name: "custom validator", body: form("email", "a@b.io", "password", "secret123", "name", "A"),
+		{name: "custom validator", body: ginauthtest.Form("email", "a@b.io", "password", "secret123", "name", "A"),
 			status: "FIELD_ERROR", fields: []string{"name", "Name is too short"}},
-		{name: "existing email", body: form("email", "TAKEN@b.io", "password", "secret123", "name", "Ann"),
+		{name: "existing email", body: ginauthtest.Form("email", "TAKEN@b.io", "password", "secret123", "name", "Ann"),
 			status: "FIELD_ERROR", fields: []string{"email", MsgEmailExists}},
-		{name: "vetoed", body: form("email", "a@b.io", "password", "secret123", "name", "Ann"), status: "SIGN_UP_NOT_ALLOWED",
+		{name: "vetoed", body: ginauthtest.Form("email", "a@b.io", "password", "secret123", "name", "Ann"), status: "SIGN_UP_NOT_ALLOWED",
 			hooks: Hooks{BeforeSignUp: func(context.Context, *SignUpInput) error {
 				return ginauth.NotAllowed("Sign-ups are closed (ERR_CODE_001)")
 			}},
@@ -107,7 +107,7 @@ func TestSignUpStatuses(t *testing.T) {
 					t.Fatalf("reason %v", r.body["reason"])
 				}
 			}},
-		{name: "general error", body: form("email", "a@b.io", "password", "secret123", "name", "Ann"), status: "GENERAL_ERROR",
+		{name: "general error", body: ginauthtest.Form("email", "a@b.io", "password", "secret123", "name", "Ann"), status: "GENERAL_ERROR",
 			hooks: Hooks{BeforeSignUp: func(context.Context, *SignUpInput) error { return ginauth.GeneralError("Try tomorrow") }},
 			check: func(t *testing.T, r *resp) {
 				if r.body["message"] != "Try tomorrow" {
@@ -169,7 +169,7 @@ func TestSignUpHooksSeeFieldsAndSetPayload(t *testing.T) {
 			return secondFactor.Update(false, h.clock.Now()), nil
 		}
 	})
-	r := h.do("POST", "/auth/signup", form("email", "a@b.io", "password", "secret123", "name", "Ann", "newsletter", true))
+	r := h.do("POST", "/auth/signup", ginauthtest.Form("email", "a@b.io", "password", "secret123", "name", "Ann", "newsletter", true))
 	expectStatus(t, r, "OK")
 	want := map[string]any{"name": "Ann", "newsletter": true, "source": "web"}
 	if g, _ := json.Marshal(gotFields); string(g) != mustJSON(want) {
