@@ -44,6 +44,7 @@ func Example() {
 	}
 	gin.SetMode(gin.TestMode)
 	r := gin.New()
+	_ = r.SetTrustedProxies(nil) // as in production: c.ClientIP() is the peer
 	r.Use(auth.Middleware())
 	r.GET("/todos", auth.VerifySession(), func(c *gin.Context) { c.JSON(200, []string{}) })
 
