@@ -157,7 +157,13 @@ func (a *Auth) writeAccessToken(c *gin.Context, t TokenTransfer, tok *accessToke
 		// that an expired token still reaches us and earns "try refresh
 		// token" rather than "unauthorised".
 		a.setCookie(c, CookieAccessToken, tok.jwt, a.s.accessTokenPath, a.now().Add(365*24*time.Hour))
-	} else {
+	}
+	// With ExposeAccessTokenInCookieMode the cookie-mode token also goes in
+	// the header, as supertokens-node's setAccessTokenInResponse does. The
+	// SDK stores it but sends it back only alongside a refresh token in
+	// header storage, which cookie mode never gives it, so requests keep
+	// using the cookies.
+	if t != TransferCookie || a.s.exposeAccessToken {
 		c.Header(HeaderAccessToken, tok.jwt)
 		exposed = append(exposed, HeaderAccessToken)
 	}
