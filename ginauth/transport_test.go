@@ -616,3 +616,53 @@ func TestExposeAccessTokenInCookieMode(t *testing.T) {
 		})
 	}
 }
+
+// A browser holding the pre-v3 sIdRefreshToken cookie next to a current
+// session is migrated as supertokens-node does (getSessionFromRequest and
+// refreshSessionInRequest in recipe/session/sessionRequestFunctions.ts):
+// every verify, optional or not, whatever the transfer mode, answers "try
+// refresh token" while the cookie is there, and the refresh clears it,
+// after which the session works. supertokens-website's
+// cross.token_migration.test.js checks this in the browser. Without the
+// verify check the first request succeeds and no refresh clears the cookie;
+// without the clearing the refresh loops.
+func TestLegacyIDRefreshCookie(t *testing.T) {
+	h := newHarness(t, nil)
+	cl := h.client("cookie")
+	cl.login("u1")
+	legacy := &http.Cookie{Name: "sIdRefreshToken", Value: "asdf", Path: "/"}
+	cl.cookies[legacy.Name] = legacy
+	for _, path := range []string{"/me", "/maybe"} {
+		expect(t, cl.do("GET", path, ""), 401, "try refresh token")
+	}
+	hc := h.client("header")
+	hc.login("u2")
+	hc.cookies[legacy.Name] = legacy
+	expect(t, hc.do("GET", "/me", ""), 401, "try refresh token")
+
+	for name, c := range map[string]*client{"cookie": cl, "header": hc} {
+		r := c.do("POST", "/auth/session/refresh", "")
+		expect(t, r, 200, "")
+		oneFrontToken(t, r.ResponseRecorder)
+		if _, cleared := liveCookies(r.ResponseRecorder); !cleared["sIdRefreshToken"] {
+			t.Fatalf("%s: the refresh did not clear sIdRefreshToken: %v", name, r.Header().Values("Set-Cookie"))
+		}
+		if _, ok := c.cookies["sIdRefreshToken"]; ok {
+			t.Fatalf("%s: client still holds sIdRefreshToken", name)
+		}
+		expect(t, c.do("GET", "/me", ""), 200, "")
+	}
+
+	// A refresh with the legacy cookie and no refresh token: 401, and the
+	// legacy cookie is cleared with the rest.
+	w := rawRequest(h, "POST", "/auth/session/refresh", []string{"sIdRefreshToken=asdf"})
+	if _, cleared := liveCookies(w); w.Code != 401 || !cleared["sIdRefreshToken"] {
+		t.Fatalf("%d %v", w.Code, w.Header().Values("Set-Cookie"))
+	}
+	// Verify without the cookie is untouched by the check, and a cookie
+	// whose name merely contains the legacy one does not count.
+	w = rawRequest(h, "GET", "/maybe", []string{"xsIdRefreshTokenx=1"})
+	if w.Code != 200 {
+		t.Fatalf("look-alike cookie: %d %s", w.Code, w.Body)
+	}
+}
