@@ -73,6 +73,15 @@ type SessionConfig struct {
 	// AntiCSRF is one of the AntiCSRF* constants. Empty chooses as
 	// SuperTokens does: VIA_CUSTOM_HEADER when SameSite is None, else NONE.
 	AntiCSRF string
+	// ExposeAccessTokenInCookieMode also sends the access token in the
+	// st-access-token response header when the session travels in cookies
+	// (supertokens-node's exposeAccessTokenToFrontendInCookieBasedAuth), so
+	// that the frontend SDK's getAccessToken() returns it, e.g. to call
+	// another service that verifies it through the JWKS. The cookies stay
+	// HttpOnly and the SDK keeps using them; only a token readable by page
+	// scripts is added, which an XSS could then steal: leave it off unless
+	// the frontend needs the token.
+	ExposeAccessTokenInCookieMode bool
 
 	// Claims are added to the access-token payload of every new session.
 	Claims []claims.Claim
@@ -147,6 +156,7 @@ type settings struct {
 	dbTimeout                       time.Duration
 	refreshTokenPath                string
 	antiCSRF                        string
+	exposeAccessToken               bool
 }
 
 func (cfg *Config) validate() (settings, error) {
@@ -215,6 +225,7 @@ func (cfg *Config) validate() (settings, error) {
 	}
 	s.cookieDomain = sc.CookieDomain
 	s.olderCookieDomain = sc.OlderCookieDomain
+	s.exposeAccessToken = sc.ExposeAccessTokenInCookieMode
 	s.accessTokenPath = sc.AccessTokenPath
 	if s.accessTokenPath == "" {
 		s.accessTokenPath = "/"

@@ -383,6 +383,12 @@ func contains(list []string, s string) bool {
 // handleRefresh serves POST /session/refresh.
 func (a *Auth) handleRefresh(c *gin.Context) {
 	ctx := c.Request.Context()
+	if hasLegacyIDRefreshCookie(c) {
+		// Whatever the answer, the pre-v3 cookie has done its job (forcing
+		// this refresh); supertokens-node's refreshSessionInRequest clears it
+		// on success and whenever it clears the session.
+		a.clearLegacyIDRefreshCookie(c)
+	}
 	// --- transport (h-transport): which refresh token, from where ---
 	if a.refreshDuplicateCookies(c) {
 		return

@@ -157,7 +157,13 @@ func (a *Auth) writeAccessToken(c *gin.Context, t TokenTransfer, tok *accessToke
 		// that an expired token still reaches us and earns "try refresh
 		// token" rather than "unauthorised".
 		a.setCookie(c, CookieAccessToken, tok.jwt, a.s.accessTokenPath, a.now().Add(365*24*time.Hour))
-	} else {
+	}
+	// With ExposeAccessTokenInCookieMode the cookie-mode token also goes in
+	// the header, as supertokens-node's setAccessTokenInResponse does. The
+	// SDK stores it but sends it back only alongside a refresh token in
+	// header storage, which cookie mode never gives it, so requests keep
+	// using the cookies.
+	if t != TransferCookie || a.s.exposeAccessToken {
 		c.Header(HeaderAccessToken, tok.jwt)
 		exposed = append(exposed, HeaderAccessToken)
 	}
@@ -233,6 +239,33 @@ func duplicateCookie(c *gin.Context, name string) bool {
 		}
 	}
 	return false
+}
+
+// legacyIDRefreshCookie is the sIdRefreshToken cookie of SuperTokens'
+// sessions before access-token v3. A browser that still holds one next to a
+// current session is migrated as supertokens-node does: every verify
+// answers "try refresh token" while it is there, and every refresh clears
+// it (see hasLegacyIDRefreshCookie and handleRefresh). ginauth never sets it.
+const legacyIDRefreshCookie = "sIdRefreshToken"
+
+// hasLegacyIDRefreshCookie reports whether the request carries
+// sIdRefreshToken, whatever its value (supertokens-node tests presence). The
+// substring test keeps the common case (no such cookie) to a scan of the
+// Cookie header.
+func hasLegacyIDRefreshCookie(c *gin.Context) bool {
+	for _, line := range c.Request.Header.Values("Cookie") {
+		if strings.Contains(line, legacyIDRefreshCookie) {
+			_, err := c.Request.Cookie(legacyIDRefreshCookie)
+			return err == nil
+		}
+	}
+	return false
+}
+
+// clearLegacyIDRefreshCookie expires sIdRefreshToken, under the access
+// token's path as supertokens-node sets and clears it.
+func (a *Auth) clearLegacyIDRefreshCookie(c *gin.Context) {
+	a.setCookie(c, legacyIDRefreshCookie, "", a.s.accessTokenPath, time.Unix(0, 0))
 }
 
 // refreshDuplicateCookies deals with a refresh whose request names a

@@ -3,6 +3,7 @@ package ginauth
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -539,5 +540,129 @@ func TestPayloadIsPerRequest(t *testing.T) {
 		if e := <-errs; e != "" {
 			t.Fatalf("parallel request saw another's change: %s", e)
 		}
+	}
+}
+
+// Session.ExposeAccessTokenInCookieMode mirrors supertokens-node's
+// exposeAccessTokenToFrontendInCookieBasedAuth (setAccessTokenInResponse in
+// recipe/session/utils.ts): every response that writes a cookie-mode access
+// token (sign-in, refresh, a payload update) also carries it in
+// st-access-token, exposed to CORS, and nothing else changes: no refresh
+// token in a header, one front-token, cookies as before. Off (the default),
+// a cookie-mode token never appears where page scripts can read it: that
+// subtest fails if the header is written regardless of the setting.
+func TestExposeAccessTokenInCookieMode(t *testing.T) {
+	for _, expose := range []bool{false, true} {
+		t.Run(fmt.Sprintf("expose=%t", expose), func(t *testing.T) {
+			h := newHarness(t, func(c *Config) {
+				c.Session.ExposeAccessTokenInCookieMode = expose
+				c.Session.AntiCSRF = AntiCSRFViaToken
+			})
+			h.r.POST("/merge", h.auth.VerifySession(), func(c *gin.Context) {
+				if err := MustSession(c).MergeIntoAccessTokenPayload(c, map[string]any{"k": "v"}); err != nil {
+					h.auth.WriteError(c, err)
+					return
+				}
+				c.JSON(200, gin.H{})
+			})
+			cl := h.client("cookie")
+			check := func(step string, r *resp) {
+				t.Helper()
+				expect(t, r, 200, "")
+				oneFrontToken(t, r.ResponseRecorder)
+				live, _ := liveCookies(r.ResponseRecorder)
+				if live[CookieAccessToken] == "" {
+					t.Fatalf("%s: no access-token cookie", step)
+				}
+				hdr, ok := r.Header()["St-Access-Token"]
+				if !expose {
+					if ok {
+						t.Fatalf("%s: cookie-mode token exposed in a header without the setting", step)
+					}
+					return
+				}
+				if !ok || len(hdr) != 1 || hdr[0] != live[CookieAccessToken] {
+					t.Fatalf("%s: st-access-token %q, want the cookie's token %q", step, hdr, live[CookieAccessToken])
+				}
+				if !strings.Contains(strings.ToLower(strings.Join(r.Header().Values("Access-Control-Expose-Headers"), ",")), HeaderAccessToken) {
+					t.Fatalf("%s: st-access-token not in Access-Control-Expose-Headers: %v", step, r.Header())
+				}
+				if _, ok := r.Header()["St-Refresh-Token"]; ok {
+					t.Fatalf("%s: refresh token sent in a header in cookie mode", step)
+				}
+			}
+			check("sign-in", cl.do("POST", "/login?user=u1", ""))
+			if expose && cl.access != cl.cookies[CookieAccessToken].Value {
+				t.Fatal("the frontend's stored token differs from the cookie's")
+			}
+			check("refresh", cl.do("POST", "/auth/session/refresh", ""))
+			check("payload update", cl.do("POST", "/merge", ""))
+			if expose {
+				// The exposed token is a working access token (for calls to
+				// other services), and the cookie session goes on.
+				w := rawRequest(h, "GET", "/me", nil, "Authorization", "Bearer "+cl.access)
+				if w.Code != 200 || !strings.Contains(w.Body.String(), `"k":"v"`) {
+					t.Fatalf("exposed token as Bearer: %d %s", w.Code, w.Body)
+				}
+			}
+			expect(t, cl.do("GET", "/me", ""), 200, "")
+
+			// Header mode is unchanged by the setting.
+			hc := h.client("header")
+			r := hc.do("POST", "/login?user=u2", "")
+			if r.Header().Get(HeaderAccessToken) == "" || r.Header().Get(HeaderRefreshToken) == "" || len(r.Result().Cookies()) != 0 {
+				t.Fatalf("header mode: %v", r.Header())
+			}
+		})
+	}
+}
+
+// A browser holding the pre-v3 sIdRefreshToken cookie next to a current
+// session is migrated as supertokens-node does (getSessionFromRequest and
+// refreshSessionInRequest in recipe/session/sessionRequestFunctions.ts):
+// every verify, optional or not, whatever the transfer mode, answers "try
+// refresh token" while the cookie is there, and the refresh clears it,
+// after which the session works. supertokens-website's
+// cross.token_migration.test.js checks this in the browser. Without the
+// verify check the first request succeeds and no refresh clears the cookie;
+// without the clearing the refresh loops.
+func TestLegacyIDRefreshCookie(t *testing.T) {
+	h := newHarness(t, nil)
+	cl := h.client("cookie")
+	cl.login("u1")
+	legacy := &http.Cookie{Name: "sIdRefreshToken", Value: "asdf", Path: "/"}
+	cl.cookies[legacy.Name] = legacy
+	for _, path := range []string{"/me", "/maybe"} {
+		expect(t, cl.do("GET", path, ""), 401, "try refresh token")
+	}
+	hc := h.client("header")
+	hc.login("u2")
+	hc.cookies[legacy.Name] = legacy
+	expect(t, hc.do("GET", "/me", ""), 401, "try refresh token")
+
+	for name, c := range map[string]*client{"cookie": cl, "header": hc} {
+		r := c.do("POST", "/auth/session/refresh", "")
+		expect(t, r, 200, "")
+		oneFrontToken(t, r.ResponseRecorder)
+		if _, cleared := liveCookies(r.ResponseRecorder); !cleared["sIdRefreshToken"] {
+			t.Fatalf("%s: the refresh did not clear sIdRefreshToken: %v", name, r.Header().Values("Set-Cookie"))
+		}
+		if _, ok := c.cookies["sIdRefreshToken"]; ok {
+			t.Fatalf("%s: client still holds sIdRefreshToken", name)
+		}
+		expect(t, c.do("GET", "/me", ""), 200, "")
+	}
+
+	// A refresh with the legacy cookie and no refresh token: 401, and the
+	// legacy cookie is cleared with the rest.
+	w := rawRequest(h, "POST", "/auth/session/refresh", []string{"sIdRefreshToken=asdf"})
+	if _, cleared := liveCookies(w); w.Code != 401 || !cleared["sIdRefreshToken"] {
+		t.Fatalf("%d %v", w.Code, w.Header().Values("Set-Cookie"))
+	}
+	// Verify without the cookie is untouched by the check, and a cookie
+	// whose name merely contains the legacy one does not count.
+	w = rawRequest(h, "GET", "/maybe", []string{"xsIdRefreshTokenx=1"})
+	if w.Code != 200 {
+		t.Fatalf("look-alike cookie: %d %s", w.Code, w.Body)
 	}
 }

@@ -101,6 +101,12 @@ func (a *Auth) getSession(c *gin.Context, o VerifyOptions) (*Session, *respBindi
 // that attachSessionCtx attaches, so that both cost one allocation.
 func (a *Auth) getSessionCtx(c *gin.Context, o VerifyOptions) (*sessionCtx, error) {
 	ctx := c.Request.Context()
+	if hasLegacyIDRefreshCookie(c) {
+		// A pre-v3 SuperTokens session's cookie: the refresh it earns clears
+		// it (supertokens-node's getSessionFromRequest does the same, before
+		// looking at any token and on optional routes too).
+		return nil, NewError(ErrTryRefreshToken, errors.New("legacy sIdRefreshToken cookie: refresh to migrate"))
+	}
 	tok, t, err := a.accessTokenFromRequest(c)
 	if err != nil {
 		return nil, err

@@ -233,6 +233,10 @@ func (s *Server) instanceFor(app *App, antiCSRF, jwt bool) (*instance, error) {
 			// need a refresh: SuperTokens allows no leeway on exp.
 			ClockSkew:       time.Nanosecond,
 			CleanupInterval: -1,
+			// The reference's JWT mode sets supertokens-node's
+			// exposeAccessTokenToFrontendInCookieBasedAuth: the suite reads
+			// the token with getAccessToken() in cookie mode.
+			ExposeAccessTokenInCookieMode: jwt,
 		},
 		SecretKey:    s.apps.secret,
 		Logger:       s.opts.Logger,

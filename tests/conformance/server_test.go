@@ -378,3 +378,27 @@ func TestSetupAppPreparesEveryServer(t *testing.T) {
 		}
 	}
 }
+
+// In JWT mode the reference test server sets supertokens-node's
+// exposeAccessTokenToFrontendInCookieBasedAuth (getConfig in
+// test/server/index.js): a cookie-mode login also answers st-access-token,
+// which cross.basic_jwt.test.js reads with getAccessToken(). Without JWT
+// mode it does not.
+func TestJWTModeExposesAccessTokenInCookieMode(t *testing.T) {
+	for _, jwt := range []bool{false, true} {
+		_, c := newTestServer(t)
+		body, _ := json.Marshal(map[string]any{"coreConfig": map[string]any{}})
+		core := c.do("POST", "/test/setup/app", string(body)).body
+		st, _ := json.Marshal(map[string]any{"coreUrl": core, "enableAntiCsrf": true, "enableJWT": jwt})
+		c.want(c.do("POST", "/test/setup/st", string(st)), 200, "")
+		r := c.do("POST", "/login", `{"userId":"u1"}`, "st-auth-mode", "cookie")
+		c.want(r, 200, "u1")
+		tok := r.header.Get("st-access-token")
+		if jwt != (tok != "") {
+			t.Fatalf("jwt=%t: st-access-token %q", jwt, tok)
+		}
+		if jwt && !strings.Contains(r.header.Get("Set-Cookie")+strings.Join(r.header.Values("Set-Cookie"), ";"), "sAccessToken="+tok) {
+			t.Fatalf("the exposed token is not the cookie's: %v", r.header.Values("Set-Cookie"))
+		}
+	}
+}
