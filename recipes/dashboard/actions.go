@@ -290,7 +290,7 @@ func (r *Recipe) passwordReset(ctx context.Context, u *ginauth.User, _ url.Value
 		if err != nil {
 			return outcome{}, err
 		}
-		return outcome{resetLink: pr.ResetPasswordLink(tenant, token), detail: "create-password-reset-link"}, nil
+		return outcome{resetLink: pr.ResetPasswordLink(ctx, tenant, token), detail: "create-password-reset-link"}, nil
 	}
 	return outcome{}, inputError("The user has no e-mail and password login.")
 }

@@ -39,7 +39,7 @@ type (
 	}
 	passwordResetter interface {
 		CreateResetPasswordToken(ctx context.Context, tenantID, userID string) (string, error)
-		ResetPasswordLink(tenantID, token string) string
+		ResetPasswordLink(ctx context.Context, tenantID, token string) string
 	}
 	tenantLister interface {
 		ListTenants(ctx context.Context) ([]multitenancy.Tenant, error)
