@@ -82,10 +82,15 @@ func (s *settings) setOrigins(cfg *Config) error {
 var refusedSchemes = map[string]bool{"javascript": true, "data": true, "vbscript": true, "file": true,
 	"blob": true, "about": true, "filesystem": true}
 
-// normaliseOrigin accepts an http(s) origin as normaliseDomain does, or an
-// app's own scheme ("com.example.app://", "capacitor://localhost"): what a
-// mobile or desktop app registers to open links. It returns scheme://host,
+// NormaliseOrigin checks and normalises one AppInfo.WebsiteOrigins entry
+// as New does, for an app that reads origins from its own settings and
+// wants to name the faulty one: an http(s) origin ("https://example.com",
+// or "example.com" for https), or an app's own scheme
+// ("com.example.app://", "capacitor://localhost"), what a mobile or
+// desktop app registers to open links. It returns scheme://host,
 // lower-cased.
+func NormaliseOrigin(raw string) (string, error) { return normaliseOrigin(raw) }
+
 func normaliseOrigin(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	i := strings.Index(raw, "://")
