@@ -33,7 +33,7 @@ func init() { gin.SetMode(gin.TestMode) }
 // The three frontends of the issue, behind an API on its own https site.
 const (
 	apiDomain = "https://api.example.com"
-	local     = "http://localhost:3000"      // the default: another scheme and site, so SameSite=None
+	local     = "http://localhost:3000"       // the default: another scheme and site, so SameSite=None
 	staging   = "https://staging.example.com" // the API's own site, so SameSite=Lax
 	mobile    = "com.example.app://"          // an app's own scheme, so SameSite=None
 	evil      = "https://evil.example.net"
