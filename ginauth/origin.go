@@ -222,14 +222,22 @@ func (a *Auth) WebsiteOrigin(ctx context.Context) string {
 // else WebsiteDomain. A nil r gives WebsiteDomain.
 func (a *Auth) RequestOrigin(r *http.Request) string { return a.originOf(r).origin }
 
-// ContextWithOrigin returns ctx carrying r's resolved website origin, for
-// an app's own handler that builds links (e.g. sends a verification
-// e-mail) outside the auth API routes, which do this themselves.
-func (a *Auth) ContextWithOrigin(ctx context.Context, r *http.Request) context.Context {
-	if !a.s.multiOrigin {
-		return ctx
+// WithWebsiteOrigin returns ctx carrying origin, so that the links built
+// under it point there: for an app's own handler that sends e-mails
+// outside the auth API routes (which resolve the origin themselves), as
+// a.WithWebsiteOrigin(ctx, a.RequestOrigin(c.Request)), or for a link
+// meant for one frontend. origin must be WebsiteDomain or one of
+// WebsiteOrigins; any other is refused with a 400 *Error, and ctx is
+// returned unchanged.
+func (a *Auth) WithWebsiteOrigin(ctx context.Context, origin string) (context.Context, error) {
+	o := a.s.listedOrigin(origin)
+	if o == nil {
+		return ctx, BadRequest("%q is not one of the website origins", origin)
 	}
-	return context.WithValue(ctx, originKey{}, resolvedOrigin{a, a.originOf(r).origin})
+	if !a.s.multiOrigin {
+		return ctx, nil
+	}
+	return context.WithValue(ctx, originKey{}, resolvedOrigin{a, o.origin}), nil
 }
 
 // WebsiteOrigins returns every listed website origin, WebsiteDomain first.

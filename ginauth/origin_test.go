@@ -106,9 +106,12 @@ func TestSingleOriginIsUnchanged(t *testing.T) {
 	if got := h.auth.RequestOrigin(req); got != "http://localhost:3000" {
 		t.Fatalf("RequestOrigin %q", got)
 	}
-	ctx := h.auth.ContextWithOrigin(context.Background(), req)
-	if ctx != context.Background() || h.auth.WebsiteOrigin(ctx) != "http://localhost:3000" {
-		t.Fatal("single origin: the context was changed")
+	ctx, err := h.auth.WithWebsiteOrigin(context.Background(), "http://localhost:3000")
+	if err != nil || ctx != context.Background() || h.auth.WebsiteOrigin(ctx) != "http://localhost:3000" {
+		t.Fatalf("single origin: the context was changed (%v)", err)
+	}
+	if _, err := h.auth.WithWebsiteOrigin(context.Background(), "https://evil.example"); err == nil {
+		t.Fatal("WithWebsiteOrigin accepted an unlisted origin")
 	}
 	if info := h.auth.AppInfo(); info.WebsiteOrigins != nil || info.Origin != nil {
 		t.Fatalf("AppInfo %+v", info)

@@ -343,8 +343,14 @@ func TestOriginCallback(t *testing.T) {
 	// An app handler building a link for its own request.
 	req := httptest.NewRequest("POST", "/invite", nil)
 	req.Header.Set("X-Client", "mobile")
-	ctx := a.auth.ContextWithOrigin(context.Background(), req)
+	ctx, err := a.auth.WithWebsiteOrigin(context.Background(), a.auth.RequestOrigin(req))
+	if err != nil {
+		t.Fatal(err)
+	}
 	wantLink(t, a.ep.ResetPasswordLink(ctx, "public", "tok"), mobile, "/auth/reset-password?tenantId=public&token=tok")
+	if _, err := a.auth.WithWebsiteOrigin(context.Background(), evil); err == nil {
+		t.Fatalf("WithWebsiteOrigin(%s) accepted", evil)
+	}
 	if got := a.auth.RequestOrigin(nil); got != local {
 		t.Fatalf("RequestOrigin(nil) = %q", got)
 	}
