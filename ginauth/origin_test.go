@@ -148,3 +148,31 @@ func TestCORSAdmitsEveryListedOrigin(t *testing.T) {
 		}
 	}
 }
+
+// WebsiteOrigin finds the origin from a *gin.Context passed as the context
+// (an app handler's c), from a context WithWebsiteOrigin made, and gives
+// the default otherwise, or for another instance's value.
+func TestWebsiteOriginFromContexts(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.AppInfo.WebsiteOrigins = []string{"https://staging.example.com"} })
+	other := newHarness(t, func(c *Config) { c.AppInfo.WebsiteOrigins = []string{"https://staging.example.com"} })
+	req := httptest.NewRequest("POST", "/x", nil)
+	req.Header.Set("Origin", "https://staging.example.com")
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = req
+	if got := h.auth.WebsiteOrigin(c); got != "https://staging.example.com" {
+		t.Fatalf("from a *gin.Context: %q", got)
+	}
+	if got := h.auth.WebsiteOrigin(req.Context()); got != "http://localhost:3000" {
+		t.Fatalf("from a bare request context: %q", got)
+	}
+	ctx, err := other.auth.WithWebsiteOrigin(context.Background(), "https://staging.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.auth.WebsiteOrigin(ctx); got != "http://localhost:3000" {
+		t.Fatalf("another instance's origin was used: %q", got)
+	}
+	if got := other.auth.WebsiteOrigin(ctx); got != "https://staging.example.com" {
+		t.Fatalf("WithWebsiteOrigin: %q", got)
+	}
+}
