@@ -44,7 +44,8 @@ type AppInfo struct {
 	// WebsiteOrigins (compared after normalising); any other answer, ""
 	// included, means WebsiteDomain, so that no link ever points to an
 	// origin that is not listed. It is not called for links built outside
-	// a request, which use WebsiteDomain.
+	// a request, which use WebsiteDomain. It may be called several times
+	// per request: keep it cheap and free of side effects.
 	Origin func(r *http.Request) string
 	// APIBasePath is where the auth routes live. Default "/auth".
 	APIBasePath string
