@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/recipes/dashboard"
 )
 
@@ -31,6 +32,10 @@ type config struct {
 	Port          string // PORT, default 3001
 	APIDomain     string // API_DOMAIN, default http://localhost:3001
 	WebsiteDomain string // WEBSITE_DOMAIN, default http://localhost:3000
+	// WebsiteOrigins (WEBSITE_ORIGINS, comma-separated) are further
+	// frontends of this API, e.g. a staging site or a mobile app's scheme:
+	// ginauth.AppInfo.WebsiteOrigins, checked at start-up.
+	WebsiteOrigins []string
 
 	DatabaseURL string // DATABASE_URL: PostgreSQL when set
 	SQLitePath  string // SQLITE_PATH, default ./ginauth-demo.db (when DATABASE_URL is empty)
@@ -123,6 +128,15 @@ func loadConfig() (config, error) {
 	if n := len(c.DashboardAPIKey); n > 0 && n < dashboard.MinAPIKeyLength {
 		return c, fmt.Errorf("DASHBOARD_API_KEY is %d characters: it must be at least %d; make one with `openssl rand -base64 24`, or unset it to run without the dashboard",
 			n, dashboard.MinAPIKeyLength)
+	}
+	if v := strings.TrimSpace(os.Getenv("WEBSITE_ORIGINS")); v != "" {
+		for i, o := range strings.Split(v, ",") {
+			n, err := ginauth.NormaliseOrigin(o)
+			if err != nil {
+				return c, fmt.Errorf("WEBSITE_ORIGINS: entry %d %q: %v; want a comma-separated list of origins such as https://staging.example.com,com.example.app://", i+1, strings.TrimSpace(o), err)
+			}
+			c.WebsiteOrigins = append(c.WebsiteOrigins, n)
+		}
 	}
 	if v := strings.TrimSpace(os.Getenv("TRUSTED_PROXIES")); v != "" {
 		for _, p := range strings.Split(v, ",") {

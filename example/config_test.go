@@ -52,3 +52,27 @@ func TestDashboardAPIKey(t *testing.T) {
 		t.Fatalf("the dashboard recipe is not set up: %v", err)
 	}
 }
+
+// WEBSITE_ORIGINS adds frontends beside WEBSITE_DOMAIN; a bad entry is a
+// start-up error naming it.
+func TestWebsiteOrigins(t *testing.T) {
+	t.Setenv("WEBSITE_ORIGINS", "")
+	if c, err := loadConfig(); err != nil || c.WebsiteOrigins != nil {
+		t.Fatalf("unset: %v, %v", c.WebsiteOrigins, err)
+	}
+	t.Setenv("WEBSITE_ORIGINS", " https://Staging.example.com/ , com.example.app://")
+	c, err := loadConfig()
+	if err != nil || strings.Join(c.WebsiteOrigins, " ") != "https://staging.example.com com.example.app://" {
+		t.Fatalf("good list: %v, %v", c.WebsiteOrigins, err)
+	}
+	for v, want := range map[string]string{
+		"https://ok.example.com,https://x.com/app": `entry 2 "https://x.com/app"`,
+		"https://ok.example.com,,":                 `entry 2 ""`,
+		"javascript://x":                           `entry 1 "javascript://x"`,
+	} {
+		t.Setenv("WEBSITE_ORIGINS", v)
+		if _, err := loadConfig(); err == nil || !strings.Contains(err.Error(), "WEBSITE_ORIGINS: "+want) {
+			t.Errorf("%q: %v, want an error naming %s", v, err, want)
+		}
+	}
+}

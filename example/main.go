@@ -87,10 +87,11 @@ func run(log *slog.Logger) error {
 	err = ginauth.Init(ginauth.Config{
 		DB: db,
 		AppInfo: ginauth.AppInfo{
-			AppName:       "ginauth demo",
-			APIDomain:     cfg.APIDomain,
-			WebsiteDomain: cfg.WebsiteDomain,
-			APIBasePath:   "/auth",
+			AppName:        "ginauth demo",
+			APIDomain:      cfg.APIDomain,
+			WebsiteDomain:  cfg.WebsiteDomain,
+			WebsiteOrigins: cfg.WebsiteOrigins,
+			APIBasePath:    "/auth",
 		},
 		Recipes:   auth.recipes,
 		Session:   ginauth.SessionConfig{AccessTokenValidity: cfg.AccessTokenValidity},
@@ -136,7 +137,7 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	log.Info("demo: API listening", "addr", ln.Addr().String(), "apiDomain", cfg.APIDomain,
-		"websiteDomain", cfg.WebsiteDomain, "database", cfg.dbDescription())
+		"websiteDomain", cfg.WebsiteDomain, "websiteOrigins", cfg.WebsiteOrigins, "database", cfg.dbDescription())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -25,11 +25,18 @@ func startDevOIDC(cfg config, log *slog.Logger) (*devoidc.Server, thirdparty.Pro
 	_, _ = rand.Read(b)
 	client := thirdparty.Client{ClientID: "ginauth-demo", ClientSecret: base64.RawURLEncoding.EncodeToString(b)}
 	local, _, _ := strings.Cut(cfg.DevOIDCEmail, "@")
+	// Every frontend (WEBSITE_ORIGINS too) has its own callback page.
+	// WebsiteOrigins are normalised already ("com.example.app://" must keep
+	// its slashes).
+	redirects := []string{strings.TrimRight(cfg.WebsiteDomain, "/") + "/auth/callback/" + devOIDCID}
+	for _, o := range cfg.WebsiteOrigins {
+		redirects = append(redirects, o+"/auth/callback/"+devOIDCID)
+	}
 	idp, err := devoidc.Start(devoidc.Config{
 		Addr:         cfg.DevOIDCAddr,
 		ClientID:     client.ClientID,
 		ClientSecret: client.ClientSecret,
-		RedirectURIs: []string{strings.TrimRight(cfg.WebsiteDomain, "/") + "/auth/callback/" + devOIDCID},
+		RedirectURIs: redirects,
 		User: devoidc.User{Subject: "dev-" + local, Email: cfg.DevOIDCEmail, EmailVerified: true,
 			Name: "Dev User"},
 		Logger: log,

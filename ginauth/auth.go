@@ -179,9 +179,11 @@ func (a *Auth) Logger() *slog.Logger { return a.log }
 func (a *Auth) Now() time.Time { return a.now() }
 
 // AppInfo returns the normalised AppInfo: domains without a trailing slash,
-// base paths with a leading one.
+// base paths with a leading one. WebsiteDomain is the default origin; a
+// link built for a request uses WebsiteOrigin instead.
 func (a *Auth) AppInfo() AppInfo {
 	return AppInfo{AppName: a.cfg.AppInfo.AppName, APIDomain: a.s.apiDomain, WebsiteDomain: a.s.websiteDomain,
+		WebsiteOrigins: a.extraOrigins(), Origin: a.s.originFunc,
 		APIBasePath: a.s.apiBasePath, WebsiteBasePath: a.s.websiteBasePath}
 }
 

@@ -25,8 +25,28 @@ type AppInfo struct {
 	// "https://api.example.com".
 	APIDomain string
 	// WebsiteDomain is the scheme, host and port of the website that uses
-	// the API, e.g. "https://example.com".
+	// the API, e.g. "https://example.com". With several frontends it is the
+	// default origin: the one of links built outside a request, and of a
+	// request whose origin is not listed.
 	WebsiteDomain string
+	// WebsiteOrigins lists further origins of frontends served by this API
+	// (SuperTokens' "several frontends, one backend"), e.g.
+	// "https://staging.example.com" or a mobile app's "com.example.app://".
+	// A request's website origin is its Origin header when that is
+	// WebsiteDomain or one of these, else WebsiteDomain: it decides the
+	// links in the e-mails the request sends, the cookies' SameSite and the
+	// anti-CSRF default. CORSConfig allows exactly these origins, the
+	// WebsiteDomain and the API's own. See docs/multi-app.md.
+	WebsiteOrigins []string
+	// Origin, when set, picks a request's website origin instead of its
+	// Origin header (SuperTokens' appInfo.origin function), e.g. from a
+	// header a mobile app sends. Its answer must be WebsiteDomain or one of
+	// WebsiteOrigins (compared after normalising); any other answer, ""
+	// included, means WebsiteDomain, so that no link ever points to an
+	// origin that is not listed. It is not called for links built outside
+	// a request, which use WebsiteDomain. It may be called several times
+	// per request: keep it cheap and free of side effects.
+	Origin func(r *http.Request) string
 	// APIBasePath is where the auth routes live. Default "/auth".
 	APIBasePath string
 	// WebsiteBasePath is where the website's auth pages live (links in
@@ -157,6 +177,16 @@ type settings struct {
 	refreshTokenPath                string
 	antiCSRF                        string
 	exposeAccessToken               bool
+
+	// Several frontends (origin.go). defaultOrigin describes websiteDomain;
+	// origins maps each listed origin, lower-cased, to its description;
+	// multiOrigin is false when WebsiteDomain is the only origin, which
+	// keeps the single-frontend path free of per-request work.
+	defaultOrigin *websiteOrigin
+	origins       map[string]*websiteOrigin
+	multiOrigin   bool
+	originFunc    func(*http.Request) string
+	antiCSRFFixed bool // Session.AntiCSRF was set: the same mode for every origin
 }
 
 func (cfg *Config) validate() (settings, error) {
@@ -208,21 +238,14 @@ func (cfg *Config) validate() (settings, error) {
 	}
 
 	apiURL, _ := url.Parse(s.apiDomain)
-	webURL, _ := url.Parse(s.websiteDomain)
 	s.secure = apiURL.Scheme == "https"
 	if sc.CookieSecure != nil {
 		s.secure = *sc.CookieSecure
 	}
-	s.sameSite = sc.CookieSameSite
-	if s.sameSite == 0 || s.sameSite == http.SameSiteDefaultMode {
-		s.sameSite = http.SameSiteLaxMode
-		if apiURL.Scheme != webURL.Scheme || siteOf(apiURL.Hostname()) != siteOf(webURL.Hostname()) {
-			s.sameSite = http.SameSiteNoneMode
-		}
+	if err := s.setOrigins(cfg); err != nil {
+		return settings{}, err
 	}
-	if s.sameSite == http.SameSiteNoneMode && !s.secure && !isLocal(apiURL.Hostname()) {
-		return fail("cookies with SameSite=None must be Secure: serve the API over https or set Session.CookieSameSite")
-	}
+	s.sameSite = s.defaultOrigin.sameSite
 	s.cookieDomain = sc.CookieDomain
 	s.olderCookieDomain = sc.OlderCookieDomain
 	s.exposeAccessToken = sc.ExposeAccessTokenInCookieMode
@@ -234,11 +257,21 @@ func (cfg *Config) validate() (settings, error) {
 	s.antiCSRF = sc.AntiCSRF
 	switch s.antiCSRF {
 	case "":
+		// As SuperTokens, per origin: VIA_CUSTOM_HEADER where SameSite is
+		// None. s.antiCSRF becomes the strictest of them (origin.go).
 		s.antiCSRF = AntiCSRFNone
-		if s.sameSite == http.SameSiteNoneMode {
-			s.antiCSRF = AntiCSRFViaCustomHeader
+		for _, o := range s.origins {
+			o.antiCSRF = AntiCSRFNone
+			if o.sameSite == http.SameSiteNoneMode {
+				o.antiCSRF = AntiCSRFViaCustomHeader
+				s.antiCSRF = AntiCSRFViaCustomHeader
+			}
 		}
 	case AntiCSRFNone, AntiCSRFViaCustomHeader, AntiCSRFViaToken:
+		s.antiCSRFFixed = true
+		for _, o := range s.origins {
+			o.antiCSRF = s.antiCSRF
+		}
 	default:
 		return fail("Session.AntiCSRF %q is not one of NONE, VIA_CUSTOM_HEADER, VIA_TOKEN", s.antiCSRF)
 	}

@@ -1,6 +1,7 @@
 package ginauth
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -18,18 +19,20 @@ func CORSConfig() cors.Config { return mustDefault().CORSConfig() }
 // CORSConfig returns a gin-contrib/cors configuration that lets the
 // website's frontend SDK talk to this API with credentials.
 //
-// Besides the website domain it admits the API's own pages (the
+// It allows exactly the website origins: AppInfo.WebsiteDomain and
+// AppInfo.WebsiteOrigins (an app scheme such as "com.example.app://"
+// included). Besides them it admits the API's own pages (the
 // dashboard): an Origin equal to AppInfo.APIDomain (gin-contrib/cors
 // itself only recognises the request's Host, which a reverse proxy may
 // rewrite), and "Origin: null" on a browser's same-origin form navigation
 // (what a page with a no-referrer policy sends). Any other origin is
 // refused with 403, and the refusal is logged as a warning naming the
-// origin and the configured website domain, at most once per origin every
+// origin and the configured website origins, at most once per origin every
 // ten minutes and a few times a minute overall.
 func (a *Auth) CORSConfig() cors.Config {
 	w := &originWarner{auth: a, seen: map[string]time.Time{}}
 	return cors.Config{
-		AllowOrigins:               []string{a.s.websiteDomain},
+		AllowOrigins:               a.corsOrigins(),
 		AllowOriginWithContextFunc: w.allow,
 		AllowMethods:               []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"},
 		AllowHeaders:               append([]string{"Content-Type"}, CORSHeaders()...),
@@ -37,6 +40,19 @@ func (a *Auth) CORSConfig() cors.Config {
 		AllowCredentials:           true,
 		MaxAge:                     12 * time.Hour,
 	}
+}
+
+// corsOrigins are the listed origins gin-contrib/cors can hold itself: it
+// refuses any scheme but http and https in AllowOrigins, so an app scheme
+// is admitted by originWarner.allow instead.
+func (a *Auth) corsOrigins() []string {
+	var out []string
+	for _, o := range a.WebsiteOrigins() {
+		if strings.HasPrefix(o, "http://") || strings.HasPrefix(o, "https://") {
+			out = append(out, strings.ToLower(o))
+		}
+	}
+	return out
 }
 
 // Limits of the refused-origin warnings: an origin is attacker-chosen, so
@@ -60,10 +76,13 @@ type originWarner struct {
 }
 
 // allow is the AllowOriginWithContextFunc; gin-contrib/cors calls it only
-// for an origin that is not the website domain.
+// for an origin that is not in AllowOrigins.
 func (w *originWarner) allow(c *gin.Context, origin string) bool {
 	if origin == w.auth.s.apiDomain {
 		return true // a page of the API itself, e.g. the dashboard
+	}
+	if w.auth.s.multiOrigin && w.auth.s.origins[origin] != nil {
+		return true // a listed app scheme, exactly as the app sends it
 	}
 	// A form posted by a page whose referrer policy is no-referrer carries
 	// "Origin: null". Sec-Fetch-* are set by the browser and cannot be
@@ -103,8 +122,9 @@ func (w *originWarner) warn(c *gin.Context, origin string) {
 	if len(shown) > corsWarnMaxOrigin {
 		shown = shown[:corsWarnMaxOrigin] + "..."
 	}
-	w.auth.log.Warn("ginauth: CORS refused a request (403) from an origin that is not the website domain; "+
-		"if your website is served from that origin, set AppInfo.WebsiteDomain (WEBSITE_DOMAIN in the demo) to it",
+	w.auth.log.Warn("ginauth: CORS refused a request (403) from an origin that is not a website origin; "+
+		"if your website is served from that origin, set AppInfo.WebsiteDomain (WEBSITE_DOMAIN in the demo) to it, "+
+		"or add it to AppInfo.WebsiteOrigins (WEBSITE_ORIGINS in the demo)",
 		"origin", shown, "websiteDomain", w.auth.s.websiteDomain,
 		"method", c.Request.Method, "path", c.Request.URL.Path)
 }

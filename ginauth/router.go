@@ -91,8 +91,10 @@ func (r *route) pick(c *gin.Context) *route {
 }
 
 // boundRequest gives an auth request's context the DBTimeout deadline and
-// returns the function that releases it.
+// the request's website origin (origin.go), and returns the function that
+// releases the deadline.
 func (a *Auth) boundRequest(c *gin.Context) context.CancelFunc {
+	a.withOrigin(c)
 	if a.s.dbTimeout <= 0 {
 		return func() {}
 	}

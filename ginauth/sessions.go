@@ -401,15 +401,16 @@ func (a *Auth) handleRefresh(c *gin.Context) {
 	}
 	// A cookie refresh without its anti-CSRF proof is refused before the
 	// database is read, and clears nothing (refreshAntiCSRFFailed).
-	if t == TransferCookie && a.s.antiCSRF == AntiCSRFViaCustomHeader && c.GetHeader(HeaderRID) == "" {
+	antiCSRF := a.antiCSRFFor(c.Request)
+	if t == TransferCookie && antiCSRF == AntiCSRFViaCustomHeader && c.GetHeader(HeaderRID) == "" {
 		a.WriteError(c, refreshAntiCSRFFailed("refresh without the rid header (anti-CSRF)"))
 		return
 	}
-	if t == TransferCookie && a.s.antiCSRF == AntiCSRFViaToken && c.GetHeader(HeaderAntiCSRF) == "" {
+	if t == TransferCookie && antiCSRF == AntiCSRFViaToken && c.GetHeader(HeaderAntiCSRF) == "" {
 		a.WriteError(c, refreshAntiCSRFFailed("refresh without the anti-csrf header"))
 		return
 	}
-	out, err := a.rotate(ctx, presented, c.GetHeader(HeaderAntiCSRF), t == TransferCookie && a.s.antiCSRF == AntiCSRFViaToken)
+	out, err := a.rotate(ctx, presented, c.GetHeader(HeaderAntiCSRF), t == TransferCookie && antiCSRF == AntiCSRFViaToken)
 	if err != nil {
 		a.WriteError(c, err)
 		return

@@ -128,7 +128,7 @@ func (a *Auth) setCookie(c *gin.Context, name, value, path string, expires time.
 		Expires:  expires,
 		HttpOnly: true,
 		Secure:   a.s.secure,
-		SameSite: a.s.sameSite,
+		SameSite: a.sameSiteFor(c.Request),
 	})
 }
 
@@ -297,7 +297,7 @@ func (a *Auth) refreshDuplicateCookies(c *gin.Context) bool {
 	}
 	for _, d := range found {
 		http.SetCookie(c.Writer, &http.Cookie{Name: d.name, Value: "", Path: d.path, Domain: a.s.olderCookieDomain,
-			Expires: time.Unix(0, 0), HttpOnly: true, Secure: a.s.secure, SameSite: a.s.sameSite})
+			Expires: time.Unix(0, 0), HttpOnly: true, Secure: a.s.secure, SameSite: a.sameSiteFor(c.Request)})
 	}
 	c.JSON(http.StatusOK, gin.H{"message": "duplicate session cookies from the older cookie domain were cleared; refresh again"})
 	return true

@@ -118,7 +118,7 @@ func (a *Auth) getSessionCtx(c *gin.Context, o VerifyOptions) (*sessionCtx, erro
 		return nil, NewError(ErrUnauthorised, errors.New("no access token"))
 	}
 	if t == TransferCookie && a.antiCSRFApplies(c, o) {
-		switch a.s.antiCSRF {
+		switch a.antiCSRFFor(c.Request) {
 		case AntiCSRFViaCustomHeader:
 			if c.GetHeader(HeaderRID) == "" {
 				return nil, NewError(ErrTryRefreshToken, errors.New("anti-CSRF: no rid header"))

@@ -273,10 +273,18 @@ func (r *Recipe) revokeAll(ctx context.Context, u *ginauth.User, _ url.Values) (
 	return outcome{done: "sessions-revoked", detail: fmt.Sprintf("revoke-all-sessions (%d)", n)}, nil
 }
 
-func (r *Recipe) passwordReset(ctx context.Context, u *ginauth.User, _ url.Values) (outcome, error) {
+func (r *Recipe) passwordReset(ctx context.Context, u *ginauth.User, f url.Values) (outcome, error) {
 	pr, ok := r.resetter()
 	if !ok {
 		return outcome{}, inputError("The emailpassword recipe is not configured.")
+	}
+	// With several frontends the admin picks the one the link opens; only
+	// a listed website origin is taken. Without a choice: the default.
+	if w := f.Get("website"); w != "" {
+		var err error
+		if ctx, err = r.auth.WithWebsiteOrigin(ctx, w); err != nil {
+			return outcome{}, inputError("The website is not one of the app's website origins.")
+		}
 	}
 	for _, m := range u.LoginMethods {
 		if m.RecipeID != emailpassword.RecipeID {
@@ -290,7 +298,7 @@ func (r *Recipe) passwordReset(ctx context.Context, u *ginauth.User, _ url.Value
 		if err != nil {
 			return outcome{}, err
 		}
-		return outcome{resetLink: pr.ResetPasswordLink(tenant, token), detail: "create-password-reset-link"}, nil
+		return outcome{resetLink: pr.ResetPasswordLink(ctx, tenant, token), detail: "create-password-reset-link"}, nil
 	}
 	return outcome{}, inputError("The user has no e-mail and password login.")
 }

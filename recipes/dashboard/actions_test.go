@@ -198,3 +198,35 @@ func TestActions(t *testing.T) {
 		expectCode(t, p, http.StatusNotFound)
 	})
 }
+
+// With several frontends the admin picks the website a reset link opens;
+// an origin that is not listed is refused and makes no link. Fails when
+// passwordReset takes the website field without WithWebsiteOrigin's check.
+func TestPasswordResetLinkForAWebsite(t *testing.T) {
+	h := newHarness(t, withOrigins("https://staging.example.com", "com.example.app://"))
+	id := h.signUp("ann@example.com")
+	b, csrf := h.admin()
+	expectContains(t, b.get(userPath(id)), `<option value="com.example.app://">`)
+	link := func(p page) string {
+		m := regexp.MustCompile(`value="([^"]+/auth/reset-password\?[^"]+)"`).FindStringSubmatch(p.body)
+		if m == nil {
+			return ""
+		}
+		return strings.ReplaceAll(m[1], "&amp;", "&")
+	}
+	for website, want := range map[string]string{
+		"":                            "http://localhost:3000/auth/reset-password?",
+		"https://staging.example.com": "https://staging.example.com/auth/reset-password?",
+		"com.example.app://":          "com.example.app:///auth/reset-password?",
+	} {
+		p := b.post(base+"/user/password-reset", url.Values{"id": {id}, "csrf": {csrf}, "website": {website}})
+		expectCode(t, p, http.StatusOK)
+		if l := link(p); !strings.HasPrefix(l, want) {
+			t.Fatalf("website %q: link %q, want %s...", website, l, want)
+		}
+	}
+	p := b.post(base+"/user/password-reset", url.Values{"id": {id}, "csrf": {csrf}, "website": {"https://evil.example"}})
+	if l := link(p); l != "" || !strings.Contains(p.body, "not one of the app&#39;s website origins") {
+		t.Fatalf("unlisted website: %d, link %q\n%s", p.Code, l, p.body)
+	}
+}

@@ -82,7 +82,7 @@
 //	POST /dashboard/user/metadata          id, metadata (a JSON object that replaces the stored one)
 //	POST /dashboard/user/sessions/revoke   id, handle (confirmed)
 //	POST /dashboard/user/sessions/revoke-all  id (confirmed)
-//	POST /dashboard/user/password-reset    id: shows a reset link once
+//	POST /dashboard/user/password-reset    id, website (one of the website origins; default WebsiteDomain): shows a reset link once
 //	POST /dashboard/user/email/verify      id, ruid, email
 //	POST /dashboard/user/email/unverify    id, ruid, email (confirmed)
 //	POST /dashboard/user/delete            id (confirmed)

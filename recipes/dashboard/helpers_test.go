@@ -61,6 +61,7 @@ type setup struct {
 	extra          []ginauth.Recipe
 	registerRoutes bool
 	cors           bool
+	origins        []string // AppInfo.WebsiteOrigins
 }
 
 type option func(*setup)
@@ -72,6 +73,7 @@ func withRateLimit(rl ginauth.RateLimitConfig) option {
 func withAPIDomain(d string) option           { return func(s *setup) { s.apiDomain = d } }
 func withRecipes(rs ...ginauth.Recipe) option { return func(s *setup) { s.extra = rs } }
 func withRegisterRoutes() option              { return func(s *setup) { s.registerRoutes = true } }
+func withOrigins(o ...string) option          { return func(s *setup) { s.origins = o } }
 
 // withCORS puts the documented CORS setup, cors.New(CORSConfig()), in
 // front of the middleware.
@@ -103,7 +105,7 @@ func newHarness(t *testing.T, opts ...option) *harness {
 	recipes := append([]ginauth.Recipe{h.ep, h.roles, h.meta, h.ev, h.dash}, s.extra...)
 	a, err := ginauth.New(ginauth.Config{
 		DB:        db,
-		AppInfo:   ginauth.AppInfo{AppName: "Todos", APIDomain: s.apiDomain, WebsiteDomain: "http://localhost:3000"},
+		AppInfo:   ginauth.AppInfo{AppName: "Todos", APIDomain: s.apiDomain, WebsiteDomain: "http://localhost:3000", WebsiteOrigins: s.origins},
 		Recipes:   recipes,
 		Now:       h.clock.Now,
 		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},

@@ -39,7 +39,7 @@ type (
 	}
 	passwordResetter interface {
 		CreateResetPasswordToken(ctx context.Context, tenantID, userID string) (string, error)
-		ResetPasswordLink(tenantID, token string) string
+		ResetPasswordLink(ctx context.Context, tenantID, token string) string
 	}
 	tenantLister interface {
 		ListTenants(ctx context.Context) ([]multitenancy.Tenant, error)
@@ -266,6 +266,10 @@ type userView struct {
 	Sessions            []sessionRow
 	CanReset            bool
 	ResetLink           string
+	// Websites are the website origins a reset link may be made for, when
+	// the app has several frontends (AppInfo.WebsiteOrigins); the first is
+	// the default.
+	Websites []string
 }
 
 type methodRow struct {
@@ -378,6 +382,9 @@ func (r *Recipe) userView(ctx context.Context, u *ginauth.User) (*userView, erro
 		v.Methods = append(v.Methods, row)
 		if m.RecipeID == "emailpassword" {
 			_, v.CanReset = r.resetter()
+			if ws := r.auth.WebsiteOrigins(); v.CanReset && len(ws) > 1 {
+				v.Websites = ws
+			}
 		}
 		if hasEV && m.Email != "" && !seen[m.RecipeUserID+"\x00"+m.Email] {
 			seen[m.RecipeUserID+"\x00"+m.Email] = true

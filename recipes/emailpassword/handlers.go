@@ -294,7 +294,7 @@ func (r *Recipe) sendResetMail(ctx context.Context, tenantID, addr string) error
 	if err != nil {
 		return err
 	}
-	mail, err := r.resetEmail(row.Email, r.ResetPasswordLink(tenantID, token))
+	mail, err := r.resetEmail(row.Email, r.ResetPasswordLink(ctx, tenantID, token))
 	if err != nil {
 		return err
 	}
@@ -352,12 +352,12 @@ func (r *Recipe) handleResetToken(c *gin.Context) {
 }
 
 // ResetPasswordLink returns the link a reset e-mail carries:
-// <websiteDomain><websiteBasePath>/reset-password?token=...&tenantId=...,
-// which the frontend SDKs read.
-func (r *Recipe) ResetPasswordLink(tenantID, token string) string {
-	info := r.auth.AppInfo()
+// <websiteOrigin><websiteBasePath>/reset-password?token=...&tenantId=...,
+// which the frontend SDKs read. The origin is the one of the request ctx
+// belongs to (ginauth.Auth.WebsiteOrigin), WebsiteDomain outside a request.
+func (r *Recipe) ResetPasswordLink(ctx context.Context, tenantID, token string) string {
 	q := url.Values{"token": {token}, "tenantId": {tenantOr(tenantID)}}
-	return info.WebsiteDomain + info.WebsiteBasePath + resetPasswordWebsitePath + "?" + q.Encode()
+	return r.auth.WebsiteOrigin(ctx) + r.auth.AppInfo().WebsiteBasePath + resetPasswordWebsitePath + "?" + q.Encode()
 }
 
 func (r *Recipe) resetEmail(to, link string) (emaildelivery.Email, error) {

@@ -294,7 +294,7 @@ func (r *Recipe) SendVerificationEmail(ctx context.Context, tenantID, userID, em
 		return err
 	}
 	info := r.auth.AppInfo()
-	link := info.WebsiteDomain + info.WebsiteBasePath + "/verify-email?token=" + url.QueryEscape(token) +
+	link := r.auth.WebsiteOrigin(ctx) + info.WebsiteBasePath + "/verify-email?token=" + url.QueryEscape(token) +
 		"&tenantId=" + url.QueryEscape(tenantID)
 	mail, err := emaildelivery.Compose(r.cfg.Templates, emaildelivery.KindEmailVerification, email, emaildelivery.TemplateData{
 		AppName: info.AppName, Link: link, Email: email, ExpiresIn: r.cfg.TokenLifetime,

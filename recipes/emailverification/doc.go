@@ -17,8 +17,9 @@
 // ginauth.RequireClaim(emailverification.IsVerified()).
 //
 // Verification links point to
-// <websiteDomain><websiteBasePath>/verify-email?token=...&tenantId=...,
-// expire after Config.TokenLifetime (24 hours by default), work once, and
+// <websiteOrigin><websiteBasePath>/verify-email?token=...&tenantId=...
+// (the origin of the request that asked for the e-mail, see
+// ginauth.Auth.WebsiteOrigin), expire after Config.TokenLifetime (24 hours by default), work once, and
 // are stored only as SHA-256 hashes. Verified addresses are kept per user
 // in models.VerifiedEmail; the user's login methods show "verified": true.
 // A user without an e-mail address counts as verified.

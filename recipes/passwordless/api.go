@@ -301,17 +301,17 @@ func (r *Recipe) CreateMagicLink(ctx context.Context, tenantID string, c Contact
 	if err != nil {
 		return "", err
 	}
-	return r.MagicLink(tenantID, code.PreAuthSessionID, code.LinkCode), nil
+	return r.MagicLink(ctx, tenantID, code.PreAuthSessionID, code.LinkCode), nil
 }
 
 // MagicLink builds the link a code message carries:
-// <websiteDomain><websiteBasePath>/verify?preAuthSessionId=...&tenantId=...#<linkCode>.
+// <websiteOrigin><websiteBasePath>/verify?preAuthSessionId=...&tenantId=...#<linkCode>.
 // The frontend SDKs read the link code from the fragment, which browsers
-// do not send to servers.
-func (r *Recipe) MagicLink(tenantID, preAuthSessionID, linkCode string) string {
-	info := r.auth.AppInfo()
+// do not send to servers. The origin is the one of the request ctx belongs
+// to (ginauth.Auth.WebsiteOrigin), WebsiteDomain outside a request.
+func (r *Recipe) MagicLink(ctx context.Context, tenantID, preAuthSessionID, linkCode string) string {
 	q := url.Values{"preAuthSessionId": {preAuthSessionID}, "tenantId": {tenantOr(tenantID)}}
-	return info.WebsiteDomain + info.WebsiteBasePath + verifyWebsitePath + "?" + q.Encode() + "#" + linkCode
+	return r.auth.WebsiteOrigin(ctx) + r.auth.AppInfo().WebsiteBasePath + verifyWebsitePath + "?" + q.Encode() + "#" + linkCode
 }
 
 // DeleteExpiredCodes deletes every expired code, and the devices left with

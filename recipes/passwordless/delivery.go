@@ -192,7 +192,7 @@ func (r *Recipe) send(ctx context.Context, tenantID string, c Contact, code *Cod
 		d.Code = code.UserInputCode
 	}
 	if r.cfg.FlowType.sendsLink() {
-		d.Link = r.MagicLink(tenantID, code.PreAuthSessionID, code.LinkCode)
+		d.Link = r.MagicLink(ctx, tenantID, code.PreAuthSessionID, code.LinkCode)
 	}
 	if c.IsEmail() {
 		d.Email = c.Email

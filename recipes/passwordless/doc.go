@@ -65,7 +65,7 @@
 // digits, 6 by default) and a link code (256 random bits) carried by the
 // magic link
 //
-//	<websiteDomain><websiteBasePath>/verify?preAuthSessionId=...&tenantId=...#<linkCode>
+//	<websiteOrigin><websiteBasePath>/verify?preAuthSessionId=...&tenantId=...#<linkCode>
 //
 // Config.FlowType decides which of the two a message carries; a resend
 // adds another pair, and every pair stays valid until it expires

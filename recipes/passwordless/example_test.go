@@ -106,7 +106,7 @@ func ExampleRecipe_MagicLink() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(pl.MagicLink("public", "PRE", "LINKCODE"))
+	fmt.Println(pl.MagicLink(context.Background(), "public", "PRE", "LINKCODE"))
 	// Output:
 	// https://example.com/login/verify?preAuthSessionId=PRE&tenantId=public#LINKCODE
 }

@@ -384,8 +384,11 @@ func (r *Recipe) handleAppleCallback(c *gin.Context) {
 }
 
 // appleRedirect decodes the frontend's state (standard base64 of
-// {"state","frontendRedirectURI"}) and allows only URLs on the website's own
-// origin, so the callback cannot be used as an open redirect.
+// {"state","frontendRedirectURI"}) and allows only URLs on one of the
+// website origins (AppInfo.WebsiteDomain or WebsiteOrigins), so the
+// callback cannot be used as an open redirect. The callback is Apple's
+// form post, whose Origin is Apple's, so the origin is checked against the
+// list rather than resolved from the request.
 func (r *Recipe) appleRedirect(state string) (*url.URL, error) {
 	raw, err := base64.StdEncoding.DecodeString(state)
 	if err != nil {
@@ -400,8 +403,8 @@ func (r *Recipe) appleRedirect(state string) (*url.URL, error) {
 		return nil, ginauth.BadRequest("the state does not name a frontendRedirectURI")
 	}
 	u, err := url.Parse(st.FrontendRedirectURI)
-	if err != nil || u.User != nil || u.Opaque != "" || !strings.EqualFold(u.Scheme+"://"+u.Host, r.auth.AppInfo().WebsiteDomain) {
-		return nil, ginauth.BadRequest("the frontendRedirectURI is not on the website's domain")
+	if err != nil || u.User != nil || u.Opaque != "" || !r.auth.IsWebsiteOrigin(u.Scheme+"://"+u.Host) {
+		return nil, ginauth.BadRequest("the frontendRedirectURI is not on one of the website origins")
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil

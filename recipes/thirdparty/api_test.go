@@ -213,6 +213,46 @@ func TestCustomUserInfoMap(t *testing.T) {
 	}
 }
 
+// With several frontends, Apple's form_post callback may send the browser
+// back to any listed website origin, and still to no other
+// (supertokens-node's appleRedirectHandlerPOST redirects to the state's
+// frontendRedirectURI; ginauth keeps it to the website origins).
+func TestAppleCallbackSeveralOrigins(t *testing.T) {
+	h := newHarness(t, setup{origins: []string{"https://staging.example.com", "com.example.app://"}})
+	post := func(target string) *httptest.ResponseRecorder {
+		form := url.Values{"code": {"c0de"}, "state": {webState("s1", target)}}
+		req := httptest.NewRequest("POST", "/auth/callback/apple", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://appleid.apple.com") // Apple's page posts the form
+		w := httptest.NewRecorder()
+		h.r.ServeHTTP(w, req)
+		return w
+	}
+	for _, ok := range []string{
+		website + "/auth/callback/apple",
+		"https://staging.example.com/auth/callback/apple",
+		"https://STAGING.example.com/auth/callback/apple",
+		"com.example.app:///auth/callback/apple",
+	} {
+		w := post(ok)
+		if w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), ok) {
+			t.Fatalf("%s: want 303 to it, got %d %q", ok, w.Code, w.Header().Get("Location"))
+		}
+	}
+	for _, bad := range []string{
+		"https://evil.example/auth/callback/apple",
+		"https://appleid.apple.com/x", // the request's own Origin is not a website origin
+		"https://staging.example.com.evil.example/",
+		"http://staging.example.com/", // another scheme is another origin
+		"com.example.evil:///auth/callback/apple",
+		"com.example.app://evil.example/",
+	} {
+		if w := post(bad); w.Code != http.StatusBadRequest || w.Header().Get("Location") != "" {
+			t.Fatalf("%s: want 400 and no redirect, got %d %q", bad, w.Code, w.Header().Get("Location"))
+		}
+	}
+}
+
 func testAppleKey(t *testing.T) string {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

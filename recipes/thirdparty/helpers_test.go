@@ -53,6 +53,8 @@ type setup struct {
 	// defaultLimits keeps ginauth's rate limits; other tests get limits
 	// they never reach.
 	defaultLimits bool
+	// origins are further website origins (AppInfo.WebsiteOrigins).
+	origins []string
 }
 
 func defaultProviders(idp *oidctest.Server) []thirdparty.Provider {
@@ -93,7 +95,7 @@ func newHarness(t testing.TB, s setup) *harness {
 	}
 	a, err := ginauth.New(ginauth.Config{
 		DB:        db,
-		AppInfo:   ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: website},
+		AppInfo:   ginauth.AppInfo{AppName: "test", APIDomain: "http://localhost:3001", WebsiteDomain: website, WebsiteOrigins: s.origins},
 		Now:       clk.Now,
 		Logger:    slog.New(slog.NewTextHandler(&h.logs, nil)),
 		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},
