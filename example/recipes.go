@@ -18,6 +18,7 @@ import (
 	"github.com/ginauth/ginauth/recipes/totp"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
 	"github.com/ginauth/ginauth/recipes/userroles"
+	"github.com/ginauth/ginauth/recipes/webauthn"
 )
 
 // adminRole is the role GET /admin asks for.
@@ -110,6 +111,9 @@ func newDemoAuth(cfg config, log *slog.Logger, providers []thirdparty.Provider) 
 	} else {
 		log.Info("demo: no TOTP_SECRET_KEY: two-factor auth (TOTP) is off")
 	}
+	// Passkeys, to sign up and in (and, with TOTP's multifactorauth above,
+	// as a factor it registers); recovery links go through the same sender.
+	d.recipes = append(d.recipes, webauthn.New(webauthn.Config{EmailSender: sender}))
 	d.recipes = append(d.recipes, d.roles, d.metadata)
 	if cfg.DashboardAPIKey != "" {
 		// After the recipes it shows (roles, metadata, verification).

@@ -21,6 +21,10 @@ const (
 	// EventFactorFailed is a wrong second-factor code (TOTP, recovery
 	// code).
 	EventFactorFailed = "factor-failed"
+	// EventCredentialCloned is a passkey sign-in refused because the
+	// authenticator's signature counter did not increase: two copies of
+	// its private key are in use (recipes/webauthn).
+	EventCredentialCloned = "credential-cloned"
 )
 
 // Event is a security-relevant thing that happened, for auditing. It never

@@ -19,8 +19,8 @@ type ThirdPartyInfo struct {
 	UserID string `json:"userId"`
 }
 
-// WebAuthnInfo is present in FDI ≥ 4.1 user objects; ginauth has no
-// WebAuthn recipe yet, so it is always empty.
+// WebAuthnInfo is present in FDI ≥ 4.1 user objects and login methods:
+// the ids (base64url) of the user's passkeys (recipes/webauthn).
 type WebAuthnInfo struct {
 	CredentialIDs []string `json:"credentialIds"`
 }
@@ -35,6 +35,7 @@ type LoginMethod struct {
 	Email        string          `json:"email,omitempty"`
 	PhoneNumber  string          `json:"phoneNumber,omitempty"`
 	ThirdParty   *ThirdPartyInfo `json:"thirdParty,omitempty"`
+	WebAuthn     *WebAuthnInfo   `json:"webauthn,omitempty"`
 }
 
 // User is the FDI user object (fdi-protocol.md §3.0).
@@ -130,6 +131,9 @@ func (a *Auth) getUser(ctx context.Context, db *gorm.DB, userID string) (*User, 
 		}
 		if m.ThirdParty != nil {
 			u.ThirdParty = append(u.ThirdParty, *m.ThirdParty)
+		}
+		if m.WebAuthn != nil {
+			u.WebAuthn.CredentialIDs = append(u.WebAuthn.CredentialIDs, m.WebAuthn.CredentialIDs...)
 		}
 	}
 	return u, nil

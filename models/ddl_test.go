@@ -56,6 +56,7 @@ func sections() []section {
 		{"totp and multifactorauth (models.TOTPTables, models.MFATables; both use ginauth_mfa_attempts)",
 			append(models.TOTPTables(), models.MFATables()...)},
 		{"dashboard (models.DashboardTables): admins signed in with an API key", models.DashboardTables()},
+		{"webauthn (models.WebAuthnTables): passkeys", models.WebAuthnTables()},
 	}
 }
 

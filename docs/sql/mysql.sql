@@ -281,3 +281,61 @@ CREATE TABLE `ginauth_dashboard_sessions` (
   PRIMARY KEY (`token_hash`),
   INDEX `idx_ginauth_dashboard_sessions_expires_at` (`expires_at`)
 );
+
+-- ----------------------------------------------------------------------------
+-- webauthn (models.WebAuthnTables): passkeys
+-- ----------------------------------------------------------------------------
+
+CREATE TABLE `ginauth_webauthn_users` (
+  `user_id` varchar(64),
+  `tenant_id` varchar(64) NOT NULL,
+  `email` varchar(256) NOT NULL,
+  `time_joined` datetime(3) NOT NULL,
+  PRIMARY KEY (`user_id`),
+  UNIQUE INDEX `ginauth_webauthn_users_tenant_email` (`tenant_id`,`email`)
+);
+
+CREATE TABLE `ginauth_webauthn_credentials` (
+  `id_hash` varchar(64),
+  `credential_id` varchar(1400) NOT NULL,
+  `user_id` varchar(64) NOT NULL,
+  `tenant_id` varchar(64) NOT NULL,
+  `rp_id` varchar(256) NOT NULL,
+  `public_key` longblob NOT NULL,
+  `sign_count` bigint NOT NULL DEFAULT 0,
+  `transports` varchar(256) NOT NULL DEFAULT '',
+  `user_handle` varchar(128) NOT NULL,
+  `aaguid` longblob,
+  `attestation_type` varchar(32) NOT NULL DEFAULT '',
+  `flags` bigint NOT NULL DEFAULT 0,
+  `created_at` datetime(3) NOT NULL,
+  `last_used_at` datetime(3) NULL,
+  PRIMARY KEY (`id_hash`),
+  INDEX `idx_ginauth_webauthn_credentials_tenant_id` (`tenant_id`),
+  INDEX `idx_ginauth_webauthn_credentials_user_id` (`user_id`)
+);
+
+CREATE TABLE `ginauth_webauthn_options` (
+  `id_hash` varchar(64),
+  `tenant_id` varchar(64) NOT NULL,
+  `kind` varchar(16) NOT NULL,
+  `email` varchar(256),
+  `user_handle` varchar(128) NOT NULL DEFAULT '',
+  `session` text NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `expires_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`id_hash`),
+  INDEX `idx_ginauth_webauthn_options_expires_at` (`expires_at`)
+);
+
+CREATE TABLE `ginauth_webauthn_recover_tokens` (
+  `token_hash` varchar(64),
+  `user_id` varchar(64) NOT NULL,
+  `tenant_id` varchar(64) NOT NULL,
+  `email` varchar(256) NOT NULL,
+  `created_at` datetime(3) NOT NULL,
+  `expires_at` datetime(3) NOT NULL,
+  PRIMARY KEY (`token_hash`),
+  INDEX `idx_ginauth_webauthn_recover_tokens_expires_at` (`expires_at`),
+  INDEX `idx_ginauth_webauthn_recover_tokens_user_id` (`user_id`)
+);

@@ -282,3 +282,61 @@ CREATE TABLE "ginauth_dashboard_sessions" (
   PRIMARY KEY ("token_hash")
 );
 CREATE INDEX IF NOT EXISTS "idx_ginauth_dashboard_sessions_expires_at" ON "ginauth_dashboard_sessions" ("expires_at");
+
+-- ----------------------------------------------------------------------------
+-- webauthn (models.WebAuthnTables): passkeys
+-- ----------------------------------------------------------------------------
+
+CREATE TABLE "ginauth_webauthn_users" (
+  "user_id" varchar(64),
+  "tenant_id" varchar(64) NOT NULL,
+  "email" varchar(256) NOT NULL,
+  "time_joined" timestamptz NOT NULL,
+  PRIMARY KEY ("user_id")
+);
+CREATE UNIQUE INDEX IF NOT EXISTS "ginauth_webauthn_users_tenant_email" ON "ginauth_webauthn_users" ("tenant_id","email");
+
+CREATE TABLE "ginauth_webauthn_credentials" (
+  "id_hash" varchar(64),
+  "credential_id" varchar(1400) NOT NULL,
+  "user_id" varchar(64) NOT NULL,
+  "tenant_id" varchar(64) NOT NULL,
+  "rp_id" varchar(256) NOT NULL,
+  "public_key" bytea NOT NULL,
+  "sign_count" bigint NOT NULL DEFAULT 0,
+  "transports" varchar(256) NOT NULL DEFAULT '',
+  "user_handle" varchar(128) NOT NULL,
+  "aaguid" bytea,
+  "attestation_type" varchar(32) NOT NULL DEFAULT '',
+  "flags" bigint NOT NULL DEFAULT 0,
+  "created_at" timestamptz NOT NULL,
+  "last_used_at" timestamptz,
+  PRIMARY KEY ("id_hash")
+);
+CREATE INDEX IF NOT EXISTS "idx_ginauth_webauthn_credentials_tenant_id" ON "ginauth_webauthn_credentials" ("tenant_id");
+CREATE INDEX IF NOT EXISTS "idx_ginauth_webauthn_credentials_user_id" ON "ginauth_webauthn_credentials" ("user_id");
+
+CREATE TABLE "ginauth_webauthn_options" (
+  "id_hash" varchar(64),
+  "tenant_id" varchar(64) NOT NULL,
+  "kind" varchar(16) NOT NULL,
+  "email" varchar(256),
+  "user_handle" varchar(128) NOT NULL DEFAULT '',
+  "session" text NOT NULL,
+  "created_at" timestamptz NOT NULL,
+  "expires_at" timestamptz NOT NULL,
+  PRIMARY KEY ("id_hash")
+);
+CREATE INDEX IF NOT EXISTS "idx_ginauth_webauthn_options_expires_at" ON "ginauth_webauthn_options" ("expires_at");
+
+CREATE TABLE "ginauth_webauthn_recover_tokens" (
+  "token_hash" varchar(64),
+  "user_id" varchar(64) NOT NULL,
+  "tenant_id" varchar(64) NOT NULL,
+  "email" varchar(256) NOT NULL,
+  "created_at" timestamptz NOT NULL,
+  "expires_at" timestamptz NOT NULL,
+  PRIMARY KEY ("token_hash")
+);
+CREATE INDEX IF NOT EXISTS "idx_ginauth_webauthn_recover_tokens_expires_at" ON "ginauth_webauthn_recover_tokens" ("expires_at");
+CREATE INDEX IF NOT EXISTS "idx_ginauth_webauthn_recover_tokens_user_id" ON "ginauth_webauthn_recover_tokens" ("user_id");

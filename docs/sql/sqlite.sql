@@ -275,3 +275,61 @@ CREATE TABLE `ginauth_dashboard_sessions` (
   PRIMARY KEY (`token_hash`)
 );
 CREATE INDEX `idx_ginauth_dashboard_sessions_expires_at` ON `ginauth_dashboard_sessions`(`expires_at`);
+
+-- ----------------------------------------------------------------------------
+-- webauthn (models.WebAuthnTables): passkeys
+-- ----------------------------------------------------------------------------
+
+CREATE TABLE `ginauth_webauthn_users` (
+  `user_id` text,
+  `tenant_id` text NOT NULL,
+  `email` text NOT NULL,
+  `time_joined` datetime NOT NULL,
+  PRIMARY KEY (`user_id`)
+);
+CREATE UNIQUE INDEX `ginauth_webauthn_users_tenant_email` ON `ginauth_webauthn_users`(`tenant_id`,`email`);
+
+CREATE TABLE `ginauth_webauthn_credentials` (
+  `id_hash` text,
+  `credential_id` text NOT NULL,
+  `user_id` text NOT NULL,
+  `tenant_id` text NOT NULL,
+  `rp_id` text NOT NULL,
+  `public_key` blob NOT NULL,
+  `sign_count` integer NOT NULL DEFAULT 0,
+  `transports` text NOT NULL DEFAULT "",
+  `user_handle` text NOT NULL,
+  `aaguid` blob,
+  `attestation_type` text NOT NULL DEFAULT "",
+  `flags` integer NOT NULL DEFAULT 0,
+  `created_at` datetime NOT NULL,
+  `last_used_at` datetime,
+  PRIMARY KEY (`id_hash`)
+);
+CREATE INDEX `idx_ginauth_webauthn_credentials_tenant_id` ON `ginauth_webauthn_credentials`(`tenant_id`);
+CREATE INDEX `idx_ginauth_webauthn_credentials_user_id` ON `ginauth_webauthn_credentials`(`user_id`);
+
+CREATE TABLE `ginauth_webauthn_options` (
+  `id_hash` text,
+  `tenant_id` text NOT NULL,
+  `kind` text NOT NULL,
+  `email` text,
+  `user_handle` text NOT NULL DEFAULT "",
+  `session` text NOT NULL,
+  `created_at` datetime NOT NULL,
+  `expires_at` datetime NOT NULL,
+  PRIMARY KEY (`id_hash`)
+);
+CREATE INDEX `idx_ginauth_webauthn_options_expires_at` ON `ginauth_webauthn_options`(`expires_at`);
+
+CREATE TABLE `ginauth_webauthn_recover_tokens` (
+  `token_hash` text,
+  `user_id` text NOT NULL,
+  `tenant_id` text NOT NULL,
+  `email` text NOT NULL,
+  `created_at` datetime NOT NULL,
+  `expires_at` datetime NOT NULL,
+  PRIMARY KEY (`token_hash`)
+);
+CREATE INDEX `idx_ginauth_webauthn_recover_tokens_expires_at` ON `ginauth_webauthn_recover_tokens`(`expires_at`);
+CREATE INDEX `idx_ginauth_webauthn_recover_tokens_user_id` ON `ginauth_webauthn_recover_tokens`(`user_id`);

@@ -22,6 +22,7 @@ import (
 	"github.com/ginauth/ginauth/recipes/totp"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
 	"github.com/ginauth/ginauth/recipes/userroles"
+	"github.com/ginauth/ginauth/recipes/webauthn"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -66,6 +67,7 @@ func newApp(t *testing.T, o options) *app {
 		emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: discard{}}),
 		multifactorauth.New(),
 		totp.New(totp.Config{SecretKey: []byte("compat-test-totp-sealing-key!!!!")}),
+		webauthn.New(webauthn.Config{EmailSender: discard{}}),
 		a.mt,
 		usermetadata.New(),
 		userroles.New(),

@@ -38,7 +38,7 @@ func TestTenantPrefixOnEveryFDIRoute(t *testing.T) {
 			}
 			n++
 			plain := a.do(rt.Method, rt.Path, "")
-			if prefixed.Code != plain.Code || prefixed.Body.String() != plain.Body.String() {
+			if prefixed.Code != plain.Code || fresh(prefixed.Body.String()) != fresh(plain.Body.String()) {
 				t.Errorf("%s %s: with the tenant prefix %d %s, without %d %s", rt.Method, rel,
 					prefixed.Code, prefixed.Body, plain.Code, plain.Body)
 			}
@@ -202,3 +202,10 @@ func TestCompatibilityDocListsEveryRoute(t *testing.T) {
 		t.Errorf("docs/compatibility.md and the routes disagree:\n  served, not in the doc: %q\n  in the doc, not served: %q", missing, extra)
 	}
 }
+
+// freshFields are the members a route makes anew on every call (WebAuthn
+// options' challenge, id and times), left out when two answers are
+// compared.
+var freshFields = regexp.MustCompile(`"(challenge|webauthnGeneratedOptionsId|createdAt|expiresAt)":("[^"]*"|[0-9]+)`)
+
+func fresh(body string) string { return freshFields.ReplaceAllString(body, `"$1":_`) }

@@ -30,6 +30,7 @@ import (
 	"github.com/ginauth/ginauth/recipes/totp"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
 	"github.com/ginauth/ginauth/recipes/userroles"
+	"github.com/ginauth/ginauth/recipes/webauthn"
 )
 
 // The drift checks: a doc (README.md, docs/*.md, example/README.md) that
@@ -249,6 +250,7 @@ func apiRoutes(t *testing.T) []string {
 			userroles.New(), usermetadata.New(),
 			multifactorauth.New(),
 			totp.New(totp.Config{SecretKey: make([]byte, 32)}),
+			webauthn.New(webauthn.Config{}),
 			multitenancy.New(),
 			dashboard.New(dashboard.Config{APIKeys: []string{strings.Repeat("k", dashboard.MinAPIKeyLength)}}),
 		},

@@ -31,6 +31,7 @@ import (
 	"github.com/ginauth/ginauth/recipes/totp"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
 	"github.com/ginauth/ginauth/recipes/userroles"
+	"github.com/ginauth/ginauth/recipes/webauthn"
 )
 
 // Hostile strings: a NUL, bytes that are not UTF-8 and over-long values,
@@ -146,7 +147,7 @@ func newHostileApp(t *testing.T) *hostileApp {
 				SMSSender: nullSMS{}}),
 			thirdparty.New(thirdparty.Config{Providers: []thirdparty.Provider{
 				thirdparty.OIDC("oidc", idp.Issuer(), thirdparty.Client{ClientID: "client", ClientSecret: "secret"})}}),
-			multifactorauth.New(), tp, multitenancy.New(), usermetadata.New(), userroles.New(),
+			multifactorauth.New(), tp, webauthn.New(webauthn.Config{EmailSender: mail}), multitenancy.New(), usermetadata.New(), userroles.New(),
 			dashboard.New(dashboard.Config{APIKeys: []string{hostileDashKey}}),
 		},
 		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},

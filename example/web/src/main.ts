@@ -23,6 +23,7 @@ import EmailVerification from "supertokens-web-js/recipe/emailverification";
 import ThirdParty from "supertokens-web-js/recipe/thirdparty";
 import MultiFactorAuth from "supertokens-web-js/recipe/multifactorauth";
 import TOTP from "supertokens-web-js/recipe/totp";
+import WebAuthn from "supertokens-web-js/recipe/webauthn";
 import qrcode from "qrcode-generator";
 
 type Mode = "cookie" | "header";
@@ -90,6 +91,7 @@ SuperTokens.init({
     ThirdParty.init(),
     MultiFactorAuth.init(),
     TOTP.init(),
+    WebAuthn.init(),
   ],
 });
 
@@ -495,8 +497,24 @@ async function authPage() {
     else if (r.status === "FIELD_ERROR") showFieldErrors(r.formFields);
     else message("auth-result", r.status, false);
   }, "secondary");
+  // Passkeys (POST /auth/webauthn/...): sign-up takes the e-mail field,
+  // sign-in asks the browser for any passkey of this site.
+  const passkeyUp = button("Sign up with a passkey", "passkey-sign-up", async () => {
+    clearMessages();
+    const email = (document.getElementById("email") as HTMLInputElement).value;
+    const r = await WebAuthn.registerCredentialWithSignUp({ email });
+    if (r.status === "OK") navigate("/");
+    else message("auth-result", `${r.status}${"reason" in r ? ": " + r.reason : ""}`, false);
+  }, "secondary");
+  const passkeyIn = button("Sign in with a passkey", "passkey-sign-in", async () => {
+    clearMessages();
+    const r = await WebAuthn.authenticateCredentialWithSignIn();
+    if (r.status === "OK") navigate("/");
+    else message("auth-result", `${r.status}${"reason" in r ? ": " + r.reason : ""}`, false);
+  }, "secondary");
   form.addEventListener("submit", (e) => e.preventDefault());
-  form.append(h("div", { class: "row" }, signUp, signIn, forgot), h("p", { testid: "auth-result" }),
+  form.append(h("div", { class: "row" }, signUp, signIn, forgot), h("div", { class: "row" }, passkeyUp, passkeyIn),
+    h("p", { testid: "auth-result" }),
     h("p", { testid: "error" }));
   const social = h("div", { class: "social", testid: "social" });
   for (const p of (await features()).thirdPartyProviders) {

@@ -1,0 +1,820 @@
+package webauthn
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/protocol/webauthncose"
+	wa "github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/ginauth/ginauth/claims"
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/internal/random"
+	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/internal/recipeutil"
+)
+
+// FDI statuses this recipe answers with (HTTP 200), as supertokens-node's
+// webauthn recipe names them.
+const (
+	StatusOK                      = "OK"
+	StatusInvalidEmail            = "INVALID_EMAIL_ERROR"
+	StatusInvalidOptions          = "INVALID_OPTIONS_ERROR"
+	StatusOptionsNotFound         = "OPTIONS_NOT_FOUND_ERROR"
+	StatusInvalidCredentials      = "INVALID_CREDENTIALS_ERROR"
+	StatusInvalidAuthenticator    = "INVALID_AUTHENTICATOR_ERROR"
+	StatusEmailExists             = "EMAIL_ALREADY_EXISTS_ERROR"
+	StatusSignUpNotAllowed        = "SIGN_UP_NOT_ALLOWED"
+	StatusSignInNotAllowed        = "SIGN_IN_NOT_ALLOWED"
+	StatusRecoverTokenInvalid     = "RECOVER_ACCOUNT_TOKEN_INVALID_ERROR"
+	StatusCredentialNotFound      = "CREDENTIAL_NOT_FOUND_ERROR"
+	StatusGeneralError            = "GENERAL_ERROR"
+	StatusRegisterNotAllowed      = "REGISTER_CREDENTIAL_NOT_ALLOWED"
+	fieldOptionsID                = "webauthnGeneratedOptionsId"
+	fieldCredential               = "credential"
+	fieldShouldTryLinking         = "shouldTryLinkingWithSessionUser"
+	recoverWebsitePath            = "/webauthn/recover"
+	maxEmailBytes                 = 1024
+	maxIDBytes                    = 256
+	backgroundMailSendTimeout     = time.Minute
+	recoverMailSubject            = "Account recovery instructions"
+	recoverMailKind               = "webauthn-recover-account"
+	rateKeyPrefix                 = "webauthn:"
+	registerResidentKeyRequired   = protocol.ResidentKeyRequirementRequired
+	registerAttestationPreference = protocol.PreferNoAttestation
+)
+
+// credentialParams are the algorithms offered at registration, as
+// SuperTokens' defaults: EdDSA, ES256, RS256.
+var credentialParams = []protocol.CredentialParameter{
+	{Type: protocol.PublicKeyCredentialType, Algorithm: webauthncose.AlgEdDSA},
+	{Type: protocol.PublicKeyCredentialType, Algorithm: webauthncose.AlgES256},
+	{Type: protocol.PublicKeyCredentialType, Algorithm: webauthncose.AlgRS256},
+}
+
+func has(obj map[string]json.RawMessage, name string) bool {
+	raw, ok := obj[name]
+	return ok && string(raw) != "null"
+}
+
+func status(c *gin.Context, s string) { c.JSON(http.StatusOK, gin.H{"status": s}) }
+
+// readBody reads a request's JSON object.
+func (r *Recipe) readBody(c *gin.Context) (map[string]json.RawMessage, bool) {
+	obj, err := ginauth.ReadJSONObject(c, r.cfg.MaxBodyBytes, false)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return nil, false
+	}
+	return obj, true
+}
+
+// ceremony is the body of a route that finishes a ceremony: the options
+// id, the browser's credential and the linking flag.
+type ceremony struct {
+	optionsID  string
+	credential []byte
+	link       bool
+}
+
+func (r *Recipe) readCeremony(c *gin.Context, obj map[string]json.RawMessage) (ceremony, bool) {
+	var out ceremony
+	var err error
+	if out.optionsID, err = ginauth.StringField(obj, fieldOptionsID, maxIDBytes, true); err != nil {
+		r.auth.WriteError(c, err)
+		return out, false
+	}
+	raw := bytes.TrimSpace(obj[fieldCredential])
+	if !has(obj, fieldCredential) {
+		r.auth.WriteError(c, ginauth.BadRequest("credential is required"))
+		return out, false
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		r.auth.WriteError(c, ginauth.BadRequest("credential must be an object"))
+		return out, false
+	}
+	out.credential = raw
+	if has(obj, fieldShouldTryLinking) {
+		if json.Unmarshal(obj[fieldShouldTryLinking], &out.link) != nil {
+			r.auth.WriteError(c, ginauth.BadRequest("%s must be a boolean", fieldShouldTryLinking))
+			return out, false
+		}
+	}
+	return out, true
+}
+
+// linkSession returns the request's session when the body asks to link
+// with it (a passkey used as a second factor), nil otherwise. As
+// SuperTokens' loadSessionInAuthAPIIfNeeded, the session is optional.
+func (r *Recipe) linkSession(c *gin.Context, link bool) (*ginauth.Session, bool) {
+	if !link {
+		return nil, true
+	}
+	s, err := r.auth.GetSession(c, ginauth.VerifyOptions{Optional: true, OverrideGlobalClaimValidators: noValidators})
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return nil, false
+	}
+	return s, true
+}
+
+func noValidators([]claims.Validator, *gin.Context) []claims.Validator { return nil }
+
+// factorSession verifies the session of a credential route.
+func (r *Recipe) factorSession(c *gin.Context) (*ginauth.Session, bool) {
+	s, err := recipeutil.FactorSession(r.auth, c, r.cfg.OverrideGlobalClaimValidators)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return nil, false
+	}
+	return s, true
+}
+
+// optionsBody is the FDI answer with generated options: the library's
+// options JSON plus the id and times.
+func optionsBody(v any, id string, createdAt, expiresAt time.Time, extra gin.H) (gin.H, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	body := gin.H{}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, err
+	}
+	for k, x := range extra {
+		body[k] = x
+	}
+	body["status"] = StatusOK
+	body["webauthnGeneratedOptionsId"] = id
+	body["createdAt"] = createdAt.UnixMilli()
+	body["expiresAt"] = expiresAt.UnixMilli()
+	return body, nil
+}
+
+// handleRegisterOptions serves POST /webauthn/options/register
+// {email | recoverAccountToken}.
+func (r *Recipe) handleRegisterOptions(c *gin.Context) {
+	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
+	obj, ok := r.readBody(c)
+	if !ok {
+		return
+	}
+	email, err := ginauth.StringField(obj, "email", maxEmailBytes, false)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	token, err := ginauth.StringField(obj, "recoverAccountToken", maxIDBytes, false)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if !has(obj, "email") && !has(obj, "recoverAccountToken") {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide the email or the recover account token"))
+		return
+	}
+	// Options are rows written for anyone who asks: counted per address.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignUp, ""); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if has(obj, "email") {
+		email = ginauth.NormaliseEmail(email)
+		if msg := r.cfg.ValidateEmail(ctx, email, tenantID); msg != "" {
+			c.JSON(http.StatusOK, gin.H{"status": StatusInvalidEmail, "err": msg})
+			return
+		}
+	} else {
+		tok, err := r.peekRecoverToken(ctx, r.db, token, tenantID)
+		if errors.Is(err, ErrRecoverTokenInvalid) {
+			status(c, StatusRecoverTokenInvalid)
+			return
+		}
+		if err != nil {
+			r.auth.WriteError(c, err)
+			return
+		}
+		email = tok.Email
+	}
+	w, rp, err := r.relyingParty(c)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	// A fresh user handle for every passkey: it names no account, and
+	// the credential row keeps the one its passkey was made with.
+	handle := []byte(random.Token(32))
+	rk := true
+	creation, sd, err := w.BeginRegistration(&user{handle: handle, name: email},
+		wa.WithAuthenticatorSelection(protocol.AuthenticatorSelection{ResidentKey: registerResidentKeyRequired, RequireResidentKey: &rk,
+			UserVerification: protocol.UserVerificationRequirement(r.cfg.UserVerification)}),
+		wa.WithConveyancePreference(registerAttestationPreference),
+		wa.WithCredentialParameters(credentialParams),
+		wa.WithRegistrationRelyingPartyID(rp.ID), wa.WithRegistrationRelyingPartyName(rp.Name))
+	if err != nil {
+		r.auth.WriteError(c, ginauth.NewError(ginauth.ErrInternal, err))
+		return
+	}
+	sd.Expires = time.Time{} // enforced by the row, on ginauth's clock
+	id, row, err := r.saveOptions(ctx, tenantID, kindRegister, &email, handle, sd)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	opts := creation.Response
+	opts.Timeout = int(r.cfg.OptionsTimeout / time.Millisecond)
+	extra := gin.H{}
+	if len(opts.CredentialExcludeList) == 0 {
+		extra["excludeCredentials"] = []any{}
+	}
+	body, err := optionsBody(opts, id, row.CreatedAt, row.ExpiresAt, extra)
+	if err != nil {
+		r.auth.WriteError(c, ginauth.NewError(ginauth.ErrInternal, err))
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, body)
+}
+
+// handleSignInOptions serves POST /webauthn/options/signin.
+func (r *Recipe) handleSignInOptions(c *gin.Context) {
+	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
+	if _, err := ginauth.ReadJSONObject(c, r.cfg.MaxBodyBytes, true); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignIn, ""); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	w, rp, err := r.relyingParty(c)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	assertion, sd, err := w.BeginDiscoverableLogin(wa.WithUserVerification(protocol.UserVerificationRequirement(r.cfg.UserVerification)),
+		wa.WithLoginRelyingPartyID(rp.ID))
+	if err != nil {
+		r.auth.WriteError(c, ginauth.NewError(ginauth.ErrInternal, err))
+		return
+	}
+	sd.Expires = time.Time{}
+	id, row, err := r.saveOptions(ctx, tenantID, kindSignIn, nil, nil, sd)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "webauthnGeneratedOptionsId": id, "rpId": rp.ID,
+		"createdAt": row.CreatedAt.UnixMilli(), "expiresAt": row.ExpiresAt.UnixMilli(),
+		"challenge": assertion.Response.Challenge.String(), "timeout": int(r.cfg.OptionsTimeout / time.Millisecond),
+		"userVerification": string(r.cfg.UserVerification)})
+}
+
+// register verifies a registration against options taken for it, and
+// returns the new credential, the options' e-mail and user handle, or
+// answers the failure (false).
+func (r *Recipe) register(c *gin.Context, in ceremony, tenantID string) (*wa.Credential, string, []byte, string, bool) {
+	ctx := c.Request.Context()
+	opts, err := r.takeOptions(ctx, in.optionsID, kindRegister, tenantID)
+	if r.optionsFailed(c, err, false) {
+		return nil, "", nil, "", false
+	}
+	if opts.row.Email == nil {
+		status(c, StatusInvalidOptions)
+		return nil, "", nil, "", false
+	}
+	handle, err := base64.RawURLEncoding.DecodeString(opts.row.UserHandle)
+	if err != nil {
+		r.auth.WriteError(c, ginauth.NewError(ginauth.ErrInternal, err))
+		return nil, "", nil, "", false
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes(in.credential)
+	if err != nil {
+		r.invalid(c, "", "registration response unreadable", err)
+		return nil, "", nil, "", false
+	}
+	w, rp, err := r.relyingParty(c)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return nil, "", nil, "", false
+	}
+	cred, err := w.CreateCredential(&user{handle: handle, name: *opts.row.Email}, opts.session, parsed)
+	if err != nil {
+		r.invalid(c, *opts.row.Email, "registration rejected", err)
+		return nil, "", nil, "", false
+	}
+	return cred, *opts.row.Email, handle, rp.ID, true
+}
+
+// optionsFailed answers a failure to take options; signIn answers every
+// kind as invalid credentials, as SuperTokens does.
+func (r *Recipe) optionsFailed(c *gin.Context, err error, signIn bool) bool {
+	switch {
+	case err == nil:
+		return false
+	case signIn && (errors.Is(err, ErrOptionsNotFound) || errors.Is(err, ErrInvalidOptions)):
+		status(c, StatusInvalidCredentials)
+	case errors.Is(err, ErrOptionsNotFound):
+		status(c, StatusOptionsNotFound)
+	case errors.Is(err, ErrInvalidOptions):
+		status(c, StatusInvalidOptions)
+	default:
+		r.auth.WriteError(c, err)
+	}
+	return true
+}
+
+// invalid answers a credential that failed verification, with an event.
+func (r *Recipe) invalid(c *gin.Context, account, detail string, err error) {
+	r.auth.Logger().DebugContext(c.Request.Context(), "webauthn: "+detail, "error", err)
+	r.auth.Emit(c.Request.Context(), ginauth.Event{Type: ginauth.EventSignInFailed, Account: account, IP: c.ClientIP(),
+		Detail: "webauthn: " + detail})
+	status(c, StatusInvalidCredentials)
+}
+
+// handleSignUp serves POST /webauthn/signup {webauthnGeneratedOptionsId,
+// credential, shouldTryLinkingWithSessionUser?}.
+func (r *Recipe) handleSignUp(c *gin.Context) {
+	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
+	obj, ok := r.readBody(c)
+	if !ok {
+		return
+	}
+	in, ok := r.readCeremony(c, obj)
+	if !ok {
+		return
+	}
+	s, ok := r.linkSession(c, in.link)
+	if !ok {
+		return
+	}
+	if s != nil {
+		// A passkey added to the signed-in user, as a second factor.
+		r.registerForSession(c, s, in)
+		return
+	}
+	if _, err := r.auth.CheckSignIn(ctx, tenantID, FactorID); err != nil {
+		r.auth.WriteHookError(c, err, StatusSignUpNotAllowed)
+		return
+	}
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignUp, ""); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	cred, email, handle, rpID, ok := r.register(c, in, tenantID)
+	if !ok {
+		return
+	}
+	userID, err := r.createAccount(ctx, tenantID, email, rpID, handle, cred)
+	switch {
+	case errors.Is(err, ErrEmailExists):
+		status(c, StatusEmailExists)
+		return
+	case errors.Is(err, ErrInvalidCredential):
+		status(c, StatusInvalidCredentials)
+		return
+	case err != nil:
+		r.auth.WriteError(c, err)
+		return
+	}
+	u, err := r.auth.GetUser(ctx, userID)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	sess, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: userID, RecipeUserID: userID, TenantID: tenantID, Factor: FactorID})
+	if err != nil {
+		r.auth.WriteHookError(c, err, StatusSignUpNotAllowed)
+		return
+	}
+	r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignUp, UserID: userID, SessionHandle: sess.Handle(), Account: email,
+		IP: c.ClientIP(), Detail: RecipeID})
+	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "user": u})
+}
+
+// handleSignIn serves POST /webauthn/signin {webauthnGeneratedOptionsId,
+// credential, shouldTryLinkingWithSessionUser?}. With a session and the
+// flag, the passkey completes the webauthn factor of that session instead
+// of starting a new one, and must be the session user's.
+func (r *Recipe) handleSignIn(c *gin.Context) {
+	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
+	obj, ok := r.readBody(c)
+	if !ok {
+		return
+	}
+	in, ok := r.readCeremony(c, obj)
+	if !ok {
+		return
+	}
+	s, ok := r.linkSession(c, in.link)
+	if !ok {
+		return
+	}
+	if s != nil {
+		tenantID = s.TenantID()
+	} else if _, err := r.auth.CheckSignIn(ctx, tenantID, FactorID); err != nil {
+		r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
+		return
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(in.credential)
+	if err != nil {
+		r.invalid(c, "", "authentication response unreadable", err)
+		return
+	}
+	// Counted per passkey before any check; anything but a success stays
+	// counted.
+	at, err := r.auth.Reserve(c, ginauth.ActionSignIn, rateKeyPrefix+credentialHash(parsed.RawID))
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	defer at.Failed()
+	opts, err := r.takeOptions(ctx, in.optionsID, kindSignIn, tenantID)
+	if r.optionsFailed(c, err, true) {
+		return
+	}
+	row, err := r.findCredential(ctx, r.db, parsed.RawID)
+	if errors.Is(err, ErrCredentialNotFound) || (err == nil && row.TenantID != tenantID) {
+		r.invalid(c, b64(parsed.RawID), "unknown credential", err)
+		return
+	}
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	lc, err := libCredential(row)
+	if err != nil {
+		r.auth.WriteError(c, ginauth.NewError(ginauth.ErrInternal, err))
+		return
+	}
+	w, _, err := r.relyingParty(c)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	handle, _ := base64.RawURLEncoding.DecodeString(row.UserHandle)
+	got, err := w.ValidateDiscoverableLogin(func(rawID, userHandle []byte) (wa.User, error) {
+		if !bytes.Equal(userHandle, handle) {
+			return nil, errors.New("user handle does not match the credential's")
+		}
+		return &user{handle: handle, creds: []wa.Credential{lc}}, nil
+	}, opts.session, parsed)
+	if err != nil {
+		r.invalid(c, row.UserID, "assertion rejected", err)
+		return
+	}
+	if got.Authenticator.CloneWarning {
+		r.cloned(c, row.UserID, row.CredentialID)
+		return
+	}
+	if err := r.recordUse(ctx, row, parsed.Response.AuthenticatorData.Counter); errors.Is(err, ErrCloned) {
+		r.cloned(c, row.UserID, row.CredentialID)
+		return
+	} else if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	at.Succeeded()
+	if s != nil {
+		r.completeFactor(c, s, row.UserID)
+		return
+	}
+	u, err := r.auth.GetUser(ctx, row.UserID)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	sess, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: row.UserID, RecipeUserID: row.UserID, TenantID: tenantID, Factor: FactorID})
+	if err != nil {
+		r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
+		return
+	}
+	r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignIn, UserID: row.UserID, SessionHandle: sess.Handle(), IP: c.ClientIP(), Detail: RecipeID})
+	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "user": u})
+}
+
+// cloned refuses an assertion whose signature counter did not increase:
+// two copies of the private key are in use. The event lets the app
+// react (revoke the passkey, alert the user).
+func (r *Recipe) cloned(c *gin.Context, userID, credentialID string) {
+	r.auth.Emit(c.Request.Context(), ginauth.Event{Type: ginauth.EventCredentialCloned, UserID: userID, IP: c.ClientIP(),
+		Detail: "webauthn: signature counter did not increase for credential " + credentialID})
+	status(c, StatusInvalidCredentials)
+}
+
+// completeFactor marks the webauthn factor completed in s after the
+// user's passkey was verified (or registered).
+func (r *Recipe) completeFactor(c *gin.Context, s *ginauth.Session, credUserID string) {
+	ctx := c.Request.Context()
+	if credUserID != s.UserID() {
+		c.JSON(http.StatusOK, gin.H{"status": StatusSignInNotAllowed, "reason": "This passkey belongs to another account."})
+		return
+	}
+	if r.mfa != nil {
+		if err := r.mfa.MarkFactorCompleted(ctx, s, FactorID); err != nil {
+			r.auth.WriteError(c, err)
+			return
+		}
+	}
+	u, err := r.auth.GetUser(ctx, s.UserID())
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "user": u})
+}
+
+// registerForSession adds a passkey to the session's user (SuperTokens'
+// registerCredentialPOST, and sign-up linked to a session): with
+// multifactorauth, only when the session may set the factor up, and the
+// factor is then completed in the session.
+func (r *Recipe) registerForSession(c *gin.Context, s *ginauth.Session, in ceremony) {
+	ctx := c.Request.Context()
+	if r.mfa != nil {
+		if err := r.mfa.AssertAllowedToSetUp(ctx, s, FactorID); err != nil {
+			r.auth.WriteError(c, err)
+			return
+		}
+	}
+	cred, email, handle, rpID, ok := r.register(c, in, s.TenantID())
+	if !ok {
+		return
+	}
+	u, err := r.auth.GetUser(ctx, s.UserID())
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	// The options must have been made for one of the user's addresses
+	// (their passkey address, when they have one).
+	wu, err := r.findUser(ctx, r.db, s.UserID())
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if (wu != nil && wu.Email != email) || (wu == nil && !containsFold(u.Emails, email)) {
+		c.JSON(http.StatusOK, gin.H{"status": StatusGeneralError, "message": "Email mismatch"})
+		return
+	}
+	err = r.addCredential(ctx, s, s.UserID(), s.TenantID(), email, rpID, handle, cred)
+	switch {
+	case errors.Is(err, ErrInvalidCredential), errors.Is(err, ErrEmailExists):
+		c.JSON(http.StatusOK, gin.H{"status": StatusRegisterNotAllowed,
+			"reason": "Cannot register credential due to security reasons. Please try logging in, use a different login method or contact support. (ERR_CODE_007)"})
+		return
+	case err != nil:
+		r.auth.WriteError(c, err)
+		return
+	}
+	r.completeFactor(c, s, s.UserID())
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// handleRegisterCredential serves POST /webauthn/credential {recipeUserId,
+// webauthnGeneratedOptionsId, credential}.
+func (r *Recipe) handleRegisterCredential(c *gin.Context) {
+	s, ok := r.factorSession(c)
+	if !ok {
+		return
+	}
+	obj, ok := r.readBody(c)
+	if !ok {
+		return
+	}
+	in, ok := r.readCeremony(c, obj)
+	if !ok {
+		return
+	}
+	rid, err := ginauth.StringField(obj, "recipeUserId", maxIDBytes, true)
+	if err != nil {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide the recipeUserId"))
+		return
+	}
+	if rid != s.UserID() {
+		c.JSON(http.StatusOK, gin.H{"status": StatusGeneralError, "message": "User not found"})
+		return
+	}
+	r.registerForSession(c, s, in)
+}
+
+// handleListCredentials serves GET /webauthn/credential/list.
+func (r *Recipe) handleListCredentials(c *gin.Context) {
+	s, ok := r.factorSession(c)
+	if !ok {
+		return
+	}
+	list, err := r.ListCredentials(c.Request.Context(), s.UserID())
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "credentials": list})
+}
+
+// handleRemoveCredential serves POST /webauthn/credential/remove
+// {webauthnCredentialId}. With multifactorauth the session must meet its
+// requirements, as supertokens-node's removeCredentialPOST asks:
+// otherwise a stolen password would be enough to drop the user's passkey.
+func (r *Recipe) handleRemoveCredential(c *gin.Context) {
+	s, ok := r.factorSession(c)
+	if !ok {
+		return
+	}
+	obj, ok := r.readBody(c)
+	if !ok {
+		return
+	}
+	id, err := ginauth.StringField(obj, "webauthnCredentialId", 2048, true)
+	if err != nil {
+		r.auth.WriteError(c, ginauth.BadRequest("A valid webauthnCredentialId is required"))
+		return
+	}
+	ctx := c.Request.Context()
+	if r.mfa != nil {
+		if err := s.AssertClaims(ctx, r.mfa.Claim().IsSatisfied()); err != nil {
+			r.auth.WriteError(c, err)
+			return
+		}
+	}
+	err = r.removeCredential(ctx, s, s.UserID(), id)
+	if errors.Is(err, ErrCredentialNotFound) {
+		status(c, StatusCredentialNotFound)
+		return
+	}
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	status(c, StatusOK)
+}
+
+// handleEmailExists serves GET /webauthn/email/exists?email=.
+func (r *Recipe) handleEmailExists(c *gin.Context) {
+	raw, ok := c.GetQuery("email")
+	if !ok || strings.TrimSpace(raw) == "" {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide the email as a GET param"))
+		return
+	}
+	if !utf8.ValidString(raw) || len(raw) > maxEmailBytes {
+		r.auth.WriteError(c, ginauth.BadRequest("the email GET param is not a valid e-mail address"))
+		return
+	}
+	// Counted per client address, so that it cannot walk a list.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionExistsCheck, ""); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	wu, err := r.findUserByEmail(c.Request.Context(), r.db, ginauth.TenantID(c), ginauth.NormaliseEmail(raw))
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "exists": wu != nil})
+}
+
+// RecoverAccountLink returns the link a recovery e-mail carries, which
+// the frontend SDKs read: <websiteDomain><websiteBasePath>/webauthn/recover?token=...&tenantId=...
+func (r *Recipe) RecoverAccountLink(tenantID, token string) string {
+	info := r.auth.AppInfo()
+	if tenantID == "" {
+		tenantID = ginauth.DefaultTenant
+	}
+	q := url.Values{"token": {token}, "tenantId": {tenantID}}
+	return info.WebsiteDomain + info.WebsiteBasePath + recoverWebsitePath + "?" + q.Encode()
+}
+
+// sendRecoverMail makes a recovery token for the passkey account with
+// addr, if there is one, and mails its link.
+func (r *Recipe) sendRecoverMail(ctx context.Context, tenantID, addr string) error {
+	wu, err := r.findUserByEmail(ctx, r.db, tenantID, addr)
+	if err != nil || wu == nil {
+		return err
+	}
+	token, err := r.createRecoverToken(ctx, wu)
+	if err != nil {
+		return err
+	}
+	link := r.RecoverAccountLink(tenantID, token)
+	app := r.auth.AppInfo().AppName
+	text := fmt.Sprintf("Someone asked to recover the %s account of %s. Open this link to register a new passkey (it works once, for %s):\n\n%s\n\nIf it was not you, ignore this e-mail.\n",
+		app, addr, r.cfg.RecoverTokenLifetime, link)
+	mail := emaildelivery.Email{To: addr, Subject: recoverMailSubject, Text: text, Kind: recoverMailKind, Link: link}
+	if err := r.sender.Send(ctx, mail); err != nil {
+		return fmt.Errorf("user %s: %w", wu.UserID, err)
+	}
+	return nil
+}
+
+// handleRecoverToken serves POST /user/webauthn/reset/token {email}. It
+// answers OK whether or not the address has an account, and mails in the
+// background so that the time taken tells nothing either.
+func (r *Recipe) handleRecoverToken(c *gin.Context) {
+	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
+	obj, ok := r.readBody(c)
+	if !ok {
+		return
+	}
+	email, err := ginauth.StringField(obj, "email", maxEmailBytes, true)
+	if err != nil {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide the email"))
+		return
+	}
+	addr := ginauth.NormaliseEmail(email)
+	// Every request counts against the address, which caps the mail it
+	// can be sent.
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionPasswordReset, rateKeyPrefix+addr); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	r.mailWG.Add(1)
+	go func() {
+		defer r.mailWG.Done()
+		time.Sleep(20*time.Millisecond + time.Duration(rand.Int64N(int64(180*time.Millisecond))))
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundMailSendTimeout)
+		defer cancel()
+		if err := r.sendRecoverMail(ctx, tenantID, addr); err != nil {
+			r.auth.Logger().ErrorContext(ctx, "webauthn: the recovery e-mail was not sent", "error", err)
+		}
+	}()
+	status(c, StatusOK)
+}
+
+// handleRecover serves POST /user/webauthn/reset {token,
+// webauthnGeneratedOptionsId, credential}: the token's user gets the new
+// passkey. The token is used up only by a registration that succeeds.
+func (r *Recipe) handleRecover(c *gin.Context) {
+	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
+	obj, ok := r.readBody(c)
+	if !ok {
+		return
+	}
+	in, ok := r.readCeremony(c, obj)
+	if !ok {
+		return
+	}
+	if !has(obj, "token") {
+		r.auth.WriteError(c, ginauth.BadRequest("Please provide the recover account token"))
+		return
+	}
+	token, err := ginauth.StringField(obj, "token", maxIDBytes, true)
+	if err != nil {
+		r.auth.WriteError(c, ginauth.BadRequest("The recover account token must be a string"))
+		return
+	}
+	if err := r.auth.CheckRateLimit(c, ginauth.ActionCodeEntry, ""); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	tok, err := r.peekRecoverToken(ctx, r.db, token, tenantID)
+	if errors.Is(err, ErrRecoverTokenInvalid) {
+		status(c, StatusRecoverTokenInvalid)
+		return
+	}
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	cred, email, handle, rpID, ok := r.register(c, in, tenantID)
+	if !ok {
+		return
+	}
+	if email != tok.Email {
+		status(c, StatusInvalidOptions)
+		return
+	}
+	err = r.recoverTx(ctx, tok.TokenHash, tok.UserID, tenantID, email, rpID, handle, cred)
+	switch {
+	case errors.Is(err, ErrRecoverTokenInvalid):
+		status(c, StatusRecoverTokenInvalid)
+		return
+	case errors.Is(err, ErrInvalidCredential):
+		status(c, StatusInvalidCredentials)
+		return
+	case err != nil:
+		r.auth.WriteError(c, err)
+		return
+	}
+	r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventPasswordReset, UserID: tok.UserID, IP: c.ClientIP(), Detail: "webauthn: account recovered with a new passkey"})
+	status(c, StatusOK)
+}
