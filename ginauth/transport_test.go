@@ -592,7 +592,7 @@ func TestExposeAccessTokenInCookieMode(t *testing.T) {
 				}
 			}
 			check("sign-in", cl.do("POST", "/login?user=u1", ""))
-			if expose && cl.access != cl.cookies[CookieAccessToken].Value {
+			if expose && cl.Access != cl.Cookies[CookieAccessToken].Value {
 				t.Fatal("the frontend's stored token differs from the cookie's")
 			}
 			check("refresh", cl.do("POST", "/auth/session/refresh", ""))
@@ -600,7 +600,7 @@ func TestExposeAccessTokenInCookieMode(t *testing.T) {
 			if expose {
 				// The exposed token is a working access token (for calls to
 				// other services), and the cookie session goes on.
-				w := rawRequest(h, "GET", "/me", nil, "Authorization", "Bearer "+cl.access)
+				w := rawRequest(h, "GET", "/me", nil, "Authorization", "Bearer "+cl.Access)
 				if w.Code != 200 || !strings.Contains(w.Body.String(), `"k":"v"`) {
 					t.Fatalf("exposed token as Bearer: %d %s", w.Code, w.Body)
 				}
@@ -631,13 +631,13 @@ func TestLegacyIDRefreshCookie(t *testing.T) {
 	cl := h.client("cookie")
 	cl.login("u1")
 	legacy := &http.Cookie{Name: "sIdRefreshToken", Value: "asdf", Path: "/"}
-	cl.cookies[legacy.Name] = legacy
+	cl.Cookies[legacy.Name] = legacy
 	for _, path := range []string{"/me", "/maybe"} {
 		expect(t, cl.do("GET", path, ""), 401, "try refresh token")
 	}
 	hc := h.client("header")
 	hc.login("u2")
-	hc.cookies[legacy.Name] = legacy
+	hc.Cookies[legacy.Name] = legacy
 	expect(t, hc.do("GET", "/me", ""), 401, "try refresh token")
 
 	for name, c := range map[string]*client{"cookie": cl, "header": hc} {
@@ -647,7 +647,7 @@ func TestLegacyIDRefreshCookie(t *testing.T) {
 		if _, cleared := liveCookies(r.ResponseRecorder); !cleared["sIdRefreshToken"] {
 			t.Fatalf("%s: the refresh did not clear sIdRefreshToken: %v", name, r.Header().Values("Set-Cookie"))
 		}
-		if _, ok := c.cookies["sIdRefreshToken"]; ok {
+		if _, ok := c.Cookies["sIdRefreshToken"]; ok {
 			t.Fatalf("%s: client still holds sIdRefreshToken", name)
 		}
 		expect(t, c.do("GET", "/me", ""), 200, "")

@@ -12,8 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/testdb"
-	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
@@ -32,7 +31,7 @@ const (
 type harness struct {
 	t      *testing.T
 	auth   *ginauth.Auth
-	clock  *recipetest.Clock
+	clock  *ginauthtest.Clock
 	r      *gin.Engine
 	wa     *webauthn.Recipe
 	events *recipetest.Events
@@ -68,11 +67,8 @@ func (m *mailbox) all() []emaildelivery.Email {
 
 func newHarness(t *testing.T, mod func(*setup)) *harness {
 	t.Helper()
-	db := testdb.Open(t)
-	if err := models.AutoMigrate(db); err != nil {
-		t.Fatal(err)
-	}
-	clk := recipetest.NewClock(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC))
+	db := ginauthtest.OpenDB(t)
+	clk := ginauthtest.NewClock(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC))
 	h := &harness{t: t, clock: clk, events: &recipetest.Events{}, mails: &mailbox{}}
 	cfg := ginauth.Config{
 		DB:        db,
@@ -114,14 +110,14 @@ func newHarness(t *testing.T, mod func(*setup)) *harness {
 
 type client struct {
 	h *harness
-	c *recipetest.Client
+	c *ginauthtest.Client
 }
 
 func (h *harness) client() *client {
-	return &client{h: h, c: &recipetest.Client{Handler: h.r, RID: "webauthn"}}
+	return &client{h: h, c: &ginauthtest.Client{Handler: h.r, RID: "webauthn"}}
 }
 
-func (cl *client) do(method, path, body string) *recipetest.Response {
+func (cl *client) do(method, path, body string) *ginauthtest.Response {
 	cl.h.t.Helper()
 	return cl.c.Do(method, "/auth"+path, body)
 }
@@ -172,7 +168,7 @@ func (h *harness) signUp(email string) (*client, *softAuthenticator, string) {
 }
 
 // signIn signs in with a's passkey on a fresh client.
-func (h *harness) signIn(a *softAuthenticator) (*client, *recipetest.Response) {
+func (h *harness) signIn(a *softAuthenticator) (*client, *ginauthtest.Response) {
 	h.t.Helper()
 	cl := h.client()
 	opts := cl.signInOptions()
@@ -193,12 +189,12 @@ func countRows(t *testing.T, h *harness, model any) int64 {
 	return n
 }
 
-func status(r *recipetest.Response) string {
+func status(r *ginauthtest.Response) string {
 	s, _ := r.JSON["status"].(string)
 	return s
 }
 
-func mustStatus(t *testing.T, r *recipetest.Response, want string) {
+func mustStatus(t *testing.T, r *ginauthtest.Response, want string) {
 	t.Helper()
 	if r.Code != 200 || status(r) != want {
 		t.Fatalf("want 200 %s, got %d %s", want, r.Code, r.Body)

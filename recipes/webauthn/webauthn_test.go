@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
-	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/webauthn"
 )
@@ -206,7 +206,7 @@ func TestConcurrentDoubleUseOfOneChallenge(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &recipetest.Client{Handler: h.r, RID: "webauthn"}
+			c := &ginauthtest.Client{Handler: h.r, RID: "webauthn"}
 			r := c.Do("POST", "/auth/webauthn/signin", bodies[i])
 			switch {
 			case r.Code == 200 && r.JSON["status"] == "OK":
@@ -234,7 +234,7 @@ func TestConcurrentSignUpOneAccount(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &recipetest.Client{Handler: h.r, RID: "webauthn"}
+			c := &ginauthtest.Client{Handler: h.r, RID: "webauthn"}
 			r := c.Do("POST", "/auth/webauthn/options/register", `{"email":"race@example.com"}`)
 			if r.Code != 200 {
 				t.Errorf("options: %d %s", r.Code, r.Body)
