@@ -317,10 +317,15 @@ func TestRecoveryCodesGoAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The package-level functions use the default instance.
+	// The package-level functions use the instance the context carries,
+	// never the default one: without it they fail with ErrNoInstance (a
+	// 500 naming the fix).
 	ginauth.SetDefault(h.auth)
 	defer ginauth.SetDefault(nil)
-	if codes, err := mfa.GenerateRecoveryCodes(ctx, "u3"); err != nil || len(codes) != 3 {
+	if _, err := mfa.GenerateRecoveryCodes(ctx, "u3"); !errors.Is(err, ginauth.ErrNoInstance) || !errors.Is(err, ginauth.ErrInternal) {
+		t.Fatalf("without an instance in the context: %v", err)
+	}
+	if codes, err := mfa.GenerateRecoveryCodes(ginauth.NewContext(ctx, h.auth), "u3"); err != nil || len(codes) != 3 {
 		t.Fatal(err)
 	}
 }
