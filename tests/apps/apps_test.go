@@ -236,9 +236,8 @@ func countUsers(t *testing.T, db *gorm.DB) int64 {
 // both as two users; tokens, reset tokens, rate-limit counters, roles and
 // dashboard sessions of one app are refused (never cross-read) by the
 // other, and the package-level role claim on b's route reads b's
-// database. Removing the per-request instance (restoring FromContext's
-// fallback to the default) or sharing one database between the apps fails
-// it.
+// database. A package-level claim that read the default instance (a)
+// instead of the request's, or two apps sharing one schema, fail it.
 func TestTwoAppsOneEngine(t *testing.T) {
 	w := newWorld(t)
 	ginauth.SetDefault(w.a.auth) // the fallback that must not be taken
