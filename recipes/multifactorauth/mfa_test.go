@@ -408,3 +408,28 @@ func TestLimiter(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPackageValidatorUsesTheServingInstancesSubstitutes: the
+// package-level HasCompletedFactors validator (one value for every
+// instance) takes the recovery-code stand-in rule from the recipe of the
+// instance serving the request (claims.Bind), not from another instance
+// nor from "the recipe set up last".
+func TestPackageValidatorUsesTheServingInstancesSubstitutes(t *testing.T) {
+	withCodes := newHarness(t, mfa.Config{})
+	withoutCodes := newHarness(t, mfa.Config{RecoveryCodes: mfa.RecoveryCodeConfig{Disabled: true}})
+	var p claims.Payload
+	if err := json.Unmarshal([]byte(`{"st-mfa":{"c":{"emailpassword":1767322000,"recovery-code":1767322100},"v":true}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	v := mfa.HasCompletedFactors(mfa.Factor(mfa.FactorTOTP))
+	check := func(h *harness) *claims.ValidationError {
+		bound := claims.Bind(ginauth.NewContext(context.Background(), h.auth), []claims.Validator{v})
+		return bound[0].Validate(p, time.Now())
+	}
+	if e := check(withCodes); e != nil {
+		t.Fatalf("recovery code stands in for totp where codes are on: %+v", e)
+	}
+	if e := check(withoutCodes); e == nil {
+		t.Fatal("recovery code stood in for totp in the instance where codes are disabled")
+	}
+}
