@@ -37,3 +37,38 @@ type ValidationError struct {
 	ID     string         `json:"id"`
 	Reason map[string]any `json:"reason,omitempty"`
 }
+
+// Binder is implemented by a Validator whose check depends on the instance
+// serving the request (a package-level claim's validator, shared by every
+// app of a process, whose rules are configured per app). Bind returns the
+// validator to use for a request whose context is ctx. The session layer
+// calls it (through Bind) before ShouldRefetch and Validate.
+type Binder interface {
+	Bind(ctx context.Context) Validator
+}
+
+// Bind returns validators with every Binder replaced by what its Bind
+// returns for ctx. It returns validators itself when none is a Binder.
+func Bind(ctx context.Context, validators []Validator) []Validator {
+	var out []Validator
+	for i, v := range validators {
+		b, ok := v.(Binder)
+		if !ok {
+			if out != nil {
+				out = append(out, v)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]Validator, 0, len(validators)), validators[:i]...)
+		}
+		if bv := b.Bind(ctx); bv != nil {
+			v = bv
+		}
+		out = append(out, v)
+	}
+	if out == nil {
+		return validators
+	}
+	return out
+}

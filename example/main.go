@@ -155,7 +155,11 @@ func run(log *slog.Logger) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	auth.password.Wait() // password-reset e-mails still on their way
+	// Waits for background work (password-reset e-mails still on their
+	// way, a cleanup sweep); requests arriving now would get a 503.
+	if err := ginauth.Default().Close(shutdownCtx); err != nil {
+		return err
+	}
 	log.Info("demo: stopped")
 	return nil
 }

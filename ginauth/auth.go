@@ -2,6 +2,7 @@ package ginauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -46,6 +47,7 @@ type Auth struct {
 
 	lastCleanup atomic.Int64 // unix ms of the last expired-session sweep
 	vcache      verifyCache  // verified access tokens (verifycache.go); sized on first use
+	life        lifecycle    // background work and Close (close.go)
 }
 
 // New validates cfg, checks that the ginauth tables exist, sets up every
@@ -65,6 +67,7 @@ func New(cfg Config) (*Auth, error) {
 		routeIndex:   map[string]*route{},
 		recipes:      cfg.Recipes,
 	}
+	a.life.init()
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -111,6 +114,11 @@ func New(cfg Config) (*Auth, error) {
 	if a.keys, err = newKeyStore(ctx, a.db, s, a.now, a.secret.sealer, a.log); err != nil {
 		return nil, fmt.Errorf("ginauth: loading signing keys: %w", err)
 	}
+	// Claimed last, so that a failed New leaves the store free.
+	if m, ok := a.limiter.store.(*memoryRateLimitStore); ok && !m.owner.CompareAndSwap(nil, a) {
+		// Two apps counting in one map would lock each other's users out.
+		return nil, fmt.Errorf("%w: RateLimit.Store: this memory store already serves another instance; give each instance its own NewMemoryRateLimitStore", ErrConfig)
+	}
 	return a, nil
 }
 
@@ -140,33 +148,95 @@ func (a *Auth) checkTables() error {
 
 type authKey struct{}
 
-// withAuth returns ctx carrying a, for claim fetch functions that need to
-// know which instance (and so which database) they serve.
+// authCtx is a context carrying the Auth serving it: what
+// context.WithValue(parent, authKey{}, a) gives, without the interface
+// conversion of the key.
+type authCtx struct {
+	context.Context
+	auth *Auth
+}
+
+func (c *authCtx) Value(key any) any {
+	if _, ok := key.(authKey); ok {
+		return c.auth
+	}
+	return c.Context.Value(key)
+}
+
+// withAuth returns ctx carrying a, for claim fetch functions and
+// package-level helpers that need to know which instance (and so which
+// database) they serve.
 func (a *Auth) withAuth(ctx context.Context) context.Context {
-	if FromContext(ctx) == a {
+	if lookupAuth(ctx) == a {
 		return ctx
 	}
-	return context.WithValue(ctx, authKey{}, a)
+	return &authCtx{Context: ctx, auth: a}
 }
 
 // NewContext returns ctx carrying a, which FromContext finds. ginauth does
-// this itself before calling claim fetch functions; call it when you build
-// claims outside a request.
+// this itself for the requests its handlers and guards serve and before
+// calling claim fetch functions; call it when you use package-level
+// helpers (claims, recipe functions) outside a request, e.g. at start-up.
 func NewContext(ctx context.Context, a *Auth) context.Context { return a.withAuth(ctx) }
 
-// FromContext returns the Auth serving the current request or claim
-// fetch: claims' fetch functions receive a context that carries it. It
-// falls back to the default instance, and returns nil when there is none.
+// FromContext returns the Auth serving the current request or claim fetch,
+// or nil when none does. A request carries the instance whose Middleware,
+// RegisterRoutes routes, VerifySession or GetSession served it (its
+// *gin.Context and its c.Request.Context() both work); claims' fetch
+// functions receive a context that carries it; NewContext adds it by hand.
+//
+// There is no fallback to the default instance (see Init): in a process
+// with several instances that would read another app's database. Use
+// AuthFrom for an error that names the fix.
 func FromContext(ctx context.Context) *Auth {
-	if a, ok := ctx.Value(authKey{}).(*Auth); ok {
-		return a
+	if ctx == nil {
+		return nil
 	}
 	if c, ok := ctx.(*gin.Context); ok {
-		if a, ok := c.Request.Context().Value(authKey{}).(*Auth); ok {
-			return a
+		if v, ok := c.Get(authKey{}); ok {
+			if a, ok := v.(*Auth); ok {
+				return a
+			}
 		}
+		if s, ok := SessionFrom(c); ok {
+			return s.auth
+		}
+		if c.Request == nil {
+			return nil
+		}
+		ctx = c.Request.Context()
 	}
-	return Default()
+	return lookupAuth(ctx)
+}
+
+// lookupAuth finds the Auth in a plain context: put there by withAuth, or
+// the instance of the session a guard attached.
+func lookupAuth(ctx context.Context) *Auth {
+	if a, ok := ctx.Value(authKey{}).(*Auth); ok && a != nil {
+		return a
+	}
+	if s, ok := ctx.Value(sessionKey{}).(*Session); ok && s != nil {
+		return s.auth
+	}
+	return nil
+}
+
+// ErrNoInstance is the cause of the error AuthFrom (and the package-level
+// claims and helpers of the recipes) return when no ginauth instance
+// serves the context. It is a programming error, answered with a 500.
+var ErrNoInstance = errors.New("ginauth: no ginauth instance serves this context: " +
+	"put (*Auth).Middleware, RegisterRoutes or VerifySession before the handler, " +
+	"or pass ginauth.NewContext(ctx, auth) outside a request")
+
+// AuthFrom is FromContext that fails instead of returning nil: its error
+// is a 500 *Error whose cause, ErrNoInstance, names the fix.
+func AuthFrom(ctx context.Context) (*Auth, error) {
+	if a := FromContext(ctx); a != nil {
+		return a, nil
+	}
+	e := NewError(ErrInternal, ErrNoInstance)
+	e.Message = "server misconfigured: no authentication instance serves this request"
+	return nil, e
 }
 
 // DB returns the database ginauth was configured with.
@@ -247,10 +317,23 @@ func VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
 	return mustDefault().VerifySession(opts...)
 }
 
-// RequireClaim guards a route with claim validators, using the default
-// instance; see (*Auth).RequireClaim.
+// RequireClaim guards a route with claim validators, checked by the
+// instance that verified the request's session (so it serves every app of
+// a process with several); see (*Auth).RequireClaim. Without a session it
+// answers 401 through the default instance's error handler, if any.
 func RequireClaim(validators ...claims.Validator) gin.HandlerFunc {
-	return mustDefault().RequireClaim(validators...)
+	return func(c *gin.Context) {
+		var a *Auth
+		if s, ok := SessionFrom(c); ok {
+			a = s.auth
+		} else if a = FromContext(c); a == nil {
+			if a = Default(); a == nil {
+				DefaultErrorHandler(c, NewError(ErrUnauthorised, errors.New("RequireClaim without a session (put VerifySession first)")))
+				return
+			}
+		}
+		a.requireClaim(c, validators)
+	}
 }
 
 // RegisterRoutes registers the default instance's auth API on r; see

@@ -27,7 +27,11 @@
 //
 // Package-level functions use a default instance set by Init, the way
 // slog.Default works; New returns an *Auth with the same methods for tests
-// and for apps with more than one setup.
+// and for apps with more than one setup. A request carries the instance
+// that serves it (FromContext): package-level claims and recipe helpers
+// use that one, never the default, so several apps can share a process
+// (docs/multi-app.md). Close stops an instance and waits for its
+// background work.
 //
 // # Sessions
 //

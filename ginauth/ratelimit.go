@@ -376,6 +376,7 @@ type memoryCounter struct {
 }
 
 type memoryRateLimitStore struct {
+	owner atomic.Pointer[Auth] // the one instance it counts for (New, Close)
 	mu    sync.Mutex
 	m     map[string]memoryCounter
 	sweep time.Time

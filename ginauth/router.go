@@ -90,17 +90,24 @@ func (r *route) pick(c *gin.Context) *route {
 	return r
 }
 
-// boundRequest gives an auth request's context the DBTimeout deadline and
-// the request's website origin (origin.go), and returns the function that
-// releases the deadline.
-func (a *Auth) boundRequest(c *gin.Context) context.CancelFunc {
-	a.withOrigin(c)
-	if a.s.dbTimeout <= 0 {
-		return func() {}
+// boundRequest marks an auth request as served by a (for FromContext, in
+// c and in its request context), gives that context the request's website
+// origin (origin.go) and the DBTimeout deadline, and returns the function
+// that releases the deadline. It returns false, having answered 503, when
+// a is closed.
+func (a *Auth) boundRequest(c *gin.Context) (context.CancelFunc, bool) {
+	if a.refuseClosed(c) {
+		return nil, false
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), a.s.dbTimeout)
+	c.Set(authKey{}, a)
+	a.withOrigin(c)
+	ctx := a.withAuth(c.Request.Context())
+	cancel := context.CancelFunc(func() {})
+	if a.s.dbTimeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, a.s.dbTimeout)
+	}
 	c.Request = c.Request.WithContext(ctx)
-	return cancel
+	return cancel, true
 }
 
 // setTenant resolves the request's tenant through the tenant policy and
@@ -138,7 +145,11 @@ func (a *Auth) Middleware() gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		defer a.boundRequest(c)()
+		release, ok := a.boundRequest(c)
+		if !ok {
+			return
+		}
+		defer release()
 		if !a.checkInput(c, r) {
 			return
 		}
@@ -162,7 +173,11 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 		}
 		h := func(c *gin.Context) { rt.pick(c).Handler(c) }
 		r.Handle(rt.Method, base+rt.Path, func(c *gin.Context) {
-			defer a.boundRequest(c)()
+			release, ok := a.boundRequest(c)
+			if !ok {
+				return
+			}
+			defer release()
 			if !a.checkInput(c, rt) {
 				return
 			}
@@ -173,7 +188,11 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 			continue
 		}
 		r.Handle(rt.Method, base+"/:tenantId"+rt.Path, func(c *gin.Context) {
-			defer a.boundRequest(c)()
+			release, ok := a.boundRequest(c)
+			if !ok {
+				return
+			}
+			defer release()
 			if !a.checkInput(c, rt) {
 				return
 			}

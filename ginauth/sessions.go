@@ -603,13 +603,15 @@ func (a *Auth) maybeCleanup() {
 	if now-last < a.s.cleanupInterval.Milliseconds() || !a.lastCleanup.CompareAndSwap(last, now) {
 		return
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// Through Go, so that Close waits for (or stops) the sweep and none
+	// starts after it.
+	_ = a.Go(context.Background(), func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		if n, err := a.DeleteExpired(ctx); err != nil {
 			a.log.Warn("ginauth: deleting expired rows failed", "error", err)
 		} else if n > 0 {
 			a.log.Debug("ginauth: deleted expired rows", "count", n)
 		}
-	}()
+	})
 }

@@ -54,12 +54,16 @@ func (a *Auth) VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
 		panic("ginauth: VerifySession takes at most one VerifyOptions; merge them into one")
 	}
 	return func(c *gin.Context) {
+		if a.refuseClosed(c) {
+			return
+		}
 		sc, err := a.getSessionCtx(c, o)
 		if err != nil {
 			a.WriteError(c, err)
 			return
 		}
 		if sc == nil {
+			a.attach(c) // FromContext finds a; with a session, through it
 			c.Next()
 			return
 		}
@@ -71,13 +75,32 @@ func (a *Auth) VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
 	}
 }
 
+// attach marks a request that has no session as served by a, for
+// FromContext (the session, when there is one, carries a already).
+func (a *Auth) attach(c *gin.Context) {
+	if FromContext(c) == a {
+		return
+	}
+	c.Set(authKey{}, a)
+	c.Request = c.Request.WithContext(a.withAuth(c.Request.Context()))
+}
+
 // GetSession verifies the request's session the way VerifySession does,
 // for handlers that decide themselves. It returns (nil, nil) when
 // opts.Optional is set and there is no session.
 func (a *Auth) GetSession(c *gin.Context, opts VerifyOptions) (*Session, error) {
+	if a.Closed() {
+		e := NewError(ErrUnavailable, ErrClosed)
+		e.Message = closedMessage
+		return nil, e
+	}
 	sc, err := a.getSessionCtx(c, opts)
-	if err != nil || sc == nil {
+	if err != nil {
 		return nil, err
+	}
+	if sc == nil {
+		a.attach(c)
+		return nil, nil
 	}
 	// No guard runs after the handler here: the request's context ending
 	// ends the session's hold on c's response.
@@ -235,6 +258,7 @@ func (a *Auth) antiCSRFApplies(c *gin.Context, o VerifyOptions) bool {
 // validates.
 func (a *Auth) checkClaims(ctx context.Context, s *Session, validators []claims.Validator) error {
 	now := a.now()
+	validators = claims.Bind(a.withAuth(ctx), validators)
 	if stale := claims.NeedRefetch(s.tok.payload, validators, now); len(stale) > 0 {
 		ctx, cancel := a.dbDeadline(a.withAuth(ctx))
 		defer cancel()
@@ -260,18 +284,29 @@ func (a *Auth) checkClaims(ctx context.Context, s *Session, validators []claims.
 
 // RequireClaim returns a guard that checks claim validators against the
 // session a preceding VerifySession attached: 403 "invalid claim" with the
-// failures, or 401 "unauthorised" when there is no session.
+// failures, or 401 "unauthorised" when there is no session or when the
+// session was verified by another instance (whose claims live in another
+// database).
 func (a *Auth) RequireClaim(validators ...claims.Validator) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		s, ok := SessionFrom(c)
-		if !ok {
-			a.WriteError(c, NewError(ErrUnauthorised, errors.New("RequireClaim without a session (put VerifySession first)")))
-			return
-		}
-		if err := a.checkClaims(c.Request.Context(), s, validators); err != nil {
-			a.WriteError(c, err)
-			return
-		}
-		c.Next()
+	return func(c *gin.Context) { a.requireClaim(c, validators) }
+}
+
+func (a *Auth) requireClaim(c *gin.Context, validators []claims.Validator) {
+	if a.refuseClosed(c) {
+		return
 	}
+	s, ok := SessionFrom(c)
+	if !ok {
+		a.WriteError(c, NewError(ErrUnauthorised, errors.New("RequireClaim without a session (put VerifySession first)")))
+		return
+	}
+	if s.auth != a {
+		a.WriteError(c, NewError(ErrUnauthorised, errors.New("RequireClaim on a session verified by another ginauth instance")))
+		return
+	}
+	if err := a.checkClaims(c.Request.Context(), s, validators); err != nil {
+		a.WriteError(c, err)
+		return
+	}
+	c.Next()
 }

@@ -335,19 +335,30 @@ func (r *Recipe) handleResetToken(c *gin.Context) {
 	// so the answer goes out at once and the lookup, the token and the mail
 	// happen in the background: neither the body nor the time it takes
 	// tells who is registered.
+	// Through Auth.Go, so that Close waits for the mail (and none starts
+	// after it).
 	r.mailWG.Add(1)
-	go func() {
+	err = r.auth.Go(ctx, func(ctx context.Context) {
 		defer r.mailWG.Done()
 		// Start a random moment later, so that the extra work a known
 		// address costs (a token written, a mail composed) does not compete
 		// with this request's own answer for the CPU and the database.
-		time.Sleep(resetJitter())
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundMailSendTimeout)
+		select {
+		case <-time.After(resetJitter()):
+		case <-ctx.Done():
+			return
+		}
+		ctx, cancel := context.WithTimeout(ctx, backgroundMailSendTimeout)
 		defer cancel()
 		if err := r.sendResetMail(ctx, tenantID, addr); err != nil {
 			r.auth.Logger().ErrorContext(ctx, "emailpassword: the password reset e-mail was not sent", "error", err)
 		}
-	}()
+	})
+	if err != nil { // closed meanwhile
+		r.mailWG.Done()
+		r.auth.WriteError(c, ginauth.NewError(ginauth.ErrUnavailable, err))
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK})
 }
 

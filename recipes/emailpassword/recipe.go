@@ -143,8 +143,9 @@ type Recipe struct {
 }
 
 // Wait blocks until the password-reset requests being handled in the
-// background (token and e-mail) are done. Call it on graceful shutdown,
-// after the HTTP server has stopped, so that no reset e-mail is lost.
+// background (token and e-mail) are done. (*ginauth.Auth).Close waits for
+// them too (and for every other recipe's background work): prefer it on
+// graceful shutdown.
 func (r *Recipe) Wait() { r.mailWG.Wait() }
 
 // New returns the recipe with cfg. Errors in cfg are reported by

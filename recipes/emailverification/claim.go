@@ -22,9 +22,9 @@ const ClaimKey = "st-ev"
 //
 //	s.SetClaimValue(ctx, emailverification.EmailVerificationClaim.Update(true, auth.Now()))
 var EmailVerificationClaim = claims.NewBoolean(ClaimKey, func(ctx context.Context, userID, tenantID string) (bool, bool, error) {
-	a := ginauth.FromContext(ctx)
-	if a == nil {
-		return false, false, ErrNotSetUp
+	a, err := ginauth.AuthFrom(ctx)
+	if err != nil {
+		return false, false, err
 	}
 	rc, ok := a.Recipe(RecipeID)
 	r, _ := rc.(*Recipe)

@@ -157,11 +157,12 @@ func (s substitutes) next(completed map[string]int64, reqs []Requirement) []stri
 // the claim gets when a validator refetches it (SuperTokens does the same).
 // Use MFAClaim, or Recipe.Claim for apps with several ginauth instances.
 type Claim struct {
-	r *Recipe // nil: the recipe of the default instance
+	r *Recipe // nil: the recipe of the instance serving the request
 }
 
-// MFAClaim is the st-mfa claim of the recipe of the default ginauth
-// instance (or else of the multifactorauth recipe set up most recently).
+// MFAClaim is the st-mfa claim of the multifactorauth recipe of the ginauth
+// instance serving the request (ginauth.AuthFrom): one claim serves every
+// instance of a process.
 var MFAClaim = &Claim{}
 
 func (c *Claim) recipe(ctx context.Context) (*Recipe, error) {
@@ -237,12 +238,39 @@ func (c *Claim) IsSatisfied() claims.Validator {
 //	{"message": "some factors are not completed", "allOfInAnyOrder": [...], "missing": [...]}
 func (c *Claim) HasCompletedFactors(reqs ...Requirement) claims.Validator {
 	reqs = slices.Clone(reqs)
+	v := &completedValidator{claim: c, reqs: reqs}
+	v.Validator = c.hasCompleted(reqs, c.subs)
+	return v
+}
+
+// completedValidator is HasCompletedFactors' validator. Its substitutes
+// (the recovery code for TOTP ...) are configured per recipe, so the
+// package-level MFAClaim's validator takes them, through claims.Bind, from
+// the recipe of the instance serving the request; unbound it uses those of
+// c's own recipe, or the defaults.
+type completedValidator struct {
+	claims.Validator
+	claim *Claim
+	reqs  []Requirement
+}
+
+// Bind returns the validator with the substitutes of the recipe serving
+// ctx.
+func (v *completedValidator) Bind(ctx context.Context) claims.Validator {
+	r, err := v.claim.recipe(ctx)
+	if err != nil {
+		return v.Validator
+	}
+	return v.claim.hasCompleted(v.reqs, func() substitutes { return r.subs })
+}
+
+func (c *Claim) hasCompleted(reqs []Requirement, subs func() substitutes) claims.Validator {
 	return claims.Custom(ClaimKey, c, missingClaim, func(p claims.Payload, _ time.Time) *claims.ValidationError {
 		v, ok := GetValue(p)
 		if !ok {
 			return &claims.ValidationError{Reason: map[string]any{"message": "value does not exist"}}
 		}
-		s := c.subs()
+		s := subs()
 		for _, req := range reqs {
 			if len(req.OneOf) > 0 && !slices.ContainsFunc(req.OneOf, func(id string) bool { return s.done(v.Completed, id) }) {
 				return &claims.ValidationError{Reason: map[string]any{"message": "none of the factors is completed", "oneOf": req.OneOf}}

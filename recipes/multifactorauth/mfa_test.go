@@ -313,10 +313,15 @@ func TestRecoveryCodesGoAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The package-level functions use the default instance.
+	// The package-level functions use the instance the context carries,
+	// never the default one: without it they fail with ErrNoInstance (a
+	// 500 naming the fix).
 	ginauth.SetDefault(h.auth)
 	defer ginauth.SetDefault(nil)
-	if codes, err := mfa.GenerateRecoveryCodes(ctx, "u3"); err != nil || len(codes) != 3 {
+	if _, err := mfa.GenerateRecoveryCodes(ctx, "u3"); !errors.Is(err, ginauth.ErrNoInstance) || !errors.Is(err, ginauth.ErrInternal) {
+		t.Fatalf("without an instance in the context: %v", err)
+	}
+	if codes, err := mfa.GenerateRecoveryCodes(ginauth.NewContext(ctx, h.auth), "u3"); err != nil || len(codes) != 3 {
 		t.Fatal(err)
 	}
 }
@@ -394,5 +399,30 @@ func TestLimiter(t *testing.T) {
 	}
 	if err := l.Attempt(ctx, db, now, "other", right); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPackageValidatorUsesTheServingInstancesSubstitutes: the
+// package-level HasCompletedFactors validator (one value for every
+// instance) takes the recovery-code stand-in rule from the recipe of the
+// instance serving the request (claims.Bind), not from another instance
+// nor from "the recipe set up last".
+func TestPackageValidatorUsesTheServingInstancesSubstitutes(t *testing.T) {
+	withCodes := newHarness(t, mfa.Config{})
+	withoutCodes := newHarness(t, mfa.Config{RecoveryCodes: mfa.RecoveryCodeConfig{Disabled: true}})
+	var p claims.Payload
+	if err := json.Unmarshal([]byte(`{"st-mfa":{"c":{"emailpassword":1767322000,"recovery-code":1767322100},"v":true}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	v := mfa.HasCompletedFactors(mfa.Factor(mfa.FactorTOTP))
+	check := func(h *harness) *claims.ValidationError {
+		bound := claims.Bind(ginauth.NewContext(context.Background(), h.auth), []claims.Validator{v})
+		return bound[0].Validate(p, time.Now())
+	}
+	if e := check(withCodes); e != nil {
+		t.Fatalf("recovery code stands in for totp where codes are on: %+v", e)
+	}
+	if e := check(withoutCodes); e == nil {
+		t.Fatal("recovery code stood in for totp in the instance where codes are disabled")
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -193,24 +192,18 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.MFAAttempt{}).Error)
 	})
-	lastSetUp.Store(r)
 	return nil
 }
 
-// lastSetUp is the recipe set up most recently, the package-level
-// functions' fallback.
-var lastSetUp atomic.Pointer[Recipe]
-
 // current returns the recipe the package-level functions use: that of the
-// instance serving ctx (ginauth.FromContext, which falls back to the
-// default instance), else the one set up last.
+// instance serving ctx (ginauth.AuthFrom; there is no fallback to another
+// instance, whose database would be the wrong one).
 func current(ctx context.Context) (*Recipe, error) {
-	if a := ginauth.FromContext(ctx); a != nil {
-		if r, ok := FromAuth(a); ok {
-			return r, nil
-		}
+	a, err := ginauth.AuthFrom(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if r := lastSetUp.Load(); r != nil {
+	if r, ok := FromAuth(a); ok {
 		return r, nil
 	}
 	return nil, ErrNotSetUp
@@ -628,7 +621,7 @@ func (r *Recipe) isSetUpOrStandIn(ctx context.Context, userID, factorID string, 
 }
 
 // MarkFactorCompleted is Recipe.MarkFactorCompleted on the recipe of the
-// default instance (see MFAClaim).
+// instance that verified s.
 func MarkFactorCompleted(ctx context.Context, s *ginauth.Session, factorID string) error {
 	r, ok := FromAuth(s.Auth())
 	if !ok {

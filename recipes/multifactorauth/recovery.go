@@ -188,7 +188,7 @@ func (r *Recipe) UseRecoveryCode(ctx context.Context, s *ginauth.Session, code s
 }
 
 // GenerateRecoveryCodes is Recipe.GenerateRecoveryCodes on the recipe of
-// the default instance.
+// the instance serving ctx (ginauth.AuthFrom).
 func GenerateRecoveryCodes(ctx context.Context, userID string) ([]string, error) {
 	r, err := current(ctx)
 	if err != nil {

@@ -114,7 +114,11 @@ func FromAuth(a *ginauth.Auth) (*Recipe, bool) {
 
 // current returns the recipe of the instance serving ctx.
 func current(ctx context.Context) (*Recipe, error) {
-	if r, ok := FromAuth(ginauth.FromContext(ctx)); ok {
+	a, err := ginauth.AuthFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := FromAuth(a); ok {
 		return r, nil
 	}
 	return nil, ErrNotSetUp

@@ -45,11 +45,13 @@ var PermissionClaim = claims.NewPrimitiveArray(PermissionClaimKey, func(ctx cont
 
 // current returns the userroles recipe of the instance serving ctx.
 func current(ctx context.Context) (*Recipe, error) {
-	if a := ginauth.FromContext(ctx); a != nil {
-		if rc, ok := a.Recipe(RecipeID); ok {
-			if r, ok := rc.(*Recipe); ok && r.db != nil {
-				return r, nil
-			}
+	a, err := ginauth.AuthFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rc, ok := a.Recipe(RecipeID); ok {
+		if r, ok := rc.(*Recipe); ok && r.db != nil {
+			return r, nil
 		}
 	}
 	return nil, ErrNotSetUp
