@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -163,8 +162,9 @@ func rateLimited(action string, retry time.Duration) *Error {
 	if secs < 1 {
 		secs = 1
 	}
-	return &Error{Kind: ErrRateLimited, Status: http.StatusTooManyRequests, RetryAfter: time.Duration(secs) * time.Second,
-		Message: fmt.Sprintf("too many attempts, try again in %d seconds", secs), Err: fmt.Errorf("rate limit on %s", action)}
+	e := ErrorWithMessage(ErrRateLimited, fmt.Sprintf("too many attempts, try again in %d seconds", secs), fmt.Errorf("rate limit on %s", action))
+	e.RetryAfter = time.Duration(secs) * time.Second
+	return e
 }
 
 // defaultSettleTimeout bounds a settlement when Config.DBTimeout is off.

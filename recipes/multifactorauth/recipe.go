@@ -444,10 +444,8 @@ func (r *Recipe) beforeSessionCreate(ctx context.Context, s *ginauth.NewSession)
 	completed := map[string]int64{}
 	if s.Factor != "" {
 		if len(r.cfg.FirstFactors) > 0 && !slices.Contains(r.cfg.FirstFactors, s.Factor) {
-			return &ginauth.Error{Kind: ginauth.ErrInvalidClaim, Status: 403, Message: "invalid claim",
-				ClaimErrors: []claims.ValidationError{{ID: ClaimKey, Reason: map[string]any{
-					"message": "this factor cannot be used to sign in", "factorId": s.Factor}}},
-				Err: ErrDisallowedFirstFactor}
+			return ginauth.InvalidClaimError([]claims.ValidationError{{ID: ClaimKey, Reason: map[string]any{
+				"message": "this factor cannot be used to sign in", "factorId": s.Factor}}}, ErrDisallowedFirstFactor)
 		}
 		completed[s.Factor] = r.auth.Now().Unix()
 	}
@@ -525,8 +523,7 @@ func (r *Recipe) RefreshClaim(ctx context.Context, s *ginauth.Session) (Value, e
 
 // claimError is a 403 invalid claim for st-mfa.
 func claimError(reason map[string]any) error {
-	return &ginauth.Error{Kind: ginauth.ErrInvalidClaim, Status: 403, Message: "invalid claim",
-		ClaimErrors: []claims.ValidationError{{ID: ClaimKey, Reason: reason}}}
+	return ginauth.InvalidClaimError([]claims.ValidationError{{ID: ClaimKey, Reason: reason}}, nil)
 }
 
 // AssertAllowedToSetUp returns nil when the session may set up factorID,

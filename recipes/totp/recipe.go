@@ -317,8 +317,8 @@ func (r *Recipe) createDevice(ctx context.Context, s *ginauth.Session, userID, n
 			return ErrDeviceExists
 		}
 		if !exists && len(devices) >= r.s.maxDevices {
-			return &ginauth.Error{Kind: ginauth.ErrBadRequest, Status: 400,
-				Message: fmt.Sprintf("a user may hold at most %d TOTP devices; remove one first", r.s.maxDevices), Err: ErrTooManyDevices}
+			return ginauth.ErrorWithMessage(ginauth.ErrBadRequest,
+				fmt.Sprintf("a user may hold at most %d TOTP devices; remove one first", r.s.maxDevices), ErrTooManyDevices)
 		}
 		row := models.TOTPDevice{UserID: userID, Name: name, SealedSecret: r.s.sealer.seal(secret, deviceAAD(userID, name)),
 			Algorithm: string(p.Algorithm), Digits: p.Digits, Period: p.Period, Skew: r.s.skew, CreatedAt: r.auth.Now()}
