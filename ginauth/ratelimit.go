@@ -2,6 +2,7 @@ package ginauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -44,6 +45,16 @@ const (
 type Rule struct {
 	Max    int
 	Window time.Duration
+}
+
+// LockoutRule is a lockout, as SuperTokens' TOTP limit (totp_max_attempts,
+// totp_rate_limit_cooldown_sec): every failure keeps the account's count
+// for Cooldown after it, so MaxFailures failures in a row, each within
+// Cooldown of the one before, lock the account until Cooldown after the
+// last of them. A success forgives the failures.
+type LockoutRule struct {
+	MaxFailures int
+	Cooldown    time.Duration
 }
 
 // Limit is the pair of rules for one action: every attempt from one IP
@@ -98,8 +109,9 @@ type RateLimitStore interface {
 	Take(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error)
 	// Settle applies s to key's counter in one atomic step; a key with no
 	// live window (missing or ended) is left alone. Counts never go below
-	// zero.
-	Settle(ctx context.Context, key string, s Settlement, now time.Time) error
+	// zero. With SettleFailed and hold > 0 (a Lockout rule) the window is
+	// also kept open until at least now+hold.
+	Settle(ctx context.Context, key string, s Settlement, now time.Time, hold time.Duration) error
 }
 
 // Settlement is how an attempt reserved with RateLimitStore.Take ends, or
@@ -157,13 +169,16 @@ func accountKey(action, tenantID, account string) string {
 	return rateKey(action, "account", tenantID+"\x00"+account)
 }
 
+// rateLimited is the 429 refusal. RetryAfter keeps the exact wait (FDI's
+// retryAfterMs needs it); the header and the message round it up to whole
+// seconds.
 func rateLimited(action string, retry time.Duration) *Error {
-	secs := int64(math.Ceil(retry.Seconds()))
-	if secs < 1 {
-		secs = 1
+	if retry < time.Millisecond {
+		retry = time.Millisecond
 	}
+	secs := int64(math.Ceil(retry.Seconds()))
 	e := ErrorWithMessage(ErrRateLimited, fmt.Sprintf("too many attempts, try again in %d seconds", secs), fmt.Errorf("rate limit on %s", action))
-	e.RetryAfter = time.Duration(secs) * time.Second
+	e.RetryAfter = retry
 	return e
 }
 
@@ -182,8 +197,22 @@ type Attempt struct {
 	a      *Auth
 	ctx    context.Context
 	action string
-	key    string // "" when no account rule applies
+	key    string        // "" when no account rule applies
+	hold   time.Duration // a Lockout rule's Window
+	count  int64
 	done   atomic.Bool
+}
+
+// Count is the attempt's place in its account's count when it was
+// reserved: the attempts counted against the account's rule, this one
+// included. Once a failure is settled it is the failures in a row so far,
+// as SuperTokens' currentNumberOfFailedAttempts. 0 when no account rule
+// applies.
+func (t *Attempt) Count() int {
+	if t == nil {
+		return 0
+	}
+	return int(t.count)
 }
 
 // Failed settles the attempt as counted: a wrong password or code, or a
@@ -213,7 +242,7 @@ func (t *Attempt) settle(s Settlement) {
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, d)
 	defer cancel()
-	if err := t.a.limiter.store.Settle(ctx, t.key, s, t.a.now()); err != nil {
+	if err := t.a.limiter.store.Settle(ctx, t.key, s, t.a.now(), t.hold); err != nil {
 		t.a.log.WarnContext(ctx, "ginauth: settling a rate-limited attempt failed; it stays counted", "action", t.action, "error", err)
 	}
 }
@@ -242,16 +271,11 @@ func (a *Auth) Reserve(c *gin.Context, action, account string) (*Attempt, error)
 	now := a.now()
 	ip := c.ClientIP()
 	if account != "" && l.PerAccount.Max > 0 {
-		key := accountKey(action, TenantID(c), account)
-		n, until, err := rl.store.Take(ctx, key, l.PerAccount.Window, now)
-		if err != nil {
-			return at, DBError(err)
-		}
-		at.key = key
-		if n > int64(l.PerAccount.Max) {
-			at.Refund()
-			a.emit(ctx, Event{Type: EventLockout, Action: action, IP: ip, Account: account})
-			return at, rateLimited(action, until.Sub(now))
+		if err := a.takeAccount(ctx, at, TenantID(c), account, l.PerAccount, 0, now); err != nil {
+			if errors.Is(err, ErrRateLimited) {
+				a.emit(ctx, Event{Type: EventLockout, Action: action, IP: ip, Account: account})
+			}
+			return at, err
 		}
 	}
 	if l.PerIP.Max > 0 {
@@ -266,6 +290,56 @@ func (a *Auth) Reserve(c *gin.Context, action, account string) (*Attempt, error)
 		}
 	}
 	return at, nil
+}
+
+// takeAccount counts at against account's rule within tenantID, and
+// refunds and refuses it when the account is over the rule.
+// hold > 0 makes it a lockout (see LockoutRule).
+func (a *Auth) takeAccount(ctx context.Context, at *Attempt, tenantID, account string, rule Rule, hold time.Duration, now time.Time) error {
+	key := accountKey(at.action, tenantID, account)
+	n, until, err := a.limiter.store.Take(ctx, key, rule.Window, now)
+	if err != nil {
+		return DBError(err)
+	}
+	at.key, at.count, at.hold = key, n, hold
+	if n > int64(rule.Max) {
+		at.Refund()
+		return rateLimited(at.action, until.Sub(now))
+	}
+	return nil
+}
+
+// ReserveLockout reserves one check of account (within tenantID; ""
+// means DefaultTenant) at action under rule, on the core limiter's store
+// (so it holds across instances), whatever else Config.RateLimit says: a
+// lockout is the recipe's own defence. It needs no request, so Go APIs
+// use it too. A locked account is refused with a 429 *Error of kind
+// ErrRateLimited whose RetryAfter is the exact time left. Settle the
+// returned Attempt (never nil) as with Reserve: Failed for a wrong code,
+// Succeeded for a right one, Refund when nothing was checked. The TOTP and
+// recovery-code lockouts use it.
+func (a *Auth) ReserveLockout(ctx context.Context, tenantID, action, account string, rule LockoutRule) (*Attempt, error) {
+	at := &Attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
+	if account == "" || rule.MaxFailures <= 0 || rule.Cooldown <= 0 {
+		return at, nil
+	}
+	if tenantID == "" {
+		tenantID = DefaultTenant
+	}
+	return at, a.takeAccount(DBContext(ctx), at, tenantID, account, Rule{Max: rule.MaxFailures, Window: rule.Cooldown}, rule.Cooldown, a.now())
+}
+
+// ForgetLockout forgets the settled failures of account (within tenantID;
+// "" means DefaultTenant) at action under a LockoutRule, which ends its
+// lockout. Checks in flight keep counting.
+func (a *Auth) ForgetLockout(ctx context.Context, tenantID, action, account string) error {
+	if account == "" {
+		return nil
+	}
+	if tenantID == "" {
+		tenantID = DefaultTenant
+	}
+	return DBError(a.limiter.store.Settle(DBContext(ctx), accountKey(action, tenantID, account), SettleForgive, a.now(), 0))
 }
 
 // CheckRateLimit counts one attempt at action, for good, against the
@@ -293,7 +367,7 @@ func (a *Auth) ResetFailures(ctx context.Context, tenantID, action, account stri
 	if _, ok := a.limiter.limits[action]; !ok {
 		return nil
 	}
-	return DBError(a.limiter.store.Settle(ctx, accountKey(action, tenantID, account), SettleForgive, a.now()))
+	return DBError(a.limiter.store.Settle(ctx, accountKey(action, tenantID, account), SettleForgive, a.now(), 0))
 }
 
 // dbRateLimitStore keeps counters in ginauth_rate_limits with one upsert
@@ -347,14 +421,20 @@ var settleSQL = map[Settlement][2]string{
 	SettleForgive:   {"open_attempts", "open_attempts"},
 }
 
-func (s *dbRateLimitStore) Settle(ctx context.Context, key string, st Settlement, now time.Time) error {
+func (s *dbRateLimitStore) Settle(ctx context.Context, key string, st Settlement, now time.Time, hold time.Duration) error {
 	set, ok := settleSQL[st]
 	if !ok {
 		return fmt.Errorf("ginauth: unknown rate-limit settlement %d", st)
 	}
+	updates := map[string]any{"count": gorm.Expr(set[0]), "open_attempts": gorm.Expr(set[1])}
+	if st == SettleFailed && hold > 0 {
+		// A lockout lasts its cooldown from the last failure.
+		until := now.Add(hold)
+		updates["expires_at"] = gorm.Expr("CASE WHEN expires_at < ? THEN ? ELSE expires_at END", until, until)
+	}
 	return s.db.WithContext(DBContext(ctx)).Model(&models.RateLimit{}).
 		Where("limit_key = ? AND expires_at > ?", key, now).
-		Updates(map[string]any{"count": gorm.Expr(set[0]), "open_attempts": gorm.Expr(set[1])}).Error
+		Updates(updates).Error
 }
 
 // deleteExpired removes counters whose window has ended.
@@ -402,7 +482,7 @@ func (s *memoryRateLimitStore) Take(_ context.Context, key string, window time.D
 	return c.n, c.end, nil
 }
 
-func (s *memoryRateLimitStore) Settle(_ context.Context, key string, st Settlement, now time.Time) error {
+func (s *memoryRateLimitStore) Settle(_ context.Context, key string, st Settlement, now time.Time, hold time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.m[key]
@@ -417,6 +497,9 @@ func (s *memoryRateLimitStore) Settle(_ context.Context, key string, st Settleme
 	switch st {
 	case SettleFailed:
 		closeOne()
+		if until := now.Add(hold); hold > 0 && c.end.Before(until) {
+			c.end = until
+		}
 	case SettleRefund:
 		closeOne()
 		if c.n > 0 {

@@ -121,7 +121,7 @@ type Recipe struct {
 	db      *gorm.DB
 	claim   *Claim
 	subs    substitutes
-	limiter Limiter
+	limiter CodeLimit
 
 	mu      sync.RWMutex
 	factors map[string]SetUpFunc
@@ -165,7 +165,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 			r.subs[f] = append(r.subs[f], FactorRecoveryCode)
 		}
 	}
-	r.limiter = Limiter{Kind: FactorRecoveryCode, MaxAttempts: rc.MaxFailedAttempts, Lockout: rc.Lockout}
+	r.limiter = CodeLimit{Kind: FactorRecoveryCode, MaxAttempts: rc.MaxFailedAttempts, Lockout: rc.Lockout}
 
 	r.auth = reg.Auth()
 	r.db = r.auth.DB()
@@ -188,10 +188,9 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error; err != nil {
-			return ginauth.DBError(err)
-		}
-		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.MFAAttempt{}).Error)
+		// A deleted user's lockout counters are left to expire: user ids
+		// are never reused.
+		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error)
 	})
 	lastSetUp.Store(r)
 	return nil
