@@ -17,7 +17,7 @@ func BenchmarkVerify(b *testing.B) {
 	for _, alg := range []string{jws.RS256, jws.ES256, jws.EdDSA} {
 		clk := newClock()
 		cfg := baseConfig(b, clk)
-		cfg.Session.SigningAlgorithm = alg
+		cfg.Session.SigningAlgorithm = SigningAlgorithm(alg)
 		a, err := New(cfg)
 		if err != nil {
 			b.Fatal(err)

@@ -18,27 +18,38 @@ import (
 	"github.com/ginauth/ginauth/models"
 )
 
+// Action names a rate-limited action: the key of RateLimitConfig.Limits
+// and the counters' namespace.
+type Action string
+
 // Rate-limited actions. Recipes check one before doing any expensive or
 // guessable work (hashing a password, checking a code).
 const (
-	ActionSignIn            = "signin"
-	ActionSignUp            = "signup"
-	ActionPasswordReset     = "password-reset"
-	ActionEmailVerification = "email-verification"
-	ActionCodeEntry         = "code-entry"
+	ActionSignIn            Action = "signin"
+	ActionSignUp            Action = "signup"
+	ActionPasswordReset     Action = "password-reset"
+	ActionEmailVerification Action = "email-verification"
+	ActionCodeEntry         Action = "code-entry"
 	// ActionSendCode is sending a one-time code or magic link by e-mail
 	// or SMS; recipes count each message against the contact before it is
 	// sent, so a contact cannot be flooded.
-	ActionSendCode = "send-code"
+	ActionSendCode Action = "send-code"
 	// ActionExistsCheck is asking whether an e-mail address or phone
 	// number has an account (the exists endpoints), counted per IP address
 	// so that they cannot be used to walk a list of addresses.
-	ActionExistsCheck = "exists-check"
+	ActionExistsCheck Action = "exists-check"
 	// ActionDashboardSignIn is an admin signing in to the dashboard; its
 	// own counters, so that admins and users do not use up each other's
 	// allowance.
-	ActionDashboardSignIn = "dashboard-signin"
+	ActionDashboardSignIn Action = "dashboard-signin"
 )
+
+// Valid reports whether a is one of the Action* constants, the actions
+// RateLimitConfig.Limits may configure.
+func (a Action) Valid() bool {
+	_, ok := DefaultLimits()[a]
+	return ok
+}
 
 // Rule allows Max events per Window. A zero Rule means "use the default";
 // a negative Max turns the rule off.
@@ -79,12 +90,12 @@ type RateLimitConfig struct {
 	// Store keeps the counters. Default: the database.
 	Store RateLimitStore
 	// Limits overrides the defaults per action (see DefaultLimits).
-	Limits map[string]Limit
+	Limits map[Action]Limit
 }
 
 // DefaultLimits returns the limits used for actions the config leaves out.
-func DefaultLimits() map[string]Limit {
-	return map[string]Limit{
+func DefaultLimits() map[Action]Limit {
+	return map[Action]Limit{
 		ActionSignIn:            {PerIP: Rule{60, time.Minute}, PerAccount: Rule{10, 15 * time.Minute}},
 		ActionSignUp:            {PerIP: Rule{20, 10 * time.Minute}},
 		ActionPasswordReset:     {PerIP: Rule{20, 10 * time.Minute}, PerAccount: Rule{5, time.Hour}},
@@ -138,7 +149,7 @@ const (
 type rateLimiter struct {
 	disabled bool
 	store    RateLimitStore
-	limits   map[string]Limit
+	limits   map[Action]Limit
 }
 
 func newRateLimiter(cfg RateLimitConfig, db *gorm.DB) *rateLimiter {
@@ -159,20 +170,20 @@ func newRateLimiter(cfg RateLimitConfig, db *gorm.DB) *rateLimiter {
 	return rl
 }
 
-func rateKey(action, kind, id string) string {
-	return random.Hash(action + "\x00" + kind + "\x00" + id)
+func rateKey(action Action, kind, id string) string {
+	return random.Hash(string(action) + "\x00" + kind + "\x00" + id)
 }
 
 // accountKey is the counter of account at action within one tenant:
 // failures in one tenant never lock the same address in another.
-func accountKey(action, tenantID, account string) string {
+func accountKey(action Action, tenantID, account string) string {
 	return rateKey(action, "account", tenantID+"\x00"+account)
 }
 
 // rateLimited is the 429 refusal. RetryAfter keeps the exact wait (FDI's
 // retryAfterMs needs it); the header and the message round it up to whole
 // seconds.
-func rateLimited(action string, retry time.Duration) *Error {
+func rateLimited(action Action, retry time.Duration) *Error {
 	if retry < time.Millisecond {
 		retry = time.Millisecond
 	}
@@ -196,7 +207,7 @@ const defaultSettleTimeout = 10 * time.Second
 type Attempt struct {
 	a      *Auth
 	ctx    context.Context
-	action string
+	action Action
 	key    string        // "" when no account rule applies
 	hold   time.Duration // a Lockout rule's Window
 	count  int64
@@ -260,7 +271,7 @@ func (t *Attempt) settle(s Settlement) {
 // Every attempt counts against PerIP. Against PerAccount an attempt counts
 // from Reserve on; the caller settles it with the returned Attempt's
 // Failed, Succeeded or Refund. The Attempt is never nil.
-func (a *Auth) Reserve(c *gin.Context, action, account string) (*Attempt, error) {
+func (a *Auth) Reserve(c *gin.Context, action Action, account string) (*Attempt, error) {
 	rl := a.limiter
 	ctx := c.Request.Context()
 	at := &Attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
@@ -318,7 +329,7 @@ func (a *Auth) takeAccount(ctx context.Context, at *Attempt, tenantID, account s
 // returned Attempt (never nil) as with Reserve: Failed for a wrong code,
 // Succeeded for a right one, Refund when nothing was checked. The TOTP and
 // recovery-code lockouts use it.
-func (a *Auth) ReserveLockout(ctx context.Context, tenantID, action, account string, rule LockoutRule) (*Attempt, error) {
+func (a *Auth) ReserveLockout(ctx context.Context, tenantID string, action Action, account string, rule LockoutRule) (*Attempt, error) {
 	at := &Attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
 	if account == "" || rule.MaxFailures <= 0 || rule.Cooldown <= 0 {
 		return at, nil
@@ -332,7 +343,7 @@ func (a *Auth) ReserveLockout(ctx context.Context, tenantID, action, account str
 // ForgetLockout forgets the settled failures of account (within tenantID;
 // "" means DefaultTenant) at action under a LockoutRule, which ends its
 // lockout. Checks in flight keep counting.
-func (a *Auth) ForgetLockout(ctx context.Context, tenantID, action, account string) error {
+func (a *Auth) ForgetLockout(ctx context.Context, tenantID string, action Action, account string) error {
 	if account == "" {
 		return nil
 	}
@@ -348,7 +359,7 @@ func (a *Auth) ForgetLockout(ctx context.Context, tenantID, action, account stri
 // its rule. Use it where every attempt counts whatever its outcome (a
 // reset e-mail requested, a provider called); use Reserve where the
 // outcome decides.
-func (a *Auth) CheckRateLimit(c *gin.Context, action, account string) error {
+func (a *Auth) CheckRateLimit(c *gin.Context, action Action, account string) error {
 	at, err := a.Reserve(c, action, account)
 	if err != nil {
 		return err
@@ -360,7 +371,7 @@ func (a *Auth) CheckRateLimit(c *gin.Context, action, account string) error {
 // ResetFailures forgets the settled attempts of account (within tenantID)
 // at action: after a password reset, or a verified address. Attempts in
 // flight keep counting.
-func (a *Auth) ResetFailures(ctx context.Context, tenantID, action, account string) error {
+func (a *Auth) ResetFailures(ctx context.Context, tenantID string, action Action, account string) error {
 	if a.limiter.disabled || account == "" {
 		return nil
 	}

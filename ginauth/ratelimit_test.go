@@ -21,7 +21,7 @@ func limitedHarness(t *testing.T, store RateLimitStore, events *[]Event) (*harne
 	var mu sync.Mutex
 	hashes := 0
 	h := newHarness(t, func(c *Config) {
-		c.RateLimit = RateLimitConfig{Store: store, Limits: map[string]Limit{
+		c.RateLimit = RateLimitConfig{Store: store, Limits: map[Action]Limit{
 			ActionSignIn: {PerIP: Rule{Max: 20, Window: time.Minute}, PerAccount: Rule{Max: 3, Window: 10 * time.Minute}},
 		}}
 		c.Hooks.OnEvent = func(ctx context.Context, e Event) {
@@ -291,7 +291,7 @@ func gatedSignIn(t *testing.T, h *harness) (fire func(n int, path func(i int) st
 func TestRateLimitBurstChecksExactlyMax(t *testing.T) {
 	rateStores(t, func(t *testing.T, store RateLimitStore) {
 		h := newHarness(t, func(c *Config) {
-			c.RateLimit = RateLimitConfig{Store: store, Limits: map[string]Limit{
+			c.RateLimit = RateLimitConfig{Store: store, Limits: map[Action]Limit{
 				ActionSignIn: {PerIP: Rule{Max: 1000, Window: time.Minute}, PerAccount: Rule{Max: 10, Window: 15 * time.Minute}},
 			}}
 		})
@@ -319,7 +319,7 @@ func TestRateLimitBurstChecksExactlyMax(t *testing.T) {
 func TestRateLimitBurstPerIPExactly(t *testing.T) {
 	rateStores(t, func(t *testing.T, store RateLimitStore) {
 		h := newHarness(t, func(c *Config) {
-			c.RateLimit = RateLimitConfig{Store: store, Limits: map[string]Limit{
+			c.RateLimit = RateLimitConfig{Store: store, Limits: map[Action]Limit{
 				ActionSignIn: {PerIP: Rule{Max: 25, Window: time.Minute}, PerAccount: Rule{Max: 1000, Window: time.Minute}},
 			}}
 		})
@@ -450,7 +450,7 @@ func TestRateLimitStoreTakeIsAtomic(t *testing.T) {
 // settlement counts; CheckRateLimit keeps every attempt counted.
 func TestRateLimitSettlesOnceAndCheckCounts(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
-		c.RateLimit.Limits = map[string]Limit{ActionPasswordReset: {PerIP: Rule{Max: 100, Window: time.Minute}, PerAccount: Rule{Max: 2, Window: time.Hour}}}
+		c.RateLimit.Limits = map[Action]Limit{ActionPasswordReset: {PerIP: Rule{Max: 100, Window: time.Minute}, PerAccount: Rule{Max: 2, Window: time.Hour}}}
 	})
 	h.r.POST("/twice", func(c *gin.Context) {
 		at, err := h.auth.Reserve(c, ActionPasswordReset, "ann@x.io")

@@ -103,7 +103,7 @@ func (l CodeLimit) rule() ginauth.LockoutRule {
 //
 // An error from check is returned as is and the entry is not counted.
 func (l CodeLimit) Attempt(ctx context.Context, a *ginauth.Auth, tenantID, userID string, check func() (bool, error)) error {
-	at, err := a.ReserveLockout(ctx, tenantID, l.Kind, userID, l.rule())
+	at, err := a.ReserveLockout(ctx, tenantID, ginauth.Action(l.Kind), userID, l.rule())
 	if err != nil {
 		var e *ginauth.Error
 		if errors.As(err, &e) && errors.Is(e, ginauth.ErrRateLimited) {
@@ -128,5 +128,5 @@ func (l CodeLimit) Attempt(ctx context.Context, a *ginauth.Auth, tenantID, userI
 // tenant) for the limit's kind, which ends a lockout (for support staff,
 // say). Checks in flight keep counting.
 func (l CodeLimit) Reset(ctx context.Context, a *ginauth.Auth, tenantID, userID string) error {
-	return a.ForgetLockout(ctx, tenantID, l.Kind, userID)
+	return a.ForgetLockout(ctx, tenantID, ginauth.Action(l.Kind), userID)
 }

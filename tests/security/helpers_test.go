@@ -41,7 +41,7 @@ var totpKey = []byte("security-test-totp-sealing-key!!") // 32 bytes
 // highLimits keeps the rate limiter on (its code and store run) with limits
 // no test reaches by accident.
 func highLimits() ginauth.RateLimitConfig {
-	limits := map[string]ginauth.Limit{}
+	limits := map[ginauth.Action]ginauth.Limit{}
 	for action := range ginauth.DefaultLimits() {
 		limits[action] = ginauth.Limit{PerIP: ginauth.Rule{Max: 1 << 30, Window: time.Minute},
 			PerAccount: ginauth.Rule{Max: 1 << 30, Window: time.Minute}}
@@ -133,7 +133,7 @@ func (e *eventLog) all() []ginauth.Event {
 	return append([]ginauth.Event(nil), e.list...)
 }
 
-func (e *eventLog) of(typ string) []ginauth.Event {
+func (e *eventLog) of(typ ginauth.EventType) []ginauth.Event {
 	var out []ginauth.Event
 	for _, ev := range e.all() {
 		if ev.Type == typ {
