@@ -19,7 +19,7 @@ func BenchmarkVerify(b *testing.B) {
 	for _, alg := range []string{jws.RS256, jws.ES256, jws.EdDSA} {
 		clk := ginauthtest.NewClock(time.Time{})
 		cfg := baseConfig(b, clk)
-		cfg.Session.SigningAlgorithm = alg
+		cfg.Session.SigningAlgorithm = SigningAlgorithm(alg)
 		a, err := New(cfg)
 		if err != nil {
 			b.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"unicode/utf8"
@@ -32,8 +31,7 @@ func readBody(c *gin.Context, limit int64) ([]byte, error) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, &Error{Kind: ErrBadRequest, Status: http.StatusRequestEntityTooLarge,
-				Message: fmt.Sprintf("the request body is larger than %d bytes", limit)}
+			return nil, tooLarge(limit)
 		}
 		return nil, BadRequest("the request body could not be read")
 	}

@@ -54,12 +54,62 @@ type AppInfo struct {
 	WebsiteBasePath string
 }
 
+// AntiCSRFMode is how refreshes and cookie-carried sessions are protected
+// against cross-site requests; the values are SuperTokens' names.
+type AntiCSRFMode string
+
 // Anti-CSRF modes, as SuperTokens names them.
 const (
-	AntiCSRFNone            = "NONE"
-	AntiCSRFViaCustomHeader = "VIA_CUSTOM_HEADER"
-	AntiCSRFViaToken        = "VIA_TOKEN"
+	AntiCSRFNone            AntiCSRFMode = "NONE"
+	AntiCSRFViaCustomHeader AntiCSRFMode = "VIA_CUSTOM_HEADER"
+	AntiCSRFViaToken        AntiCSRFMode = "VIA_TOKEN"
 )
+
+// Valid reports whether m is one of the AntiCSRF* modes.
+func (m AntiCSRFMode) Valid() bool {
+	switch m {
+	case AntiCSRFNone, AntiCSRFViaCustomHeader, AntiCSRFViaToken:
+		return true
+	}
+	return false
+}
+
+// ParseAntiCSRFMode reads a mode from configuration text (an environment
+// variable, say); the error names the bad value.
+func ParseAntiCSRFMode(s string) (AntiCSRFMode, error) {
+	if m := AntiCSRFMode(s); m.Valid() {
+		return m, nil
+	}
+	return "", fmt.Errorf("%w: anti-CSRF mode %q is not one of NONE, VIA_CUSTOM_HEADER, VIA_TOKEN", ErrConfig, s)
+}
+
+// SigningAlgorithm is the JWS algorithm access tokens are signed with.
+type SigningAlgorithm string
+
+// Signing algorithms ginauth can sign access tokens with.
+const (
+	SigningRS256 SigningAlgorithm = jws.RS256
+	SigningES256 SigningAlgorithm = jws.ES256
+	SigningEdDSA SigningAlgorithm = jws.EdDSA
+)
+
+// Valid reports whether a is one of the Signing* algorithms.
+func (a SigningAlgorithm) Valid() bool {
+	switch a {
+	case SigningRS256, SigningES256, SigningEdDSA:
+		return true
+	}
+	return false
+}
+
+// ParseSigningAlgorithm reads an algorithm from configuration text; the
+// error names the bad value.
+func ParseSigningAlgorithm(s string) (SigningAlgorithm, error) {
+	if a := SigningAlgorithm(s); a.Valid() {
+		return a, nil
+	}
+	return "", fmt.Errorf("%w: signing algorithm %q is not one of RS256, ES256, EdDSA", ErrConfig, s)
+}
 
 // SessionConfig tunes sessions. The zero value gives SuperTokens' defaults.
 type SessionConfig struct {
@@ -67,8 +117,9 @@ type SessionConfig struct {
 	AccessTokenValidity time.Duration
 	// RefreshTokenValidity defaults to 100 days. A refresh extends it.
 	RefreshTokenValidity time.Duration
-	// SigningAlgorithm is "RS256" (default), "ES256" or "EdDSA".
-	SigningAlgorithm string
+	// SigningAlgorithm is SigningRS256 (default), SigningES256 or
+	// SigningEdDSA.
+	SigningAlgorithm SigningAlgorithm
 	// KeyRotationInterval is how long one signing key signs. Default 7 days.
 	KeyRotationInterval time.Duration
 	// ClockSkew is the leeway allowed on exp and iat. Default 5 seconds.
@@ -92,7 +143,7 @@ type SessionConfig struct {
 	AccessTokenPath string
 	// AntiCSRF is one of the AntiCSRF* constants. Empty chooses as
 	// SuperTokens does: VIA_CUSTOM_HEADER when SameSite is None, else NONE.
-	AntiCSRF string
+	AntiCSRF AntiCSRFMode
 	// ExposeAccessTokenInCookieMode also sends the access token in the
 	// st-access-token response header when the session travels in cookies
 	// (supertokens-node's exposeAccessTokenToFrontendInCookieBasedAuth), so
@@ -175,7 +226,7 @@ type settings struct {
 	olderCookieDomain               string
 	dbTimeout                       time.Duration
 	refreshTokenPath                string
-	antiCSRF                        string
+	antiCSRF                        AntiCSRFMode
 	exposeAccessToken               bool
 
 	// Several frontends (origin.go). defaultOrigin describes websiteDomain;
@@ -228,13 +279,25 @@ func (cfg *Config) validate() (settings, error) {
 	if s.refreshValidity < s.accessValidity {
 		return fail("Session.RefreshTokenValidity (%s) is shorter than AccessTokenValidity (%s)", s.refreshValidity, s.accessValidity)
 	}
-	s.alg = sc.SigningAlgorithm
-	switch s.alg {
-	case "":
-		s.alg = jws.RS256
-	case jws.RS256, jws.ES256, jws.EdDSA:
-	default:
-		return fail("Session.SigningAlgorithm %q is not one of RS256, ES256, EdDSA", s.alg)
+	alg := sc.SigningAlgorithm
+	if alg == "" {
+		alg = SigningRS256
+	}
+	if !alg.Valid() {
+		return fail("Session.SigningAlgorithm %q is not one of RS256, ES256, EdDSA", alg)
+	}
+	s.alg = string(alg)
+	// A misspelt action would configure nothing and leave the default
+	// limit on: refuse it by name.
+	for action, l := range cfg.RateLimit.Limits {
+		if !action.Valid() {
+			return fail("RateLimit.Limits: %q is not a rate-limited action (see the Action* constants)", action)
+		}
+		for _, r := range []Rule{l.PerIP, l.PerAccount} {
+			if r.Max > 0 && r.Window <= 0 {
+				return fail("RateLimit.Limits[%q]: a rule with Max %d needs a positive Window", action, r.Max)
+			}
+		}
 	}
 
 	apiURL, _ := url.Parse(s.apiDomain)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/testdb"
@@ -44,7 +45,7 @@ func TestCookieAndCSRFDefaults(t *testing.T) {
 		api, web string
 		sameSite http.SameSite
 		secure   bool
-		csrf     string
+		csrf     AntiCSRFMode
 	}{
 		{"http://localhost:3001", "http://localhost:3000", http.SameSiteLaxMode, false, AntiCSRFNone},
 		{"https://api.example.com", "https://www.example.com", http.SameSiteLaxMode, true, AntiCSRFNone},
@@ -87,5 +88,47 @@ func TestNewNamesMissingTables(t *testing.T) {
 	// Nothing was created behind the app's back.
 	if db.Migrator().HasTable(models.TableSessions) {
 		t.Fatal("New migrated the database")
+	}
+}
+
+// TestTypedConfigValues: the typed enums keep their wire values, parse
+// configuration text, and a bad value in Config is refused by name.
+func TestTypedConfigValues(t *testing.T) {
+	if AntiCSRFViaToken != "VIA_TOKEN" || SigningEdDSA != "EdDSA" || EventLockout != "lockout" || ActionCodeEntry != "code-entry" {
+		t.Fatal("a wire value changed")
+	}
+	if m, err := ParseAntiCSRFMode("VIA_CUSTOM_HEADER"); err != nil || m != AntiCSRFViaCustomHeader {
+		t.Fatal(m, err)
+	}
+	if _, err := ParseAntiCSRFMode("via_token"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), `"via_token"`) {
+		t.Fatal(err)
+	}
+	if a, err := ParseSigningAlgorithm("ES256"); err != nil || a != SigningES256 {
+		t.Fatal(a, err)
+	}
+	if _, err := ParseSigningAlgorithm("HS256"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), `"HS256"`) {
+		t.Fatal(err)
+	}
+	for action := range DefaultLimits() {
+		if !action.Valid() {
+			t.Fatalf("%q is not Valid", action)
+		}
+	}
+	for _, tc := range []struct {
+		mod  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Session.AntiCSRF = "VIA_COOKIE" }, `"VIA_COOKIE"`},
+		{func(c *Config) { c.Session.SigningAlgorithm = "HS256" }, `"HS256"`},
+		{func(c *Config) {
+			c.RateLimit.Limits = map[Action]Limit{"sign-in": {PerIP: Rule{Max: 1, Window: time.Minute}}}
+		}, `"sign-in"`},
+		{func(c *Config) { c.RateLimit.Limits = map[Action]Limit{ActionSignIn: {PerAccount: Rule{Max: 3}}} }, "positive Window"},
+	} {
+		cfg := Config{DB: testdb.Open(t), AppInfo: AppInfo{APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"}}
+		tc.mod(&cfg)
+		if _, err := cfg.validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want an error naming %s, got %v", tc.want, err)
+		}
 	}
 }

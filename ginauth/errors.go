@@ -30,6 +30,9 @@ var (
 	// ErrBadRequest: the request is malformed. 400 with a message saying
 	// what was wrong.
 	ErrBadRequest = errors.New("ginauth: bad request")
+	// ErrTooLarge: the request body is over its limit. 413; it matches
+	// ErrBadRequest too.
+	ErrTooLarge = fmt.Errorf("%w: body too large", ErrBadRequest)
 	// ErrNotFound: the user, session or other object asked for does not
 	// exist.
 	ErrNotFound = errors.New("ginauth: not found")
@@ -64,10 +67,15 @@ type Error struct {
 	Err        error
 }
 
-// Error implements error.
+// Error implements error. It never panics: an Error without a Kind (the
+// zero Error included) reads as ErrInternal.
 func (e *Error) Error() string {
-	msg := e.Kind.Error()
-	if e.Message != "" && e.Kind != nil && e.Message != kindMessage(e.Kind) {
+	if e == nil {
+		return ErrInternal.Error()
+	}
+	kind := e.kind()
+	msg := kind.Error()
+	if e.Message != "" && e.Message != errorTable[kind].message {
 		msg += ": " + e.Message
 	}
 	if e.Err != nil {
@@ -76,73 +84,114 @@ func (e *Error) Error() string {
 	return msg
 }
 
+// kind is e's Kind, ErrInternal when it has none.
+func (e *Error) kind() error {
+	if e == nil || e.Kind == nil {
+		return ErrInternal
+	}
+	return e.Kind
+}
+
 // Is reports whether target is e's Kind (or an error its Kind wraps, as
-// ErrUnknownTenant wraps ErrNotFound).
+// ErrUnknownTenant wraps ErrNotFound). An Error without a Kind is an
+// ErrInternal.
 func (e *Error) Is(target error) bool {
-	return target == e.Kind || (e.Kind != nil && errors.Is(e.Kind, target))
+	return target == e.kind() || errors.Is(e.kind(), target)
 }
 
 // Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-func kindMessage(kind error) string {
-	switch kind {
-	case ErrUnauthorised:
-		return "unauthorised"
-	case ErrTryRefreshToken:
-		return "try refresh token"
-	case ErrTokenTheft:
-		return "token theft detected"
-	case ErrInvalidClaim:
-		return "invalid claim"
-	case ErrDatabase:
-		return "the authentication database is unavailable, try again later"
-	case ErrNotFound:
-		return "not found"
-	case ErrUnavailable:
-		return "the server is busy, try again shortly"
-	case ErrRateLimited:
-		return "too many attempts, try again later"
-	case ErrUnknownTenant:
-		return "tenant not found"
-	case ErrSignInNotAllowed:
-		return "sign-in not allowed"
-	case ErrGeneral:
-		return "the request could not be completed"
+func (e *Error) Unwrap() error {
+	if e == nil {
+		return nil
 	}
-	return "internal server error"
+	return e.Err
 }
 
-func kindStatus(kind error) int {
-	switch kind {
-	case ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft:
-		return http.StatusUnauthorized
-	case ErrInvalidClaim:
-		return http.StatusForbidden
-	case ErrBadRequest, ErrGeneral:
-		return http.StatusBadRequest
-	case ErrNotFound, ErrUnknownTenant:
-		return http.StatusNotFound
-	case ErrSignInNotAllowed:
-		return http.StatusForbidden
-	case ErrDatabase, ErrUnavailable:
-		return http.StatusServiceUnavailable
-	case ErrRateLimited:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
+// kindInfo is what goes on the wire for one kind of error.
+type kindInfo struct {
+	status  int
+	message string
 }
 
-// NewError builds an *Error of the given kind with the wire message that
-// FDI expects for it. cause may be nil.
+// errorTable is the one place each kind's HTTP status and default wire
+// message are defined; every constructor reads it. A kind missing here is
+// a 500 "internal server error".
+var errorTable = map[error]kindInfo{
+	ErrUnauthorised:     {http.StatusUnauthorized, "unauthorised"},
+	ErrTryRefreshToken:  {http.StatusUnauthorized, "try refresh token"},
+	ErrTokenTheft:       {http.StatusUnauthorized, "token theft detected"},
+	ErrInvalidClaim:     {http.StatusForbidden, "invalid claim"},
+	ErrBadRequest:       {http.StatusBadRequest, "bad request"},
+	ErrTooLarge:         {http.StatusRequestEntityTooLarge, "the request body is too large"},
+	ErrGeneral:          {http.StatusBadRequest, "the request could not be completed"},
+	ErrNotFound:         {http.StatusNotFound, "not found"},
+	ErrUnknownTenant:    {http.StatusNotFound, "tenant not found"},
+	ErrSignInNotAllowed: {http.StatusForbidden, "sign-in not allowed"},
+	ErrDatabase:         {http.StatusServiceUnavailable, "the authentication database is unavailable, try again later"},
+	ErrUnavailable:      {http.StatusServiceUnavailable, "the server is busy, try again shortly"},
+	ErrRateLimited:      {http.StatusTooManyRequests, "too many attempts, try again later"},
+	ErrInternal:         {http.StatusInternalServerError, "internal server error"},
+	ErrConfig:           {http.StatusInternalServerError, "internal server error"},
+}
+
+// tableKinds are the table's kinds in the order asError tries them:
+// a kind that wraps another (ErrUnknownTenant, ErrTooLarge) before it.
+var tableKinds = []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaim, ErrTooLarge, ErrBadRequest,
+	ErrUnknownTenant, ErrNotFound, ErrDatabase, ErrUnavailable, ErrRateLimited, ErrSignInNotAllowed, ErrGeneral}
+
+func kindInfoOf(kind error) kindInfo {
+	if k, ok := errorTable[kind]; ok {
+		return k
+	}
+	return errorTable[ErrInternal]
+}
+
+// NewError builds an *Error of the given kind with the status and wire
+// message that FDI expects for it (see the error table in errors.go).
+// cause may be nil.
 func NewError(kind error, cause error) *Error {
-	return &Error{Kind: kind, Status: kindStatus(kind), Message: kindMessage(kind), Err: cause}
+	return ErrorWithMessage(kind, "", cause)
+}
+
+// ErrorWithMessage is NewError with message on the wire instead of the
+// kind's own (an empty message keeps the kind's). The status is still
+// the kind's.
+func ErrorWithMessage(kind error, message string, cause error) *Error {
+	if kind == nil {
+		kind = ErrInternal
+	}
+	k := kindInfoOf(kind)
+	if message == "" {
+		message = k.message
+	}
+	return &Error{Kind: kind, Status: k.status, Message: message, Err: cause}
+}
+
+// InvalidClaimError is the 403 "invalid claim" answer, with the failed
+// validators' errors for the frontend; cause may be nil.
+func InvalidClaimError(errs []claims.ValidationError, cause error) *Error {
+	e := NewError(ErrInvalidClaim, cause)
+	e.ClaimErrors = errs
+	return e
+}
+
+// Unauthorised is a 401 "unauthorised" whose cause is logged; with
+// clearTokens the client is told to drop its session tokens.
+func Unauthorised(cause error, clearTokens bool) *Error {
+	e := NewError(ErrUnauthorised, cause)
+	e.ClearTokens = clearTokens
+	return e
+}
+
+// tooLarge is the 413 answer to a body over limit bytes.
+func tooLarge(limit int64) *Error {
+	return ErrorWithMessage(ErrTooLarge, fmt.Sprintf("the request body is larger than %d bytes", limit), nil)
 }
 
 // BadRequest returns a 400 error whose message tells the client what was
 // wrong with its request.
 func BadRequest(format string, args ...any) *Error {
-	return &Error{Kind: ErrBadRequest, Status: http.StatusBadRequest, Message: fmt.Sprintf(format, args...)}
+	return ErrorWithMessage(ErrBadRequest, fmt.Sprintf(format, args...), nil)
 }
 
 // DBError wraps a database failure as a 503 *Error. Context cancellation is
@@ -159,20 +208,48 @@ func DBError(err error) error {
 }
 
 // asError turns any error into an *Error; unknown errors become 500s.
+// An *Error built by hand without a Kind (the zero Error) is a 500 with
+// the generic message, its own text kept as the logged cause; one with a
+// Kind but no usable Status or Message gets the table's.
 func asError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		switch {
+		case e == nil || e.Kind == nil:
+			return NewError(ErrInternal, errorText{err})
+		case e.Status < 100 || e.Status > 599 || e.Message == "":
+			fixed := *e
+			k := kindInfoOf(e.Kind)
+			if fixed.Status < 100 || fixed.Status > 599 {
+				fixed.Status = k.status
+			}
+			if fixed.Message == "" {
+				fixed.Message = k.message
+			}
+			return &fixed
+		}
 		return e
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return NewError(ErrDatabase, err)
 	}
-	for _, k := range []error{ErrUnauthorised, ErrTryRefreshToken, ErrTokenTheft, ErrInvalidClaim, ErrBadRequest, ErrNotFound, ErrDatabase, ErrUnavailable, ErrRateLimited, ErrUnknownTenant, ErrSignInNotAllowed, ErrGeneral} {
+	for _, k := range tableKinds {
 		if errors.Is(err, k) {
 			return NewError(k, err)
 		}
 	}
 	return NewError(ErrInternal, err)
+}
+
+// errorText keeps a kindless *Error's text as a cause without making the
+// answer match it again (errors.As would find the kindless Error).
+type errorText struct{ err error }
+
+func (t errorText) Error() string {
+	if t.err == nil {
+		return "nil error"
+	}
+	return t.err.Error()
 }
 
 // ErrorHandler writes an error to the client. It is called for every error

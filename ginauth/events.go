@@ -7,34 +7,38 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
+// EventType names a kind of security event; the values are what logs and
+// OnEvent hooks have always seen.
+type EventType string
+
 // Security event types.
 const (
-	EventSignIn          = "signin"
-	EventSignInFailed    = "signin-failed"
-	EventSignUp          = "signup"
-	EventTokenTheft      = "token-theft"
-	EventPasswordChanged = "password-changed"
-	EventPasswordReset   = "password-reset"
-	EventSessionsRevoked = "sessions-revoked"
-	EventLockout         = "lockout"
-	EventSignOut         = "signout"
+	EventSignIn          EventType = "signin"
+	EventSignInFailed    EventType = "signin-failed"
+	EventSignUp          EventType = "signup"
+	EventTokenTheft      EventType = "token-theft"
+	EventPasswordChanged EventType = "password-changed"
+	EventPasswordReset   EventType = "password-reset"
+	EventSessionsRevoked EventType = "sessions-revoked"
+	EventLockout         EventType = "lockout"
+	EventSignOut         EventType = "signout"
 	// EventFactorFailed is a wrong second-factor code (TOTP, recovery
 	// code).
-	EventFactorFailed = "factor-failed"
+	EventFactorFailed EventType = "factor-failed"
 	// EventCredentialCloned is a passkey sign-in refused because the
 	// authenticator's signature counter did not increase: two copies of
 	// its private key are in use (recipes/webauthn).
-	EventCredentialCloned = "credential-cloned"
+	EventCredentialCloned EventType = "credential-cloned"
 )
 
 // Event is a security-relevant thing that happened, for auditing. It never
 // carries a password, token or code.
 type Event struct {
-	Type          string
+	Type          EventType
 	UserID        string
 	SessionHandle string
 	// Action is the rate-limited action, for EventLockout.
-	Action string
+	Action Action
 	// Account is the e-mail address or other identifier tried, when there
 	// is no user id (a failed sign-in, a lockout).
 	Account string
@@ -45,7 +49,7 @@ type Event struct {
 
 // LogValue lets slog print an Event as a group.
 func (e Event) LogValue() slog.Value {
-	attrs := []slog.Attr{slog.String("type", e.Type)}
+	attrs := []slog.Attr{slog.String("type", string(e.Type))}
 	add := func(k, v string) {
 		if v != "" {
 			attrs = append(attrs, slog.String(k, v))
@@ -53,7 +57,7 @@ func (e Event) LogValue() slog.Value {
 	}
 	add("userId", e.UserID)
 	add("sessionHandle", e.SessionHandle)
-	add("action", e.Action)
+	add("action", string(e.Action))
 	add("account", e.Account)
 	add("ip", e.IP)
 	add("detail", e.Detail)

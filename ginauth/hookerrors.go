@@ -20,7 +20,7 @@ var ErrGeneral = errors.New("ginauth: general error")
 // reason, which the frontend shows to the user; where a flow has no such
 // status it is a 403 {"message": reason}.
 func NotAllowed(reason string) error {
-	return &Error{Kind: ErrSignInNotAllowed, Status: http.StatusForbidden, Message: reason}
+	return ErrorWithMessage(ErrSignInNotAllowed, reason, nil)
 }
 
 // GeneralError returns the error a hook returns to fail a request with a
@@ -28,7 +28,7 @@ func NotAllowed(reason string) error {
 // it as 200 {"status":"GENERAL_ERROR","message":message}, which the
 // frontend shows.
 func GeneralError(message string) error {
-	return &Error{Kind: ErrGeneral, Status: http.StatusBadRequest, Message: message}
+	return ErrorWithMessage(ErrGeneral, message, nil)
 }
 
 // WriteHookError answers an error a hook (or CheckSignIn) returned, the way

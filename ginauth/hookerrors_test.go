@@ -31,7 +31,7 @@ func TestWriteHookError(t *testing.T) {
 	errs := map[string]error{
 		"na":      fmt.Errorf("hook: %w", NotAllowed("Sign-ups are closed (ERR_CODE_001)")),
 		"ge":      GeneralError("Try tomorrow"),
-		"checked": &Error{Kind: ErrSignInNotAllowed, Status: http.StatusForbidden, Message: "not for this tenant"},
+		"checked": ErrorWithMessage(ErrSignInNotAllowed, "not for this tenant", nil),
 		"other":   errors.New("the hook broke"),
 	}
 	h.r.GET("/hook", func(c *gin.Context) {

@@ -202,8 +202,7 @@ func checkRequest(c *gin.Context) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &Error{Kind: ErrBadRequest, Status: http.StatusRequestEntityTooLarge,
-				Message: fmt.Sprintf("the request body is larger than %d bytes", MaxRequestBodyBytes)}
+			return tooLarge(MaxRequestBodyBytes)
 		}
 		return BadRequest("the request body could not be read")
 	}

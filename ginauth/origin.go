@@ -23,7 +23,7 @@ import (
 type websiteOrigin struct {
 	origin   string        // normalised, as links use it
 	sameSite http.SameSite // the session cookies' SameSite for its requests
-	antiCSRF string        // the anti-CSRF mode of requests it sends
+	antiCSRF AntiCSRFMode  // the anti-CSRF mode of requests it sends
 }
 
 // setOrigins normalises WebsiteDomain and WebsiteOrigins and works out
@@ -169,7 +169,7 @@ func (a *Auth) sameSiteFor(r *http.Request) http.SameSite { return a.originOf(r)
 // other request (an unlisted origin, no Origin at all) the strictest mode
 // of all listed origins. Otherwise a cross-site page could present cookies
 // set SameSite=None for one frontend under the lax mode of another.
-func (a *Auth) antiCSRFFor(r *http.Request) string {
+func (a *Auth) antiCSRFFor(r *http.Request) AntiCSRFMode {
 	s := &a.s
 	if !s.multiOrigin || s.antiCSRFFixed {
 		return s.antiCSRF

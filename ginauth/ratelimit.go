@@ -2,9 +2,9 @@ package ginauth
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,33 +18,54 @@ import (
 	"github.com/ginauth/ginauth/models"
 )
 
+// Action names a rate-limited action: the key of RateLimitConfig.Limits
+// and the counters' namespace.
+type Action string
+
 // Rate-limited actions. Recipes check one before doing any expensive or
 // guessable work (hashing a password, checking a code).
 const (
-	ActionSignIn            = "signin"
-	ActionSignUp            = "signup"
-	ActionPasswordReset     = "password-reset"
-	ActionEmailVerification = "email-verification"
-	ActionCodeEntry         = "code-entry"
+	ActionSignIn            Action = "signin"
+	ActionSignUp            Action = "signup"
+	ActionPasswordReset     Action = "password-reset"
+	ActionEmailVerification Action = "email-verification"
+	ActionCodeEntry         Action = "code-entry"
 	// ActionSendCode is sending a one-time code or magic link by e-mail
 	// or SMS; recipes count each message against the contact before it is
 	// sent, so a contact cannot be flooded.
-	ActionSendCode = "send-code"
+	ActionSendCode Action = "send-code"
 	// ActionExistsCheck is asking whether an e-mail address or phone
 	// number has an account (the exists endpoints), counted per IP address
 	// so that they cannot be used to walk a list of addresses.
-	ActionExistsCheck = "exists-check"
+	ActionExistsCheck Action = "exists-check"
 	// ActionDashboardSignIn is an admin signing in to the dashboard; its
 	// own counters, so that admins and users do not use up each other's
 	// allowance.
-	ActionDashboardSignIn = "dashboard-signin"
+	ActionDashboardSignIn Action = "dashboard-signin"
 )
+
+// Valid reports whether a is one of the Action* constants, the actions
+// RateLimitConfig.Limits may configure.
+func (a Action) Valid() bool {
+	_, ok := DefaultLimits()[a]
+	return ok
+}
 
 // Rule allows Max events per Window. A zero Rule means "use the default";
 // a negative Max turns the rule off.
 type Rule struct {
 	Max    int
 	Window time.Duration
+}
+
+// LockoutRule is a lockout, as SuperTokens' TOTP limit (totp_max_attempts,
+// totp_rate_limit_cooldown_sec): every failure keeps the account's count
+// for Cooldown after it, so MaxFailures failures in a row, each within
+// Cooldown of the one before, lock the account until Cooldown after the
+// last of them. A success forgives the failures.
+type LockoutRule struct {
+	MaxFailures int
+	Cooldown    time.Duration
 }
 
 // Limit is the pair of rules for one action: every attempt from one IP
@@ -69,12 +90,12 @@ type RateLimitConfig struct {
 	// Store keeps the counters. Default: the database.
 	Store RateLimitStore
 	// Limits overrides the defaults per action (see DefaultLimits).
-	Limits map[string]Limit
+	Limits map[Action]Limit
 }
 
 // DefaultLimits returns the limits used for actions the config leaves out.
-func DefaultLimits() map[string]Limit {
-	return map[string]Limit{
+func DefaultLimits() map[Action]Limit {
+	return map[Action]Limit{
 		ActionSignIn:            {PerIP: Rule{60, time.Minute}, PerAccount: Rule{10, 15 * time.Minute}},
 		ActionSignUp:            {PerIP: Rule{20, 10 * time.Minute}},
 		ActionPasswordReset:     {PerIP: Rule{20, 10 * time.Minute}, PerAccount: Rule{5, time.Hour}},
@@ -99,8 +120,9 @@ type RateLimitStore interface {
 	Take(ctx context.Context, key string, window time.Duration, now time.Time) (int64, time.Time, error)
 	// Settle applies s to key's counter in one atomic step; a key with no
 	// live window (missing or ended) is left alone. Counts never go below
-	// zero.
-	Settle(ctx context.Context, key string, s Settlement, now time.Time) error
+	// zero. With SettleFailed and hold > 0 (a Lockout rule) the window is
+	// also kept open until at least now+hold.
+	Settle(ctx context.Context, key string, s Settlement, now time.Time, hold time.Duration) error
 }
 
 // Settlement is how an attempt reserved with RateLimitStore.Take ends, or
@@ -127,7 +149,7 @@ const (
 type rateLimiter struct {
 	disabled bool
 	store    RateLimitStore
-	limits   map[string]Limit
+	limits   map[Action]Limit
 }
 
 func newRateLimiter(cfg RateLimitConfig, db *gorm.DB) *rateLimiter {
@@ -148,23 +170,27 @@ func newRateLimiter(cfg RateLimitConfig, db *gorm.DB) *rateLimiter {
 	return rl
 }
 
-func rateKey(action, kind, id string) string {
-	return random.Hash(action + "\x00" + kind + "\x00" + id)
+func rateKey(action Action, kind, id string) string {
+	return random.Hash(string(action) + "\x00" + kind + "\x00" + id)
 }
 
 // accountKey is the counter of account at action within one tenant:
 // failures in one tenant never lock the same address in another.
-func accountKey(action, tenantID, account string) string {
+func accountKey(action Action, tenantID, account string) string {
 	return rateKey(action, "account", tenantID+"\x00"+account)
 }
 
-func rateLimited(action string, retry time.Duration) *Error {
-	secs := int64(math.Ceil(retry.Seconds()))
-	if secs < 1 {
-		secs = 1
+// rateLimited is the 429 refusal. RetryAfter keeps the exact wait (FDI's
+// retryAfterMs needs it); the header and the message round it up to whole
+// seconds.
+func rateLimited(action Action, retry time.Duration) *Error {
+	if retry < time.Millisecond {
+		retry = time.Millisecond
 	}
-	return &Error{Kind: ErrRateLimited, Status: http.StatusTooManyRequests, RetryAfter: time.Duration(secs) * time.Second,
-		Message: fmt.Sprintf("too many attempts, try again in %d seconds", secs), Err: fmt.Errorf("rate limit on %s", action)}
+	secs := int64(math.Ceil(retry.Seconds()))
+	e := ErrorWithMessage(ErrRateLimited, fmt.Sprintf("too many attempts, try again in %d seconds", secs), fmt.Errorf("rate limit on %s", action))
+	e.RetryAfter = retry
+	return e
 }
 
 // defaultSettleTimeout bounds a settlement when Config.DBTimeout is off.
@@ -181,9 +207,23 @@ const defaultSettleTimeout = 10 * time.Second
 type Attempt struct {
 	a      *Auth
 	ctx    context.Context
-	action string
-	key    string // "" when no account rule applies
+	action Action
+	key    string        // "" when no account rule applies
+	hold   time.Duration // a Lockout rule's Window
+	count  int64
 	done   atomic.Bool
+}
+
+// Count is the attempt's place in its account's count when it was
+// reserved: the attempts counted against the account's rule, this one
+// included. Once a failure is settled it is the failures in a row so far,
+// as SuperTokens' currentNumberOfFailedAttempts. 0 when no account rule
+// applies.
+func (t *Attempt) Count() int {
+	if t == nil {
+		return 0
+	}
+	return int(t.count)
 }
 
 // Failed settles the attempt as counted: a wrong password or code, or a
@@ -213,7 +253,7 @@ func (t *Attempt) settle(s Settlement) {
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, d)
 	defer cancel()
-	if err := t.a.limiter.store.Settle(ctx, t.key, s, t.a.now()); err != nil {
+	if err := t.a.limiter.store.Settle(ctx, t.key, s, t.a.now(), t.hold); err != nil {
 		t.a.log.WarnContext(ctx, "ginauth: settling a rate-limited attempt failed; it stays counted", "action", t.action, "error", err)
 	}
 }
@@ -231,7 +271,7 @@ func (t *Attempt) settle(s Settlement) {
 // Every attempt counts against PerIP. Against PerAccount an attempt counts
 // from Reserve on; the caller settles it with the returned Attempt's
 // Failed, Succeeded or Refund. The Attempt is never nil.
-func (a *Auth) Reserve(c *gin.Context, action, account string) (*Attempt, error) {
+func (a *Auth) Reserve(c *gin.Context, action Action, account string) (*Attempt, error) {
 	rl := a.limiter
 	ctx := c.Request.Context()
 	at := &Attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
@@ -242,16 +282,11 @@ func (a *Auth) Reserve(c *gin.Context, action, account string) (*Attempt, error)
 	now := a.now()
 	ip := c.ClientIP()
 	if account != "" && l.PerAccount.Max > 0 {
-		key := accountKey(action, TenantID(c), account)
-		n, until, err := rl.store.Take(ctx, key, l.PerAccount.Window, now)
-		if err != nil {
-			return at, DBError(err)
-		}
-		at.key = key
-		if n > int64(l.PerAccount.Max) {
-			at.Refund()
-			a.emit(ctx, Event{Type: EventLockout, Action: action, IP: ip, Account: account})
-			return at, rateLimited(action, until.Sub(now))
+		if err := a.takeAccount(ctx, at, TenantID(c), account, l.PerAccount, 0, now); err != nil {
+			if errors.Is(err, ErrRateLimited) {
+				a.emit(ctx, Event{Type: EventLockout, Action: action, IP: ip, Account: account})
+			}
+			return at, err
 		}
 	}
 	if l.PerIP.Max > 0 {
@@ -268,13 +303,63 @@ func (a *Auth) Reserve(c *gin.Context, action, account string) (*Attempt, error)
 	return at, nil
 }
 
+// takeAccount counts at against account's rule within tenantID, and
+// refunds and refuses it when the account is over the rule.
+// hold > 0 makes it a lockout (see LockoutRule).
+func (a *Auth) takeAccount(ctx context.Context, at *Attempt, tenantID, account string, rule Rule, hold time.Duration, now time.Time) error {
+	key := accountKey(at.action, tenantID, account)
+	n, until, err := a.limiter.store.Take(ctx, key, rule.Window, now)
+	if err != nil {
+		return DBError(err)
+	}
+	at.key, at.count, at.hold = key, n, hold
+	if n > int64(rule.Max) {
+		at.Refund()
+		return rateLimited(at.action, until.Sub(now))
+	}
+	return nil
+}
+
+// ReserveLockout reserves one check of account (within tenantID; ""
+// means DefaultTenant) at action under rule, on the core limiter's store
+// (so it holds across instances), whatever else Config.RateLimit says: a
+// lockout is the recipe's own defence. It needs no request, so Go APIs
+// use it too. A locked account is refused with a 429 *Error of kind
+// ErrRateLimited whose RetryAfter is the exact time left. Settle the
+// returned Attempt (never nil) as with Reserve: Failed for a wrong code,
+// Succeeded for a right one, Refund when nothing was checked. The TOTP and
+// recovery-code lockouts use it.
+func (a *Auth) ReserveLockout(ctx context.Context, tenantID string, action Action, account string, rule LockoutRule) (*Attempt, error) {
+	at := &Attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
+	if account == "" || rule.MaxFailures <= 0 || rule.Cooldown <= 0 {
+		return at, nil
+	}
+	if tenantID == "" {
+		tenantID = DefaultTenant
+	}
+	return at, a.takeAccount(DBContext(ctx), at, tenantID, account, Rule{Max: rule.MaxFailures, Window: rule.Cooldown}, rule.Cooldown, a.now())
+}
+
+// ForgetLockout forgets the settled failures of account (within tenantID;
+// "" means DefaultTenant) at action under a LockoutRule, which ends its
+// lockout. Checks in flight keep counting.
+func (a *Auth) ForgetLockout(ctx context.Context, tenantID string, action Action, account string) error {
+	if account == "" {
+		return nil
+	}
+	if tenantID == "" {
+		tenantID = DefaultTenant
+	}
+	return DBError(a.limiter.store.Settle(DBContext(ctx), accountKey(action, tenantID, account), SettleForgive, a.now(), 0))
+}
+
 // CheckRateLimit counts one attempt at action, for good, against the
 // request's IP address and, when account is not empty, the account (within
 // the request's tenant), and refuses it like Reserve when either is over
 // its rule. Use it where every attempt counts whatever its outcome (a
 // reset e-mail requested, a provider called); use Reserve where the
 // outcome decides.
-func (a *Auth) CheckRateLimit(c *gin.Context, action, account string) error {
+func (a *Auth) CheckRateLimit(c *gin.Context, action Action, account string) error {
 	at, err := a.Reserve(c, action, account)
 	if err != nil {
 		return err
@@ -286,14 +371,14 @@ func (a *Auth) CheckRateLimit(c *gin.Context, action, account string) error {
 // ResetFailures forgets the settled attempts of account (within tenantID)
 // at action: after a password reset, or a verified address. Attempts in
 // flight keep counting.
-func (a *Auth) ResetFailures(ctx context.Context, tenantID, action, account string) error {
+func (a *Auth) ResetFailures(ctx context.Context, tenantID string, action Action, account string) error {
 	if a.limiter.disabled || account == "" {
 		return nil
 	}
 	if _, ok := a.limiter.limits[action]; !ok {
 		return nil
 	}
-	return DBError(a.limiter.store.Settle(ctx, accountKey(action, tenantID, account), SettleForgive, a.now()))
+	return DBError(a.limiter.store.Settle(ctx, accountKey(action, tenantID, account), SettleForgive, a.now(), 0))
 }
 
 // dbRateLimitStore keeps counters in ginauth_rate_limits with one upsert
@@ -347,14 +432,20 @@ var settleSQL = map[Settlement][2]string{
 	SettleForgive:   {"open_attempts", "open_attempts"},
 }
 
-func (s *dbRateLimitStore) Settle(ctx context.Context, key string, st Settlement, now time.Time) error {
+func (s *dbRateLimitStore) Settle(ctx context.Context, key string, st Settlement, now time.Time, hold time.Duration) error {
 	set, ok := settleSQL[st]
 	if !ok {
 		return fmt.Errorf("ginauth: unknown rate-limit settlement %d", st)
 	}
+	updates := map[string]any{"count": gorm.Expr(set[0]), "open_attempts": gorm.Expr(set[1])}
+	if st == SettleFailed && hold > 0 {
+		// A lockout lasts its cooldown from the last failure.
+		until := now.Add(hold)
+		updates["expires_at"] = gorm.Expr("CASE WHEN expires_at < ? THEN ? ELSE expires_at END", until, until)
+	}
 	return s.db.WithContext(DBContext(ctx)).Model(&models.RateLimit{}).
 		Where("limit_key = ? AND expires_at > ?", key, now).
-		Updates(map[string]any{"count": gorm.Expr(set[0]), "open_attempts": gorm.Expr(set[1])}).Error
+		Updates(updates).Error
 }
 
 // deleteExpired removes counters whose window has ended.
@@ -403,7 +494,7 @@ func (s *memoryRateLimitStore) Take(_ context.Context, key string, window time.D
 	return c.n, c.end, nil
 }
 
-func (s *memoryRateLimitStore) Settle(_ context.Context, key string, st Settlement, now time.Time) error {
+func (s *memoryRateLimitStore) Settle(_ context.Context, key string, st Settlement, now time.Time, hold time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.m[key]
@@ -418,6 +509,9 @@ func (s *memoryRateLimitStore) Settle(_ context.Context, key string, st Settleme
 	switch st {
 	case SettleFailed:
 		closeOne()
+		if until := now.Add(hold); hold > 0 && c.end.Before(until) {
+			c.end = until
+		}
 	case SettleRefund:
 		closeOne()
 		if c.n > 0 {

@@ -22,7 +22,7 @@ func limitedHarness(t *testing.T, store RateLimitStore, events *[]Event) (*harne
 	var mu sync.Mutex
 	hashes := 0
 	h := newHarness(t, func(c *Config) {
-		c.RateLimit = RateLimitConfig{Store: store, Limits: map[string]Limit{
+		c.RateLimit = RateLimitConfig{Store: store, Limits: map[Action]Limit{
 			ActionSignIn: {PerIP: Rule{Max: 20, Window: time.Minute}, PerAccount: Rule{Max: 3, Window: 10 * time.Minute}},
 		}}
 		c.Hooks.OnEvent = func(ctx context.Context, e Event) {
@@ -266,7 +266,7 @@ func gatedSignIn(t *testing.T, h *harness) (fire func(n int, path func(i int) st
 func TestRateLimitBurstChecksExactlyMax(t *testing.T) {
 	rateStores(t, func(t *testing.T, store RateLimitStore) {
 		h := newHarness(t, func(c *Config) {
-			c.RateLimit = RateLimitConfig{Store: store, Limits: map[string]Limit{
+			c.RateLimit = RateLimitConfig{Store: store, Limits: map[Action]Limit{
 				ActionSignIn: {PerIP: Rule{Max: 1000, Window: time.Minute}, PerAccount: Rule{Max: 10, Window: 15 * time.Minute}},
 			}}
 		})
@@ -294,7 +294,7 @@ func TestRateLimitBurstChecksExactlyMax(t *testing.T) {
 func TestRateLimitBurstPerIPExactly(t *testing.T) {
 	rateStores(t, func(t *testing.T, store RateLimitStore) {
 		h := newHarness(t, func(c *Config) {
-			c.RateLimit = RateLimitConfig{Store: store, Limits: map[string]Limit{
+			c.RateLimit = RateLimitConfig{Store: store, Limits: map[Action]Limit{
 				ActionSignIn: {PerIP: Rule{Max: 25, Window: time.Minute}, PerAccount: Rule{Max: 1000, Window: time.Minute}},
 			}}
 		})
@@ -355,7 +355,7 @@ func TestRateLimitStoreSettlements(t *testing.T) {
 		}
 		settle := func(s Settlement) {
 			t.Helper()
-			if err := store.Settle(ctx, "k", s, now); err != nil {
+			if err := store.Settle(ctx, "k", s, now, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -382,7 +382,7 @@ func TestRateLimitStoreSettlements(t *testing.T) {
 		now = now.Add(time.Minute)
 		settle(SettleForgive)
 		take(1)
-		if err := store.Settle(ctx, "k", Settlement(99), now); err == nil {
+		if err := store.Settle(ctx, "k", Settlement(99), now, 0); err == nil {
 			t.Fatal("an unknown settlement was accepted")
 		}
 	})
@@ -419,7 +419,7 @@ func TestRateLimitStoreTakeIsAtomic(t *testing.T) {
 // settlement counts; CheckRateLimit keeps every attempt counted.
 func TestRateLimitSettlesOnceAndCheckCounts(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
-		c.RateLimit.Limits = map[string]Limit{ActionPasswordReset: {PerIP: Rule{Max: 100, Window: time.Minute}, PerAccount: Rule{Max: 2, Window: time.Hour}}}
+		c.RateLimit.Limits = map[Action]Limit{ActionPasswordReset: {PerIP: Rule{Max: 100, Window: time.Minute}, PerAccount: Rule{Max: 2, Window: time.Hour}}}
 	})
 	h.r.POST("/twice", func(c *gin.Context) {
 		at, err := h.auth.Reserve(c, ActionPasswordReset, "ann@x.io")
@@ -448,4 +448,75 @@ func TestRateLimitSettlesOnceAndCheckCounts(t *testing.T) {
 		}
 		expect(t, cl.do("POST", p, ""), http.StatusTooManyRequests, "too many attempts, try again in 3600 seconds")
 	}
+}
+
+// TestReserveLockout: a LockoutRule keeps its count for Cooldown after each
+// failure and locks MaxFailures failures in a row until Cooldown after the
+// last one (SuperTokens core's TOTP limit, Totp.checkAndStoreCode: locked
+// while fewer than totp_rate_limit_cooldown_sec have passed since the
+// latest of totp_max_attempts invalid codes, retryAfterMs the time left).
+// Without the hold the lock would end Cooldown after the first failure.
+func TestReserveLockout(t *testing.T) {
+	rateStores(t, func(t *testing.T, store RateLimitStore) {
+		h := newHarness(t, func(c *Config) { c.RateLimit = RateLimitConfig{Store: store, Disabled: true} })
+		ctx := context.Background()
+		rule := LockoutRule{MaxFailures: 3, Cooldown: 15 * time.Minute}
+		try := func(tenant, user string, ok bool) (int, error) {
+			t.Helper()
+			at, err := h.auth.ReserveLockout(ctx, tenant, "totp", user, rule)
+			if err != nil {
+				return 0, err
+			}
+			if ok {
+				at.Succeeded()
+			} else {
+				at.Failed()
+			}
+			return at.Count(), nil
+		}
+		// Failures 5 minutes apart add up, whatever RateLimit.Disabled says.
+		for i := 1; i <= 3; i++ {
+			if n, err := try("", "u1", false); err != nil || n != i {
+				t.Fatalf("failure %d: count %d, %v", i, n, err)
+			}
+			if i < 3 {
+				h.clock.Advance(5 * time.Minute)
+			}
+		}
+		h.clock.Advance(time.Minute)
+		_, err := try("", "u1", true) // right, but locked
+		e := asError(err)
+		if e.Kind != ErrRateLimited || e.RetryAfter != 14*time.Minute {
+			t.Fatalf("locked: %#v", e)
+		}
+		// Per tenant: the same user in another tenant is not locked.
+		if _, err := try("other", "u1", true); err != nil {
+			t.Fatal(err)
+		}
+		h.clock.Advance(14 * time.Minute)
+		if n, err := try(DefaultTenant, "u1", false); err != nil || n != 1 {
+			t.Fatalf("after the cooldown: count %d, %v", n, err)
+		}
+		// A success forgives; failures further apart than the cooldown
+		// never add up.
+		if _, err := try("", "u1", true); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 5; i++ {
+			if n, err := try("", "u2", false); err != nil || n != 1 {
+				t.Fatalf("spaced failure %d: count %d, %v", i, n, err)
+			}
+			h.clock.Advance(16 * time.Minute)
+		}
+		// A refused check is refunded: it does not lengthen the lock.
+		for i := 0; i < 3; i++ {
+			_, _ = try("", "u3", false)
+		}
+		for i := 0; i < 3; i++ {
+			h.clock.Advance(time.Minute)
+			if _, err := try("", "u3", true); asError(err).RetryAfter != time.Duration(14-i)*time.Minute {
+				t.Fatalf("refusal %d: %v", i, err)
+			}
+		}
+	})
 }

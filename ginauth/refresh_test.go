@@ -32,7 +32,7 @@ type eventLog struct {
 
 func (l *eventLog) hook(c *Config) { c.Hooks.OnEvent = l.Hook }
 
-func (l *eventLog) count(typ string) int {
+func (l *eventLog) count(typ EventType) int {
 	return len(l.Filter(func(e Event) bool { return e.Type == typ }))
 }
 
@@ -509,8 +509,8 @@ func TestRefreshDatabaseFailureWritesNothing(t *testing.T) {
 // refresh carrying a stale token cannot revoke the session as theft
 // either.
 func TestRefreshWithoutAntiCSRFClearsNothing(t *testing.T) {
-	for _, mode := range []string{AntiCSRFViaToken, AntiCSRFViaCustomHeader} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []AntiCSRFMode{AntiCSRFViaToken, AntiCSRFViaCustomHeader} {
+		t.Run(string(mode), func(t *testing.T) {
 			var log eventLog
 			h := newHarness(t, func(c *Config) { c.Session.AntiCSRF = mode; log.hook(c) })
 			cl := h.client("cookie")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"gorm.io/gorm"
@@ -110,6 +109,5 @@ func (s *Session) MergeIntoAccessTokenPayloadTx(ctx context.Context, tx *gorm.DB
 // revokedError is the answer to a session that is no longer in the
 // database: 401 "unauthorised", tokens cleared.
 func revokedError() *Error {
-	return &Error{Kind: ErrUnauthorised, Status: http.StatusUnauthorized, Message: "unauthorised", ClearTokens: true,
-		Err: errors.New("session revoked")}
+	return Unauthorised(errors.New("session revoked"), true)
 }

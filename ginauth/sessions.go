@@ -192,7 +192,7 @@ type refreshOutcome struct {
 // unauthorisedRefresh answers a refresh token that is not (or no longer)
 // one of a live session's: 401, and the client drops its tokens.
 func unauthorisedRefresh(why string) *Error {
-	return &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", ClearTokens: true, Err: errors.New(why)}
+	return Unauthorised(errors.New(why), true)
 }
 
 // refreshAntiCSRFFailed answers a refresh whose anti-CSRF proof (the
@@ -201,7 +201,7 @@ func unauthorisedRefresh(why string) *Error {
 // from another site, which must not be able to sign the user out; the
 // user's own frontend retries with the header.
 func refreshAntiCSRFFailed(why string) *Error {
-	return &Error{Kind: ErrUnauthorised, Status: 401, Message: "unauthorised", Err: errors.New(why)}
+	return Unauthorised(errors.New(why), false)
 }
 
 // rotate applies one refresh to a session (docs/sessions.md). The row
@@ -293,7 +293,9 @@ func (a *Auth) tokenTheft(ctx context.Context, db *gorm.DB, row *models.Session)
 	}
 	a.emit(ctx, Event{Type: EventTokenTheft, UserID: row.UserID, SessionHandle: row.Handle,
 		Detail: "a superseded refresh token was presented; the session is revoked"})
-	return &Error{Kind: ErrTokenTheft, Status: 401, Message: "token theft detected", ClearTokens: true}
+	e := NewError(ErrTokenTheft, nil)
+	e.ClearTokens = true
+	return e
 }
 
 // promoteChild serves the uses of a child's access token (its payload

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"gorm.io/gorm"
@@ -68,8 +67,7 @@ func DeleteByTenant(models ...any) func(ctx context.Context, tx *gorm.DB, tenant
 }
 
 func unknownTenant(id string) *Error {
-	return &Error{Kind: ErrUnknownTenant, Status: http.StatusNotFound, Message: "tenant not found",
-		Err: fmt.Errorf("tenant %q", id)}
+	return NewError(ErrUnknownTenant, fmt.Errorf("tenant %q", id))
 }
 
 // ResolveTenant returns the canonical id of tenant id, or an
@@ -100,8 +98,7 @@ func (a *Auth) CheckSignIn(ctx context.Context, tenantID, factor string) (string
 			return "", err
 		}
 		if !ok {
-			return "", &Error{Kind: ErrSignInNotAllowed, Status: http.StatusForbidden,
-				Message: fmt.Sprintf("signing in with %s is not enabled for this tenant", factor)}
+			return "", ErrorWithMessage(ErrSignInNotAllowed, fmt.Sprintf("signing in with %s is not enabled for this tenant", factor), nil)
 		}
 	}
 	return t, nil

@@ -158,7 +158,7 @@ func jkuToken(t *testing.T, h *harness, p map[string]any) string {
 func TestJWKSVerifiesIssuedTokens(t *testing.T) {
 	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
 		t.Run(alg, func(t *testing.T) {
-			h := newHarness(t, func(c *Config) { c.Session.SigningAlgorithm = alg })
+			h := newHarness(t, func(c *Config) { c.Session.SigningAlgorithm = SigningAlgorithm(alg) })
 			cl := h.client("header")
 			cl.login("u1")
 			r := cl.do("GET", "/auth/jwt/jwks.json", "")

@@ -50,8 +50,8 @@ func oneFrontToken(t *testing.T, w *httptest.ResponseRecorder) {
 // attachToRequestResponse) and clearSession in cookieAndHeaders.ts.
 // Writing the clear after the tokens (as before) makes every subtest fail.
 func TestMixedTransferModes(t *testing.T) {
-	for _, csrf := range []string{AntiCSRFNone, AntiCSRFViaToken} {
-		t.Run(csrf, func(t *testing.T) {
+	for _, csrf := range []AntiCSRFMode{AntiCSRFNone, AntiCSRFViaToken} {
+		t.Run(string(csrf), func(t *testing.T) {
 			h := newHarness(t, func(c *Config) { c.Session.AntiCSRF = csrf })
 
 			// Old tokens of each mode, as a frontend that switched
@@ -377,9 +377,9 @@ func TestSignOutWithForeignAuthorization(t *testing.T) {
 func TestPayloadAlwaysCarriesNullableKeys(t *testing.T) {
 	want := []string{"sub", "iat", "exp", "sessionHandle", "parentRefreshTokenHash1", "refreshTokenHash1",
 		"antiCsrfToken", "rsub", "tId", "iss"}
-	for _, csrf := range []string{AntiCSRFNone, AntiCSRFViaToken} {
+	for _, csrf := range []AntiCSRFMode{AntiCSRFNone, AntiCSRFViaToken} {
 		for _, mode := range []string{"cookie", "header"} {
-			t.Run(csrf+"/"+mode, func(t *testing.T) {
+			t.Run(string(csrf)+"/"+mode, func(t *testing.T) {
 				h := newHarness(t, func(c *Config) { c.Session.AntiCSRF = csrf })
 				h.r.GET("/payload", h.auth.VerifySession(), func(c *gin.Context) {
 					s := MustSession(c)

@@ -277,7 +277,7 @@ func (a *Auth) checkClaims(ctx context.Context, s *Session, validators []claims.
 		}
 	}
 	if errs := claims.Check(s.tok.payload, validators, now); len(errs) > 0 {
-		return &Error{Kind: ErrInvalidClaim, Status: http.StatusForbidden, Message: "invalid claim", ClaimErrors: errs}
+		return InvalidClaimError(errs, nil)
 	}
 	return nil
 }

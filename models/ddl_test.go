@@ -53,7 +53,7 @@ func sections() []section {
 		{"usermetadata (models.UserMetadataTables)", models.UserMetadataTables()},
 		{"multitenancy (models.MultitenancyTables)", models.MultitenancyTables()},
 		{"passwordless (models.PasswordlessTables)", models.PasswordlessTables()},
-		{"totp and multifactorauth (models.TOTPTables, models.MFATables; both use ginauth_mfa_attempts)",
+		{"totp and multifactorauth (models.TOTPTables, models.MFATables)",
 			append(models.TOTPTables(), models.MFATables()...)},
 		{"dashboard (models.DashboardTables): admins signed in with an API key", models.DashboardTables()},
 		{"webauthn (models.WebAuthnTables): passkeys", models.WebAuthnTables()},

@@ -5,16 +5,15 @@ import "time"
 // Tables of the multifactorauth recipe.
 const (
 	// TableRecoveryCodes holds the hashes of users' recovery codes.
+	// Failed entries are counted by the core rate limiter
+	// (TableRateLimits).
 	TableRecoveryCodes = "ginauth_recovery_codes"
-	// TableMFAAttempts counts failed code entries (TOTP codes, recovery
-	// codes) per user and kind, for lockouts.
-	TableMFAAttempts = "ginauth_mfa_attempts"
 )
 
-func init() { register(&RecoveryCode{}, &MFAAttempt{}) }
+func init() { register(&RecoveryCode{}) }
 
 // MFATables lists the tables the multifactorauth recipe needs.
-func MFATables() []string { return []string{TableRecoveryCodes, TableMFAAttempts} }
+func MFATables() []string { return []string{TableRecoveryCodes} }
 
 // RecoveryCode is one single-use recovery code of a user. Only the SHA-256
 // (hex) of the user id and the normalised code is stored; the codes carry
@@ -29,17 +28,3 @@ type RecoveryCode struct {
 
 // TableName returns TableRecoveryCodes.
 func (RecoveryCode) TableName() string { return TableRecoveryCodes }
-
-// MFAAttempt counts a user's consecutive failed entries of one kind of code
-// ("totp", "recovery-code"). When FailedAttempts reaches the limit the user
-// is locked out until LockedUntil; a correct code resets the row.
-type MFAAttempt struct {
-	UserID         string     `gorm:"column:user_id;primaryKey;size:64"`
-	Kind           string     `gorm:"column:kind;primaryKey;size:32"`
-	FailedAttempts int        `gorm:"column:failed_attempts;not null;default:0"`
-	LockedUntil    *time.Time `gorm:"column:locked_until"`
-	UpdatedAt      time.Time  `gorm:"column:updated_at;not null"`
-}
-
-// TableName returns TableMFAAttempts.
-func (MFAAttempt) TableName() string { return TableMFAAttempts }

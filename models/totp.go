@@ -3,13 +3,13 @@ package models
 import "time"
 
 // TableTOTPDevices is the table of the totp recipe. Failed code entries are
-// counted in TableMFAAttempts (kind "totp").
+// counted by the core rate limiter (TableRateLimits).
 const TableTOTPDevices = "ginauth_totp_devices"
 
 func init() { register(&TOTPDevice{}) }
 
 // TOTPTables lists the tables the totp recipe needs.
-func TOTPTables() []string { return []string{TableTOTPDevices, TableMFAAttempts} }
+func TOTPTables() []string { return []string{TableTOTPDevices} }
 
 // TOTPDevice is one authenticator app a user enrolled. The shared secret is
 // never stored in the clear: SealedSecret is the secret sealed with

@@ -235,7 +235,7 @@ CREATE TABLE `ginauth_passwordless_codes` (
 );
 
 -- ----------------------------------------------------------------------------
--- totp and multifactorauth (models.TOTPTables, models.MFATables; both use ginauth_mfa_attempts)
+-- totp and multifactorauth (models.TOTPTables, models.MFATables)
 -- ----------------------------------------------------------------------------
 
 CREATE TABLE `ginauth_totp_devices` (
@@ -250,15 +250,6 @@ CREATE TABLE `ginauth_totp_devices` (
   `last_used_step` bigint NOT NULL DEFAULT 0,
   `created_at` datetime(3) NOT NULL,
   PRIMARY KEY (`user_id`,`name`)
-);
-
-CREATE TABLE `ginauth_mfa_attempts` (
-  `user_id` varchar(64),
-  `kind` varchar(32),
-  `failed_attempts` bigint NOT NULL DEFAULT 0,
-  `locked_until` datetime(3) NULL,
-  `updated_at` datetime(3) NOT NULL,
-  PRIMARY KEY (`user_id`,`kind`)
 );
 
 CREATE TABLE `ginauth_recovery_codes` (

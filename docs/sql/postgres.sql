@@ -236,7 +236,7 @@ CREATE INDEX IF NOT EXISTS "idx_ginauth_passwordless_codes_link_hash" ON "ginaut
 CREATE INDEX IF NOT EXISTS "idx_ginauth_passwordless_codes_pre_auth_session_id" ON "ginauth_passwordless_codes" ("pre_auth_session_id");
 
 -- ----------------------------------------------------------------------------
--- totp and multifactorauth (models.TOTPTables, models.MFATables; both use ginauth_mfa_attempts)
+-- totp and multifactorauth (models.TOTPTables, models.MFATables)
 -- ----------------------------------------------------------------------------
 
 CREATE TABLE "ginauth_totp_devices" (
@@ -251,15 +251,6 @@ CREATE TABLE "ginauth_totp_devices" (
   "last_used_step" bigint NOT NULL DEFAULT 0,
   "created_at" timestamptz NOT NULL,
   PRIMARY KEY ("user_id","name")
-);
-
-CREATE TABLE "ginauth_mfa_attempts" (
-  "user_id" varchar(64),
-  "kind" varchar(32),
-  "failed_attempts" bigint NOT NULL DEFAULT 0,
-  "locked_until" timestamptz,
-  "updated_at" timestamptz NOT NULL,
-  PRIMARY KEY ("user_id","kind")
 );
 
 CREATE TABLE "ginauth_recovery_codes" (

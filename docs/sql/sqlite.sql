@@ -229,7 +229,7 @@ CREATE INDEX `idx_ginauth_passwordless_codes_link_hash` ON `ginauth_passwordless
 CREATE INDEX `idx_ginauth_passwordless_codes_pre_auth_session_id` ON `ginauth_passwordless_codes`(`pre_auth_session_id`);
 
 -- ----------------------------------------------------------------------------
--- totp and multifactorauth (models.TOTPTables, models.MFATables; both use ginauth_mfa_attempts)
+-- totp and multifactorauth (models.TOTPTables, models.MFATables)
 -- ----------------------------------------------------------------------------
 
 CREATE TABLE `ginauth_totp_devices` (
@@ -244,15 +244,6 @@ CREATE TABLE `ginauth_totp_devices` (
   `last_used_step` integer NOT NULL DEFAULT 0,
   `created_at` datetime NOT NULL,
   PRIMARY KEY (`user_id`,`name`)
-);
-
-CREATE TABLE `ginauth_mfa_attempts` (
-  `user_id` text,
-  `kind` text,
-  `failed_attempts` integer NOT NULL DEFAULT 0,
-  `locked_until` datetime,
-  `updated_at` datetime NOT NULL,
-  PRIMARY KEY (`user_id`,`kind`)
 );
 
 CREATE TABLE `ginauth_recovery_codes` (

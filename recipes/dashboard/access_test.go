@@ -142,7 +142,7 @@ func TestSignIn(t *testing.T) {
 }
 
 func TestSignInRateLimit(t *testing.T) {
-	h := newHarness(t, withRateLimit(ginauth.RateLimitConfig{Limits: map[string]ginauth.Limit{
+	h := newHarness(t, withRateLimit(ginauth.RateLimitConfig{Limits: map[ginauth.Action]ginauth.Limit{
 		ginauth.ActionDashboardSignIn: {PerIP: ginauth.Rule{Max: 3, Window: time.Minute}}}}))
 	b := h.browser()
 	for i := 0; i < 3; i++ {

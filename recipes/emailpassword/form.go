@@ -3,7 +3,6 @@ package emailpassword
 import (
 	"context"
 	"encoding/json"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -46,20 +45,16 @@ type FormField struct {
 	Validate func(ctx context.Context, value any, tenantID string) string
 }
 
-// DefaultValidateEmail is SuperTokens' default e-mail check: a local part,
-// an @ and a domain whose last label has at least two letters (or an IPv4
-// address in brackets). It returns "Email is invalid" or "".
+// DefaultValidateEmail is the default e-mail check: ginauth.ParseEmail,
+// the one every recipe uses (a local part, an @ and a domain whose last
+// label has at least two letters; no quoted local parts or IP literals).
+// It returns "Email is invalid" or "".
 func DefaultValidateEmail(_ context.Context, email, _ string) string {
-	if len(email) > 254 || !emailRE.MatchString(email) {
+	if _, ok := ginauth.ParseEmail(email); !ok {
 		return MsgEmailInvalid
 	}
 	return ""
 }
-
-// emailRE: local part of dot-separated runs of anything but specials and
-// spaces (or a quoted string), "@", then a dotted host name ending in an
-// alphabetic label, or a bracketed IPv4 literal.
-var emailRE = regexp.MustCompile(`^(?:[^<>()\[\]\\.,;:\s@"\x00-\x1f\x7f\x{fffd}]+(?:\.[^<>()\[\]\\.,;:\s@"\x00-\x1f\x7f\x{fffd}]+)*|"[^"\\\s\x00-\x1f\x7f\x{fffd}]+")@(?:\[\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\]|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})$`)
 
 // DefaultValidatePassword is SuperTokens' default password policy: 8 to 99
 // characters with at least one letter and one number.

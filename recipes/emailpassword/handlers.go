@@ -57,7 +57,7 @@ func (r *Recipe) event(c *gin.Context, e ginauth.Event) {
 // resetFailures forgets an account's failed attempts at action in a
 // tenant after a success. A failure is logged, not answered: the request
 // itself worked.
-func (r *Recipe) resetFailures(ctx context.Context, tenantID, action, account string) {
+func (r *Recipe) resetFailures(ctx context.Context, tenantID string, action ginauth.Action, account string) {
 	if err := r.auth.ResetFailures(ctx, tenantID, action, account); err != nil {
 		r.auth.Logger().WarnContext(ctx, "emailpassword: clearing failed attempts failed", "action", action, "error", err)
 	}

@@ -25,8 +25,7 @@ const (
 // unknownUser answers a session whose user no longer exists, as
 // SuperTokens does: 401 unauthorised, tokens cleared.
 func unknownUser(err error) *ginauth.Error {
-	return &ginauth.Error{Kind: ginauth.ErrUnauthorised, Status: http.StatusUnauthorized, Message: "unauthorised",
-		ClearTokens: true, Err: err}
+	return ginauth.Unauthorised(err, true)
 }
 
 // handleSendToken serves POST /user/email/verify/token.

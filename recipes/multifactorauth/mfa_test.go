@@ -371,34 +371,52 @@ func TestValidatorsOnPayloads(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	db := ginauthtest.OpenDB(t)
-	l := mfa.Limiter{Kind: "sms", MaxAttempts: 2, Lockout: time.Minute}
-	ctx, now := context.Background(), time.Unix(1_800_000_000, 0)
-	wrong := func(*gorm.DB) (bool, error) { return false, nil }
-	right := func(*gorm.DB) (bool, error) { return true, nil }
+// TestCodeLimit: the lockout of one kind of code on the core limiter
+// (SuperTokens core's Totp.checkAndStoreCode semantics: MaxAttempts wrong
+// codes in a row lock the user until Lockout after the last one).
+func TestCodeLimit(t *testing.T) {
+	h := newHarness(t, mfa.Config{})
+	l := mfa.CodeLimit{Kind: "sms", MaxAttempts: 2, Lockout: time.Minute}
+	ctx := context.Background()
+	wrong := func() (bool, error) { return false, nil }
+	right := func() (bool, error) { return true, nil }
 	boom := errors.New("boom")
-	if err := l.Attempt(ctx, db, now, "u", wrong); !errors.Is(err, mfa.ErrInvalidCode) {
+	var inv *mfa.InvalidCodeError
+	if err := l.Attempt(ctx, h.auth, "", "u", wrong); !errors.As(err, &inv) || inv.FailedAttempts != 1 || inv.MaxAttempts != 2 {
 		t.Fatal(err)
 	}
-	if err := l.Attempt(ctx, db, now, "u", func(*gorm.DB) (bool, error) { return false, boom }); err != boom {
+	if err := l.Attempt(ctx, h.auth, "", "u", func() (bool, error) { return false, boom }); err != boom {
 		t.Fatalf("check error: %v", err)
 	}
-	if err := l.Attempt(ctx, db, now, "u", right); err != nil {
+	if err := l.Attempt(ctx, h.auth, "", "u", right); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
-		_ = l.Attempt(ctx, db, now, "u", wrong)
+		_ = l.Attempt(ctx, h.auth, "", "u", wrong)
 	}
+	h.clock.Advance(59 * time.Second)
 	var lim *mfa.LimitReachedError
-	if err := l.Attempt(ctx, db, now.Add(59*time.Second), "u", right); !errors.As(err, &lim) || lim.RetryAfterMs() != 1000 {
+	if err := l.Attempt(ctx, h.auth, "", "u", right); !errors.As(err, &lim) || lim.RetryAfterMs() != 1000 {
 		t.Fatalf("locked: %v", err)
 	}
-	if err := l.Attempt(ctx, db, now.Add(time.Minute), "u", right); err != nil {
+	if err := l.Attempt(ctx, h.auth, "", "other", right); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Attempt(ctx, db, now, "other", right); err != nil {
+	if err := l.Attempt(ctx, h.auth, "tenant2", "u", right); err != nil {
+		t.Fatalf("another tenant: %v", err)
+	}
+	if err := l.Reset(ctx, h.auth, "", "u"); err != nil {
 		t.Fatal(err)
+	}
+	if err := l.Attempt(ctx, h.auth, "", "u", right); err != nil {
+		t.Fatalf("after Reset: %v", err)
+	}
+	for i := 0; i < 2; i++ {
+		_ = l.Attempt(ctx, h.auth, "", "u", wrong)
+	}
+	h.clock.Advance(time.Minute)
+	if err := l.Attempt(ctx, h.auth, "", "u", right); err != nil {
+		t.Fatalf("after the lockout: %v", err)
 	}
 }
 

@@ -120,7 +120,7 @@ type Recipe struct {
 	db      *gorm.DB
 	claim   *Claim
 	subs    substitutes
-	limiter Limiter
+	limiter CodeLimit
 
 	mu      sync.RWMutex
 	factors map[string]SetUpFunc
@@ -164,7 +164,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 			r.subs[f] = append(r.subs[f], FactorRecoveryCode)
 		}
 	}
-	r.limiter = Limiter{Kind: FactorRecoveryCode, MaxAttempts: rc.MaxFailedAttempts, Lockout: rc.Lockout}
+	r.limiter = CodeLimit{Kind: FactorRecoveryCode, MaxAttempts: rc.MaxFailedAttempts, Lockout: rc.Lockout}
 
 	r.auth = reg.Auth()
 	r.db = r.auth.DB()
@@ -187,10 +187,9 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error; err != nil {
-			return ginauth.DBError(err)
-		}
-		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.MFAAttempt{}).Error)
+		// A deleted user's lockout counters are left to expire: user ids
+		// are never reused.
+		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error)
 	})
 	return nil
 }
@@ -437,10 +436,8 @@ func (r *Recipe) beforeSessionCreate(ctx context.Context, s *ginauth.NewSession)
 	completed := map[string]int64{}
 	if s.Factor != "" {
 		if len(r.cfg.FirstFactors) > 0 && !slices.Contains(r.cfg.FirstFactors, s.Factor) {
-			return &ginauth.Error{Kind: ginauth.ErrInvalidClaim, Status: 403, Message: "invalid claim",
-				ClaimErrors: []claims.ValidationError{{ID: ClaimKey, Reason: map[string]any{
-					"message": "this factor cannot be used to sign in", "factorId": s.Factor}}},
-				Err: ErrDisallowedFirstFactor}
+			return ginauth.InvalidClaimError([]claims.ValidationError{{ID: ClaimKey, Reason: map[string]any{
+				"message": "this factor cannot be used to sign in", "factorId": s.Factor}}}, ErrDisallowedFirstFactor)
 		}
 		completed[s.Factor] = r.auth.Now().Unix()
 	}
@@ -518,8 +515,7 @@ func (r *Recipe) RefreshClaim(ctx context.Context, s *ginauth.Session) (Value, e
 
 // claimError is a 403 invalid claim for st-mfa.
 func claimError(reason map[string]any) error {
-	return &ginauth.Error{Kind: ginauth.ErrInvalidClaim, Status: 403, Message: "invalid claim",
-		ClaimErrors: []claims.ValidationError{{ID: ClaimKey, Reason: reason}}}
+	return ginauth.InvalidClaimError([]claims.ValidationError{{ID: ClaimKey, Reason: reason}}, nil)
 }
 
 // AssertAllowedToSetUp returns nil when the session may set up factorID,

@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -137,31 +138,45 @@ func (r *Recipe) consumeRecoveryCode(ctx context.Context, s *ginauth.Session, us
 	}
 	norm := normaliseRecoveryCode(code)
 	now := r.auth.Now()
-	return r.limiter.Attempt(ctx, r.db, now, userID, func(tx *gorm.DB) (bool, error) {
-		if s != nil {
-			if err := s.LockTx(ctx, tx); err != nil {
-				return false, err
-			}
-		}
-		if norm == "" {
-			return false, nil
-		}
-		res := tx.Model(&models.RecoveryCode{}).
-			Where("user_id = ? AND code_hash = ? AND used_at IS NULL", userID, recoveryHash(userID, norm)).
-			Update("used_at", now)
-		if res.Error != nil {
-			return false, ginauth.DBError(res.Error)
-		}
-		if res.RowsAffected != 1 {
-			return false, nil
-		}
-		if onOK != nil {
-			if err := onOK(tx); err != nil {
-				return false, err
-			}
-		}
-		return true, nil
+	tenantID := ginauth.DefaultTenant
+	if s != nil {
+		tenantID = s.TenantID()
+	}
+	return r.limiter.Attempt(ctx, r.auth, tenantID, userID, func() (ok bool, err error) {
+		err = r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+			ok, err = r.useRecoveryCode(ctx, tx, s, userID, norm, now, onOK)
+			return err
+		})
+		return ok, ginauth.DBError(err)
 	})
+}
+
+// useRecoveryCode marks userID's code used in tx and reports whether it
+// was an unused one of theirs.
+func (r *Recipe) useRecoveryCode(ctx context.Context, tx *gorm.DB, s *ginauth.Session, userID, norm string, now time.Time, onOK func(tx *gorm.DB) error) (bool, error) {
+	if s != nil {
+		if err := s.LockTx(ctx, tx); err != nil {
+			return false, err
+		}
+	}
+	if norm == "" {
+		return false, nil
+	}
+	res := tx.Model(&models.RecoveryCode{}).
+		Where("user_id = ? AND code_hash = ? AND used_at IS NULL", userID, recoveryHash(userID, norm)).
+		Update("used_at", now)
+	if res.Error != nil {
+		return false, ginauth.DBError(res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return false, nil
+	}
+	if onOK != nil {
+		if err := onOK(tx); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // UseRecoveryCode consumes a recovery code of the session's user and marks

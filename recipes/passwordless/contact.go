@@ -2,10 +2,11 @@ package passwordless
 
 import (
 	"context"
-	"github.com/ginauth/ginauth/ginauth"
 	"log/slog"
 	"regexp"
 	"strings"
+
+	"github.com/ginauth/ginauth/ginauth"
 )
 
 // Messages of the default validators, shown by the frontend in a
@@ -80,20 +81,14 @@ func NormalisePhoneNumber(phone string) string {
 	return out
 }
 
-var (
-	// emailRE: dot-separated runs of anything but specials and spaces,
-	// "@", a dotted host name ending in an alphabetic label.
-	emailRE = regexp.MustCompile(`^[^<>()\[\]\\.,;:\s@"\x00-\x1f\x7f\x{fffd}]+(?:\.[^<>()\[\]\\.,;:\s@"\x00-\x1f\x7f\x{fffd}]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
-	// e164RE: "+", a country code not starting with 0, 7 to 15 digits in
-	// all (ITU-T E.164 allows at most 15).
-	e164RE = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-)
+// e164RE: "+", a country code not starting with 0, 7 to 15 digits in
+// all (ITU-T E.164 allows at most 15).
+var e164RE = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
-// DefaultValidateEmail checks a normalised e-mail address: a local part, an
-// @ and a domain whose last label has at least two letters, 254 bytes at
-// most. It returns MsgEmailInvalid or "".
+// DefaultValidateEmail checks an e-mail address with ginauth.ParseEmail,
+// the one check every recipe uses. It returns MsgEmailInvalid or "".
 func DefaultValidateEmail(_ context.Context, email, _ string) string {
-	if len(email) > 254 || !emailRE.MatchString(email) {
+	if _, ok := ginauth.ParseEmail(email); !ok {
 		return MsgEmailInvalid
 	}
 	return ""

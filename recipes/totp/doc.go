@@ -6,9 +6,10 @@
 // SHA256 and SHA512 optional; 6 to 8 digits; 30-second steps; one step of
 // clock skew each side). Each code is accepted once: a device remembers the
 // last time step it used, and older or equal steps are refused. Wrong codes
-// count per user (5 by default) and then lock the user out (15 minutes);
-// the count lives in the database (models.MFAAttempt), so it holds across
-// processes and concurrent guesses. Device secrets are sealed with
+// count per user and tenant (5 in a row by default) and then lock the user
+// out until 15 minutes after the last; the count is a lockout rule of the
+// core rate limiter (ginauth.Auth.ReserveLockout), kept in the database,
+// so it holds across processes and concurrent guesses. Device secrets are sealed with
 // AES-256-GCM under Config.SecretKey, which the app keeps outside the
 // database; they are never stored in the clear.
 //

@@ -3,6 +3,7 @@ package totp_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,4 +75,71 @@ func TestCodeEntryEvents(t *testing.T) {
 		t.Fatalf("lockout event %+v", lock)
 	}
 	h.events.AssertNoSecret(t, append(wrong, secret, refTOTP(t, secret, h.clock.Now()))...)
+}
+
+// TestLockoutBurst: 30 wrong codes sent at once to POST /totp/verify get
+// exactly MaxFailedAttempts (5) INVALID_TOTP_ERROR answers, numbered 1 to
+// 5, and 25 LIMIT_REACHED_ERROR answers with retryAfterMs: every entry is
+// counted in the core limiter's store before its code is checked, in one
+// atomic step (on SQLite, and on PostgreSQL with
+// GINAUTH_TEST_DATABASE_URL). The reference is SuperTokens core's
+// Totp.checkAndStoreCode (totp_max_attempts, LIMIT_REACHED_ERROR).
+func TestLockoutBurst(t *testing.T) {
+	// 30 requests queue for SQLite's one writer, slowly under -race: the
+	// test is about counting, so no request may give up waiting.
+	h := newHarness(t, func(s *setup) { s.cfg.DBTimeout = 2 * time.Minute })
+	cl := h.login("u1")
+	secret := cl.enrol("phone")
+	wrong := "000000"
+	if refTOTP(t, secret, h.clock.Now()) == wrong {
+		wrong = "111111"
+	}
+	var mu sync.Mutex
+	statuses := map[string]int{}
+	numbers := map[float64]bool{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			r := cl.with("POST", "/auth/totp/verify", totpBody(wrong))
+			mu.Lock()
+			defer mu.Unlock()
+			st, _ := r.body["status"].(string)
+			statuses[fmt.Sprint(r.Code, " ", st)]++
+			if r.Code != 200 {
+				t.Logf("%d %s", r.Code, r.Body)
+			}
+			switch st {
+			case "INVALID_TOTP_ERROR":
+				n, _ := r.body["currentNumberOfFailedAttempts"].(float64)
+				numbers[n] = true
+			case "LIMIT_REACHED_ERROR":
+				if ms, _ := r.body["retryAfterMs"].(float64); ms <= 0 || ms > float64((15*time.Minute).Milliseconds()) {
+					statuses["bad retryAfterMs"]++
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if statuses["200 INVALID_TOTP_ERROR"] != 5 || statuses["200 LIMIT_REACHED_ERROR"] != 25 || len(statuses) != 2 {
+		t.Fatalf("outcomes %v", statuses)
+	}
+	for i := 1; i <= 5; i++ {
+		if !numbers[float64(i)] {
+			t.Fatalf("currentNumberOfFailedAttempts seen: %v", numbers)
+		}
+	}
+	if st := h.factorState(); !strings.Contains(st, "lockout u1/totp count=5 open=0") {
+		t.Fatalf("the lockout counter: %s", st)
+	}
+	// Locked: even the right code is refused, without being checked.
+	r := cl.with("POST", "/auth/totp/verify", totpBody(refTOTP(t, secret, h.clock.Now())))
+	status(t, r, "LIMIT_REACHED_ERROR")
+	if r.body["retryAfterMs"] != float64((15 * time.Minute).Milliseconds()) {
+		t.Fatalf("retryAfterMs: %s", r.Body)
+	}
 }

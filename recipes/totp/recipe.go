@@ -109,7 +109,7 @@ type settings struct {
 	params     Params
 	skew       int
 	maxDevices int
-	limiter    multifactorauth.Limiter
+	limiter    multifactorauth.CodeLimit
 	sealer     *sealer
 }
 
@@ -144,7 +144,7 @@ func (c Config) settings() (settings, error) {
 	if s.maxDevices == 0 {
 		s.maxDevices = 10
 	}
-	s.limiter = multifactorauth.Limiter{Kind: RecipeID, MaxAttempts: c.MaxFailedAttempts, Lockout: c.Lockout}
+	s.limiter = multifactorauth.CodeLimit{Kind: RecipeID, MaxAttempts: c.MaxFailedAttempts, Lockout: c.Lockout}
 	return s, nil
 }
 
@@ -202,7 +202,9 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.TOTPDevice{}).Error; err != nil {
 			return ginauth.DBError(err)
 		}
-		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND kind = ?", userID, RecipeID).Delete(&models.MFAAttempt{}).Error)
+		// A deleted user's lockout counters are left to expire: user ids
+		// are never reused.
+		return nil
 	})
 	if m, ok := multifactorauth.FromAuth(r.auth); ok {
 		r.mfa = m
@@ -317,8 +319,8 @@ func (r *Recipe) createDevice(ctx context.Context, s *ginauth.Session, userID, n
 			return ErrDeviceExists
 		}
 		if !exists && len(devices) >= r.s.maxDevices {
-			return &ginauth.Error{Kind: ginauth.ErrBadRequest, Status: 400,
-				Message: fmt.Sprintf("a user may hold at most %d TOTP devices; remove one first", r.s.maxDevices), Err: ErrTooManyDevices}
+			return ginauth.ErrorWithMessage(ginauth.ErrBadRequest,
+				fmt.Sprintf("a user may hold at most %d TOTP devices; remove one first", r.s.maxDevices), ErrTooManyDevices)
 		}
 		row := models.TOTPDevice{UserID: userID, Name: name, SealedSecret: r.s.sealer.seal(secret, deviceAAD(userID, name)),
 			Algorithm: string(p.Algorithm), Digits: p.Digits, Period: p.Period, Skew: r.s.skew, CreatedAt: r.auth.Now()}
@@ -496,7 +498,7 @@ func (r *Recipe) verifyDevice(ctx context.Context, s *ginauth.Session, userID, n
 	if verified {
 		return true, nil
 	}
-	err = r.s.limiter.Attempt(ctx, r.db, r.auth.Now(), userID, func(tx *gorm.DB) (bool, error) {
+	err = r.s.limiter.Attempt(ctx, r.auth, tenantOf(s), userID, r.inTx(ctx, func(tx *gorm.DB) (bool, error) {
 		if s != nil {
 			if err := s.LockTx(ctx, tx); err != nil {
 				return false, err
@@ -515,7 +517,7 @@ func (r *Recipe) verifyDevice(ctx context.Context, s *ginauth.Session, userID, n
 			err = onOK(tx)
 		}
 		return ok && err == nil, err
-	})
+	}))
 	return false, err
 }
 
@@ -547,7 +549,7 @@ func (r *Recipe) verifyCode(ctx context.Context, s *ginauth.Session, userID, cod
 		return "", err
 	}
 	var matched string
-	err := r.s.limiter.Attempt(ctx, r.db, r.auth.Now(), userID, func(tx *gorm.DB) (bool, error) {
+	err := r.s.limiter.Attempt(ctx, r.auth, tenantOf(s), userID, r.inTx(ctx, func(tx *gorm.DB) (bool, error) {
 		if s != nil {
 			if err := s.LockTx(ctx, tx); err != nil {
 				return false, err
@@ -576,16 +578,44 @@ func (r *Recipe) verifyCode(ctx context.Context, s *ginauth.Session, userID, cod
 			}
 		}
 		return false, nil
-	})
+	}))
 	return matched, err
 }
 
-// ResetAttempts clears a user's failed TOTP attempts and lockout.
-func (r *Recipe) ResetAttempts(ctx context.Context, userID string) error {
+// inTx runs check in one transaction, for CodeLimit.Attempt: a right code
+// commits the changes check made (the step marked used, a device
+// verified); an error rolls them back.
+func (r *Recipe) inTx(ctx context.Context, check func(tx *gorm.DB) (bool, error)) func() (bool, error) {
+	return func() (bool, error) {
+		var ok bool
+		err := r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+			var err error
+			ok, err = check(tx)
+			return err
+		})
+		if err != nil {
+			return false, ginauth.DBError(err)
+		}
+		return ok, nil
+	}
+}
+
+// tenantOf is the tenant a code entry counts in: the session's, and the
+// default tenant for the Go API (which has no session).
+func tenantOf(s *ginauth.Session) string {
+	if s == nil {
+		return ginauth.DefaultTenant
+	}
+	return s.TenantID()
+}
+
+// ResetAttempts clears a user's failed TOTP attempts and lockout in
+// tenantID ("" is the default tenant).
+func (r *Recipe) ResetAttempts(ctx context.Context, tenantID, userID string) error {
 	if err := r.ready(); err != nil {
 		return err
 	}
-	return r.s.limiter.Reset(ctx, r.db, userID)
+	return r.s.limiter.Reset(ctx, r.auth, tenantID, userID)
 }
 
 // trimName normalises a device name from a request.

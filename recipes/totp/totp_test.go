@@ -494,7 +494,7 @@ func TestPerUserRequirementAndDeletion(t *testing.T) {
 	if _, err := h.auth.DeleteUser(context.Background(), "admin"); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []any{&models.TOTPDevice{}, &models.RecoveryCode{}, &models.MFAAttempt{}} {
+	for _, m := range []any{&models.TOTPDevice{}, &models.RecoveryCode{}} {
 		var n int64
 		h.auth.DB().Model(m).Where("user_id = ?", "admin").Count(&n)
 		if n != 0 {

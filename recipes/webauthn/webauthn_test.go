@@ -371,7 +371,7 @@ func TestBadInput(t *testing.T) {
 // good assertion is refused until the window ends.
 func TestSignInAttemptsLimited(t *testing.T) {
 	h := newHarness(t, func(s *setup) {
-		s.cfg.RateLimit = ginauth.RateLimitConfig{Limits: map[string]ginauth.Limit{
+		s.cfg.RateLimit = ginauth.RateLimitConfig{Limits: map[ginauth.Action]ginauth.Limit{
 			ginauth.ActionSignIn: {PerIP: ginauth.Rule{Max: 1000, Window: time.Minute}, PerAccount: ginauth.Rule{Max: 3, Window: 15 * time.Minute}},
 		}}
 	})

@@ -106,7 +106,7 @@ func newApp(t *testing.T, name string, mail *mailbox) *app {
 	a := &app{name: name, db: db, mail: mail}
 	a.ep = emailpassword.New(emailpassword.Config{Argon2: lowArgon2, EmailSender: mail})
 	a.roles = userroles.New()
-	limits := map[string]ginauth.Limit{}
+	limits := map[ginauth.Action]ginauth.Limit{}
 	for action := range ginauth.DefaultLimits() {
 		limits[action] = ginauth.Limit{PerIP: ginauth.Rule{Max: 1 << 30, Window: time.Minute},
 			PerAccount: ginauth.Rule{Max: 1 << 30, Window: time.Minute}}

@@ -84,7 +84,7 @@ func newAuth(tb testing.TB, db *gorm.DB, alg string, mod func(*ginauth.Config)) 
 	cfg := ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "bench", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
-		Session: ginauth.SessionConfig{SigningAlgorithm: alg},
+		Session: ginauth.SessionConfig{SigningAlgorithm: ginauth.SigningAlgorithm(alg)},
 	}
 	if mod != nil {
 		mod(&cfg)

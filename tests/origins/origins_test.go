@@ -94,7 +94,7 @@ func newApp(t testing.TB, info ginauth.AppInfo, sc ginauth.SessionConfig) *app {
 		Argon2: emailpassword.Argon2Params{Memory: 256, Iterations: 1, Parallelism: 1}})
 	ev := emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: a.mail})
 	pl := passwordless.New(passwordless.Config{EmailSender: a.mail})
-	limits := map[string]ginauth.Limit{}
+	limits := map[ginauth.Action]ginauth.Limit{}
 	for action := range ginauth.DefaultLimits() {
 		limits[action] = ginauth.Limit{PerIP: ginauth.Rule{Max: 1 << 30, Window: time.Minute},
 			PerAccount: ginauth.Rule{Max: 1 << 30, Window: time.Minute}}

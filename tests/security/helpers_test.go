@@ -35,7 +35,7 @@ var totpKey = []byte("security-test-totp-sealing-key!!") // 32 bytes
 // highLimits keeps the rate limiter on (its code and store run) with limits
 // no test reaches by accident.
 func highLimits() ginauth.RateLimitConfig {
-	limits := map[string]ginauth.Limit{}
+	limits := map[ginauth.Action]ginauth.Limit{}
 	for action := range ginauth.DefaultLimits() {
 		limits[action] = ginauth.Limit{PerIP: ginauth.Rule{Max: 1 << 30, Window: time.Minute},
 			PerAccount: ginauth.Rule{Max: 1 << 30, Window: time.Minute}}
@@ -71,7 +71,7 @@ type eventLog struct {
 	ginauthtest.Recorder[ginauth.Event]
 }
 
-func (e *eventLog) of(typ string) []ginauth.Event {
+func (e *eventLog) of(typ ginauth.EventType) []ginauth.Event {
 	return e.Filter(func(ev ginauth.Event) bool { return ev.Type == typ })
 }
 

@@ -18,7 +18,7 @@ import (
 // code entry. Limits are set by the app (Config.RateLimit.Limits); these
 // tests set small ones.
 
-func limits(action string, l ginauth.Limit) *ginauth.RateLimitConfig {
+func limits(action ginauth.Action, l ginauth.Limit) *ginauth.RateLimitConfig {
 	rl := highLimits()
 	rl.Limits[action] = l
 	return &rl

@@ -256,7 +256,7 @@ func TestSecretsAtRestAndInLogs(t *testing.T) {
 func TestSecurityEvents(t *testing.T) {
 	a, s := runFlows(t)
 	logs := a.logs.String()
-	for _, typ := range []string{ginauth.EventSignUp, ginauth.EventSignIn, ginauth.EventSignInFailed,
+	for _, typ := range []ginauth.EventType{ginauth.EventSignUp, ginauth.EventSignIn, ginauth.EventSignInFailed,
 		ginauth.EventTokenTheft, ginauth.EventPasswordReset, ginauth.EventPasswordChanged,
 		ginauth.EventSessionsRevoked, ginauth.EventLockout} {
 		evs := a.events.of(typ)
@@ -264,7 +264,7 @@ func TestSecurityEvents(t *testing.T) {
 			t.Errorf("no %s event reached Hooks.OnEvent", typ)
 			continue
 		}
-		if !regexp.MustCompile(`"msg":"ginauth: security event".*"type":"` + regexp.QuoteMeta(typ) + `"`).MatchString(logs) {
+		if !regexp.MustCompile(`"msg":"ginauth: security event".*"type":"` + regexp.QuoteMeta(string(typ)) + `"`).MatchString(logs) {
 			t.Errorf("the %s event was not logged", typ)
 		}
 		for _, ev := range evs {

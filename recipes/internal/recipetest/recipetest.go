@@ -23,7 +23,7 @@ import (
 // the tests that are not about rate limits. Tests of the limits themselves
 // keep ginauth's defaults.
 func GenerousLimits() ginauth.RateLimitConfig {
-	limits := map[string]ginauth.Limit{}
+	limits := map[ginauth.Action]ginauth.Limit{}
 	for action := range ginauth.DefaultLimits() {
 		limits[action] = ginauth.Limit{PerIP: ginauth.Rule{Max: 1 << 20, Window: time.Minute},
 			PerAccount: ginauth.Rule{Max: 1 << 20, Window: time.Minute}}
@@ -38,13 +38,13 @@ type Events struct {
 }
 
 // OfType returns the recorded events of type typ.
-func (r *Events) OfType(typ string) []ginauth.Event {
+func (r *Events) OfType(typ ginauth.EventType) []ginauth.Event {
 	return r.Filter(func(e ginauth.Event) bool { return e.Type == typ })
 }
 
 // One returns the only event of type typ, failing the test when there is
 // not exactly one.
-func (r *Events) One(t testing.TB, typ string) ginauth.Event {
+func (r *Events) One(t testing.TB, typ ginauth.EventType) ginauth.Event {
 	t.Helper()
 	got := r.OfType(typ)
 	if len(got) != 1 {
