@@ -169,15 +169,6 @@ func FromContext(ctx context.Context) *Auth {
 	return Default()
 }
 
-// DB returns the database ginauth was configured with.
-func (a *Auth) DB() *gorm.DB { return a.db }
-
-// Logger returns the configured logger.
-func (a *Auth) Logger() *slog.Logger { return a.log }
-
-// Now returns the current time from the configured clock.
-func (a *Auth) Now() time.Time { return a.now() }
-
 // AppInfo returns the normalised AppInfo: domains without a trailing slash,
 // base paths with a leading one.
 func (a *Auth) AppInfo() AppInfo {

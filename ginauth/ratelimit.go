@@ -170,7 +170,7 @@ func rateLimited(action string, retry time.Duration) *Error {
 // defaultSettleTimeout bounds a settlement when Config.DBTimeout is off.
 const defaultSettleTimeout = 10 * time.Second
 
-// Attempt is one attempt reserved by Reserve: it already counts against
+// attempt is one attempt reserved by reserve: it already counts against
 // the account's rule, and the caller settles it once the outcome is known
 // with Failed, Succeeded or Refund. Only the first settlement has an
 // effect, so `defer at.Failed()` right after Reserve settles every path
@@ -178,7 +178,7 @@ const defaultSettleTimeout = 10 * time.Second
 // counted until its window ends. The methods are safe on any goroutine
 // and log, rather than return, a store failure: the request itself is
 // answered either way, and the attempt then stays counted.
-type Attempt struct {
+type attempt struct {
 	a      *Auth
 	ctx    context.Context
 	action string
@@ -188,19 +188,19 @@ type Attempt struct {
 
 // Failed settles the attempt as counted: a wrong password or code, or a
 // message sent.
-func (t *Attempt) Failed() { t.settle(SettleFailed) }
+func (t *attempt) Failed() { t.settle(SettleFailed) }
 
 // Succeeded settles a successful check: the attempt stops counting and
 // the account's earlier failures are forgotten (attempts still in flight
 // keep counting).
-func (t *Attempt) Succeeded() { t.settle(SettleSucceeded) }
+func (t *attempt) Succeeded() { t.settle(SettleSucceeded) }
 
 // Refund settles an attempt that did no work (nothing was checked or
 // sent): it stops counting against the account. The per-IP count keeps
 // it.
-func (t *Attempt) Refund() { t.settle(SettleRefund) }
+func (t *attempt) Refund() { t.settle(SettleRefund) }
 
-func (t *Attempt) settle(s Settlement) {
+func (t *attempt) settle(s Settlement) {
 	if t == nil || t.key == "" || !t.done.CompareAndSwap(false, true) {
 		return
 	}
@@ -218,7 +218,7 @@ func (t *Attempt) settle(s Settlement) {
 	}
 }
 
-// Reserve counts one attempt at action before the work it guards
+// reserve (kit.Kit.Reserve) counts one attempt at action before the work it guards
 // (hashing a password, checking a code, sending a message) and refuses it
 // with a 429 *Error carrying RetryAfter when the request's IP address or,
 // when account is not empty, the account is over its rule. The count is
@@ -231,10 +231,10 @@ func (t *Attempt) settle(s Settlement) {
 // Every attempt counts against PerIP. Against PerAccount an attempt counts
 // from Reserve on; the caller settles it with the returned Attempt's
 // Failed, Succeeded or Refund. The Attempt is never nil.
-func (a *Auth) Reserve(c *gin.Context, action, account string) (*Attempt, error) {
+func (a *Auth) reserve(c *gin.Context, action, account string) (*attempt, error) {
 	rl := a.limiter
 	ctx := c.Request.Context()
-	at := &Attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
+	at := &attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
 	l, ok := rl.limits[action]
 	if rl.disabled || !ok {
 		return at, nil
@@ -268,25 +268,10 @@ func (a *Auth) Reserve(c *gin.Context, action, account string) (*Attempt, error)
 	return at, nil
 }
 
-// CheckRateLimit counts one attempt at action, for good, against the
-// request's IP address and, when account is not empty, the account (within
-// the request's tenant), and refuses it like Reserve when either is over
-// its rule. Use it where every attempt counts whatever its outcome (a
-// reset e-mail requested, a provider called); use Reserve where the
-// outcome decides.
-func (a *Auth) CheckRateLimit(c *gin.Context, action, account string) error {
-	at, err := a.Reserve(c, action, account)
-	if err != nil {
-		return err
-	}
-	at.Failed()
-	return nil
-}
-
-// ResetFailures forgets the settled attempts of account (within tenantID)
+// resetFailures (kit.Kit.ResetFailures) forgets the settled attempts of account (within tenantID)
 // at action: after a password reset, or a verified address. Attempts in
 // flight keep counting.
-func (a *Auth) ResetFailures(ctx context.Context, tenantID, action, account string) error {
+func (a *Auth) resetFailures(ctx context.Context, tenantID, action, account string) error {
 	if a.limiter.disabled || account == "" {
 		return nil
 	}
@@ -323,7 +308,7 @@ func (s *dbRateLimitStore) Take(ctx context.Context, key string, window time.Dur
 		})
 	}
 	row := models.RateLimit{Key: key, Count: 1, Open: 1, ExpiresAt: end}
-	db := s.db.WithContext(DBContext(ctx))
+	db := s.db.WithContext(dbContext(ctx))
 	switch db.Dialector.Name() {
 	case "postgres", "sqlite":
 		err := upsert(db).Clauses(clause.Returning{Columns: []clause.Column{{Name: "count"}, {Name: "expires_at"}}}).Create(&row).Error
@@ -352,14 +337,14 @@ func (s *dbRateLimitStore) Settle(ctx context.Context, key string, st Settlement
 	if !ok {
 		return fmt.Errorf("ginauth: unknown rate-limit settlement %d", st)
 	}
-	return s.db.WithContext(DBContext(ctx)).Model(&models.RateLimit{}).
+	return s.db.WithContext(dbContext(ctx)).Model(&models.RateLimit{}).
 		Where("limit_key = ? AND expires_at > ?", key, now).
 		Updates(map[string]any{"count": gorm.Expr(set[0]), "open_attempts": gorm.Expr(set[1])}).Error
 }
 
 // deleteExpired removes counters whose window has ended.
 func (s *dbRateLimitStore) deleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	res := s.db.WithContext(DBContext(ctx)).Where("expires_at <= ?", now).Delete(&models.RateLimit{})
+	res := s.db.WithContext(dbContext(ctx)).Where("expires_at <= ?", now).Delete(&models.RateLimit{})
 	return res.RowsAffected, res.Error
 }
 

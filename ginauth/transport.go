@@ -256,7 +256,7 @@ func (a *Auth) refreshDuplicateCookies(c *gin.Context) bool {
 		return false
 	}
 	if a.s.olderCookieDomain == "" {
-		a.WriteError(c, &Error{Kind: ErrInternal, Status: http.StatusInternalServerError,
+		a.writeError(c, &Error{Kind: ErrInternal, Status: http.StatusInternalServerError,
 			// The first sentence is supertokens-node's: tools and the SDK's
 			// own tests look for it.
 			Message: "The request contains multiple session cookies. This may happen if the cookie domain was changed; set Session.OlderCookieDomain to clear the old ones."})

@@ -56,7 +56,7 @@ func (a *Auth) VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		sc, err := a.getSessionCtx(c, o)
 		if err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return
 		}
 		if sc == nil {
@@ -210,7 +210,7 @@ func (a *Auth) accessTokenFromRequest(c *gin.Context) (*verifiedToken, TokenTran
 
 // dbDeadline bounds database work done inside a guard by DBTimeout.
 func (a *Auth) dbDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx = DBContext(ctx)
+	ctx = dbContext(ctx)
 	if a.s.dbTimeout <= 0 {
 		return ctx, func() {}
 	}
@@ -259,11 +259,11 @@ func (a *Auth) RequireClaim(validators ...claims.Validator) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		s, ok := SessionFrom(c)
 		if !ok {
-			a.WriteError(c, NewError(ErrUnauthorised, errors.New("RequireClaim without a session (put VerifySession first)")))
+			a.writeError(c, NewError(ErrUnauthorised, errors.New("RequireClaim without a session (put VerifySession first)")))
 			return
 		}
 		if err := a.checkClaims(c.Request.Context(), s, validators); err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return
 		}
 		c.Next()

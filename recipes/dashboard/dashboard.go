@@ -14,6 +14,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the dashboard's recipe id.
@@ -92,7 +93,7 @@ func (c Config) LogValue() slog.Value {
 // (e.g. /auth/dashboard). A Recipe belongs to one Auth.
 type Recipe struct {
 	cfg  Config
-	auth *ginauth.Auth
+	auth *kit.Kit
 	base string // the full path of the dashboard, e.g. "/auth/dashboard"
 	// keys are the SHA-256 digests of the API keys, compared in constant
 	// time; keyIDs[i] names keys[i] in the admin-session table.
@@ -117,7 +118,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%w: dashboard: %s", ginauth.ErrConfig, fmt.Sprintf(format, args...))
 	}
-	if r.auth != nil && r.auth != reg.Auth() {
+	if r.auth != nil && r.auth.Auth != reg.Auth() {
 		return fail("a dashboard Recipe can serve one Auth only; call New again")
 	}
 	cfg := &r.cfg
@@ -148,7 +149,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	if cfg.PageSize == 0 {
 		cfg.PageSize = DefaultPageSize
 	}
-	a := reg.Auth()
+	a := kit.From(reg)
 	info := a.AppInfo()
 	if cfg.Title == "" {
 		cfg.Title = "Users"

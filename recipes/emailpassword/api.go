@@ -9,6 +9,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // This file is the recipe's Go API. It validates e-mails and new passwords
@@ -102,14 +103,14 @@ func (r *Recipe) signUp(ctx context.Context, tenantID, email, password string) (
 // ErrEmailExists.
 func (r *Recipe) insertAccount(ctx context.Context, tenantID, email, hash string) (string, error) {
 	var userID string
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		id, joined, err := r.auth.CreateUser(ctx, tx, tenantID)
 		if err != nil {
 			return err
 		}
 		row := models.EmailPasswordUser{UserID: id, TenantID: tenantID, Email: email, PasswordHash: hash, TimeJoined: joined}
 		if err := tx.Create(&row).Error; err != nil {
-			if ginauth.IsUniqueViolation(err) {
+			if kit.IsUniqueViolation(err) {
 				return ErrEmailExists
 			}
 			return ginauth.DBError(err)
@@ -184,7 +185,7 @@ func (r *Recipe) rehash(ctx context.Context, row *models.EmailPasswordUser, pass
 	if err == nil {
 		// Only if the hash is still the one verified: a concurrent
 		// password change wins.
-		err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.EmailPasswordUser{}).
+		err = r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.EmailPasswordUser{}).
 			Where("user_id = ? AND password_hash = ?", row.UserID, row.PasswordHash).
 			Update("password_hash", hash).Error
 	}
@@ -208,7 +209,7 @@ func (r *Recipe) GetUserByEmail(ctx context.Context, tenantID, email string) (*g
 
 func (r *Recipe) findByEmail(ctx context.Context, tenantID, email string) (*models.EmailPasswordUser, error) {
 	var row models.EmailPasswordUser
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("tenant_id = ? AND email = ?", tenantID, email).Take(&row).Error
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("tenant_id = ? AND email = ?", tenantID, email).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrUnknownUser
 	}
@@ -220,7 +221,7 @@ func (r *Recipe) findByEmail(ctx context.Context, tenantID, email string) (*mode
 
 func (r *Recipe) findByID(ctx context.Context, userID string) (*models.EmailPasswordUser, error) {
 	var row models.EmailPasswordUser
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrUnknownUser
 	}
@@ -232,7 +233,7 @@ func (r *Recipe) findByID(ctx context.Context, userID string) (*models.EmailPass
 
 func (r *Recipe) emailExists(ctx context.Context, tenantID, email string) (bool, error) {
 	var n int64
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.EmailPasswordUser{}).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.EmailPasswordUser{}).
 		Where("tenant_id = ? AND email = ?", tenantID, email).Limit(1).Count(&n).Error
 	return n > 0, ginauth.DBError(err)
 }
@@ -259,7 +260,7 @@ func (r *Recipe) CreateResetPasswordToken(ctx context.Context, tenantID, userID 
 func (r *Recipe) createToken(ctx context.Context, row *models.EmailPasswordUser) (string, error) {
 	now := r.auth.Now()
 	token := random.Token(32)
-	db := r.auth.DB().WithContext(ginauth.DBContext(ctx))
+	db := r.auth.DB().WithContext(kit.DBContext(ctx))
 	// Expired tokens are useless; sweeping them here keeps the table small
 	// without a background job.
 	if err := db.Where("expires_at <= ?", now).Delete(&models.PasswordResetToken{}).Error; err != nil {
@@ -311,7 +312,7 @@ func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword
 	}
 	h := random.Hash(token)
 	now := r.auth.Now()
-	db := r.auth.DB().WithContext(ginauth.DBContext(ctx))
+	db := r.auth.DB().WithContext(kit.DBContext(ctx))
 	live := func(q *gorm.DB) *gorm.DB {
 		return q.Where("token_hash = ? AND tenant_id = ? AND expires_at > ?", h, tenantID, now)
 	}
@@ -398,10 +399,10 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 	if len(updates) == 0 {
 		return nil
 	}
-	err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err = r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&models.EmailPasswordUser{}).Where("user_id = ?", userID).Updates(updates)
 		if res.Error != nil {
-			if ginauth.IsUniqueViolation(res.Error) {
+			if kit.IsUniqueViolation(res.Error) {
 				return ErrEmailExists
 			}
 			return ginauth.DBError(res.Error)

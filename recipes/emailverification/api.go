@@ -14,6 +14,7 @@ import (
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // The Go API. User ids are recipe user ids; without account linking they
@@ -63,7 +64,7 @@ func (r *Recipe) IsVerified(ctx context.Context, userID, email string) (bool, er
 		return false, err
 	}
 	var n int64
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.VerifiedEmail{}).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.VerifiedEmail{}).
 		Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).Limit(1).Count(&n).Error
 	if err != nil {
 		return false, ginauth.DBError(err)
@@ -101,7 +102,7 @@ func (r *Recipe) CreateVerificationToken(ctx context.Context, tenantID, userID, 
 	// Parallel sends for one user take turns on the user's row, where the
 	// database has row locks: without it, MySQL's gap locks on the delete
 	// below deadlock them. A deadlock that happens anyway is run again.
-	err = ginauth.RetryTransaction(r.auth.DB().WithContext(ginauth.DBContext(ctx)), func(tx *gorm.DB) error {
+	err = kit.RetryTransaction(r.auth.DB().WithContext(kit.DBContext(ctx)), func(tx *gorm.DB) error {
 		if tx.Dialector.Name() != "sqlite" {
 			var id string
 			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Table(models.TableUsers).
@@ -149,7 +150,7 @@ func (r *Recipe) VerifyUsingToken(ctx context.Context, tenantID, token string) (
 	now := r.auth.Now()
 	var row models.EmailVerificationToken
 	expired := false
-	err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err = r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		err := tx.Where("token_hash = ? AND tenant_id = ?", hash, tenantID).Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrInvalidToken
@@ -209,7 +210,7 @@ func (r *Recipe) MarkVerified(ctx context.Context, userID, email string) error {
 	if userID == "" || email == "" {
 		return ginauth.BadRequest("marking an address verified needs a user id and an e-mail address")
 	}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		return markVerified(tx, userID, email, r.auth.Now())
 	})
 	if err != nil {
@@ -226,7 +227,7 @@ func (r *Recipe) MarkUnverified(ctx context.Context, userID, email string) error
 	if err := r.ready(); err != nil {
 		return err
 	}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).
 		Delete(&models.VerifiedEmail{}).Error
 	if err != nil {
 		return ginauth.DBError(err)
@@ -240,7 +241,7 @@ func (r *Recipe) RevokeVerificationTokens(ctx context.Context, userID, email str
 	if err := r.ready(); err != nil {
 		return err
 	}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).
 		Delete(&models.EmailVerificationToken{}).Error
 	return ginauth.DBError(err)
 }
@@ -315,6 +316,6 @@ func (r *Recipe) DeleteExpiredTokens(ctx context.Context) (int64, error) {
 	if err := r.ready(); err != nil {
 		return 0, err
 	}
-	res := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("expires_at <= ?", r.auth.Now()).Delete(&models.EmailVerificationToken{})
+	res := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("expires_at <= ?", r.auth.Now()).Delete(&models.EmailVerificationToken{})
 	return res.RowsAffected, ginauth.DBError(res.Error)
 }

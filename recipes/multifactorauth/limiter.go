@@ -11,6 +11,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // Defaults of a Limiter, as SuperTokens' core sets them for TOTP.
@@ -104,7 +105,7 @@ func (l Limiter) lockout() time.Duration {
 // An error from check is returned as is and rolls the transaction back.
 func (l Limiter) Attempt(ctx context.Context, db *gorm.DB, now time.Time, userID string, check func(tx *gorm.DB) (bool, error)) error {
 	var result, checkErr error
-	err := db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		// Writing first takes SQLite's write lock at the start of the
 		// transaction and makes sure Postgres has a row to lock.
 		row := models.MFAAttempt{UserID: userID, Kind: l.Kind, UpdatedAt: now}
@@ -155,5 +156,5 @@ func (l Limiter) Attempt(ctx context.Context, db *gorm.DB, now time.Time, userID
 // Reset clears userID's failed attempts and lockout for the limiter's kind
 // (for support staff, say).
 func (l Limiter) Reset(ctx context.Context, db *gorm.DB, userID string) error {
-	return ginauth.DBError(db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND kind = ?", userID, l.Kind).Delete(&models.MFAAttempt{}).Error)
+	return ginauth.DBError(db.WithContext(kit.DBContext(ctx)).Where("user_id = ? AND kind = ?", userID, l.Kind).Delete(&models.MFAAttempt{}).Error)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+	"github.com/ginauth/ginauth/recipes/kit"
 	mfa "github.com/ginauth/ginauth/recipes/multifactorauth"
 )
 
@@ -76,14 +77,14 @@ func newHarnessLimits(t *testing.T, cfg mfa.Config, limits ginauth.RateLimitConf
 	// A stand-in second factor: completes ?factor= in the session.
 	h.r.POST("/complete", a.VerifySession(ginauth.VerifyOptions{SkipClaims: true}), func(c *gin.Context) {
 		if err := h.mfa.MarkFactorCompleted(c.Request.Context(), ginauth.MustSession(c), c.Query("factor")); err != nil {
-			a.WriteError(c, err)
+			kit.Of(a).WriteError(c, err)
 			return
 		}
 		c.JSON(200, gin.H{"status": "OK"})
 	})
 	h.r.POST("/drop-claim", a.VerifySession(ginauth.VerifyOptions{SkipClaims: true}), func(c *gin.Context) {
 		if err := ginauth.MustSession(c).RemoveClaim(c.Request.Context(), h.mfa.Claim()); err != nil {
-			a.WriteError(c, err)
+			kit.Of(a).WriteError(c, err)
 			return
 		}
 		c.JSON(200, gin.H{})
@@ -236,7 +237,7 @@ func TestInfo(t *testing.T) {
 	if err := h.mfa.RegisterFactor("totp", func(ctx context.Context, userID string) (bool, error) { return false, nil }); err != nil {
 		t.Fatal(err)
 	}
-	uid, _, err := h.auth.CreateUser(context.Background(), h.auth.DB(), "")
+	uid, _, err := kit.Of(h.auth).CreateUser(context.Background(), kit.Of(h.auth).DB(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the id of the multifactorauth recipe (the rid the frontend
@@ -117,7 +118,7 @@ type Config struct {
 // ginauth.Config.Recipes.
 type Recipe struct {
 	cfg     Config
-	auth    *ginauth.Auth
+	auth    *kit.Kit
 	db      *gorm.DB
 	claim   *Claim
 	subs    substitutes
@@ -167,7 +168,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	}
 	r.limiter = Limiter{Kind: FactorRecoveryCode, MaxAttempts: rc.MaxFailedAttempts, Lockout: rc.Lockout}
 
-	r.auth = reg.Auth()
+	r.auth = kit.From(reg)
 	r.db = r.auth.DB()
 	reg.RequireTables(models.MFATables()...)
 	reg.BeforeSessionCreate(r.beforeSessionCreate)
@@ -188,10 +189,10 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error; err != nil {
+		if err := tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error; err != nil {
 			return ginauth.DBError(err)
 		}
-		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.MFAAttempt{}).Error)
+		return ginauth.DBError(tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.MFAAttempt{}).Error)
 	})
 	lastSetUp.Store(r)
 	return nil
@@ -219,14 +220,7 @@ func current(ctx context.Context) (*Recipe, error) {
 // FromAuth returns the multifactorauth recipe configured in a, if any.
 // Recipes that offer a factor (totp) use it to register themselves.
 func FromAuth(a *ginauth.Auth) (*Recipe, bool) {
-	if a == nil {
-		return nil, false
-	}
-	rc, ok := a.Recipe(RecipeID)
-	if !ok {
-		return nil, false
-	}
-	r, ok := rc.(*Recipe)
+	r, ok := kit.Find[*Recipe](a, RecipeID)
 	return r, ok
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // Recovery codes are 80 random bits written as 16 characters of Crockford's
@@ -93,7 +94,7 @@ func (r *Recipe) generateRecoveryCodes(ctx context.Context, s *ginauth.Session, 
 		codes[i] = newRecoveryCode()
 		rows[i] = models.RecoveryCode{UserID: userID, CodeHash: recoveryHash(userID, normaliseRecoveryCode(codes[i])), CreatedAt: now}
 	}
-	err := r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if s != nil {
 			if err := s.LockTx(ctx, tx); err != nil {
 				return err
@@ -116,7 +117,7 @@ func (r *Recipe) RemainingRecoveryCodes(ctx context.Context, userID string) (int
 		return 0, err
 	}
 	var n int64
-	err := r.db.WithContext(ginauth.DBContext(ctx)).Model(&models.RecoveryCode{}).Where("user_id = ? AND used_at IS NULL", userID).Count(&n).Error
+	err := r.db.WithContext(kit.DBContext(ctx)).Model(&models.RecoveryCode{}).Where("user_id = ? AND used_at IS NULL", userID).Count(&n).Error
 	return int(n), ginauth.DBError(err)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // This file is the recipe's Go API. It validates contacts with the
@@ -197,7 +198,7 @@ func (r *Recipe) markVerified(ctx context.Context, userID string, c Contact) err
 // findUser returns the passwordless user of a normalised contact in a
 // tenant, or ErrUnknownUser.
 func (r *Recipe) findUser(ctx context.Context, tenantID string, c Contact) (*models.PasswordlessUser, error) {
-	q := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("tenant_id = ?", tenantID)
+	q := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("tenant_id = ?", tenantID)
 	if c.IsEmail() {
 		q = q.Where("email = ?", c.Email)
 	} else {
@@ -227,7 +228,7 @@ func (r *Recipe) getOrCreateUser(ctx context.Context, tenantID string, c Contact
 			return "", false, err
 		}
 		var userID string
-		err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+		err = r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 			id, joined, err := r.auth.CreateUser(ctx, tx, tenantID)
 			if err != nil {
 				return err
@@ -247,7 +248,7 @@ func (r *Recipe) getOrCreateUser(ctx context.Context, tenantID string, c Contact
 		if err == nil {
 			return userID, true, nil
 		}
-		if !ginauth.IsUniqueViolation(err) || attempt >= 2 {
+		if !kit.IsUniqueViolation(err) || attempt >= 2 {
 			return "", false, ginauth.DBError(err)
 		}
 	}

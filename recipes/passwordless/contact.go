@@ -2,10 +2,11 @@ package passwordless
 
 import (
 	"context"
-	"github.com/ginauth/ginauth/ginauth"
 	"log/slog"
 	"regexp"
 	"strings"
+
+	"github.com/ginauth/ginauth/ginauth"
 )
 
 // Messages of the default validators, shown by the frontend in a

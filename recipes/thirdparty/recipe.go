@@ -9,6 +9,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the recipe's id, the rid the frontend SDKs send.
@@ -81,7 +82,7 @@ type Recipe struct {
 	providers  []*Provider
 	byID       map[string]*Provider
 	httpClient *http.Client
-	auth       *ginauth.Auth
+	auth       *kit.Kit
 	discovery  discoveryCache
 	jwks       jwksCache
 }
@@ -113,7 +114,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	if len(r.providers) == 0 {
 		return fmt.Errorf("%w: thirdparty: Config.Providers is empty", ginauth.ErrConfig)
 	}
-	now := reg.Auth().Now()
+	now := kit.From(reg).Now()
 	seen := map[string]bool{}
 	for _, p := range r.providers {
 		if err := p.validate(now); err != nil {
@@ -124,11 +125,11 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 		seen[p.ID] = true
 	}
-	r.auth = reg.Auth()
+	r.auth = kit.From(reg)
 	reg.RequireTables(models.ThirdPartyTables()...)
 	reg.AddLoginMethods(r.loginMethods)
 	reg.OnUserDelete(r.deleteUser)
-	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.ThirdPartyUser{}))
+	reg.OnTenantDelete(kit.DeleteByTenant(&models.ThirdPartyUser{}))
 	for _, rt := range []ginauth.Route{
 		{Method: http.MethodGet, Path: "/authorisationurl", Handler: r.handleAuthorisationURL},
 		{Method: http.MethodPost, Path: "/signinup", Handler: r.handleSignInUp},

@@ -17,6 +17,7 @@ import (
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 )
 
@@ -155,7 +156,7 @@ func (c Config) settings() (settings, error) {
 type Recipe struct {
 	cfg  Config
 	s    settings
-	auth *ginauth.Auth
+	auth *kit.Kit
 	db   *gorm.DB
 	mfa  *multifactorauth.Recipe
 }
@@ -176,7 +177,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		return err
 	}
 	r.s = s
-	r.auth = reg.Auth()
+	r.auth = kit.From(reg)
 	r.db = r.auth.DB()
 	if r.cfg.Issuer == "" {
 		r.cfg.Issuer = r.auth.AppInfo().AppName
@@ -199,12 +200,12 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.TOTPDevice{}).Error; err != nil {
+		if err := tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.TOTPDevice{}).Error; err != nil {
 			return ginauth.DBError(err)
 		}
-		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND kind = ?", userID, RecipeID).Delete(&models.MFAAttempt{}).Error)
+		return ginauth.DBError(tx.WithContext(kit.DBContext(ctx)).Where("user_id = ? AND kind = ?", userID, RecipeID).Delete(&models.MFAAttempt{}).Error)
 	})
-	if m, ok := multifactorauth.FromAuth(r.auth); ok {
+	if m, ok := multifactorauth.FromAuth(r.auth.Auth); ok {
 		r.mfa = m
 		if err := m.RegisterFactor(FactorID, r.HasVerifiedDevice); err != nil {
 			return err
@@ -284,7 +285,7 @@ func (r *Recipe) createDevice(ctx context.Context, s *ginauth.Session, userID, n
 	}
 	secret := NewSecret()
 	p := r.s.params
-	err = r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err = r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if s != nil {
 			if err := s.LockTx(ctx, tx); err != nil {
 				return err
@@ -386,7 +387,7 @@ func (r *Recipe) ListDevices(ctx context.Context, userID string) ([]Device, erro
 		return nil, err
 	}
 	var rows []models.TOTPDevice
-	if err := r.db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Order("created_at, name").Find(&rows).Error; err != nil {
+	if err := r.db.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Order("created_at, name").Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	out := make([]Device, len(rows))
@@ -414,7 +415,7 @@ func (r *Recipe) removeDevice(ctx context.Context, s *ginauth.Session, userID, n
 		return false, err
 	}
 	var existed bool
-	err := r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if s != nil {
 			if err := s.LockTx(ctx, tx); err != nil {
 				return err
@@ -444,7 +445,7 @@ func (r *Recipe) HasVerifiedDevice(ctx context.Context, userID string) (bool, er
 		return false, err
 	}
 	var n int64
-	err := r.db.WithContext(ginauth.DBContext(ctx)).Model(&models.TOTPDevice{}).Where("user_id = ? AND verified = ?", userID, true).Limit(1).Count(&n).Error
+	err := r.db.WithContext(kit.DBContext(ctx)).Model(&models.TOTPDevice{}).Where("user_id = ? AND verified = ?", userID, true).Limit(1).Count(&n).Error
 	return n > 0, ginauth.DBError(err)
 }
 
@@ -522,7 +523,7 @@ func (r *Recipe) verifyDevice(ctx context.Context, s *ginauth.Session, userID, n
 // deviceState reports whether a user's device exists and is verified.
 func (r *Recipe) deviceState(ctx context.Context, db *gorm.DB, userID, name string) (verified, exists bool, err error) {
 	var rows []models.TOTPDevice
-	if err := db.WithContext(ginauth.DBContext(ctx)).Select("verified").Where("user_id = ? AND name = ?", userID, name).
+	if err := db.WithContext(kit.DBContext(ctx)).Select("verified").Where("user_id = ? AND name = ?", userID, name).
 		Limit(1).Find(&rows).Error; err != nil {
 		return false, false, ginauth.DBError(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the id of the usermetadata recipe.
@@ -57,10 +58,10 @@ func (r *Recipe) ID() string { return RecipeID }
 
 // Setup registers the recipe's table and its part of deleting a user.
 func (r *Recipe) Setup(reg *ginauth.Registrar) error {
-	r.db = reg.Auth().DB()
+	r.db = kit.From(reg).DB()
 	reg.RequireTables(models.UserMetadataTables()...)
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserMetadata{}).Error)
+		return ginauth.DBError(tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserMetadata{}).Error)
 	})
 	return nil
 }
@@ -69,7 +70,7 @@ func (r *Recipe) conn(ctx context.Context) (*gorm.DB, error) {
 	if r.db == nil {
 		return nil, ErrNotSetUp
 	}
-	return r.db.WithContext(ginauth.DBContext(ctx)), nil
+	return r.db.WithContext(kit.DBContext(ctx)), nil
 }
 
 // GetUserMetadata returns a user's metadata: an empty, non-nil map when the
@@ -112,7 +113,7 @@ func (r *Recipe) UpdateUserMetadata(ctx context.Context, userID string, update m
 	if _, err := json.Marshal(update); err != nil {
 		return nil, ginauth.BadRequest("the metadata cannot be encoded as JSON: %v", err)
 	}
-	if err := ginauth.CheckJSONValue("the metadata", update); err != nil {
+	if err := kit.CheckJSONValue("the metadata", update); err != nil {
 		return nil, err
 	}
 	var result map[string]any

@@ -12,6 +12,7 @@ import (
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the id of the userroles recipe.
@@ -71,7 +72,7 @@ func (r *Recipe) ID() string { return RecipeID }
 
 // Setup registers the recipe's tables, claims and user-deletion hook.
 func (r *Recipe) Setup(reg *ginauth.Registrar) error {
-	r.db = reg.Auth().DB()
+	r.db = kit.From(reg).DB()
 	reg.RequireTables(models.UserRolesTables()...)
 	if !r.cfg.SkipAddingRolesToAccessToken {
 		reg.AddClaim(r.roleClaim)
@@ -80,9 +81,9 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		reg.AddClaim(r.permClaim)
 	}
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		return dbErr(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserRole{}).Error)
+		return dbErr(tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserRole{}).Error)
 	})
-	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.UserRole{}))
+	reg.OnTenantDelete(kit.DeleteByTenant(&models.UserRole{}))
 	return nil
 }
 
@@ -97,7 +98,7 @@ func (r *Recipe) conn(ctx context.Context) (*gorm.DB, error) {
 	if r.db == nil {
 		return nil, ErrNotSetUp
 	}
-	return r.db.WithContext(ginauth.DBContext(ctx)), nil
+	return r.db.WithContext(kit.DBContext(ctx)), nil
 }
 
 func dbErr(err error) error { return ginauth.DBError(err) }
