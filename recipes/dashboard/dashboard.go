@@ -3,7 +3,6 @@ package dashboard
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -47,7 +46,7 @@ const (
 
 // ErrNotSetUp is returned by the Go API of a Recipe that ginauth.New has
 // not set up.
-var ErrNotSetUp = errors.New("dashboard: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+var ErrNotSetUp = kit.NotSetUp(RecipeID)
 
 // Config configures the dashboard. Either APIKeys or Authorize (or both)
 // must be set: the dashboard never runs unprotected.

@@ -16,20 +16,6 @@ import (
 // with the configured validators but runs no Hooks: those belong to the
 // HTTP flows.
 
-func (r *Recipe) ready() error {
-	if r.auth == nil {
-		return ErrNotSetUp
-	}
-	return nil
-}
-
-func tenantOr(t string) string {
-	if t == "" {
-		return ginauth.DefaultTenant
-	}
-	return t
-}
-
 // checkEmail validates a normalised address.
 func (r *Recipe) checkEmail(ctx context.Context, email, tenantID string) error {
 	if msg := r.cfg.ValidateEmail(ctx, email, tenantID); msg != "" {
@@ -58,10 +44,10 @@ func (r *Recipe) checkPassword(ctx context.Context, password, tenantID string) e
 // both values are validated (a *FieldError on failure); an address the
 // tenant already has gives ErrEmailExists. No session is created.
 func (r *Recipe) SignUp(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	tenantID, email = tenantOr(tenantID), NormaliseEmail(email)
+	tenantID, email = kit.TenantOr(tenantID), NormaliseEmail(email)
 	if err := r.checkEmail(ctx, email, tenantID); err != nil {
 		return nil, err
 	}
@@ -135,11 +121,11 @@ func (r *Recipe) insertAccount(ctx context.Context, tenantID, email, hash string
 // app that takes passwords through its own routes should call
 // ginauth.Auth.Reserve itself.
 func (r *Recipe) SignIn(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	email = NormaliseEmail(email)
-	u, err := r.signIn(ctx, tenantOr(tenantID), email, password)
+	u, err := r.signIn(ctx, kit.TenantOr(tenantID), email, password)
 	switch {
 	case err == nil:
 		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignIn, UserID: u.ID, Account: email, Detail: RecipeID})
@@ -197,10 +183,10 @@ func (r *Recipe) rehash(ctx context.Context, row *models.EmailPasswordUser, pass
 // GetUserByEmail returns the user with this e-mail and password account in
 // the tenant, or ErrUnknownUser.
 func (r *Recipe) GetUserByEmail(ctx context.Context, tenantID, email string) (*ginauth.User, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	row, err := r.findByEmail(ctx, tenantOr(tenantID), NormaliseEmail(email))
+	row, err := r.findByEmail(ctx, kit.TenantOr(tenantID), NormaliseEmail(email))
 	if err != nil {
 		return nil, err
 	}
@@ -243,10 +229,10 @@ func (r *Recipe) emailExists(ctx context.Context, tenantID, email string) (bool,
 // Config.ResetTokenValidity, and returns it. Only its SHA-256 is stored.
 // It sends no e-mail: build the link with ResetPasswordLink if you need one.
 func (r *Recipe) CreateResetPasswordToken(ctx context.Context, tenantID, userID string) (string, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return "", err
 	}
-	tenantID = tenantOr(tenantID)
+	tenantID = kit.TenantOr(tenantID)
 	row, err := r.findByID(ctx, userID)
 	if err != nil {
 		return "", err
@@ -280,10 +266,10 @@ func (r *Recipe) createToken(ctx context.Context, row *models.EmailPasswordUser)
 // *FieldError on failure) and revokes all the user's sessions. Every other
 // outstanding reset token of the user dies with it.
 func (r *Recipe) ResetPasswordUsingToken(ctx context.Context, tenantID, token, newPassword string) (*ginauth.User, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	tenantID = tenantOr(tenantID)
+	tenantID = kit.TenantOr(tenantID)
 	if err := r.checkPassword(ctx, newPassword, tenantID); err != nil {
 		return nil, err
 	}
@@ -369,7 +355,7 @@ func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword
 // password change revokes every session of the user except keepSession (a
 // session handle; "" revokes them all).
 func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email, password *string, keepSession string) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
 	row, err := r.findByID(ctx, userID)

@@ -357,7 +357,7 @@ func (r *Recipe) handleResetToken(c *gin.Context) {
 // which the frontend SDKs read.
 func (r *Recipe) ResetPasswordLink(tenantID, token string) string {
 	info := r.auth.AppInfo()
-	q := url.Values{"token": {token}, "tenantId": {tenantOr(tenantID)}}
+	q := url.Values{"token": {token}, "tenantId": {kit.TenantOr(tenantID)}}
 	return info.WebsiteDomain + info.WebsiteBasePath + resetPasswordWebsitePath + "?" + q.Encode()
 }
 

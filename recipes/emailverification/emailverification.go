@@ -46,7 +46,7 @@ var (
 	// sent; the wrapped error says why.
 	ErrSendFailed = errors.New("emailverification: the verification e-mail could not be sent")
 	// ErrNotSetUp: the Recipe was used before ginauth.New set it up.
-	ErrNotSetUp = errors.New("emailverification: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+	ErrNotSetUp = kit.NotSetUp(RecipeID)
 )
 
 // Config configures the recipe. The zero value is usable: required

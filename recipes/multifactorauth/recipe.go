@@ -43,7 +43,7 @@ var firstFactorKinds = []string{FactorEmailPassword, FactorThirdParty, FactorOTP
 
 // ErrNotSetUp is returned when a Recipe is used before ginauth.New has set
 // it up, or when a package-level function finds no set-up recipe.
-var ErrNotSetUp = errors.New("multifactorauth: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+var ErrNotSetUp = kit.NotSetUp(RecipeID)
 
 // ErrDisallowedFirstFactor is wrapped in the 403 *ginauth.Error that vetoes
 // a session started with a factor not in Config.FirstFactors.
@@ -286,13 +286,6 @@ func (r *Recipe) AvailableFactors() []string {
 	return out
 }
 
-func (r *Recipe) ready() error {
-	if r.auth == nil {
-		return ErrNotSetUp
-	}
-	return nil
-}
-
 // userInfo returns the user's FDI object, or nil when the users table does
 // not know the user (apps may create sessions for their own user ids).
 func (r *Recipe) userInfo(ctx context.Context, userID string) (*ginauth.User, error) {
@@ -307,7 +300,7 @@ func (r *Recipe) userInfo(ctx context.Context, userID string) (*ginauth.User, er
 // registered factors by their SetUpFunc, sign-in factors by the user's
 // login methods.
 func (r *Recipe) FactorsSetUpForUser(ctx context.Context, userID string) ([]string, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	u, err := r.userInfo(ctx, userID)
@@ -387,7 +380,7 @@ func (r *Recipe) secondarySetUp(ctx context.Context, userID string) ([]string, e
 // Requirements returns the MFA requirement list of a user's session that
 // completed the given factors.
 func (r *Recipe) Requirements(ctx context.Context, userID, tenantID string, completed map[string]int64) ([]Requirement, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	var ids []string
@@ -474,7 +467,7 @@ func (r *Recipe) MarkFactorCompleted(ctx context.Context, s *ginauth.Session, fa
 // that transaction (Session.MergeIntoAccessTokenPayloadTx), so that the
 // code is used up and the factor completed together or not at all.
 func (r *Recipe) CompletionUpdate(ctx context.Context, s *ginauth.Session, factorID string) (claims.Payload, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if factorID == "" {
@@ -497,7 +490,7 @@ func (r *Recipe) CompletionUpdate(ctx context.Context, s *ginauth.Session, facto
 // the user's requirements changed, say) and stores it when it changed. It
 // returns the current value.
 func (r *Recipe) RefreshClaim(ctx context.Context, s *ginauth.Session) (Value, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return Value{}, err
 	}
 	cur, ok := GetValue(s.Payload())
@@ -530,7 +523,7 @@ func claimError(reason map[string]any) error {
 // of those set up already (else they must complete that one first, so a
 // stolen password cannot be used to enrol an attacker's authenticator).
 func (r *Recipe) AssertAllowedToSetUp(ctx context.Context, s *ginauth.Session, factorID string) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
 	v, err := r.RefreshClaim(ctx, s)

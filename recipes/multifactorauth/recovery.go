@@ -81,7 +81,7 @@ func (r *Recipe) GenerateRecoveryCodes(ctx context.Context, userID string) ([]st
 // session of the request, confirmed live in the transaction that replaces
 // the codes.
 func (r *Recipe) generateRecoveryCodes(ctx context.Context, s *ginauth.Session, userID string) ([]string, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if userID == "" {
@@ -113,7 +113,7 @@ func (r *Recipe) generateRecoveryCodes(ctx context.Context, s *ginauth.Session, 
 
 // RemainingRecoveryCodes returns how many unused recovery codes a user has.
 func (r *Recipe) RemainingRecoveryCodes(ctx context.Context, userID string) (int, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return 0, err
 	}
 	var n int64
@@ -133,7 +133,7 @@ func (r *Recipe) ConsumeRecoveryCode(ctx context.Context, userID, code string) e
 // of the request, confirmed live in the transaction that uses the code,
 // and a non-nil onOK runs in that transaction once the code was used.
 func (r *Recipe) consumeRecoveryCode(ctx context.Context, s *ginauth.Session, userID, code string, onOK func(tx *gorm.DB) error) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
 	norm := normaliseRecoveryCode(code)

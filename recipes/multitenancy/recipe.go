@@ -23,7 +23,7 @@ const RecipeID = "multitenancy"
 var (
 	// ErrNotSetUp is returned when a Recipe is used before ginauth.New has
 	// set it up.
-	ErrNotSetUp = errors.New("multitenancy: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+	ErrNotSetUp = kit.NotSetUp(RecipeID)
 	// ErrInvalidTenantID: the id breaks the rules of ValidateTenantID. 400.
 	ErrInvalidTenantID = errors.New("multitenancy: invalid tenant id")
 	// ErrInvalidConfig: a TenantConfig field is unusable. 400.

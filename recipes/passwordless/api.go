@@ -61,10 +61,10 @@ type SignInUpResult struct {
 // with MagicLink. The contact is normalised and validated (an
 // *InvalidContactError on failure).
 func (r *Recipe) CreateCode(ctx context.Context, tenantID string, c Contact) (*Code, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	tenantID = tenantOr(tenantID)
+	tenantID = kit.TenantOr(tenantID)
 	c, err := r.checkContact(ctx, tenantID, c)
 	if err != nil {
 		return nil, err
@@ -77,13 +77,13 @@ func (r *Recipe) CreateCode(ctx context.Context, tenantID string, c Contact) (*C
 // device id that does not match the pre-auth session id, gives
 // ErrRestartFlow.
 func (r *Recipe) ResendCode(ctx context.Context, tenantID, deviceID, preAuthSessionID string) (*Code, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if !deviceMatches(deviceID, preAuthSessionID) {
 		return nil, ErrRestartFlow
 	}
-	dev, err := r.findDevice(ctx, tenantOr(tenantID), preAuthSessionID)
+	dev, err := r.findDevice(ctx, kit.TenantOr(tenantID), preAuthSessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -101,13 +101,13 @@ func (r *Recipe) ResendCode(ctx context.Context, tenantID, deviceID, preAuthSess
 // code, or when the wrong code was the device's last allowed attempt; a
 // 400 *ginauth.Error when in has the wrong shape.
 func (r *Recipe) ConsumeCode(ctx context.Context, tenantID string, in ConsumeInput) (*SignInUpResult, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	tenantID = tenantOr(tenantID)
+	tenantID = kit.TenantOr(tenantID)
 	dev, err := r.findDevice(ctx, tenantID, in.PreAuthSessionID)
 	if err != nil {
 		return nil, err
@@ -147,10 +147,10 @@ func factorFor(c Contact, link bool) string {
 // and, like a consumed code, an e-mail address is marked verified when an
 // emailverification recipe is configured.
 func (r *Recipe) SignInUp(ctx context.Context, tenantID string, c Contact) (*SignInUpResult, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	tenantID = tenantOr(tenantID)
+	tenantID = kit.TenantOr(tenantID)
 	c, err := r.checkContact(ctx, tenantID, c)
 	if err != nil {
 		return nil, err
@@ -267,13 +267,13 @@ func (r *Recipe) GetUserByPhoneNumber(ctx context.Context, tenantID, phoneNumber
 }
 
 func (r *Recipe) getUserBy(ctx context.Context, tenantID string, c Contact) (*ginauth.User, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if c.String() == "" {
 		return nil, ErrUnknownUser
 	}
-	row, err := r.findUser(ctx, tenantOr(tenantID), c)
+	row, err := r.findUser(ctx, kit.TenantOr(tenantID), c)
 	if err != nil {
 		return nil, err
 	}
@@ -284,14 +284,14 @@ func (r *Recipe) getUserBy(ctx context.Context, tenantID string, c Contact) (*gi
 // a tenant and returns how many devices went. Links and codes already sent
 // stop working.
 func (r *Recipe) RevokeAllCodes(ctx context.Context, tenantID string, c Contact) (int64, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return 0, err
 	}
 	c, err := c.normalise()
 	if err != nil {
 		return 0, err
 	}
-	return revokeDevices(ctx, r.auth.DB(), tenantOr(tenantID), c)
+	return revokeDevices(ctx, r.auth.DB(), kit.TenantOr(tenantID), c)
 }
 
 // CreateMagicLink starts a sign-in for a contact (as CreateCode) and
@@ -311,7 +311,7 @@ func (r *Recipe) CreateMagicLink(ctx context.Context, tenantID string, c Contact
 // do not send to servers.
 func (r *Recipe) MagicLink(tenantID, preAuthSessionID, linkCode string) string {
 	info := r.auth.AppInfo()
-	q := url.Values{"preAuthSessionId": {preAuthSessionID}, "tenantId": {tenantOr(tenantID)}}
+	q := url.Values{"preAuthSessionId": {preAuthSessionID}, "tenantId": {kit.TenantOr(tenantID)}}
 	return info.WebsiteDomain + info.WebsiteBasePath + verifyWebsitePath + "?" + q.Encode() + "#" + linkCode
 }
 
@@ -320,7 +320,7 @@ func (r *Recipe) MagicLink(tenantID, preAuthSessionID, linkCode string) string {
 // long-expired codes by itself as codes are created; call this from a
 // periodic job to keep the tables at their smallest.
 func (r *Recipe) DeleteExpiredCodes(ctx context.Context) (int64, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return 0, err
 	}
 	return r.deleteExpired(ctx, r.auth.Now())

@@ -307,20 +307,6 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	return nil
 }
 
-func (r *Recipe) ready() error {
-	if r.auth == nil {
-		return ErrNotSetUp
-	}
-	return nil
-}
-
-func tenantOr(t string) string {
-	if t == "" {
-		return ginauth.DefaultTenant
-	}
-	return t
-}
-
 // usersWithEmail finds the passwordless users with email, in any tenant,
 // for ginauth's ListUsers filter.
 func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) ([]string, error) {

@@ -2,7 +2,6 @@ package thirdparty
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -73,7 +72,7 @@ type SignInUpResult struct {
 
 // ErrNotSetUp is returned by the Go API of a recipe that was not passed to
 // ginauth.New.
-var ErrNotSetUp = errors.New("thirdparty: the recipe is not set up (pass it to ginauth.New in Config.Recipes)")
+var ErrNotSetUp = kit.NotSetUp(RecipeID)
 
 // Recipe is the third-party sign-in recipe. Build it with New and pass it
 // in ginauth.Config.Recipes.

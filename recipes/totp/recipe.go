@@ -38,7 +38,7 @@ var (
 	// ErrTooManyDevices: the user reached Config.MaxDevices.
 	ErrTooManyDevices = errors.New("totp: too many devices")
 	// ErrNotSetUp: the recipe is used before ginauth.New set it up.
-	ErrNotSetUp = errors.New("totp: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+	ErrNotSetUp = kit.NotSetUp(RecipeID)
 )
 
 // maxNameLen bounds device names (the column size).
@@ -214,13 +214,6 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	return nil
 }
 
-func (r *Recipe) ready() error {
-	if r.auth == nil {
-		return ErrNotSetUp
-	}
-	return nil
-}
-
 // Device describes an enrolled device (never its secret).
 type Device struct {
 	Name      string    `json:"name"`
@@ -268,7 +261,7 @@ func (r *Recipe) CreateDevice(ctx context.Context, userID, name string) (*NewDev
 // createDevice is CreateDevice; a non-nil s is the session of the request,
 // confirmed live in the transaction that writes the device.
 func (r *Recipe) createDevice(ctx context.Context, s *ginauth.Session, userID, name string) (*NewDevice, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if userID == "" {
@@ -383,7 +376,7 @@ func (r *Recipe) userIdentifier(ctx context.Context, userID string) (string, err
 
 // ListDevices returns a user's devices, oldest first.
 func (r *Recipe) ListDevices(ctx context.Context, userID string) ([]Device, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	var rows []models.TOTPDevice
@@ -411,7 +404,7 @@ var errVerifiedMeanwhile = errors.New("totp: the device was verified meanwhile")
 // confirmed live in the transaction that deletes the device. With
 // unverifiedOnly a verified device is left alone (errVerifiedMeanwhile).
 func (r *Recipe) removeDevice(ctx context.Context, s *ginauth.Session, userID, name string, unverifiedOnly bool) (bool, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return false, err
 	}
 	var existed bool
@@ -441,7 +434,7 @@ func (r *Recipe) removeDevice(ctx context.Context, s *ginauth.Session, userID, n
 // HasVerifiedDevice reports whether a user has set TOTP up (holds a
 // verified device). It is the factor's set-up check for multifactorauth.
 func (r *Recipe) HasVerifiedDevice(ctx context.Context, userID string) (bool, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return false, err
 	}
 	var n int64
@@ -484,7 +477,7 @@ func (r *Recipe) VerifyDevice(ctx context.Context, userID, name, code string) (w
 // confirmed live in the transaction that checks the code, and a non-nil
 // onOK runs in that transaction once the code was accepted.
 func (r *Recipe) verifyDevice(ctx context.Context, s *ginauth.Session, userID, name, code string, onOK func(*gorm.DB) error) (wasAlreadyVerified bool, err error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return false, err
 	}
 	verified, exists, err := r.deviceState(ctx, r.db, userID, name)
@@ -544,7 +537,7 @@ func (r *Recipe) VerifyCode(ctx context.Context, userID, code string) (string, e
 // confirmed live in the transaction that checks the code, and a non-nil
 // onOK runs in that transaction once the code was accepted.
 func (r *Recipe) verifyCode(ctx context.Context, s *ginauth.Session, userID, code string, onOK func(*gorm.DB) error) (string, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return "", err
 	}
 	var matched string
@@ -583,7 +576,7 @@ func (r *Recipe) verifyCode(ctx context.Context, s *ginauth.Session, userID, cod
 
 // ResetAttempts clears a user's failed TOTP attempts and lockout.
 func (r *Recipe) ResetAttempts(ctx context.Context, userID string) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
 	return r.s.limiter.Reset(ctx, r.db, userID)

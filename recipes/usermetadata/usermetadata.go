@@ -26,7 +26,7 @@ var ErrTooLarge = errors.New("usermetadata: metadata too large")
 
 // ErrNotSetUp is returned when the recipe is used before ginauth.New has
 // set it up.
-var ErrNotSetUp = errors.New("usermetadata: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+var ErrNotSetUp = kit.NotSetUp(RecipeID)
 
 // Config tunes the recipe. The zero value gives the defaults.
 type Config struct {

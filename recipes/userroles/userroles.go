@@ -25,7 +25,7 @@ var ErrUnknownRole = errors.New("userroles: unknown role")
 
 // ErrNotSetUp is returned when a Recipe is used before ginauth.New has set
 // it up, or when a package-level claim finds no set-up recipe.
-var ErrNotSetUp = errors.New("userroles: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+var ErrNotSetUp = kit.NotSetUp(RecipeID)
 
 // maxNameLen bounds role and permission names (the column size).
 const maxNameLen = 255
@@ -117,13 +117,6 @@ func checkName(kind, s string) error {
 		return ginauth.BadRequest("the %s is longer than %d bytes", kind, maxNameLen)
 	}
 	return nil
-}
-
-func tenantOr(t string) string {
-	if t == "" {
-		return ginauth.DefaultTenant
-	}
-	return t
 }
 
 func uniq(list []string) []string {
@@ -268,7 +261,7 @@ func (r *Recipe) AddRoleToUser(ctx context.Context, tenantID, userID, role strin
 	// One statement: the primary key makes concurrent inserts of the same
 	// assignment collapse into one row, without a read-then-write race.
 	res := db.Omit(clause.Associations).Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&models.UserRole{UserID: userID, TenantID: tenantOr(tenantID), Role: role})
+		Create(&models.UserRole{UserID: userID, TenantID: kit.TenantOr(tenantID), Role: role})
 	if res.Error != nil {
 		// A foreign-key failure here means the role was deleted meanwhile.
 		if ok, err := roleExists(db, role); err == nil && !ok {
@@ -290,7 +283,7 @@ func (r *Recipe) RemoveUserRole(ctx context.Context, tenantID, userID, role stri
 	if err := requireRole(db, role); err != nil {
 		return false, err
 	}
-	res := db.Where("user_id = ? AND tenant_id = ? AND role = ?", userID, tenantOr(tenantID), role).Delete(&models.UserRole{})
+	res := db.Where("user_id = ? AND tenant_id = ? AND role = ?", userID, kit.TenantOr(tenantID), role).Delete(&models.UserRole{})
 	if res.Error != nil {
 		return false, dbErr(res.Error)
 	}
@@ -304,7 +297,7 @@ func (r *Recipe) GetRolesForUser(ctx context.Context, tenantID, userID string) (
 	if err != nil {
 		return nil, err
 	}
-	return pluckSorted(db.Model(&models.UserRole{}).Where("user_id = ? AND tenant_id = ?", userID, tenantOr(tenantID)), "role")
+	return pluckSorted(db.Model(&models.UserRole{}).Where("user_id = ? AND tenant_id = ?", userID, kit.TenantOr(tenantID)), "role")
 }
 
 // GetUsersThatHaveRole returns the ids of the users having role in a tenant
@@ -317,7 +310,7 @@ func (r *Recipe) GetUsersThatHaveRole(ctx context.Context, tenantID, role string
 	if err := requireRole(db, role); err != nil {
 		return nil, err
 	}
-	return pluckSorted(db.Model(&models.UserRole{}).Where("role = ? AND tenant_id = ?", role, tenantOr(tenantID)), "user_id")
+	return pluckSorted(db.Model(&models.UserRole{}).Where("role = ? AND tenant_id = ?", role, kit.TenantOr(tenantID)), "user_id")
 }
 
 // GetPermissionsForRole returns role's permissions, sorted; an unknown role
@@ -349,7 +342,7 @@ func (r *Recipe) GetPermissionsForUser(ctx context.Context, tenantID, userID str
 	if err != nil {
 		return nil, err
 	}
-	sub := db.Model(&models.UserRole{}).Select("role").Where("user_id = ? AND tenant_id = ?", userID, tenantOr(tenantID))
+	sub := db.Model(&models.UserRole{}).Select("role").Where("user_id = ? AND tenant_id = ?", userID, kit.TenantOr(tenantID))
 	return pluckSorted(db.Model(&models.RolePermission{}).Distinct("permission").Where("role IN (?)", sub), "permission")
 }
 
