@@ -38,8 +38,8 @@ type pkg struct {
 // forbidden returns why p may not import imp, or "".
 func forbidden(p, imp string) string {
 	switch {
-	case imp == "internal/testdb" && !strings.HasPrefix(p, "tests/"):
-		return "only tests use the test database"
+	case imp == "internal/testdb" && !strings.HasPrefix(p, "tests/") && !strings.HasPrefix(p, "ginauthtest"):
+		return "only tests (and the public test kit, ginauthtest) use the test database"
 	case imp == "internal/bridge" && p != "ginauth" && p != "recipes/kit":
 		return "the bridge is between ginauth and the kit alone"
 	case p == "models" || p == "claims" || strings.HasPrefix(p, "internal/"):
