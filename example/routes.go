@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
 	"github.com/ginauth/ginauth/recipes/userroles"
 )
@@ -98,5 +99,5 @@ func (d *demoAuth) makeAdmin(c *gin.Context) {
 // fail answers an error the way ginauth answers its own (JSON, logged,
 // nothing internal in the body).
 func fail(c *gin.Context, err error) {
-	ginauth.Default().WriteError(c, err)
+	kit.Of(ginauth.Default()).WriteError(c, err)
 }

@@ -104,6 +104,12 @@ func New(cfg Config) (*Auth, error) {
 		}
 	}
 
+	for action := range cfg.RateLimit.Limits {
+		if !action.Valid() && !a.limiter.declared[action] {
+			return nil, fmt.Errorf("%w: RateLimit.Limits: %q is not a rate-limited action (see the Action* constants and the recipes' own actions)", ErrConfig, action)
+		}
+	}
+
 	ctx := context.Background()
 	if err := a.checkTables(); err != nil {
 		return nil, err
@@ -238,15 +244,6 @@ func AuthFrom(ctx context.Context) (*Auth, error) {
 	e.Message = "server misconfigured: no authentication instance serves this request"
 	return nil, e
 }
-
-// DB returns the database ginauth was configured with.
-func (a *Auth) DB() *gorm.DB { return a.db }
-
-// Logger returns the configured logger.
-func (a *Auth) Logger() *slog.Logger { return a.log }
-
-// Now returns the current time from the configured clock.
-func (a *Auth) Now() time.Time { return a.now() }
 
 // AppInfo returns the normalised AppInfo: domains without a trailing slash,
 // base paths with a leading one. WebsiteDomain is the default origin; a

@@ -2,87 +2,15 @@ package ginauth
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 )
 
-func TestReadJSONObject(t *testing.T) {
-	cases := []struct {
-		name     string
-		body     string
-		optional bool
-		code     int
-		msg      string
-	}{
-		{"object", `{"a":"b"}`, false, 200, ""},
-		{"empty optional", ``, true, 200, ""},
-		{"empty required", `  `, false, 400, "the request body is empty: send a JSON object"},
-		{"array", `[1]`, false, 400, "the request body must be a JSON object"},
-		{"null", `null`, false, 400, "the request body must be a JSON object"},
-		{"broken", `{"a":`, false, 400, "the request body must be a JSON object"},
-		{"two objects", `{}{}`, false, 400, "the request body must hold a single JSON object"},
-		{"bad utf-8", "{\"a\":\"\xff\"}", false, 400, "the request body is not valid UTF-8"},
-		{"too large", `{"a":"` + strings.Repeat("x", 200) + `"}`, false, 413, "the request body is larger than 100 bytes"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			w := httptest.NewRecorder()
-			c, _ := gin.CreateTestContext(w)
-			c.Request = httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
-			obj, err := ReadJSONObject(c, 100, tc.optional)
-			if tc.code == 200 {
-				if err != nil || obj == nil {
-					t.Fatalf("ReadJSONObject = %v, %v", obj, err)
-				}
-				return
-			}
-			e, ok := err.(*Error)
-			if !ok || e.Status != tc.code || e.Message != tc.msg {
-				t.Fatalf("err = %#v, want %d %q", err, tc.code, tc.msg)
-			}
-		})
-	}
-}
-
-func TestDecodeJSONAndStringField(t *testing.T) {
-	w := httptest.NewRecorder()
-	c, _ := gin.CreateTestContext(w)
-	c.Request = httptest.NewRequest("POST", "/", strings.NewReader(`{"n":"x"}`))
-	var v struct {
-		N int `json:"n"`
-	}
-	if err := DecodeJSON(c, &v, 0); err == nil || err.(*Error).Message != "the field n has the wrong type: expected int" {
-		t.Fatalf("DecodeJSON: %v", err)
-	}
-	c.Request = httptest.NewRequest("POST", "/", strings.NewReader(`{"s":"abc","n":1,"z":null}`))
-	obj, _ := ReadJSONObject(c, 0, false)
-	if s, err := StringField(obj, "s", 3, true); s != "abc" || err != nil {
-		t.Fatalf("StringField s = %q, %v", s, err)
-	}
-	for _, tc := range []struct {
-		name, msg string
-		max       int
-	}{
-		{"s", "s is longer than 2 bytes", 2},
-		{"n", "n must be a string", 10},
-		{"z", "Missing input param: z", 10},
-		{"missing", "Missing input param: missing", 10},
-	} {
-		if _, err := StringField(obj, tc.name, tc.max, true); err == nil || err.(*Error).Message != tc.msg {
-			t.Errorf("StringField(%s) = %v, want %q", tc.name, err, tc.msg)
-		}
-	}
-	if s, err := StringField(obj, "missing", 10, false); s != "" || err != nil {
-		t.Fatalf("optional missing field: %q, %v", s, err)
-	}
-}
-
 func TestWriteGeneralError(t *testing.T) {
 	h := newHarness(t, nil)
-	h.r.GET("/ge", func(c *gin.Context) { h.auth.WriteGeneralError(c, "the provider is down", http.ErrHandlerTimeout) })
+	h.r.GET("/ge", func(c *gin.Context) { h.auth.writeGeneralError(c, "the provider is down", http.ErrHandlerTimeout) })
 	r := h.client("header").do("GET", "/ge", "")
 	if r.Code != 200 || r.body["status"] != "GENERAL_ERROR" || r.body["message"] != "the provider is down" || strings.Contains(r.Body.String(), "timeout") {
 		t.Fatalf("%d %s", r.Code, r.Body)

@@ -103,16 +103,16 @@ func TestSessionAPI(t *testing.T) {
 	h.r.POST("/merge", h.auth.VerifySession(), func(c *gin.Context) {
 		s := MustSession(c)
 		if err := s.MergeIntoAccessTokenPayload(c, claims.Payload{"theme": "dark", "sub": "evil", "gone": nil}); err != nil {
-			h.auth.WriteError(c, err)
+			h.auth.writeError(c, err)
 			return
 		}
 		if err := s.UpdateSessionData(c, map[string]any{"cart": 3.0}); err != nil {
-			h.auth.WriteError(c, err)
+			h.auth.writeError(c, err)
 			return
 		}
 		data, err := s.GetSessionData(c)
 		if err != nil {
-			h.auth.WriteError(c, err)
+			h.auth.writeError(c, err)
 			return
 		}
 		c.JSON(200, gin.H{"theme": s.Payload()["theme"], "data": data})

@@ -104,6 +104,6 @@ func (a *Auth) refuseClosed(c *gin.Context) bool {
 	}
 	e := NewError(ErrUnavailable, ErrClosed)
 	e.Message = closedMessage
-	a.WriteError(c, e)
+	a.writeError(c, e)
 	return true
 }

@@ -98,7 +98,7 @@ func (w *originWarner) allow(c *gin.Context, origin string) bool {
 }
 
 func (w *originWarner) warn(c *gin.Context, origin string) {
-	now := w.auth.Now()
+	now := w.auth.now()
 	w.mu.Lock()
 	if last, ok := w.seen[origin]; ok && now.Sub(last) < corsWarnEvery {
 		w.mu.Unlock()

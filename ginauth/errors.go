@@ -272,11 +272,11 @@ func DefaultErrorHandler(c *gin.Context, err *Error) {
 	c.AbortWithStatusJSON(err.Status, gin.H{"message": err.Message})
 }
 
-// WriteError sends err through the configured error handler, clears the
+// writeError (kit.WriteError) sends err through the configured error handler, clears the
 // session tokens when the error asks for it, records the error in c.Errors
 // for the app's logging, and aborts the chain. Recipes call it for every
 // failure.
-func (a *Auth) WriteError(c *gin.Context, err error) {
+func (a *Auth) writeError(c *gin.Context, err error) {
 	e := asError(err)
 	_ = c.Error(e)
 	if e.Status >= 500 {

@@ -35,7 +35,7 @@ func TestZeroErrorSafe(t *testing.T) {
 		"nostatus": &Error{Kind: ErrNotFound},
 		"theft":    &Error{Kind: ErrTokenTheft, Message: "custom"},
 	}
-	h.r.GET("/err", func(c *gin.Context) { h.auth.WriteError(c, errs[c.Query("e")]) })
+	h.r.GET("/err", func(c *gin.Context) { h.auth.writeError(c, errs[c.Query("e")]) })
 	for _, tc := range []struct {
 		e    string
 		code int

@@ -3,8 +3,6 @@ package ginauth
 import (
 	"context"
 	"log/slog"
-
-	"github.com/gin-gonic/gin"
 )
 
 // EventType names a kind of security event; the values are what logs and
@@ -64,20 +62,9 @@ func (e Event) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// Emit records a security event: it is logged at Info (Warn for theft and
-// lockouts) through the configured logger and handed to Hooks.OnEvent.
-// Recipes call it; apps may too.
-func (a *Auth) Emit(ctx context.Context, e Event) { a.emit(ctx, e) }
-
-// EmitRequest is Emit for an event of a request: the IP address is filled
-// in from c.ClientIP() when the event has none.
-func (a *Auth) EmitRequest(c *gin.Context, e Event) {
-	if e.IP == "" {
-		e.IP = c.ClientIP()
-	}
-	a.emit(c.Request.Context(), e)
-}
-
+// emit records a security event (kit.Kit.Emit): it is logged at Info
+// (Warn for theft and lockouts) through the configured logger and handed
+// to Hooks.OnEvent.
 func (a *Auth) emit(ctx context.Context, e Event) {
 	level := slog.LevelInfo
 	if e.Type == EventTokenTheft || e.Type == EventLockout {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/glebarez/sqlite"
@@ -163,8 +164,8 @@ func Example_secondFactorClaim() {
 			return
 		}
 		s := ginauth.MustSession(c)
-		if err := s.SetClaimValue(c, secondFactor.Update(true, auth.Now())); err != nil {
-			auth.WriteError(c, err)
+		if err := s.SetClaimValue(c, secondFactor.Update(true, time.Now())); err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
 			return
 		}
 		c.String(200, "verified")

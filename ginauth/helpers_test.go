@@ -53,7 +53,7 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 	// A route that creates a session for ?user=, in the mode st-auth-mode asks.
 	h.r.POST("/login", func(c *gin.Context) {
 		if _, err := a.CreateSession(c, NewSession{UserID: c.Query("user")}); err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return
 		}
 		c.JSON(200, gin.H{"status": "OK"})

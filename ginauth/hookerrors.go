@@ -31,12 +31,12 @@ func GeneralError(message string) error {
 	return ErrorWithMessage(ErrGeneral, message, nil)
 }
 
-// WriteHookError answers an error a hook (or CheckSignIn) returned, the way
+// writeHookError (kit.WriteHookError) answers an error a hook (or CheckSignIn) returned, the way
 // every recipe does: an ErrSignInNotAllowed error as
 // 200 {"status": notAllowedStatus, "reason": ...} when notAllowedStatus is
 // not empty, an ErrGeneral error as 200 {"status":"GENERAL_ERROR",
 // "message": ...}, and anything else through WriteError.
-func (a *Auth) WriteHookError(c *gin.Context, err error, notAllowedStatus string) {
+func (a *Auth) writeHookError(c *gin.Context, err error, notAllowedStatus string) {
 	var e *Error
 	if errors.As(err, &e) {
 		switch {
@@ -48,5 +48,5 @@ func (a *Auth) WriteHookError(c *gin.Context, err error, notAllowedStatus string
 			return
 		}
 	}
-	a.WriteError(c, err)
+	a.writeError(c, err)
 }

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/ginauth/ginauth/internal/testdb"
 )
 
 func TestHookErrorKinds(t *testing.T) {
@@ -35,7 +33,7 @@ func TestWriteHookError(t *testing.T) {
 		"other":   errors.New("the hook broke"),
 	}
 	h.r.GET("/hook", func(c *gin.Context) {
-		h.auth.WriteHookError(c, errs[c.Query("err")], c.Query("status"))
+		h.auth.writeHookError(c, errs[c.Query("err")], c.Query("status"))
 	})
 	for _, tc := range []struct {
 		query      string
@@ -55,46 +53,6 @@ func TestWriteHookError(t *testing.T) {
 		if r.Code != tc.code || r.body[tc.key] != tc.value || (tc.status != "" && r.body["status"] != tc.status) ||
 			(tc.status == "" && r.body["status"] != nil) {
 			t.Errorf("%s: %d %s", tc.query, r.Code, r.Body)
-		}
-	}
-}
-
-// TestIsUniqueViolation checks the detection against a real unique
-// violation from the database the tests run on (SQLite, or Postgres with
-// GINAUTH_TEST_DATABASE_URL), and that other failures are not taken for one.
-func TestIsUniqueViolation(t *testing.T) {
-	type item struct {
-		ID   uint   `gorm:"primaryKey"`
-		Name string `gorm:"uniqueIndex;not null"`
-	}
-	db := testdb.Open(t)
-	if err := db.AutoMigrate(&item{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Create(&item{Name: "a"}).Error; err != nil {
-		t.Fatal(err)
-	}
-	dup := db.Create(&item{Name: "a"}).Error
-	if dup == nil {
-		t.Fatal("a duplicate insert succeeded")
-	}
-	if !IsUniqueViolation(dup) {
-		t.Fatalf("%s: not recognised as a unique violation: %T %v", testdb.Dialect(), dup, dup)
-	}
-	if !IsUniqueViolation(DBError(dup)) {
-		t.Fatal("not recognised inside a ginauth *Error")
-	}
-	pk := db.Create(&item{ID: 1, Name: "b"}).Error
-	if !IsUniqueViolation(pk) {
-		t.Fatalf("%s: duplicate primary key not recognised: %T %v", testdb.Dialect(), pk, pk)
-	}
-	notNull := db.Exec("INSERT INTO items (name) VALUES (NULL)").Error
-	if notNull == nil {
-		t.Fatal("a NULL name was accepted")
-	}
-	for _, err := range []error{nil, notNull, errors.New("connection refused"), NewError(ErrDatabase, nil)} {
-		if IsUniqueViolation(err) {
-			t.Errorf("%v taken for a unique violation", err)
 		}
 	}
 }

@@ -49,11 +49,10 @@ var checkedHeaders = []string{HeaderRID, HeaderAuthMode, HeaderAntiCSRF, HeaderF
 // so that the body helpers do not walk it twice.
 type inputCheckedKey struct{}
 
-// CheckString returns a 400 *Error, naming what, when s holds a NUL
+// checkString returns a 400 *Error, naming what, when s holds a NUL
 // character, is not valid UTF-8, or (maxLen > 0) is longer than maxLen
-// bytes; nil otherwise. Recipes use it on values that reach the database
-// from anywhere but a request the router checked (e.g. their Go API).
-func CheckString(what, s string, maxLen int) error {
+// bytes; nil otherwise. The kit exports it as kit.CheckString.
+func checkString(what, s string, maxLen int) error {
 	switch {
 	case !utf8.ValidString(s):
 		return BadRequest("%s is not valid UTF-8", what)
@@ -65,13 +64,13 @@ func CheckString(what, s string, maxLen int) error {
 	return nil
 }
 
-// CheckJSONValue encodes v with encoding/json and returns CheckString's
+// checkJSONValue (kit.CheckJSONValue) encodes v with encoding/json and returns checkString's
 // error, naming what, for the first object key or string of the result
 // that holds a NUL character: PostgreSQL's jsonb refuses "\u0000", and
 // text columns refuse the byte. (encoding/json already turns bytes that
 // are not UTF-8 into U+FFFD.) No length cap: the caller bounds the whole
 // document. A value that cannot be encoded is a 400 too.
-func CheckJSONValue(what string, v any) error {
+func checkJSONValue(what string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return BadRequest("%s cannot be encoded as JSON: %v", what, err)
@@ -138,7 +137,7 @@ func checkJSONStrings(body []byte, maxLen int) error {
 			if wantKey {
 				what = "a JSON object key"
 			}
-			if err := CheckString(what, t, maxLen); err != nil {
+			if err := checkString(what, t, maxLen); err != nil {
 				return err
 			}
 		}
@@ -155,11 +154,11 @@ func checkJSONStrings(body []byte, maxLen int) error {
 // (0: no cap); names are always capped.
 func checkValues(where string, vals url.Values, maxValue int) error {
 	for k, vs := range vals {
-		if err := CheckString("a "+where+" name", k, MaxInputStringBytes); err != nil {
+		if err := checkString("a "+where+" name", k, MaxInputStringBytes); err != nil {
 			return err
 		}
 		for _, v := range vs {
-			if err := CheckString(named("the "+where, k), v, maxValue); err != nil {
+			if err := checkString(named("the "+where, k), v, maxValue); err != nil {
 				return err
 			}
 		}
@@ -172,7 +171,7 @@ func checkValues(where string, vals url.Values, maxValue int) error {
 // MaxRequestBodyBytes, and put back for the handler).
 func checkRequest(c *gin.Context) error {
 	req := c.Request
-	if err := CheckString("the request path", req.URL.Path, 0); err != nil {
+	if err := checkString("the request path", req.URL.Path, 0); err != nil {
 		return err
 	}
 	if req.URL.RawQuery != "" {
@@ -189,7 +188,7 @@ func checkRequest(c *gin.Context) error {
 			limit = 0
 		}
 		for _, v := range req.Header.Values(h) {
-			if err := CheckString(named("the header", h), v, limit); err != nil {
+			if err := checkString(named("the header", h), v, limit); err != nil {
 				return err
 			}
 		}
@@ -255,7 +254,7 @@ func (a *Auth) rejectInput(c *gin.Context, r *route, err error) {
 			return
 		}
 	}
-	a.WriteError(c, err)
+	a.writeError(c, err)
 }
 
 // checkUnmatchedPath is the input check of a path under the API base path
@@ -273,7 +272,7 @@ func (a *Auth) checkUnmatchedPath(method, rel string) (*route, error) {
 			}
 		}
 	}
-	return r, CheckString("the request path", rel, 0)
+	return r, checkString("the request path", rel, 0)
 }
 
 // maxTenantIDBytes is the longest tenant id validTenantID accepts.

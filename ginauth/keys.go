@@ -79,7 +79,7 @@ func newKeyStore(ctx context.Context, db *gorm.DB, s settings, now func() time.T
 func (ks *keyStore) reload(ctx context.Context) error {
 	now := ks.now()
 	var rows []models.SigningKey
-	if err := ks.db.WithContext(DBContext(ctx)).Where("verify_until > ?", now).Order("created_at").Find(&rows).Error; err != nil {
+	if err := ks.db.WithContext(dbContext(ctx)).Where("verify_until > ?", now).Order("created_at").Find(&rows).Error; err != nil {
 		return DBError(err)
 	}
 	keys := make(map[string]*signingKey, len(rows))
@@ -129,7 +129,7 @@ func (ks *keyStore) signer(ctx context.Context) (*signingKey, error) {
 	if ks.sealer != nil {
 		row.PrivateKey = ks.sealer.Seal([]byte(row.PrivateKey), signingKeyAAD(row.KID))
 	}
-	if err := ks.db.WithContext(DBContext(ctx)).Create(row).Error; err != nil {
+	if err := ks.db.WithContext(dbContext(ctx)).Create(row).Error; err != nil {
 		return nil, DBError(err)
 	}
 	k, err := ks.decodeKey(row)
@@ -300,7 +300,7 @@ func (ks *keyStore) maybeReseal(ctx context.Context, row *models.SigningKey) {
 		}
 	}
 	sealed := ks.sealer.Seal(plain, signingKeyAAD(row.KID))
-	err := ks.db.WithContext(DBContext(ctx)).Model(&models.SigningKey{}).
+	err := ks.db.WithContext(dbContext(ctx)).Model(&models.SigningKey{}).
 		Where("kid = ? AND private_key = ?", row.KID, row.PrivateKey).Update("private_key", sealed).Error
 	if err != nil {
 		ks.log.Warn("ginauth: sealing a stored signing key failed; it will be retried", "kid", row.KID, "error", err)

@@ -150,10 +150,11 @@ type rateLimiter struct {
 	disabled bool
 	store    RateLimitStore
 	limits   map[Action]Limit
+	declared map[Action]bool // the recipes' own actions (Registrar.RateLimitAction)
 }
 
 func newRateLimiter(cfg RateLimitConfig, db *gorm.DB) *rateLimiter {
-	rl := &rateLimiter{disabled: cfg.Disabled, store: cfg.Store, limits: DefaultLimits()}
+	rl := &rateLimiter{disabled: cfg.Disabled, store: cfg.Store, limits: DefaultLimits(), declared: map[Action]bool{}}
 	if rl.store == nil {
 		rl.store = &dbRateLimitStore{db: db}
 	}
@@ -168,6 +169,24 @@ func newRateLimiter(cfg RateLimitConfig, db *gorm.DB) *rateLimiter {
 		rl.limits[action] = l
 	}
 	return rl
+}
+
+// declare adds a recipe's own action with its default limit; rules the
+// app configured for it in RateLimitConfig.Limits win, rule by rule.
+func (rl *rateLimiter) declare(action Action, def Limit) {
+	rl.declared[action] = true
+	l, ok := rl.limits[action]
+	if !ok {
+		rl.limits[action] = def
+		return
+	}
+	if l.PerIP == (Rule{}) {
+		l.PerIP = def.PerIP
+	}
+	if l.PerAccount == (Rule{}) {
+		l.PerAccount = def.PerAccount
+	}
+	rl.limits[action] = l
 }
 
 func rateKey(action Action, kind, id string) string {
@@ -196,7 +215,7 @@ func rateLimited(action Action, retry time.Duration) *Error {
 // defaultSettleTimeout bounds a settlement when Config.DBTimeout is off.
 const defaultSettleTimeout = 10 * time.Second
 
-// Attempt is one attempt reserved by Reserve: it already counts against
+// attempt is one attempt reserved by reserve: it already counts against
 // the account's rule, and the caller settles it once the outcome is known
 // with Failed, Succeeded or Refund. Only the first settlement has an
 // effect, so `defer at.Failed()` right after Reserve settles every path
@@ -204,7 +223,7 @@ const defaultSettleTimeout = 10 * time.Second
 // counted until its window ends. The methods are safe on any goroutine
 // and log, rather than return, a store failure: the request itself is
 // answered either way, and the attempt then stays counted.
-type Attempt struct {
+type attempt struct {
 	a      *Auth
 	ctx    context.Context
 	action Action
@@ -219,7 +238,7 @@ type Attempt struct {
 // included. Once a failure is settled it is the failures in a row so far,
 // as SuperTokens' currentNumberOfFailedAttempts. 0 when no account rule
 // applies.
-func (t *Attempt) Count() int {
+func (t *attempt) Count() int {
 	if t == nil {
 		return 0
 	}
@@ -228,19 +247,19 @@ func (t *Attempt) Count() int {
 
 // Failed settles the attempt as counted: a wrong password or code, or a
 // message sent.
-func (t *Attempt) Failed() { t.settle(SettleFailed) }
+func (t *attempt) Failed() { t.settle(SettleFailed) }
 
 // Succeeded settles a successful check: the attempt stops counting and
 // the account's earlier failures are forgotten (attempts still in flight
 // keep counting).
-func (t *Attempt) Succeeded() { t.settle(SettleSucceeded) }
+func (t *attempt) Succeeded() { t.settle(SettleSucceeded) }
 
 // Refund settles an attempt that did no work (nothing was checked or
 // sent): it stops counting against the account. The per-IP count keeps
 // it.
-func (t *Attempt) Refund() { t.settle(SettleRefund) }
+func (t *attempt) Refund() { t.settle(SettleRefund) }
 
-func (t *Attempt) settle(s Settlement) {
+func (t *attempt) settle(s Settlement) {
 	if t == nil || t.key == "" || !t.done.CompareAndSwap(false, true) {
 		return
 	}
@@ -258,7 +277,7 @@ func (t *Attempt) settle(s Settlement) {
 	}
 }
 
-// Reserve counts one attempt at action before the work it guards
+// reserve (kit.Kit.Reserve) counts one attempt at action before the work it guards
 // (hashing a password, checking a code, sending a message) and refuses it
 // with a 429 *Error carrying RetryAfter when the request's IP address or,
 // when account is not empty, the account is over its rule. The count is
@@ -271,10 +290,10 @@ func (t *Attempt) settle(s Settlement) {
 // Every attempt counts against PerIP. Against PerAccount an attempt counts
 // from Reserve on; the caller settles it with the returned Attempt's
 // Failed, Succeeded or Refund. The Attempt is never nil.
-func (a *Auth) Reserve(c *gin.Context, action Action, account string) (*Attempt, error) {
+func (a *Auth) reserve(c *gin.Context, action Action, account string) (*attempt, error) {
 	rl := a.limiter
 	ctx := c.Request.Context()
-	at := &Attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
+	at := &attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
 	l, ok := rl.limits[action]
 	if rl.disabled || !ok {
 		return at, nil
@@ -306,7 +325,7 @@ func (a *Auth) Reserve(c *gin.Context, action Action, account string) (*Attempt,
 // takeAccount counts at against account's rule within tenantID, and
 // refunds and refuses it when the account is over the rule.
 // hold > 0 makes it a lockout (see LockoutRule).
-func (a *Auth) takeAccount(ctx context.Context, at *Attempt, tenantID, account string, rule Rule, hold time.Duration, now time.Time) error {
+func (a *Auth) takeAccount(ctx context.Context, at *attempt, tenantID, account string, rule Rule, hold time.Duration, now time.Time) error {
 	key := accountKey(at.action, tenantID, account)
 	n, until, err := a.limiter.store.Take(ctx, key, rule.Window, now)
 	if err != nil {
@@ -320,7 +339,7 @@ func (a *Auth) takeAccount(ctx context.Context, at *Attempt, tenantID, account s
 	return nil
 }
 
-// ReserveLockout reserves one check of account (within tenantID; ""
+// reserveLockout (kit.Kit.ReserveLockout) reserves one check of account (within tenantID; ""
 // means DefaultTenant) at action under rule, on the core limiter's store
 // (so it holds across instances), whatever else Config.RateLimit says: a
 // lockout is the recipe's own defence. It needs no request, so Go APIs
@@ -329,49 +348,34 @@ func (a *Auth) takeAccount(ctx context.Context, at *Attempt, tenantID, account s
 // returned Attempt (never nil) as with Reserve: Failed for a wrong code,
 // Succeeded for a right one, Refund when nothing was checked. The TOTP and
 // recovery-code lockouts use it.
-func (a *Auth) ReserveLockout(ctx context.Context, tenantID string, action Action, account string, rule LockoutRule) (*Attempt, error) {
-	at := &Attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
+func (a *Auth) reserveLockout(ctx context.Context, tenantID string, action Action, account string, rule LockoutRule) (*attempt, error) {
+	at := &attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
 	if account == "" || rule.MaxFailures <= 0 || rule.Cooldown <= 0 {
 		return at, nil
 	}
 	if tenantID == "" {
 		tenantID = DefaultTenant
 	}
-	return at, a.takeAccount(DBContext(ctx), at, tenantID, account, Rule{Max: rule.MaxFailures, Window: rule.Cooldown}, rule.Cooldown, a.now())
+	return at, a.takeAccount(dbContext(ctx), at, tenantID, account, Rule{Max: rule.MaxFailures, Window: rule.Cooldown}, rule.Cooldown, a.now())
 }
 
-// ForgetLockout forgets the settled failures of account (within tenantID;
+// forgetLockout (kit.Kit.ForgetLockout) forgets the settled failures of account (within tenantID;
 // "" means DefaultTenant) at action under a LockoutRule, which ends its
 // lockout. Checks in flight keep counting.
-func (a *Auth) ForgetLockout(ctx context.Context, tenantID string, action Action, account string) error {
+func (a *Auth) forgetLockout(ctx context.Context, tenantID string, action Action, account string) error {
 	if account == "" {
 		return nil
 	}
 	if tenantID == "" {
 		tenantID = DefaultTenant
 	}
-	return DBError(a.limiter.store.Settle(DBContext(ctx), accountKey(action, tenantID, account), SettleForgive, a.now(), 0))
+	return DBError(a.limiter.store.Settle(dbContext(ctx), accountKey(action, tenantID, account), SettleForgive, a.now(), 0))
 }
 
-// CheckRateLimit counts one attempt at action, for good, against the
-// request's IP address and, when account is not empty, the account (within
-// the request's tenant), and refuses it like Reserve when either is over
-// its rule. Use it where every attempt counts whatever its outcome (a
-// reset e-mail requested, a provider called); use Reserve where the
-// outcome decides.
-func (a *Auth) CheckRateLimit(c *gin.Context, action Action, account string) error {
-	at, err := a.Reserve(c, action, account)
-	if err != nil {
-		return err
-	}
-	at.Failed()
-	return nil
-}
-
-// ResetFailures forgets the settled attempts of account (within tenantID)
+// resetFailures (kit.Kit.ResetFailures) forgets the settled attempts of account (within tenantID)
 // at action: after a password reset, or a verified address. Attempts in
 // flight keep counting.
-func (a *Auth) ResetFailures(ctx context.Context, tenantID string, action Action, account string) error {
+func (a *Auth) resetFailures(ctx context.Context, tenantID string, action Action, account string) error {
 	if a.limiter.disabled || account == "" {
 		return nil
 	}
@@ -408,7 +412,7 @@ func (s *dbRateLimitStore) Take(ctx context.Context, key string, window time.Dur
 		})
 	}
 	row := models.RateLimit{Key: key, Count: 1, Open: 1, ExpiresAt: end}
-	db := s.db.WithContext(DBContext(ctx))
+	db := s.db.WithContext(dbContext(ctx))
 	switch db.Dialector.Name() {
 	case "postgres", "sqlite":
 		err := upsert(db).Clauses(clause.Returning{Columns: []clause.Column{{Name: "count"}, {Name: "expires_at"}}}).Create(&row).Error
@@ -443,14 +447,14 @@ func (s *dbRateLimitStore) Settle(ctx context.Context, key string, st Settlement
 		until := now.Add(hold)
 		updates["expires_at"] = gorm.Expr("CASE WHEN expires_at < ? THEN ? ELSE expires_at END", until, until)
 	}
-	return s.db.WithContext(DBContext(ctx)).Model(&models.RateLimit{}).
+	return s.db.WithContext(dbContext(ctx)).Model(&models.RateLimit{}).
 		Where("limit_key = ? AND expires_at > ?", key, now).
 		Updates(updates).Error
 }
 
 // deleteExpired removes counters whose window has ended.
 func (s *dbRateLimitStore) deleteExpired(ctx context.Context, now time.Time) (int64, error) {
-	res := s.db.WithContext(DBContext(ctx)).Where("expires_at <= ?", now).Delete(&models.RateLimit{})
+	res := s.db.WithContext(dbContext(ctx)).Where("expires_at <= ?", now).Delete(&models.RateLimit{})
 	return res.RowsAffected, res.Error
 }
 

@@ -35,9 +35,9 @@ func limitedHarness(t *testing.T, store RateLimitStore, events *[]Event) (*harne
 		if tenant := c.Query("tenant"); tenant != "" {
 			c.Set(tenantKey{}, tenant)
 		}
-		at, err := h.auth.Reserve(c, ActionSignIn, c.Query("email"))
+		at, err := h.auth.reserve(c, ActionSignIn, c.Query("email"))
 		if err != nil {
-			h.auth.WriteError(c, err)
+			h.auth.writeError(c, err)
 			return
 		}
 		defer at.Failed()
@@ -148,9 +148,9 @@ func TestRateLimitPerIPCountsConcurrentHitsExactly(t *testing.T) {
 func TestRateLimitDisabled(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.RateLimit.Disabled = true })
 	h.r.POST("/x", func(c *gin.Context) {
-		at, err := h.auth.Reserve(c, ActionSignIn, "a")
+		at, err := h.auth.reserve(c, ActionSignIn, "a")
 		if err != nil {
-			h.auth.WriteError(c, err)
+			h.auth.writeError(c, err)
 			return
 		}
 		at.Failed()
@@ -172,7 +172,7 @@ func TestDeleteExpiredSweepsCountersSessionsAndDeadKeys(t *testing.T) {
 	})
 	cl := h.client("header")
 	cl.login("u1")
-	h.r.POST("/hit", func(c *gin.Context) { _ = h.auth.CheckRateLimit(c, ActionSignUp, ""); c.Status(204) })
+	h.r.POST("/hit", func(c *gin.Context) { _ = checkRateLimit(h.auth, c, ActionSignUp, ""); c.Status(204) })
 	cl.do("POST", "/hit", "")
 	count := func(model any) int64 {
 		var n int64
@@ -221,9 +221,9 @@ func gatedSignIn(t *testing.T, h *harness) (fire func(n int, path func(i int) st
 		mu.Lock()
 		g := gate
 		mu.Unlock()
-		at, err := h.auth.Reserve(c, ActionSignIn, c.Query("email"))
+		at, err := h.auth.reserve(c, ActionSignIn, c.Query("email"))
 		if err != nil {
-			h.auth.WriteError(c, err)
+			h.auth.writeError(c, err)
 			refused.Add(1)
 			check()
 			return
@@ -324,11 +324,11 @@ func TestRateLimitAccountKeysAreTenantScoped(t *testing.T) {
 			t.Fatalf("default tenant: %d %s", r.Code, r.Body)
 		}
 		// ResetFailures is scoped alike.
-		if err := h.auth.ResetFailures(t.Context(), "b", ActionSignIn, "ann@x.io"); err != nil {
+		if err := h.auth.resetFailures(t.Context(), "b", ActionSignIn, "ann@x.io"); err != nil {
 			t.Fatal(err)
 		}
 		expect(t, cl.do("POST", "/signin?tenant=a&email=ann@x.io&password=right", ""), http.StatusTooManyRequests, "too many attempts, try again in 600 seconds")
-		if err := h.auth.ResetFailures(t.Context(), "a", ActionSignIn, "ann@x.io"); err != nil {
+		if err := h.auth.resetFailures(t.Context(), "a", ActionSignIn, "ann@x.io"); err != nil {
 			t.Fatal(err)
 		}
 		if r := cl.do("POST", "/signin?tenant=a&email=ann@x.io&password=right", ""); r.body["status"] != "OK" {
@@ -422,9 +422,9 @@ func TestRateLimitSettlesOnceAndCheckCounts(t *testing.T) {
 		c.RateLimit.Limits = map[Action]Limit{ActionPasswordReset: {PerIP: Rule{Max: 100, Window: time.Minute}, PerAccount: Rule{Max: 2, Window: time.Hour}}}
 	})
 	h.r.POST("/twice", func(c *gin.Context) {
-		at, err := h.auth.Reserve(c, ActionPasswordReset, "ann@x.io")
+		at, err := h.auth.reserve(c, ActionPasswordReset, "ann@x.io")
 		if err != nil {
-			h.auth.WriteError(c, err)
+			h.auth.writeError(c, err)
 			return
 		}
 		at.Failed()
@@ -433,8 +433,8 @@ func TestRateLimitSettlesOnceAndCheckCounts(t *testing.T) {
 		c.Status(204)
 	})
 	h.r.POST("/check", func(c *gin.Context) {
-		if err := h.auth.CheckRateLimit(c, ActionPasswordReset, "bob@x.io"); err != nil {
-			h.auth.WriteError(c, err)
+		if err := checkRateLimit(h.auth, c, ActionPasswordReset, "bob@x.io"); err != nil {
+			h.auth.writeError(c, err)
 			return
 		}
 		c.Status(204)
@@ -463,7 +463,7 @@ func TestReserveLockout(t *testing.T) {
 		rule := LockoutRule{MaxFailures: 3, Cooldown: 15 * time.Minute}
 		try := func(tenant, user string, ok bool) (int, error) {
 			t.Helper()
-			at, err := h.auth.ReserveLockout(ctx, tenant, "totp", user, rule)
+			at, err := h.auth.reserveLockout(ctx, tenant, "totp", user, rule)
 			if err != nil {
 				return 0, err
 			}
@@ -519,4 +519,15 @@ func TestReserveLockout(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkRateLimit is kit.Kit.CheckRateLimit, which this package's tests
+// cannot import.
+func checkRateLimit(a *Auth, c *gin.Context, action Action, account string) error {
+	at, err := a.reserve(c, action, account)
+	if err != nil {
+		return err
+	}
+	at.Failed()
+	return nil
 }

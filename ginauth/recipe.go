@@ -82,6 +82,19 @@ func (r *Registrar) RequireTables(names ...string) {
 	r.auth.requiredTables = append(r.auth.requiredTables, names...)
 }
 
+// RateLimitAction declares one of the recipe's own rate-limited actions
+// with its default limit, for kit.Kit.Reserve and CheckRateLimit; the app
+// may tune it in RateLimitConfig.Limits like the built-in Action*
+// constants (New refuses a Limits entry no recipe declared). An action the
+// recipe never declares is not limited.
+func (r *Registrar) RateLimitAction(action Action, def Limit) error {
+	if action == "" || action.Valid() || r.auth.limiter.declared[action] {
+		return fmt.Errorf("%w: recipe %s: rate-limited action %q is empty or already declared", ErrConfig, r.recipe, action)
+	}
+	r.auth.limiter.declare(action, def)
+	return nil
+}
+
 // AddClaim adds a claim to every new session's access-token payload.
 func (r *Registrar) AddClaim(c claims.Claim) { r.auth.claims = append(r.auth.claims, c) }
 

@@ -114,9 +114,9 @@ func (a *Auth) boundRequest(c *gin.Context) (context.CancelFunc, bool) {
 // records its canonical id; an unknown tenant is answered with a 404.
 func (a *Auth) setTenant(c *gin.Context, tenant string) bool {
 	if tenant != DefaultTenant {
-		t, err := a.ResolveTenant(c.Request.Context(), tenant)
+		t, err := a.resolveTenant(c.Request.Context(), tenant)
 		if err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return false
 		}
 		tenant = t
@@ -198,7 +198,7 @@ func (a *Auth) RegisterRoutes(r gin.IRouter) {
 			}
 			t := c.Param("tenantId")
 			if !validTenantID(t) {
-				a.WriteError(c, NewError(ErrNotFound, nil))
+				a.writeError(c, NewError(ErrNotFound, nil))
 				return
 			}
 			if !a.setTenant(c, t) {

@@ -102,7 +102,7 @@ func (a *Auth) loadServerSecret(ctx context.Context) (*serverSecret, error) {
 // has yet. Instances starting at once race on the insert; every one then
 // reads the row that won.
 func (a *Auth) fallbackSecret(ctx context.Context) ([]byte, error) {
-	db := a.db.WithContext(DBContext(ctx))
+	db := a.db.WithContext(dbContext(ctx))
 	var row models.Secret
 	err := db.Where("name = ?", fallbackSecretName).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

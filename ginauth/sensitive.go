@@ -51,7 +51,7 @@ func (s *Session) LockTx(ctx context.Context, tx *gorm.DB) error {
 	if s.revoked {
 		return revokedError()
 	}
-	db := tx.WithContext(DBContext(ctx))
+	db := tx.WithContext(dbContext(ctx))
 	live := db.Model(&models.Session{}).Where("handle = ? AND expires_at > ?", s.tok.handle, s.auth.now())
 	if db.Dialector.Name() != "sqlite" {
 		// SELECT ... FOR UPDATE locks the row on PostgreSQL and MySQL. (An
@@ -94,7 +94,7 @@ func (s *Session) MergeIntoAccessTokenPayloadTx(ctx context.Context, tx *gorm.DB
 	if err != nil {
 		return nil, BadRequest("the access-token payload cannot be encoded as JSON: %v", err)
 	}
-	res := tx.WithContext(DBContext(ctx)).Model(&models.Session{}).
+	res := tx.WithContext(dbContext(ctx)).Model(&models.Session{}).
 		Where("handle = ? AND expires_at > ?", s.tok.handle, s.auth.now()).
 		Updates(map[string]any{"access_token_payload": string(b), "version": gorm.Expr("version + 1")})
 	if res.Error != nil {

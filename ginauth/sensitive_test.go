@@ -22,7 +22,7 @@ func (sensitiveRecipe) Setup(r *Registrar) error {
 	h := func(c *gin.Context) {
 		s, err := a.GetSession(c, VerifyOptions{})
 		if err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "OK", "userId": s.UserID(), "sensitive": IsSensitive(c)})
@@ -79,7 +79,7 @@ func ginWithLogin(h *harness, e *gin.Engine) *gin.Engine {
 	a := h.auth
 	e.POST("/login", func(c *gin.Context) {
 		if _, err := a.CreateSession(c, NewSession{UserID: c.Query("user")}); err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return
 		}
 		c.JSON(200, gin.H{"status": "OK"})
@@ -97,7 +97,7 @@ func TestLockTx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := h.auth.DB()
+	db := h.auth.db
 
 	// A revocation waits for the transaction holding the lock.
 	locked := make(chan struct{})
@@ -166,7 +166,7 @@ func TestMergeIntoAccessTokenPayloadTx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := h.auth.DB()
+	db := h.auth.db
 	stored := func() any {
 		info, err := h.auth.GetSessionInfo(ctx, s.Handle())
 		if err != nil {

@@ -127,7 +127,7 @@ func (s *Session) MergeIntoAccessTokenPayload(ctx context.Context, update claims
 }
 
 // SetClaimValue is MergeIntoAccessTokenPayload for a claim's update, e.g.
-// s.SetClaimValue(ctx, secondFactor.Update(true, auth.Now())).
+// s.SetClaimValue(ctx, secondFactor.Update(true, auth.now())).
 func (s *Session) SetClaimValue(ctx context.Context, update claims.Payload) error {
 	return s.MergeIntoAccessTokenPayload(ctx, update)
 }
@@ -217,7 +217,7 @@ func (a *Auth) storePayload(ctx context.Context, handle string, custom claims.Pa
 	if err != nil {
 		return BadRequest("the access-token payload cannot be encoded as JSON: %v", err)
 	}
-	res := a.db.WithContext(DBContext(ctx)).Model(&models.Session{}).Where("handle = ?", handle).
+	res := a.db.WithContext(dbContext(ctx)).Model(&models.Session{}).Where("handle = ?", handle).
 		Updates(map[string]any{"access_token_payload": string(b), "version": gorm.Expr("version + 1")})
 	if res.Error != nil {
 		return DBError(res.Error)

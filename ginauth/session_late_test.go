@@ -34,7 +34,7 @@ func TestSessionKeptPastHandler(t *testing.T) {
 	h.r.GET("/keep-get", func(c *gin.Context) {
 		s, err := a.GetSession(c, VerifyOptions{})
 		if err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return
 		}
 		kept <- s
@@ -43,7 +43,7 @@ func TestSessionKeptPastHandler(t *testing.T) {
 	h.r.POST("/keep-create", func(c *gin.Context) {
 		s, err := a.CreateSession(c, NewSession{UserID: "creator"})
 		if err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return
 		}
 		kept <- s
@@ -150,14 +150,14 @@ func TestSessionWritesInsideHandler(t *testing.T) {
 		s := MustSession(c)
 		go func() { done <- s.MergeIntoAccessTokenPayload(c.Request.Context(), claims.Payload{"inside": true}) }()
 		if err := <-done; err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return
 		}
 		c.Status(http.StatusNoContent)
 	})
 	h.r.GET("/revoke", a.VerifySession(), func(c *gin.Context) {
 		if err := MustSession(c).Revoke(c.Request.Context()); err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return
 		}
 		c.Status(http.StatusNoContent)

@@ -165,7 +165,7 @@ func (a *Auth) createSession(ctx context.Context, in NewSession, cookie bool) (*
 		AccessTokenPayload: string(payloadJSON), SessionData: string(dataJSON),
 		Version: 1, CreatedAt: now, RefreshedAt: now, ExpiresAt: now.Add(a.s.refreshValidity),
 	}
-	if err := a.db.WithContext(DBContext(ctx)).Session(&gorm.Session{SkipDefaultTransaction: true}).Create(&row).Error; err != nil {
+	if err := a.db.WithContext(dbContext(ctx)).Session(&gorm.Session{SkipDefaultTransaction: true}).Create(&row).Error; err != nil {
 		return nil, nil, zero, "", DBError(err)
 	}
 	tok, err := a.signAccessToken(ctx, tokenFields{handle: handle, userID: in.UserID, recipeUserID: in.RecipeUserID,
@@ -230,7 +230,7 @@ func (a *Auth) rotate(ctx context.Context, presented string, antiCSRFHeader stri
 	// Each statement here stands alone (the version check makes the update
 	// safe), so GORM's implicit BEGIN/COMMIT around it would only add two
 	// round trips.
-	db := a.db.WithContext(DBContext(ctx)).Session(&gorm.Session{SkipDefaultTransaction: true})
+	db := a.db.WithContext(dbContext(ctx)).Session(&gorm.Session{SkipDefaultTransaction: true})
 	for attempt := 0; attempt < 10; attempt++ {
 		var row models.Session
 		err := db.Where("handle = ?", handle).Take(&row).Error
@@ -398,23 +398,23 @@ func (a *Auth) handleRefresh(c *gin.Context) {
 	presented, t := refreshTokenFromRequest(c)
 	// --- end transport ---
 	if presented == "" {
-		a.WriteError(c, unauthorisedRefresh("no refresh token"))
+		a.writeError(c, unauthorisedRefresh("no refresh token"))
 		return
 	}
 	// A cookie refresh without its anti-CSRF proof is refused before the
 	// database is read, and clears nothing (refreshAntiCSRFFailed).
 	antiCSRF := a.antiCSRFFor(c.Request)
 	if t == TransferCookie && antiCSRF == AntiCSRFViaCustomHeader && c.GetHeader(HeaderRID) == "" {
-		a.WriteError(c, refreshAntiCSRFFailed("refresh without the rid header (anti-CSRF)"))
+		a.writeError(c, refreshAntiCSRFFailed("refresh without the rid header (anti-CSRF)"))
 		return
 	}
 	if t == TransferCookie && antiCSRF == AntiCSRFViaToken && c.GetHeader(HeaderAntiCSRF) == "" {
-		a.WriteError(c, refreshAntiCSRFFailed("refresh without the anti-csrf header"))
+		a.writeError(c, refreshAntiCSRFFailed("refresh without the anti-csrf header"))
 		return
 	}
 	out, err := a.rotate(ctx, presented, c.GetHeader(HeaderAntiCSRF), t == TransferCookie && antiCSRF == AntiCSRFViaToken)
 	if err != nil {
-		a.WriteError(c, err)
+		a.writeError(c, err)
 		return
 	}
 	a.maybeCleanup()
@@ -422,7 +422,7 @@ func (a *Auth) handleRefresh(c *gin.Context) {
 	// decoder reads it faster than encoding/json, with the same result.
 	custom, err := jws.DecodePayload([]byte(out.row.AccessTokenPayload))
 	if err != nil {
-		a.WriteError(c, NewError(ErrInternal, err))
+		a.writeError(c, NewError(ErrInternal, err))
 		return
 	}
 	row := out.row
@@ -430,7 +430,7 @@ func (a *Auth) handleRefresh(c *gin.Context) {
 		tenantID: row.TenantID, refreshHash1: random.Hash(out.token), parentRefreshHash1: row.RefreshHash, antiCSRF: out.antiCSRF},
 		custom, a.now().Add(a.s.accessValidity))
 	if err != nil {
-		a.WriteError(c, err)
+		a.writeError(c, err)
 		return
 	}
 	a.writeTokens(c, t, tok, out.token, row.ExpiresAt, out.antiCSRF)
@@ -442,12 +442,12 @@ func (a *Auth) handleRefresh(c *gin.Context) {
 func (a *Auth) handleSignOut(c *gin.Context) {
 	s, resp, err := a.getSession(c, VerifyOptions{SkipClaims: true})
 	if err != nil {
-		a.WriteError(c, err)
+		a.writeError(c, err)
 		return
 	}
 	defer resp.end()
 	if err := s.Revoke(c.Request.Context()); err != nil {
-		a.WriteError(c, err)
+		a.writeError(c, err)
 		return
 	}
 	a.emit(c.Request.Context(), Event{Type: EventSignOut, UserID: s.UserID(), SessionHandle: s.Handle(), IP: c.ClientIP()})
@@ -458,7 +458,7 @@ func (a *Auth) handleSignOut(c *gin.Context) {
 // ErrNotFound error.
 func (a *Auth) GetSessionInfo(ctx context.Context, handle string) (*SessionInfo, error) {
 	var row models.Session
-	err := a.db.WithContext(DBContext(ctx)).Where("handle = ? AND expires_at > ?", handle, a.now()).Take(&row).Error
+	err := a.db.WithContext(dbContext(ctx)).Where("handle = ? AND expires_at > ?", handle, a.now()).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, NewError(ErrNotFound, nil)
 	}
@@ -479,7 +479,7 @@ func sessionInfo(row *models.Session) *SessionInfo {
 // ListSessions returns a user's live sessions, oldest first.
 func (a *Auth) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
 	var rows []models.Session
-	if err := a.db.WithContext(DBContext(ctx)).Where("user_id = ? AND expires_at > ?", userID, a.now()).Order("created_at").Find(&rows).Error; err != nil {
+	if err := a.db.WithContext(dbContext(ctx)).Where("user_id = ? AND expires_at > ?", userID, a.now()).Order("created_at").Find(&rows).Error; err != nil {
 		return nil, DBError(err)
 	}
 	out := make([]SessionInfo, len(rows))
@@ -493,7 +493,7 @@ func (a *Auth) ListSessions(ctx context.Context, userID string) ([]SessionInfo, 
 // once, its access token at its expiry (at once on routes that check the
 // database). It reports whether the session existed.
 func (a *Auth) RevokeSession(ctx context.Context, handle string) (bool, error) {
-	res := a.db.WithContext(DBContext(ctx)).Where("handle = ?", handle).Delete(&models.Session{})
+	res := a.db.WithContext(dbContext(ctx)).Where("handle = ?", handle).Delete(&models.Session{})
 	if res.Error != nil {
 		return false, DBError(res.Error)
 	}
@@ -511,15 +511,12 @@ func (a *Auth) RevokeOtherSessions(ctx context.Context, userID, keep string) (in
 	return a.revokeAllSessions(ctx, a.db, userID, keep)
 }
 
-// RevokeSessionsTx deletes every session of a user except keep (which may
-// be empty) inside tx, so that a password change and the revocation it
-// implies commit or fail together.
-func (a *Auth) RevokeSessionsTx(ctx context.Context, tx *gorm.DB, userID, keep string) (int64, error) {
-	return a.revokeAllSessions(ctx, tx, userID, keep)
-}
-
+// revokeAllSessions deletes every session of a user except keep (which
+// may be empty) through db; kit.Kit.RevokeSessionsTx passes a transaction,
+// so that a password change and the revocation it implies commit or fail
+// together.
 func (a *Auth) revokeAllSessions(ctx context.Context, db *gorm.DB, userID, keep string) (int64, error) {
-	q := db.WithContext(DBContext(ctx)).Where("user_id = ?", userID)
+	q := db.WithContext(dbContext(ctx)).Where("user_id = ?", userID)
 	if keep != "" {
 		q = q.Where("handle <> ?", keep)
 	}
@@ -539,7 +536,7 @@ func (a *Auth) UpdateSessionData(ctx context.Context, handle string, data map[st
 	if err != nil {
 		return BadRequest("the session data cannot be encoded as JSON: %v", err)
 	}
-	res := a.db.WithContext(DBContext(ctx)).Model(&models.Session{}).Where("handle = ?", handle).
+	res := a.db.WithContext(dbContext(ctx)).Model(&models.Session{}).Where("handle = ?", handle).
 		Updates(map[string]any{"session_data": string(b), "version": gorm.Expr("version + 1")})
 	if res.Error != nil {
 		return DBError(res.Error)
@@ -569,7 +566,7 @@ func (a *Auth) MergeIntoAccessTokenPayload(ctx context.Context, handle string, u
 // and returns how many went. It runs on its own in the background (see
 // SessionConfig.CleanupInterval); call it from a cron job if you prefer.
 func (a *Auth) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	res := a.db.WithContext(DBContext(ctx)).Where("expires_at <= ?", a.now()).Delete(&models.Session{})
+	res := a.db.WithContext(dbContext(ctx)).Where("expires_at <= ?", a.now()).Delete(&models.Session{})
 	return res.RowsAffected, DBError(res.Error)
 }
 
@@ -590,7 +587,7 @@ func (a *Auth) DeleteExpired(ctx context.Context) (int64, error) {
 			return total, DBError(err)
 		}
 	}
-	res := a.db.WithContext(DBContext(ctx)).Where("verify_until <= ?", now).Delete(&models.SigningKey{})
+	res := a.db.WithContext(dbContext(ctx)).Where("verify_until <= ?", now).Delete(&models.SigningKey{})
 	return total + res.RowsAffected, DBError(res.Error)
 }
 

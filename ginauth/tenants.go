@@ -53,26 +53,13 @@ func (r *Registrar) OnTenantDelete(fn func(ctx context.Context, tx *gorm.DB, ten
 	r.auth.tenantDeleters = append(r.auth.tenantDeleters, fn)
 }
 
-// DeleteByTenant returns an OnTenantDelete function that deletes the rows
-// of the given models whose tenant_id column is the tenant's.
-func DeleteByTenant(models ...any) func(ctx context.Context, tx *gorm.DB, tenantID string) error {
-	return func(ctx context.Context, tx *gorm.DB, tenantID string) error {
-		for _, m := range models {
-			if err := tx.WithContext(DBContext(ctx)).Where("tenant_id = ?", tenantID).Delete(m).Error; err != nil {
-				return DBError(err)
-			}
-		}
-		return nil
-	}
-}
-
 func unknownTenant(id string) *Error {
 	return NewError(ErrUnknownTenant, fmt.Errorf("tenant %q", id))
 }
 
-// ResolveTenant returns the canonical id of tenant id, or an
+// resolveTenant (kit.Kit.ResolveTenant) returns the canonical id of tenant id, or an
 // ErrUnknownTenant *Error. Ids are case-insensitive.
-func (a *Auth) ResolveTenant(ctx context.Context, id string) (string, error) {
+func (a *Auth) resolveTenant(ctx context.Context, id string) (string, error) {
 	id = strings.ToLower(strings.TrimSpace(id))
 	if id == "" || id == DefaultTenant {
 		return DefaultTenant, nil
@@ -83,12 +70,12 @@ func (a *Auth) ResolveTenant(ctx context.Context, id string) (string, error) {
 	return a.tenantPolicy.Resolve(ctx, id)
 }
 
-// CheckSignIn is what sign-in recipes ask before they write or check
+// checkSignIn (kit.Kit.CheckSignIn) is what sign-in recipes ask before they write or check
 // anything: whether tenantID exists and offers factor. It returns the
 // canonical tenant id, an ErrUnknownTenant error, or an ErrSignInNotAllowed
 // error whose Message is the reason to show.
-func (a *Auth) CheckSignIn(ctx context.Context, tenantID, factor string) (string, error) {
-	t, err := a.ResolveTenant(ctx, tenantID)
+func (a *Auth) checkSignIn(ctx context.Context, tenantID, factor string) (string, error) {
+	t, err := a.resolveTenant(ctx, tenantID)
 	if err != nil {
 		return "", err
 	}
@@ -104,10 +91,10 @@ func (a *Auth) CheckSignIn(ctx context.Context, tenantID, factor string) (string
 	return t, nil
 }
 
-// ProviderAllowed reports whether the tenant offers the third-party
+// providerAllowed (kit.Kit.ProviderAllowed) reports whether the tenant offers the third-party
 // provider; the thirdparty recipe treats one it does not offer as one that
 // is not configured.
-func (a *Auth) ProviderAllowed(ctx context.Context, tenantID, providerID string) (bool, error) {
+func (a *Auth) providerAllowed(ctx context.Context, tenantID, providerID string) (bool, error) {
 	p := a.tenantPolicy
 	if p == nil || p.AllowProvider == nil {
 		return true, nil
@@ -115,17 +102,17 @@ func (a *Auth) ProviderAllowed(ctx context.Context, tenantID, providerID string)
 	return p.AllowProvider(ctx, tenantID, providerID)
 }
 
-// DeleteTenantData removes, inside tx, everything of tenantID that the
+// deleteTenantData (kit.Kit.DeleteTenantData) removes, inside tx, everything of tenantID that the
 // core and the recipes keep: memberships, sessions and each recipe's rows
 // (registered with Registrar.OnTenantDelete). Users themselves stay.
-func (a *Auth) DeleteTenantData(ctx context.Context, tx *gorm.DB, tenantID string) error {
+func (a *Auth) deleteTenantData(ctx context.Context, tx *gorm.DB, tenantID string) error {
 	for _, fn := range a.tenantDeleters {
 		if err := fn(ctx, tx, tenantID); err != nil {
 			return err
 		}
 	}
-	if err := tx.WithContext(DBContext(ctx)).Where("tenant_id = ?", tenantID).Delete(&models.Session{}).Error; err != nil {
+	if err := tx.WithContext(dbContext(ctx)).Where("tenant_id = ?", tenantID).Delete(&models.Session{}).Error; err != nil {
 		return DBError(err)
 	}
-	return DBError(tx.WithContext(DBContext(ctx)).Where("tenant_id = ?", tenantID).Delete(&models.UserTenant{}).Error)
+	return DBError(tx.WithContext(dbContext(ctx)).Where("tenant_id = ?", tenantID).Delete(&models.UserTenant{}).Error)
 }

@@ -421,10 +421,10 @@ func TestForgedKidDoesNotBlockNewKey(t *testing.T) {
 func TestCheckSignIn(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := t.Context()
-	if id, err := h.auth.CheckSignIn(ctx, "", "emailpassword"); id != "public" || err != nil {
+	if id, err := h.auth.checkSignIn(ctx, "", "emailpassword"); id != "public" || err != nil {
 		t.Fatalf("no policy, public: %q, %v", id, err)
 	}
-	if _, err := h.auth.CheckSignIn(ctx, "acme", "emailpassword"); !isKind(err, ErrUnknownTenant) {
+	if _, err := h.auth.checkSignIn(ctx, "acme", "emailpassword"); !isKind(err, ErrUnknownTenant) {
 		t.Fatalf("no policy, acme: %v", err)
 	}
 	h.auth.tenantPolicy = &TenantPolicy{
@@ -433,10 +433,10 @@ func TestCheckSignIn(t *testing.T) {
 			return tenant != "acme" || factor == "thirdparty", nil
 		},
 	}
-	if id, err := h.auth.CheckSignIn(ctx, "ACME", "thirdparty"); id != "acme" || err != nil {
+	if id, err := h.auth.checkSignIn(ctx, "ACME", "thirdparty"); id != "acme" || err != nil {
 		t.Fatalf("acme thirdparty: %q, %v", id, err)
 	}
-	_, err := h.auth.CheckSignIn(ctx, "acme", "emailpassword")
+	_, err := h.auth.checkSignIn(ctx, "acme", "emailpassword")
 	if !isKind(err, ErrSignInNotAllowed) || err.(*Error).Message != "signing in with emailpassword is not enabled for this tenant" {
 		t.Fatalf("acme emailpassword: %v", err)
 	}

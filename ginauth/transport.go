@@ -291,7 +291,7 @@ func (a *Auth) refreshDuplicateCookies(c *gin.Context) bool {
 	if a.s.olderCookieDomain == "" {
 		// The first sentence is supertokens-node's: tools and the SDK's own
 		// tests look for it.
-		a.WriteError(c, ErrorWithMessage(ErrInternal,
+		a.writeError(c, ErrorWithMessage(ErrInternal,
 			"The request contains multiple session cookies. This may happen if the cookie domain was changed; set Session.OlderCookieDomain to clear the old ones.", nil))
 		return true
 	}

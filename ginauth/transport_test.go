@@ -388,7 +388,7 @@ func TestPayloadAlwaysCarriesNullableKeys(t *testing.T) {
 				h.r.POST("/merge", h.auth.VerifySession(), func(c *gin.Context) {
 					s := MustSession(c)
 					if err := s.MergeIntoAccessTokenPayload(c, map[string]any{"k": "v"}); err != nil {
-						h.auth.WriteError(c, err)
+						h.auth.writeError(c, err)
 						return
 					}
 					c.JSON(200, gin.H{"view": s.Payload()})
@@ -485,7 +485,7 @@ func TestPayloadIsPerRequest(t *testing.T) {
 		_, err := h.auth.CreateSession(c, NewSession{UserID: "u1", AccessTokenPayload: map[string]any{
 			"tags": []any{"user"}, "nested": map[string]any{"role": "user"}}})
 		if err != nil {
-			h.auth.WriteError(c, err)
+			h.auth.writeError(c, err)
 			return
 		}
 		c.JSON(200, gin.H{})
@@ -560,7 +560,7 @@ func TestExposeAccessTokenInCookieMode(t *testing.T) {
 			})
 			h.r.POST("/merge", h.auth.VerifySession(), func(c *gin.Context) {
 				if err := MustSession(c).MergeIntoAccessTokenPayload(c, map[string]any{"k": "v"}); err != nil {
-					h.auth.WriteError(c, err)
+					h.auth.writeError(c, err)
 					return
 				}
 				c.JSON(200, gin.H{})

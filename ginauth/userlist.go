@@ -101,7 +101,7 @@ func (a *Auth) ListUsers(ctx context.Context, opts ListUsersOptions) (users []Us
 	case limit > MaxListUsersLimit:
 		limit = MaxListUsersLimit
 	}
-	db := a.db.WithContext(DBContext(ctx))
+	db := a.db.WithContext(dbContext(ctx))
 	q := db.Model(&models.User{})
 	if opts.PaginationToken != "" {
 		t, id, err := decodePageToken(opts.PaginationToken, opts.Newest)
@@ -179,7 +179,7 @@ func (a *Auth) usersByEmail(ctx context.Context, email string) ([]string, error)
 // there are in all when tenantID is empty.
 func (a *Auth) CountUsers(ctx context.Context, tenantID string) (int64, error) {
 	var n int64
-	q := a.db.WithContext(DBContext(ctx))
+	q := a.db.WithContext(dbContext(ctx))
 	if tenantID == "" {
 		q = q.Model(&models.User{})
 	} else {

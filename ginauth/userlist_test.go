@@ -48,7 +48,7 @@ func TestListUsers(t *testing.T) {
 		if i >= 5 {
 			tenant = "acme"
 		}
-		id, _, err := a.CreateUser(ctx, a.db, tenant)
+		id, _, err := a.createUser(ctx, a.db, tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestListUsersBadToken(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	for range 3 {
-		if _, _, err := h.auth.CreateUser(ctx, h.auth.db, ""); err != nil {
+		if _, _, err := h.auth.createUser(ctx, h.auth.db, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -208,7 +208,7 @@ func TestCountUsers(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	for _, tenant := range []string{"", "public", "acme"} {
-		if _, _, err := h.auth.CreateUser(ctx, h.auth.db, tenant); err != nil {
+		if _, _, err := h.auth.createUser(ctx, h.auth.db, tenant); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -60,19 +60,19 @@ type User struct {
 // on all of them using this one function.
 func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// CreateUser inserts a new user in tenantID and returns its id. Recipes
+// createUser (kit.Kit.CreateUser) inserts a new user in tenantID and returns its id. Recipes
 // call it inside the transaction that stores their own row; pass that
 // transaction as db.
-func (a *Auth) CreateUser(ctx context.Context, db *gorm.DB, tenantID string) (string, time.Time, error) {
+func (a *Auth) createUser(ctx context.Context, db *gorm.DB, tenantID string) (string, time.Time, error) {
 	if tenantID == "" {
 		tenantID = DefaultTenant
 	}
 	id := random.UUID()
 	now := a.now()
-	if err := db.WithContext(DBContext(ctx)).Create(&models.User{ID: id, TimeJoined: now}).Error; err != nil {
+	if err := db.WithContext(dbContext(ctx)).Create(&models.User{ID: id, TimeJoined: now}).Error; err != nil {
 		return "", time.Time{}, DBError(err)
 	}
-	if err := db.WithContext(DBContext(ctx)).Create(&models.UserTenant{UserID: id, TenantID: tenantID}).Error; err != nil {
+	if err := db.WithContext(dbContext(ctx)).Create(&models.UserTenant{UserID: id, TenantID: tenantID}).Error; err != nil {
 		return "", time.Time{}, DBError(err)
 	}
 	return id, now, nil
@@ -84,14 +84,10 @@ func (a *Auth) GetUser(ctx context.Context, userID string) (*User, error) {
 	return a.getUser(ctx, a.db, userID)
 }
 
-// GetUserTx is GetUser reading through db, which may be a transaction.
-func (a *Auth) GetUserTx(ctx context.Context, db *gorm.DB, userID string) (*User, error) {
-	return a.getUser(ctx, db, userID)
-}
-
+// getUser reads through db, which may be a transaction (kit.Kit.GetUserTx).
 func (a *Auth) getUser(ctx context.Context, db *gorm.DB, userID string) (*User, error) {
 	var row models.User
-	err := db.WithContext(DBContext(ctx)).Where("id = ?", userID).Take(&row).Error
+	err := db.WithContext(dbContext(ctx)).Where("id = ?", userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, NewError(ErrNotFound, errors.New("no such user"))
 	}
@@ -99,7 +95,7 @@ func (a *Auth) getUser(ctx context.Context, db *gorm.DB, userID string) (*User, 
 		return nil, DBError(err)
 	}
 	var tenants []string
-	if err := db.WithContext(DBContext(ctx)).Model(&models.UserTenant{}).Where("user_id = ?", userID).Order("tenant_id").Pluck("tenant_id", &tenants).Error; err != nil {
+	if err := db.WithContext(dbContext(ctx)).Model(&models.UserTenant{}).Where("user_id = ?", userID).Order("tenant_id").Pluck("tenant_id", &tenants).Error; err != nil {
 		return nil, DBError(err)
 	}
 	u := &User{ID: row.ID, TenantIDs: tenants, TimeJoined: row.TimeJoined.UnixMilli(),
@@ -152,7 +148,7 @@ func containsFold(list []string, s string) bool {
 // sessions, in one transaction. It reports whether the user existed.
 func (a *Auth) DeleteUser(ctx context.Context, userID string) (bool, error) {
 	var existed bool
-	err := a.db.WithContext(DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := a.db.WithContext(dbContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		for _, fn := range a.userDeleters {
 			if err := fn(ctx, tx, userID); err != nil {
 				return err

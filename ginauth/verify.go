@@ -59,7 +59,7 @@ func (a *Auth) VerifySession(opts ...VerifyOptions) gin.HandlerFunc {
 		}
 		sc, err := a.getSessionCtx(c, o)
 		if err != nil {
-			a.WriteError(c, err)
+			a.writeError(c, err)
 			return
 		}
 		if sc == nil {
@@ -239,7 +239,7 @@ func (a *Auth) accessTokenFromRequest(c *gin.Context) (*verifiedToken, TokenTran
 
 // dbDeadline bounds database work done inside a guard by DBTimeout.
 func (a *Auth) dbDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx = DBContext(ctx)
+	ctx = dbContext(ctx)
 	if a.s.dbTimeout <= 0 {
 		return ctx, func() {}
 	}
@@ -297,15 +297,15 @@ func (a *Auth) requireClaim(c *gin.Context, validators []claims.Validator) {
 	}
 	s, ok := SessionFrom(c)
 	if !ok {
-		a.WriteError(c, NewError(ErrUnauthorised, errors.New("RequireClaim without a session (put VerifySession first)")))
+		a.writeError(c, NewError(ErrUnauthorised, errors.New("RequireClaim without a session (put VerifySession first)")))
 		return
 	}
 	if s.auth != a {
-		a.WriteError(c, NewError(ErrUnauthorised, errors.New("RequireClaim on a session verified by another ginauth instance")))
+		a.writeError(c, NewError(ErrUnauthorised, errors.New("RequireClaim on a session verified by another ginauth instance")))
 		return
 	}
 	if err := a.checkClaims(c.Request.Context(), s, validators); err != nil {
-		a.WriteError(c, err)
+		a.writeError(c, err)
 		return
 	}
 	c.Next()

@@ -14,6 +14,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // Cookie names. The session cookie holds a random token whose SHA-256 is
@@ -94,7 +95,7 @@ func (r *Recipe) crossSite(c *gin.Context) bool {
 func (r *Recipe) admit(c *gin.Context) (*admin, error) {
 	if tok, err := c.Cookie(sessionCookie); err == nil && tok != "" && len(r.keys) > 0 {
 		var row models.DashboardSession
-		err := r.auth.DB().WithContext(ginauth.DBContext(c)).
+		err := r.auth.DB().WithContext(kit.DBContext(c)).
 			Where("token_hash = ? AND expires_at > ?", random.Hash(tok), r.auth.Now()).Take(&row).Error
 		switch {
 		case err == nil:
@@ -218,7 +219,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 	}
 	now := r.auth.Now()
 	tok := random.Token(32)
-	db := r.auth.DB().WithContext(ginauth.DBContext(c))
+	db := r.auth.DB().WithContext(kit.DBContext(c))
 	// Expired sessions are useless; sweeping them here keeps the table
 	// small without a background job.
 	if err := db.Where("expires_at <= ?", now).Delete(&models.DashboardSession{}).Error; err != nil {
@@ -238,7 +239,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 // handleSignOut serves POST <base>/dashboard/signout.
 func (r *Recipe) handleSignOut(c *gin.Context, adm *admin) {
 	if adm.apiKey {
-		err := r.auth.DB().WithContext(ginauth.DBContext(c)).Where("token_hash = ?", random.Hash(adm.token)).Delete(&models.DashboardSession{}).Error
+		err := r.auth.DB().WithContext(kit.DBContext(c)).Where("token_hash = ?", random.Hash(adm.token)).Delete(&models.DashboardSession{}).Error
 		if err != nil {
 			r.fail(c, ginauth.DBError(err))
 			return
@@ -255,6 +256,6 @@ func (r *Recipe) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	if r.auth == nil {
 		return 0, ErrNotSetUp
 	}
-	res := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("expires_at <= ?", r.auth.Now()).Delete(&models.DashboardSession{})
+	res := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("expires_at <= ?", r.auth.Now()).Delete(&models.DashboardSession{})
 	return res.RowsAffected, ginauth.DBError(res.Error)
 }

@@ -208,7 +208,7 @@ func (r *Recipe) syncRoles(ctx context.Context, userID string) {
 	if _, ok := r.auth.Recipe(userroles.RecipeID); !ok {
 		return
 	}
-	if err := userroles.UpdateRolesInSessions(ctx, r.auth, userID); err != nil && !errors.Is(err, userroles.ErrNotSetUp) {
+	if err := userroles.UpdateRolesInSessions(ctx, r.auth.Auth, userID); err != nil && !errors.Is(err, userroles.ErrNotSetUp) {
 		r.auth.Logger().WarnContext(ctx, "dashboard: updating the roles in the user's sessions failed", "userId", userID, "error", err)
 	}
 }

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the dashboard's recipe id.
@@ -46,7 +46,7 @@ const (
 
 // ErrNotSetUp is returned by the Go API of a Recipe that ginauth.New has
 // not set up.
-var ErrNotSetUp = errors.New("dashboard: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+var ErrNotSetUp = kit.NotSetUp(RecipeID)
 
 // Config configures the dashboard. Either APIKeys or Authorize (or both)
 // must be set: the dashboard never runs unprotected.
@@ -92,7 +92,7 @@ func (c Config) LogValue() slog.Value {
 // (e.g. /auth/dashboard). A Recipe belongs to one Auth.
 type Recipe struct {
 	cfg  Config
-	auth *ginauth.Auth
+	auth *kit.Kit
 	base string // the full path of the dashboard, e.g. "/auth/dashboard"
 	// keys are the SHA-256 digests of the API keys, compared in constant
 	// time; keyIDs[i] names keys[i] in the admin-session table.
@@ -117,7 +117,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%w: dashboard: %s", ginauth.ErrConfig, fmt.Sprintf(format, args...))
 	}
-	if r.auth != nil && r.auth != reg.Auth() {
+	if r.auth != nil && r.auth.Auth != reg.Auth() {
 		return fail("a dashboard Recipe can serve one Auth only; call New again")
 	}
 	cfg := &r.cfg
@@ -148,7 +148,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	if cfg.PageSize == 0 {
 		cfg.PageSize = DefaultPageSize
 	}
-	a := reg.Auth()
+	a := kit.From(reg)
 	info := a.AppInfo()
 	if cfg.Title == "" {
 		cfg.Title = "Users"

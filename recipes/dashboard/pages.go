@@ -15,6 +15,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multitenancy"
 )
 
@@ -46,26 +47,15 @@ type (
 	}
 )
 
-// recipeAs returns the configured recipe id as a T.
-func recipeAs[T any](a *ginauth.Auth, id string) (T, bool) {
-	var zero T
-	rc, ok := a.Recipe(id)
-	if !ok {
-		return zero, false
-	}
-	t, ok := rc.(T)
-	return t, ok
-}
-
-func (r *Recipe) roles() (roleStore, bool) { return recipeAs[roleStore](r.auth, "userroles") }
+func (r *Recipe) roles() (roleStore, bool) { return kit.Find[roleStore](r.auth.Auth, "userroles") }
 func (r *Recipe) metadata() (metadataStore, bool) {
-	return recipeAs[metadataStore](r.auth, "usermetadata")
+	return kit.Find[metadataStore](r.auth.Auth, "usermetadata")
 }
 func (r *Recipe) verifier() (emailVerifier, bool) {
-	return recipeAs[emailVerifier](r.auth, "emailverification")
+	return kit.Find[emailVerifier](r.auth.Auth, "emailverification")
 }
 func (r *Recipe) resetter() (passwordResetter, bool) {
-	return recipeAs[passwordResetter](r.auth, "emailpassword")
+	return kit.Find[passwordResetter](r.auth.Auth, "emailpassword")
 }
 
 // listView is the user list.
@@ -192,7 +182,7 @@ func (r *Recipe) tenantCounts(ctx context.Context) ([]tenantCount, error) {
 		TenantID string
 		N        int64
 	}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.UserTenant{}).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.UserTenant{}).
 		Select("tenant_id, COUNT(*) AS n").Group("tenant_id").Order("tenant_id").Limit(1000).Scan(&rows).Error
 	if err != nil {
 		return nil, ginauth.DBError(err)
@@ -201,7 +191,7 @@ func (r *Recipe) tenantCounts(ctx context.Context) ([]tenantCount, error) {
 	for _, row := range rows {
 		byID[row.TenantID] = row.N
 	}
-	if mt, ok := recipeAs[tenantLister](r.auth, multitenancy.RecipeID); ok {
+	if mt, ok := kit.Find[tenantLister](r.auth.Auth, multitenancy.RecipeID); ok {
 		tenants, err := mt.ListTenants(ctx)
 		if err != nil {
 			return nil, err

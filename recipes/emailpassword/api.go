@@ -9,25 +9,12 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // This file is the recipe's Go API. It validates e-mails and new passwords
 // with the configured validators but runs no Hooks: those belong to the
 // HTTP flows.
-
-func (r *Recipe) ready() error {
-	if r.auth == nil {
-		return ErrNotSetUp
-	}
-	return nil
-}
-
-func tenantOr(t string) string {
-	if t == "" {
-		return ginauth.DefaultTenant
-	}
-	return t
-}
 
 // checkEmail validates a normalised address.
 func (r *Recipe) checkEmail(ctx context.Context, email, tenantID string) error {
@@ -57,10 +44,10 @@ func (r *Recipe) checkPassword(ctx context.Context, password, tenantID string) e
 // both values are validated (a *FieldError on failure); an address the
 // tenant already has gives ErrEmailExists. No session is created.
 func (r *Recipe) SignUp(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	tenantID, email = tenantOr(tenantID), NormaliseEmail(email)
+	tenantID, email = kit.TenantOr(tenantID), NormaliseEmail(email)
 	if err := r.checkEmail(ctx, email, tenantID); err != nil {
 		return nil, err
 	}
@@ -102,14 +89,14 @@ func (r *Recipe) signUp(ctx context.Context, tenantID, email, password string) (
 // ErrEmailExists.
 func (r *Recipe) insertAccount(ctx context.Context, tenantID, email, hash string) (string, error) {
 	var userID string
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		id, joined, err := r.auth.CreateUser(ctx, tx, tenantID)
 		if err != nil {
 			return err
 		}
 		row := models.EmailPasswordUser{UserID: id, TenantID: tenantID, Email: email, PasswordHash: hash, TimeJoined: joined}
 		if err := tx.Create(&row).Error; err != nil {
-			if ginauth.IsUniqueViolation(err) {
+			if kit.IsUniqueViolation(err) {
 				return ErrEmailExists
 			}
 			return ginauth.DBError(err)
@@ -134,11 +121,11 @@ func (r *Recipe) insertAccount(ctx context.Context, tenantID, email, hash string
 // app that takes passwords through its own routes should call
 // ginauth.Auth.Reserve itself.
 func (r *Recipe) SignIn(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	email = NormaliseEmail(email)
-	u, err := r.signIn(ctx, tenantOr(tenantID), email, password)
+	u, err := r.signIn(ctx, kit.TenantOr(tenantID), email, password)
 	switch {
 	case err == nil:
 		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignIn, UserID: u.ID, Account: email, Detail: RecipeID})
@@ -184,7 +171,7 @@ func (r *Recipe) rehash(ctx context.Context, row *models.EmailPasswordUser, pass
 	if err == nil {
 		// Only if the hash is still the one verified: a concurrent
 		// password change wins.
-		err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.EmailPasswordUser{}).
+		err = r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.EmailPasswordUser{}).
 			Where("user_id = ? AND password_hash = ?", row.UserID, row.PasswordHash).
 			Update("password_hash", hash).Error
 	}
@@ -196,10 +183,10 @@ func (r *Recipe) rehash(ctx context.Context, row *models.EmailPasswordUser, pass
 // GetUserByEmail returns the user with this e-mail and password account in
 // the tenant, or ErrUnknownUser.
 func (r *Recipe) GetUserByEmail(ctx context.Context, tenantID, email string) (*ginauth.User, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	row, err := r.findByEmail(ctx, tenantOr(tenantID), NormaliseEmail(email))
+	row, err := r.findByEmail(ctx, kit.TenantOr(tenantID), NormaliseEmail(email))
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +195,7 @@ func (r *Recipe) GetUserByEmail(ctx context.Context, tenantID, email string) (*g
 
 func (r *Recipe) findByEmail(ctx context.Context, tenantID, email string) (*models.EmailPasswordUser, error) {
 	var row models.EmailPasswordUser
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("tenant_id = ? AND email = ?", tenantID, email).Take(&row).Error
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("tenant_id = ? AND email = ?", tenantID, email).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrUnknownUser
 	}
@@ -220,7 +207,7 @@ func (r *Recipe) findByEmail(ctx context.Context, tenantID, email string) (*mode
 
 func (r *Recipe) findByID(ctx context.Context, userID string) (*models.EmailPasswordUser, error) {
 	var row models.EmailPasswordUser
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrUnknownUser
 	}
@@ -232,7 +219,7 @@ func (r *Recipe) findByID(ctx context.Context, userID string) (*models.EmailPass
 
 func (r *Recipe) emailExists(ctx context.Context, tenantID, email string) (bool, error) {
 	var n int64
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.EmailPasswordUser{}).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.EmailPasswordUser{}).
 		Where("tenant_id = ? AND email = ?", tenantID, email).Limit(1).Count(&n).Error
 	return n > 0, ginauth.DBError(err)
 }
@@ -242,10 +229,10 @@ func (r *Recipe) emailExists(ctx context.Context, tenantID, email string) (bool,
 // Config.ResetTokenValidity, and returns it. Only its SHA-256 is stored.
 // It sends no e-mail: build the link with ResetPasswordLink if you need one.
 func (r *Recipe) CreateResetPasswordToken(ctx context.Context, tenantID, userID string) (string, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return "", err
 	}
-	tenantID = tenantOr(tenantID)
+	tenantID = kit.TenantOr(tenantID)
 	row, err := r.findByID(ctx, userID)
 	if err != nil {
 		return "", err
@@ -259,7 +246,7 @@ func (r *Recipe) CreateResetPasswordToken(ctx context.Context, tenantID, userID 
 func (r *Recipe) createToken(ctx context.Context, row *models.EmailPasswordUser) (string, error) {
 	now := r.auth.Now()
 	token := random.Token(32)
-	db := r.auth.DB().WithContext(ginauth.DBContext(ctx))
+	db := r.auth.DB().WithContext(kit.DBContext(ctx))
 	// Expired tokens are useless; sweeping them here keeps the table small
 	// without a background job.
 	if err := db.Where("expires_at <= ?", now).Delete(&models.PasswordResetToken{}).Error; err != nil {
@@ -279,10 +266,10 @@ func (r *Recipe) createToken(ctx context.Context, row *models.EmailPasswordUser)
 // *FieldError on failure) and revokes all the user's sessions. Every other
 // outstanding reset token of the user dies with it.
 func (r *Recipe) ResetPasswordUsingToken(ctx context.Context, tenantID, token, newPassword string) (*ginauth.User, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	tenantID = tenantOr(tenantID)
+	tenantID = kit.TenantOr(tenantID)
 	if err := r.checkPassword(ctx, newPassword, tenantID); err != nil {
 		return nil, err
 	}
@@ -311,7 +298,7 @@ func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword
 	}
 	h := random.Hash(token)
 	now := r.auth.Now()
-	db := r.auth.DB().WithContext(ginauth.DBContext(ctx))
+	db := r.auth.DB().WithContext(kit.DBContext(ctx))
 	live := func(q *gorm.DB) *gorm.DB {
 		return q.Where("token_hash = ? AND tenant_id = ? AND expires_at > ?", h, tenantID, now)
 	}
@@ -368,7 +355,7 @@ func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword
 // password change revokes every session of the user except keepSession (a
 // session handle; "" revokes them all).
 func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email, password *string, keepSession string) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
 	row, err := r.findByID(ctx, userID)
@@ -398,10 +385,10 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 	if len(updates) == 0 {
 		return nil
 	}
-	err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err = r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&models.EmailPasswordUser{}).Where("user_id = ?", userID).Updates(updates)
 		if res.Error != nil {
-			if ginauth.IsUniqueViolation(res.Error) {
+			if kit.IsUniqueViolation(res.Error) {
 				return ErrEmailExists
 			}
 			return ginauth.DBError(res.Error)

@@ -1,6 +1,10 @@
 package emailpassword
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/ginauth/ginauth/recipes/kit"
+)
 
 // Sentinel errors returned by the recipe's Go API; check them with
 // errors.Is. Database failures come back as ginauth errors (ginauth.ErrDatabase).
@@ -23,7 +27,7 @@ var (
 	// (1024 bytes), whatever the validators say.
 	ErrPasswordTooLong = errors.New("emailpassword: password too long")
 	// ErrNotSetUp: the recipe has not been passed to ginauth.New yet.
-	ErrNotSetUp = errors.New("emailpassword: recipe is not set up (pass it to ginauth.New in Config.Recipes)")
+	ErrNotSetUp = kit.NotSetUp(RecipeID)
 )
 
 // FieldError is a form field that failed validation. It matches

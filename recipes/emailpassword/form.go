@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // Field ids the recipe knows itself.
@@ -29,7 +30,7 @@ const (
 )
 
 // DefaultMaxBodyBytes caps request bodies when Config.MaxBodyBytes is zero.
-const DefaultMaxBodyBytes = ginauth.DefaultBodyLimit
+const DefaultMaxBodyBytes = kit.DefaultBodyLimit
 
 // FormField is an extra sign-up field (a name, an accepted-terms box, ...).
 // Its value, which may be any JSON type, is passed to the hooks.

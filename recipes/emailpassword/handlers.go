@@ -16,6 +16,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // FDI statuses this recipe answers with (HTTP 200).
@@ -36,7 +37,7 @@ const (
 
 // readForm reads the body and its formFields.
 func (r *Recipe) readForm(c *gin.Context, allowed map[string]bool) (map[string]json.RawMessage, map[string]field, error) {
-	obj, err := ginauth.ReadJSONObject(c, r.cfg.MaxBodyBytes, false)
+	obj, err := kit.ReadJSONObject(c, r.cfg.MaxBodyBytes, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -367,7 +368,7 @@ func (r *Recipe) handleResetToken(c *gin.Context) {
 // which the frontend SDKs read. The origin is the one of the request ctx
 // belongs to (ginauth.Auth.WebsiteOrigin), WebsiteDomain outside a request.
 func (r *Recipe) ResetPasswordLink(ctx context.Context, tenantID, token string) string {
-	q := url.Values{"token": {token}, "tenantId": {tenantOr(tenantID)}}
+	q := url.Values{"token": {token}, "tenantId": {kit.TenantOr(tenantID)}}
 	return r.auth.WebsiteOrigin(ctx) + r.auth.AppInfo().WebsiteBasePath + resetPasswordWebsitePath + "?" + q.Encode()
 }
 

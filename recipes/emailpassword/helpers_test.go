@@ -17,6 +17,7 @@ import (
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -175,7 +176,7 @@ func (h *harness) noMail() {
 func (h *harness) count(model any) int64 {
 	h.t.Helper()
 	var n int64
-	if err := h.auth.DB().Model(model).Count(&n).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Model(model).Count(&n).Error; err != nil {
 		h.t.Fatal(err)
 	}
 	return n
@@ -184,7 +185,7 @@ func (h *harness) count(model any) int64 {
 func (h *harness) storedHash(userID string) string {
 	h.t.Helper()
 	var row models.EmailPasswordUser
-	if err := h.auth.DB().Where("user_id = ?", userID).Take(&row).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Where("user_id = ?", userID).Take(&row).Error; err != nil {
 		h.t.Fatal(err)
 	}
 	return row.PasswordHash

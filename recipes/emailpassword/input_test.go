@@ -11,6 +11,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // TestBadInput: malformed requests get a clear 4xx (or, for values that are
@@ -78,7 +79,7 @@ func TestBadInput(t *testing.T) {
 	}
 	h.noMail()
 	// The tables the SQL-looking input named are still there.
-	if !h.auth.DB().Migrator().HasTable(models.TableUsers) {
+	if !kit.Of(h.auth).DB().Migrator().HasTable(models.TableUsers) {
 		t.Fatal("users table gone")
 	}
 	// A SQL-looking password is just a password.

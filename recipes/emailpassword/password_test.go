@@ -12,6 +12,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // TestDefaultParams runs the OWASP defaults for real (about 25 ms a hash).
@@ -106,7 +107,7 @@ func TestBcryptImport(t *testing.T) {
 			t.Fatal(err)
 		}
 		hash := prefix + string(bc[4:])
-		if err := h.auth.DB().Model(&models.EmailPasswordUser{}).Where("user_id = ?", id).Update("password_hash", hash).Error; err != nil {
+		if err := kit.Of(h.auth).DB().Model(&models.EmailPasswordUser{}).Where("user_id = ?", id).Update("password_hash", hash).Error; err != nil {
 			t.Fatal(err)
 		}
 		expectStatus(t, h.signIn("ann@b.io", "imported2"), "WRONG_CREDENTIALS_ERROR")
@@ -134,7 +135,7 @@ func TestRehashOnParamChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.auth.DB().Model(&models.EmailPasswordUser{}).Where("user_id = ?", id).Update("password_hash", old).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Model(&models.EmailPasswordUser{}).Where("user_id = ?", id).Update("password_hash", old).Error; err != nil {
 		t.Fatal(err)
 	}
 	expectStatus(t, h.signIn("ann@b.io", "wrong123"), "WRONG_CREDENTIALS_ERROR")
@@ -155,7 +156,7 @@ func TestRehashOnParamChange(t *testing.T) {
 func TestUnrecognisedStoredHash(t *testing.T) {
 	h := newHarness(t, nil)
 	id := h.mustSignUp("ann@b.io", "secret123")
-	if err := h.auth.DB().Model(&models.EmailPasswordUser{}).Where("user_id = ?", id).Update("password_hash", "md5:abc").Error; err != nil {
+	if err := kit.Of(h.auth).DB().Model(&models.EmailPasswordUser{}).Where("user_id = ?", id).Update("password_hash", "md5:abc").Error; err != nil {
 		t.Fatal(err)
 	}
 	expectStatus(t, h.signIn("ann@b.io", "secret123"), "WRONG_CREDENTIALS_ERROR")

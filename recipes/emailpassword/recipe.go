@@ -15,6 +15,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the recipe id the frontend SDKs send in the rid header, and
@@ -128,7 +129,7 @@ type Hooks struct {
 // to ginauth.New in Config.Recipes; its Go API works once that returned.
 type Recipe struct {
 	cfg    Config
-	auth   *ginauth.Auth
+	auth   *kit.Kit
 	hasher *hasher
 	sender emaildelivery.Sender
 
@@ -209,7 +210,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	r.emailAllowed = map[string]bool{FieldEmail: true}
 	r.resetAllowed = map[string]bool{FieldPassword: true}
 
-	a := reg.Auth()
+	a := kit.From(reg)
 	r.sender = cfg.EmailSender
 	if r.sender == nil {
 		r.sender = emaildelivery.LogSender(a.Logger())
@@ -240,7 +241,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	reg.AddLoginMethods(r.loginMethods)
 	reg.AddEmailLookup(r.usersWithEmail)
 	reg.OnUserDelete(r.deleteUser)
-	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.PasswordResetToken{}, &models.EmailPasswordUser{}))
+	reg.OnTenantDelete(kit.DeleteByTenant(&models.PasswordResetToken{}, &models.EmailPasswordUser{}))
 	r.auth = a
 	return nil
 }
@@ -249,14 +250,14 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 // for ginauth's ListUsers filter.
 func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) ([]string, error) {
 	var ids []string
-	err := db.WithContext(ginauth.DBContext(ctx)).Model(&models.EmailPasswordUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
+	err := db.WithContext(kit.DBContext(ctx)).Model(&models.EmailPasswordUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
 	return ids, err
 }
 
 // loginMethods returns the user's e-mail and password login method.
 func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) ([]ginauth.LoginMethod, error) {
 	var row models.EmailPasswordUser
-	err := db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
+	err := db.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}
@@ -270,10 +271,10 @@ func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) (
 // deleteUser removes the user's account row and reset tokens inside the
 // transaction that deletes the user.
 func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) error {
-	if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.PasswordResetToken{}).Error; err != nil {
+	if err := tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.PasswordResetToken{}).Error; err != nil {
 		return ginauth.DBError(err)
 	}
-	if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.EmailPasswordUser{}).Error; err != nil {
+	if err := tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.EmailPasswordUser{}).Error; err != nil {
 		return ginauth.DBError(err)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/ginauth/ginauth/internal/smtptest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // resetBody builds a POST /user/password/reset body.
@@ -223,7 +224,7 @@ func TestDeleteUser(t *testing.T) {
 func assertNotStored(t *testing.T, h *harness, secrets ...string) {
 	t.Helper()
 	for _, table := range append(models.EmailPasswordTables(), models.TableSessions, models.TableUsers) {
-		rows, err := h.auth.DB().Table(table).Rows()
+		rows, err := kit.Of(h.auth).DB().Table(table).Rows()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,23 +14,17 @@ import (
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // The Go API. User ids are recipe user ids; without account linking they
 // are the users' ids.
 
-func (r *Recipe) ready() error {
-	if r.auth == nil {
-		return ErrNotSetUp
-	}
-	return nil
-}
-
 // GetEmail returns the address to verify for a user (Config.GetEmail, or
 // the first login method's e-mail). ok is false when the user has none; an
 // unknown user gives an error matching ginauth.ErrNotFound.
 func (r *Recipe) GetEmail(ctx context.Context, userID string) (email string, ok bool, err error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return "", false, err
 	}
 	return r.getEmail(ctx, userID)
@@ -59,11 +53,11 @@ func (r *Recipe) getEmail(ctx context.Context, userID string) (string, bool, err
 
 // IsVerified reports whether userID has verified email.
 func (r *Recipe) IsVerified(ctx context.Context, userID, email string) (bool, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return false, err
 	}
 	var n int64
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.VerifiedEmail{}).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.VerifiedEmail{}).
 		Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).Limit(1).Count(&n).Error
 	if err != nil {
 		return false, ginauth.DBError(err)
@@ -77,7 +71,7 @@ func (r *Recipe) IsVerified(ctx context.Context, userID, email string) (bool, er
 // to verify. At most a few unexpired tokens are kept per address: making
 // another drops the oldest.
 func (r *Recipe) CreateVerificationToken(ctx context.Context, tenantID, userID, email string) (string, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return "", err
 	}
 	email = ginauth.NormaliseEmail(email)
@@ -101,7 +95,7 @@ func (r *Recipe) CreateVerificationToken(ctx context.Context, tenantID, userID, 
 	// Parallel sends for one user take turns on the user's row, where the
 	// database has row locks: without it, MySQL's gap locks on the delete
 	// below deadlock them. A deadlock that happens anyway is run again.
-	err = ginauth.RetryTransaction(r.auth.DB().WithContext(ginauth.DBContext(ctx)), func(tx *gorm.DB) error {
+	err = kit.RetryTransaction(r.auth.DB().WithContext(kit.DBContext(ctx)), func(tx *gorm.DB) error {
 		if tx.Dialector.Name() != "sqlite" {
 			var id string
 			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Table(models.TableUsers).
@@ -136,7 +130,7 @@ func (r *Recipe) CreateVerificationToken(ctx context.Context, tenantID, userID, 
 // returns the user and address, or ErrInvalidToken when the token is
 // unknown, already used, expired or made for another tenant.
 func (r *Recipe) VerifyUsingToken(ctx context.Context, tenantID, token string) (userID, email string, err error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return "", "", err
 	}
 	if tenantID == "" {
@@ -149,7 +143,7 @@ func (r *Recipe) VerifyUsingToken(ctx context.Context, tenantID, token string) (
 	now := r.auth.Now()
 	var row models.EmailVerificationToken
 	expired := false
-	err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err = r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		err := tx.Where("token_hash = ? AND tenant_id = ?", hash, tenantID).Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrInvalidToken
@@ -202,14 +196,14 @@ func markVerified(tx *gorm.DB, userID, email string, now time.Time) error {
 // and updates the st-ev claim stored with the user's sessions, which their
 // clients see at the next refresh.
 func (r *Recipe) MarkVerified(ctx context.Context, userID, email string) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
 	email = ginauth.NormaliseEmail(email)
 	if userID == "" || email == "" {
 		return ginauth.BadRequest("marking an address verified needs a user id and an e-mail address")
 	}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		return markVerified(tx, userID, email, r.auth.Now())
 	})
 	if err != nil {
@@ -223,10 +217,10 @@ func (r *Recipe) MarkVerified(ctx context.Context, userID, email string) error {
 // user's sessions so that a required verification applies again from
 // their next refresh at the latest.
 func (r *Recipe) MarkUnverified(ctx context.Context, userID, email string) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).
 		Delete(&models.VerifiedEmail{}).Error
 	if err != nil {
 		return ginauth.DBError(err)
@@ -237,10 +231,10 @@ func (r *Recipe) MarkUnverified(ctx context.Context, userID, email string) error
 // RevokeVerificationTokens deletes the user's unused tokens for email, so
 // that links already sent stop working.
 func (r *Recipe) RevokeVerificationTokens(ctx context.Context, userID, email string) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("user_id = ? AND email = ?", userID, ginauth.NormaliseEmail(email)).
 		Delete(&models.EmailVerificationToken{}).Error
 	return ginauth.DBError(err)
 }
@@ -273,7 +267,7 @@ func (r *Recipe) syncSessions(ctx context.Context, userID string) error {
 // there is nothing to verify, and an error matching ErrSendFailed when the
 // e-mail could not be rendered or sent.
 func (r *Recipe) SendVerificationEmail(ctx context.Context, tenantID, userID, email string) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
 	if tenantID == "" {
@@ -312,9 +306,9 @@ func (r *Recipe) SendVerificationEmail(ctx context.Context, tenantID, userID, em
 // went. Expired tokens never work; a user's are also dropped when they ask
 // for a new link. Call it from a periodic job to keep the table small.
 func (r *Recipe) DeleteExpiredTokens(ctx context.Context) (int64, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return 0, err
 	}
-	res := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("expires_at <= ?", r.auth.Now()).Delete(&models.EmailVerificationToken{})
+	res := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("expires_at <= ?", r.auth.Now()).Delete(&models.EmailVerificationToken{})
 	return res.RowsAffected, ginauth.DBError(res.Error)
 }

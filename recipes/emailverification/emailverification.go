@@ -13,6 +13,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the recipe id, the rid the frontend SDKs send.
@@ -45,7 +46,7 @@ var (
 	// sent; the wrapped error says why.
 	ErrSendFailed = errors.New("emailverification: the verification e-mail could not be sent")
 	// ErrNotSetUp: the Recipe was used before ginauth.New set it up.
-	ErrNotSetUp = errors.New("emailverification: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+	ErrNotSetUp = kit.NotSetUp(RecipeID)
 )
 
 // Config configures the recipe. The zero value is usable: required
@@ -78,7 +79,7 @@ type Config struct {
 // one Auth.
 type Recipe struct {
 	cfg   Config
-	auth  *ginauth.Auth
+	auth  *kit.Kit
 	claim *claims.Boolean
 }
 
@@ -100,7 +101,7 @@ func (r *Recipe) ID() string { return RecipeID }
 // claim (and, in ModeRequired, its validator as a global one), the
 // login-method decoration and the user-deletion hook.
 func (r *Recipe) Setup(reg *ginauth.Registrar) error {
-	if r.auth != nil && r.auth != reg.Auth() {
+	if r.auth != nil && r.auth.Auth != reg.Auth() {
 		return fmt.Errorf("%w: an emailverification Recipe can serve one Auth only; call New again", ginauth.ErrConfig)
 	}
 	switch r.cfg.Mode {
@@ -116,7 +117,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	if r.cfg.TokenLifetime == 0 {
 		r.cfg.TokenLifetime = 24 * time.Hour
 	}
-	r.auth = reg.Auth()
+	r.auth = kit.From(reg)
 	if r.cfg.EmailSender == nil {
 		r.cfg.EmailSender = emaildelivery.LogSender(r.auth.Logger())
 		r.auth.Logger().Warn("emailverification: no EmailSender configured; verification e-mails are logged, not sent")
@@ -140,7 +141,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	}
 	reg.DecorateLoginMethods(r.decorate)
 	reg.OnUserDelete(r.deleteUser)
-	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.EmailVerificationToken{}))
+	reg.OnTenantDelete(kit.DeleteByTenant(&models.EmailVerificationToken{}))
 	return nil
 }
 
@@ -174,7 +175,7 @@ func (r *Recipe) decorate(ctx context.Context, db *gorm.DB, methods []ginauth.Lo
 		return nil
 	}
 	var rows []models.VerifiedEmail
-	if err := db.WithContext(ginauth.DBContext(ctx)).Where("user_id IN ?", ids).Find(&rows).Error; err != nil {
+	if err := db.WithContext(kit.DBContext(ctx)).Where("user_id IN ?", ids).Find(&rows).Error; err != nil {
 		return ginauth.DBError(err)
 	}
 	verified := make(map[[2]string]bool, len(rows))
@@ -193,10 +194,10 @@ func (r *Recipe) decorate(ctx context.Context, db *gorm.DB, methods []ginauth.Lo
 // deleteUser removes the user's tokens and verified addresses inside the
 // transaction that deletes the user.
 func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) error {
-	if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.EmailVerificationToken{}).Error; err != nil {
+	if err := tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.EmailVerificationToken{}).Error; err != nil {
 		return ginauth.DBError(err)
 	}
-	if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.VerifiedEmail{}).Error; err != nil {
+	if err := tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.VerifiedEmail{}).Error; err != nil {
 		return ginauth.DBError(err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // maxBodyBytes caps request bodies; FDI bodies here are a few dozen bytes.
@@ -30,7 +31,7 @@ func unknownUser(err error) *ginauth.Error {
 
 // handleSendToken serves POST /user/email/verify/token.
 func (r *Recipe) handleSendToken(c *gin.Context) {
-	if _, err := ginauth.ReadJSONObject(c, maxBodyBytes, true); err != nil {
+	if _, err := kit.ReadJSONObject(c, maxBodyBytes, true); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
@@ -93,7 +94,7 @@ func (r *Recipe) handleSendToken(c *gin.Context) {
 
 // handleVerify serves POST [/<tenantId>]/user/email/verify.
 func (r *Recipe) handleVerify(c *gin.Context) {
-	body, err := ginauth.ReadJSONObject(c, maxBodyBytes, false)
+	body, err := kit.ReadJSONObject(c, maxBodyBytes, false)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return

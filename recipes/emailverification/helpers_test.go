@@ -20,6 +20,7 @@ import (
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailverification"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -60,19 +61,19 @@ func (a *accounts) Setup(reg *ginauth.Registrar) error {
 	if err := reg.Handle(ginauth.Route{Method: http.MethodPost, Path: "/test/signup", Handler: func(c *gin.Context) {
 		var in struct{ Email string }
 		if err := c.ShouldBindJSON(&in); err != nil {
-			a.auth.WriteError(c, ginauth.BadRequest("bad body"))
+			kit.Of(a.auth).WriteError(c, ginauth.BadRequest("bad body"))
 			return
 		}
-		id, joined, err := a.auth.CreateUser(c.Request.Context(), a.auth.DB(), ginauth.TenantID(c))
+		id, joined, err := kit.Of(a.auth).CreateUser(c.Request.Context(), kit.Of(a.auth).DB(), ginauth.TenantID(c))
 		if err != nil {
-			a.auth.WriteError(c, err)
+			kit.Of(a.auth).WriteError(c, err)
 			return
 		}
 		a.mu.Lock()
 		a.emails[id], a.joined[id] = in.Email, joined
 		a.mu.Unlock()
 		if _, err := a.auth.CreateSession(c, ginauth.NewSession{UserID: id, TenantID: ginauth.TenantID(c)}); err != nil {
-			a.auth.WriteError(c, err)
+			kit.Of(a.auth).WriteError(c, err)
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "OK", "userId": id})
@@ -82,11 +83,11 @@ func (a *accounts) Setup(reg *ginauth.Registrar) error {
 	return reg.Handle(ginauth.Route{Method: http.MethodPost, Path: "/test/signin", Handler: func(c *gin.Context) {
 		var in struct{ UserID string }
 		if err := c.ShouldBindJSON(&in); err != nil {
-			a.auth.WriteError(c, ginauth.BadRequest("bad body"))
+			kit.Of(a.auth).WriteError(c, ginauth.BadRequest("bad body"))
 			return
 		}
 		if _, err := a.auth.CreateSession(c, ginauth.NewSession{UserID: in.UserID, TenantID: ginauth.TenantID(c)}); err != nil {
-			a.auth.WriteError(c, err)
+			kit.Of(a.auth).WriteError(c, err)
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "OK"})

@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/recipes/internal/recipeutil"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // maxBody caps request bodies of the MFA routes.
@@ -18,7 +18,7 @@ const maxBody = 4 << 10
 // session verifies the request's session for the MFA routes, where the
 // MFA validator itself (by default every global validator) is skipped.
 func (r *Recipe) session(c *gin.Context) (*ginauth.Session, error) {
-	return recipeutil.FactorSession(r.auth, c, r.cfg.OverrideGlobalClaimValidators)
+	return r.auth.FactorSession(c, r.cfg.OverrideGlobalClaimValidators)
 }
 
 // Info is the body of PUT /mfa/info.
@@ -42,7 +42,7 @@ func (r *Recipe) handleInfo(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	if _, err := ginauth.ReadJSONObject(c, maxBody, true); err != nil {
+	if _, err := kit.ReadJSONObject(c, maxBody, true); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
@@ -149,12 +149,12 @@ func (r *Recipe) handleUseRecoveryCode(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	m, err := ginauth.ReadJSONObject(c, maxBody, true)
+	m, err := kit.ReadJSONObject(c, maxBody, true)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
-	code, err := ginauth.StringField(m, "code", 64, true)
+	code, err := kit.StringField(m, "code", 64, true)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -188,7 +188,7 @@ func (r *Recipe) handleUseRecoveryCode(c *gin.Context) {
 // the limit; what names the kind of code in the event's Detail. It
 // reports whether err was such a failure; for any other error (and nil) it
 // does nothing.
-func AnswerAttempt(a *ginauth.Auth, c *gin.Context, userID, what string, err error, invalidStatus string) bool {
+func AnswerAttempt(a *kit.Kit, c *gin.Context, userID, what string, err error, invalidStatus string) bool {
 	body, ok := AttemptStatus(err, invalidStatus)
 	if !ok {
 		return false
@@ -233,7 +233,7 @@ func (r *Recipe) handleRegenerate(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	if _, err := ginauth.ReadJSONObject(c, maxBody, true); err != nil {
+	if _, err := kit.ReadJSONObject(c, maxBody, true); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}

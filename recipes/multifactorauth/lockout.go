@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // Defaults of a CodeLimit, as SuperTokens' core sets them for TOTP
@@ -102,8 +103,8 @@ func (l CodeLimit) rule() ginauth.LockoutRule {
 //     one counts and Attempt returns an *InvalidCodeError.
 //
 // An error from check is returned as is and the entry is not counted.
-func (l CodeLimit) Attempt(ctx context.Context, a *ginauth.Auth, tenantID, userID string, check func() (bool, error)) error {
-	at, err := a.ReserveLockout(ctx, tenantID, ginauth.Action(l.Kind), userID, l.rule())
+func (l CodeLimit) Attempt(ctx context.Context, k *kit.Kit, tenantID, userID string, check func() (bool, error)) error {
+	at, err := k.ReserveLockout(ctx, tenantID, ginauth.Action(l.Kind), userID, l.rule())
 	if err != nil {
 		var e *ginauth.Error
 		if errors.As(err, &e) && errors.Is(e, ginauth.ErrRateLimited) {
@@ -127,6 +128,6 @@ func (l CodeLimit) Attempt(ctx context.Context, a *ginauth.Auth, tenantID, userI
 // Reset forgets userID's failed attempts in tenantID ("" is the default
 // tenant) for the limit's kind, which ends a lockout (for support staff,
 // say). Checks in flight keep counting.
-func (l CodeLimit) Reset(ctx context.Context, a *ginauth.Auth, tenantID, userID string) error {
-	return a.ForgetLockout(ctx, tenantID, ginauth.Action(l.Kind), userID)
+func (l CodeLimit) Reset(ctx context.Context, k *kit.Kit, tenantID, userID string) error {
+	return k.ForgetLockout(ctx, tenantID, ginauth.Action(l.Kind), userID)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+	"github.com/ginauth/ginauth/recipes/kit"
 	mfa "github.com/ginauth/ginauth/recipes/multifactorauth"
 )
 
@@ -76,14 +77,14 @@ func newHarnessLimits(t *testing.T, cfg mfa.Config, limits ginauth.RateLimitConf
 	// A stand-in second factor: completes ?factor= in the session.
 	h.r.POST("/complete", a.VerifySession(ginauth.VerifyOptions{SkipClaims: true}), func(c *gin.Context) {
 		if err := h.mfa.MarkFactorCompleted(c.Request.Context(), ginauth.MustSession(c), c.Query("factor")); err != nil {
-			a.WriteError(c, err)
+			kit.Of(a).WriteError(c, err)
 			return
 		}
 		c.JSON(200, gin.H{"status": "OK"})
 	})
 	h.r.POST("/drop-claim", a.VerifySession(ginauth.VerifyOptions{SkipClaims: true}), func(c *gin.Context) {
 		if err := ginauth.MustSession(c).RemoveClaim(c.Request.Context(), h.mfa.Claim()); err != nil {
-			a.WriteError(c, err)
+			kit.Of(a).WriteError(c, err)
 			return
 		}
 		c.JSON(200, gin.H{})
@@ -236,7 +237,7 @@ func TestInfo(t *testing.T) {
 	if err := h.mfa.RegisterFactor("totp", func(ctx context.Context, userID string) (bool, error) { return false, nil }); err != nil {
 		t.Fatal(err)
 	}
-	uid, _, err := h.auth.CreateUser(context.Background(), h.auth.DB(), "")
+	uid, _, err := kit.Of(h.auth).CreateUser(context.Background(), kit.Of(h.auth).DB(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,46 +377,47 @@ func TestValidatorsOnPayloads(t *testing.T) {
 // codes in a row lock the user until Lockout after the last one).
 func TestCodeLimit(t *testing.T) {
 	h := newHarness(t, mfa.Config{})
+	k := kit.Of(h.auth)
 	l := mfa.CodeLimit{Kind: "sms", MaxAttempts: 2, Lockout: time.Minute}
 	ctx := context.Background()
 	wrong := func() (bool, error) { return false, nil }
 	right := func() (bool, error) { return true, nil }
 	boom := errors.New("boom")
 	var inv *mfa.InvalidCodeError
-	if err := l.Attempt(ctx, h.auth, "", "u", wrong); !errors.As(err, &inv) || inv.FailedAttempts != 1 || inv.MaxAttempts != 2 {
+	if err := l.Attempt(ctx, k, "", "u", wrong); !errors.As(err, &inv) || inv.FailedAttempts != 1 || inv.MaxAttempts != 2 {
 		t.Fatal(err)
 	}
-	if err := l.Attempt(ctx, h.auth, "", "u", func() (bool, error) { return false, boom }); err != boom {
+	if err := l.Attempt(ctx, k, "", "u", func() (bool, error) { return false, boom }); err != boom {
 		t.Fatalf("check error: %v", err)
 	}
-	if err := l.Attempt(ctx, h.auth, "", "u", right); err != nil {
+	if err := l.Attempt(ctx, k, "", "u", right); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
-		_ = l.Attempt(ctx, h.auth, "", "u", wrong)
+		_ = l.Attempt(ctx, k, "", "u", wrong)
 	}
 	h.clock.Advance(59 * time.Second)
 	var lim *mfa.LimitReachedError
-	if err := l.Attempt(ctx, h.auth, "", "u", right); !errors.As(err, &lim) || lim.RetryAfterMs() != 1000 {
+	if err := l.Attempt(ctx, k, "", "u", right); !errors.As(err, &lim) || lim.RetryAfterMs() != 1000 {
 		t.Fatalf("locked: %v", err)
 	}
-	if err := l.Attempt(ctx, h.auth, "", "other", right); err != nil {
+	if err := l.Attempt(ctx, k, "", "other", right); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Attempt(ctx, h.auth, "tenant2", "u", right); err != nil {
+	if err := l.Attempt(ctx, k, "tenant2", "u", right); err != nil {
 		t.Fatalf("another tenant: %v", err)
 	}
-	if err := l.Reset(ctx, h.auth, "", "u"); err != nil {
+	if err := l.Reset(ctx, k, "", "u"); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Attempt(ctx, h.auth, "", "u", right); err != nil {
+	if err := l.Attempt(ctx, k, "", "u", right); err != nil {
 		t.Fatalf("after Reset: %v", err)
 	}
 	for i := 0; i < 2; i++ {
-		_ = l.Attempt(ctx, h.auth, "", "u", wrong)
+		_ = l.Attempt(ctx, k, "", "u", wrong)
 	}
 	h.clock.Advance(time.Minute)
-	if err := l.Attempt(ctx, h.auth, "", "u", right); err != nil {
+	if err := l.Attempt(ctx, k, "", "u", right); err != nil {
 		t.Fatalf("after the lockout: %v", err)
 	}
 }

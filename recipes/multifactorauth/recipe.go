@@ -14,6 +14,7 @@ import (
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the id of the multifactorauth recipe (the rid the frontend
@@ -41,7 +42,7 @@ var firstFactorKinds = []string{FactorEmailPassword, FactorThirdParty, FactorOTP
 
 // ErrNotSetUp is returned when a Recipe is used before ginauth.New has set
 // it up, or when a package-level function finds no set-up recipe.
-var ErrNotSetUp = errors.New("multifactorauth: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+var ErrNotSetUp = kit.NotSetUp(RecipeID)
 
 // ErrDisallowedFirstFactor is wrapped in the 403 *ginauth.Error that vetoes
 // a session started with a factor not in Config.FirstFactors.
@@ -116,7 +117,7 @@ type Config struct {
 // ginauth.Config.Recipes.
 type Recipe struct {
 	cfg     Config
-	auth    *ginauth.Auth
+	auth    *kit.Kit
 	db      *gorm.DB
 	claim   *Claim
 	subs    substitutes
@@ -166,7 +167,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	}
 	r.limiter = CodeLimit{Kind: FactorRecoveryCode, MaxAttempts: rc.MaxFailedAttempts, Lockout: rc.Lockout}
 
-	r.auth = reg.Auth()
+	r.auth = kit.From(reg)
 	r.db = r.auth.DB()
 	reg.RequireTables(models.MFATables()...)
 	reg.BeforeSessionCreate(r.beforeSessionCreate)
@@ -189,7 +190,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
 		// A deleted user's lockout counters are left to expire: user ids
 		// are never reused.
-		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error)
+		return ginauth.DBError(tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error)
 	})
 	return nil
 }
@@ -211,14 +212,7 @@ func current(ctx context.Context) (*Recipe, error) {
 // FromAuth returns the multifactorauth recipe configured in a, if any.
 // Recipes that offer a factor (totp) use it to register themselves.
 func FromAuth(a *ginauth.Auth) (*Recipe, bool) {
-	if a == nil {
-		return nil, false
-	}
-	rc, ok := a.Recipe(RecipeID)
-	if !ok {
-		return nil, false
-	}
-	r, ok := rc.(*Recipe)
+	r, ok := kit.Find[*Recipe](a, RecipeID)
 	return r, ok
 }
 
@@ -284,13 +278,6 @@ func (r *Recipe) AvailableFactors() []string {
 	return out
 }
 
-func (r *Recipe) ready() error {
-	if r.auth == nil {
-		return ErrNotSetUp
-	}
-	return nil
-}
-
 // userInfo returns the user's FDI object, or nil when the users table does
 // not know the user (apps may create sessions for their own user ids).
 func (r *Recipe) userInfo(ctx context.Context, userID string) (*ginauth.User, error) {
@@ -305,7 +292,7 @@ func (r *Recipe) userInfo(ctx context.Context, userID string) (*ginauth.User, er
 // registered factors by their SetUpFunc, sign-in factors by the user's
 // login methods.
 func (r *Recipe) FactorsSetUpForUser(ctx context.Context, userID string) ([]string, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	u, err := r.userInfo(ctx, userID)
@@ -385,7 +372,7 @@ func (r *Recipe) secondarySetUp(ctx context.Context, userID string) ([]string, e
 // Requirements returns the MFA requirement list of a user's session that
 // completed the given factors.
 func (r *Recipe) Requirements(ctx context.Context, userID, tenantID string, completed map[string]int64) ([]Requirement, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	var ids []string
@@ -470,7 +457,7 @@ func (r *Recipe) MarkFactorCompleted(ctx context.Context, s *ginauth.Session, fa
 // that transaction (Session.MergeIntoAccessTokenPayloadTx), so that the
 // code is used up and the factor completed together or not at all.
 func (r *Recipe) CompletionUpdate(ctx context.Context, s *ginauth.Session, factorID string) (claims.Payload, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if factorID == "" {
@@ -493,7 +480,7 @@ func (r *Recipe) CompletionUpdate(ctx context.Context, s *ginauth.Session, facto
 // the user's requirements changed, say) and stores it when it changed. It
 // returns the current value.
 func (r *Recipe) RefreshClaim(ctx context.Context, s *ginauth.Session) (Value, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return Value{}, err
 	}
 	cur, ok := GetValue(s.Payload())
@@ -525,7 +512,7 @@ func claimError(reason map[string]any) error {
 // of those set up already (else they must complete that one first, so a
 // stolen password cannot be used to enrol an attacker's authenticator).
 func (r *Recipe) AssertAllowedToSetUp(ctx context.Context, s *ginauth.Session, factorID string) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
 	v, err := r.RefreshClaim(ctx, s)

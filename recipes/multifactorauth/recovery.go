@@ -13,6 +13,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // Recovery codes are 80 random bits written as 16 characters of Crockford's
@@ -81,7 +82,7 @@ func (r *Recipe) GenerateRecoveryCodes(ctx context.Context, userID string) ([]st
 // session of the request, confirmed live in the transaction that replaces
 // the codes.
 func (r *Recipe) generateRecoveryCodes(ctx context.Context, s *ginauth.Session, userID string) ([]string, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if userID == "" {
@@ -94,7 +95,7 @@ func (r *Recipe) generateRecoveryCodes(ctx context.Context, s *ginauth.Session, 
 		codes[i] = newRecoveryCode()
 		rows[i] = models.RecoveryCode{UserID: userID, CodeHash: recoveryHash(userID, normaliseRecoveryCode(codes[i])), CreatedAt: now}
 	}
-	err := r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if s != nil {
 			if err := s.LockTx(ctx, tx); err != nil {
 				return err
@@ -113,11 +114,11 @@ func (r *Recipe) generateRecoveryCodes(ctx context.Context, s *ginauth.Session, 
 
 // RemainingRecoveryCodes returns how many unused recovery codes a user has.
 func (r *Recipe) RemainingRecoveryCodes(ctx context.Context, userID string) (int, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return 0, err
 	}
 	var n int64
-	err := r.db.WithContext(ginauth.DBContext(ctx)).Model(&models.RecoveryCode{}).Where("user_id = ? AND used_at IS NULL", userID).Count(&n).Error
+	err := r.db.WithContext(kit.DBContext(ctx)).Model(&models.RecoveryCode{}).Where("user_id = ? AND used_at IS NULL", userID).Count(&n).Error
 	return int(n), ginauth.DBError(err)
 }
 
@@ -133,7 +134,7 @@ func (r *Recipe) ConsumeRecoveryCode(ctx context.Context, userID, code string) e
 // of the request, confirmed live in the transaction that uses the code,
 // and a non-nil onOK runs in that transaction once the code was used.
 func (r *Recipe) consumeRecoveryCode(ctx context.Context, s *ginauth.Session, userID, code string, onOK func(tx *gorm.DB) error) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
 	norm := normaliseRecoveryCode(code)
@@ -143,7 +144,7 @@ func (r *Recipe) consumeRecoveryCode(ctx context.Context, s *ginauth.Session, us
 		tenantID = s.TenantID()
 	}
 	return r.limiter.Attempt(ctx, r.auth, tenantID, userID, func() (ok bool, err error) {
-		err = r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+		err = r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 			ok, err = r.useRecoveryCode(ctx, tx, s, userID, norm, now, onOK)
 			return err
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multitenancy"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
 )
@@ -171,7 +172,7 @@ func (h *harness) createTenant(id string, cfg multitenancy.TenantConfig) {
 // newUser creates a bare user in tenant.
 func (h *harness) newUser(tenant string) string {
 	h.t.Helper()
-	id, _, err := h.auth.CreateUser(h.ctx, h.auth.DB(), tenant)
+	id, _, err := kit.Of(h.auth).CreateUser(h.ctx, kit.Of(h.auth).DB(), tenant)
 	h.must(err)
 	return id
 }

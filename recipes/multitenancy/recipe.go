@@ -12,6 +12,7 @@ import (
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the recipe's id, the rid the frontend SDKs send.
@@ -22,7 +23,7 @@ const RecipeID = "multitenancy"
 var (
 	// ErrNotSetUp is returned when a Recipe is used before ginauth.New has
 	// set it up.
-	ErrNotSetUp = errors.New("multitenancy: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+	ErrNotSetUp = kit.NotSetUp(RecipeID)
 	// ErrInvalidTenantID: the id breaks the rules of ValidateTenantID. 400.
 	ErrInvalidTenantID = errors.New("multitenancy: invalid tenant id")
 	// ErrInvalidConfig: a TenantConfig field is unusable. 400.
@@ -56,7 +57,7 @@ type Config struct {
 // ginauth.New has returned.
 type Recipe struct {
 	cfg  Config
-	auth *ginauth.Auth
+	auth *kit.Kit
 	db   *gorm.DB
 }
 
@@ -76,7 +77,7 @@ func (r *Recipe) ID() string { return RecipeID }
 // Setup registers the recipe's table, route and session hook (which also
 // adds the st-t-dmns claim, from the tenant it has just read).
 func (r *Recipe) Setup(reg *ginauth.Registrar) error {
-	r.auth = reg.Auth()
+	r.auth = kit.From(reg)
 	r.db = r.auth.DB()
 	reg.RequireTables(models.MultitenancyTables()...)
 	reg.BeforeSessionCreate(r.beforeSessionCreate)
@@ -101,14 +102,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 // FromAuth returns the multitenancy recipe configured in a, if any. Other
 // recipes use it to ask whether a tenant exists (see CheckTenant).
 func FromAuth(a *ginauth.Auth) (*Recipe, bool) {
-	if a == nil {
-		return nil, false
-	}
-	rc, ok := a.Recipe(RecipeID)
-	if !ok {
-		return nil, false
-	}
-	r, ok := rc.(*Recipe)
+	r, ok := kit.Find[*Recipe](a, RecipeID)
 	return r, ok && r.db != nil
 }
 
@@ -128,7 +122,7 @@ func (r *Recipe) conn(ctx context.Context) (*gorm.DB, error) {
 	if r.db == nil {
 		return nil, ErrNotSetUp
 	}
-	return r.db.WithContext(ginauth.DBContext(ctx)), nil
+	return r.db.WithContext(kit.DBContext(ctx)), nil
 }
 
 // beforeSessionCreate keeps sessions inside known, enabled tenants, puts

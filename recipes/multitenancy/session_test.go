@@ -11,6 +11,7 @@ import (
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/multitenancy"
 )
@@ -193,7 +194,7 @@ func TestEmailPasswordSignUpPerTenant(t *testing.T) {
 	// tenant does not offer by the recipe's pre-check: neither writes an
 	// account or starts a session.
 	var before int64
-	h.must(h.auth.DB().Model(&models.User{}).Count(&before).Error)
+	h.must(kit.Of(h.auth).DB().Model(&models.User{}).Count(&before).Error)
 	r = h.client().do("POST", "/auth/nope/signup", body)
 	if r.code != 404 || r.body["message"] != "tenant not found" || r.payload != nil {
 		t.Errorf("POST /auth/nope/signup: %d %s", r.code, r.raw)
@@ -204,7 +205,7 @@ func TestEmailPasswordSignUpPerTenant(t *testing.T) {
 		t.Errorf("POST /auth/tponly/signup: %d %s", r.code, r.raw)
 	}
 	var after int64
-	h.must(h.auth.DB().Model(&models.User{}).Count(&after).Error)
+	h.must(kit.Of(h.auth).DB().Model(&models.User{}).Count(&after).Error)
 	if after != before {
 		t.Errorf("refused sign-ups wrote %d users", after-before)
 	}

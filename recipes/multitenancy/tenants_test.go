@@ -11,6 +11,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multitenancy"
 	"github.com/ginauth/ginauth/recipes/userroles"
 )
@@ -257,7 +258,7 @@ func TestDeleteTenantCleansUp(t *testing.T) {
 		h.client().do("POST", "/login?user="+u+"&tenant=acme", "")
 	}
 	h.client().do("POST", "/login?user="+both+"&tenant=public", "")
-	db := h.auth.DB()
+	db := kit.Of(h.auth).DB()
 	h.must(db.Create(&models.Role{Role: "admin"}).Error)
 	h.must(db.Create(&models.UserRole{UserID: both, TenantID: "acme", Role: "admin"}).Error)
 	h.must(db.Create(&models.UserRole{UserID: both, TenantID: "public", Role: "admin"}).Error)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // This file is the recipe's Go API. It validates contacts with the
@@ -60,10 +61,10 @@ type SignInUpResult struct {
 // with MagicLink. The contact is normalised and validated (an
 // *InvalidContactError on failure).
 func (r *Recipe) CreateCode(ctx context.Context, tenantID string, c Contact) (*Code, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	tenantID = tenantOr(tenantID)
+	tenantID = kit.TenantOr(tenantID)
 	c, err := r.checkContact(ctx, tenantID, c)
 	if err != nil {
 		return nil, err
@@ -76,13 +77,13 @@ func (r *Recipe) CreateCode(ctx context.Context, tenantID string, c Contact) (*C
 // device id that does not match the pre-auth session id, gives
 // ErrRestartFlow.
 func (r *Recipe) ResendCode(ctx context.Context, tenantID, deviceID, preAuthSessionID string) (*Code, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if !deviceMatches(deviceID, preAuthSessionID) {
 		return nil, ErrRestartFlow
 	}
-	dev, err := r.findDevice(ctx, tenantOr(tenantID), preAuthSessionID)
+	dev, err := r.findDevice(ctx, kit.TenantOr(tenantID), preAuthSessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -100,13 +101,13 @@ func (r *Recipe) ResendCode(ctx context.Context, tenantID, deviceID, preAuthSess
 // code, or when the wrong code was the device's last allowed attempt; a
 // 400 *ginauth.Error when in has the wrong shape.
 func (r *Recipe) ConsumeCode(ctx context.Context, tenantID string, in ConsumeInput) (*SignInUpResult, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	tenantID = tenantOr(tenantID)
+	tenantID = kit.TenantOr(tenantID)
 	dev, err := r.findDevice(ctx, tenantID, in.PreAuthSessionID)
 	if err != nil {
 		return nil, err
@@ -146,10 +147,10 @@ func factorFor(c Contact, link bool) string {
 // and, like a consumed code, an e-mail address is marked verified when an
 // emailverification recipe is configured.
 func (r *Recipe) SignInUp(ctx context.Context, tenantID string, c Contact) (*SignInUpResult, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	tenantID = tenantOr(tenantID)
+	tenantID = kit.TenantOr(tenantID)
 	c, err := r.checkContact(ctx, tenantID, c)
 	if err != nil {
 		return nil, err
@@ -197,7 +198,7 @@ func (r *Recipe) markVerified(ctx context.Context, userID string, c Contact) err
 // findUser returns the passwordless user of a normalised contact in a
 // tenant, or ErrUnknownUser.
 func (r *Recipe) findUser(ctx context.Context, tenantID string, c Contact) (*models.PasswordlessUser, error) {
-	q := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("tenant_id = ?", tenantID)
+	q := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("tenant_id = ?", tenantID)
 	if c.IsEmail() {
 		q = q.Where("email = ?", c.Email)
 	} else {
@@ -227,7 +228,7 @@ func (r *Recipe) getOrCreateUser(ctx context.Context, tenantID string, c Contact
 			return "", false, err
 		}
 		var userID string
-		err = r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+		err = r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 			id, joined, err := r.auth.CreateUser(ctx, tx, tenantID)
 			if err != nil {
 				return err
@@ -247,7 +248,7 @@ func (r *Recipe) getOrCreateUser(ctx context.Context, tenantID string, c Contact
 		if err == nil {
 			return userID, true, nil
 		}
-		if !ginauth.IsUniqueViolation(err) || attempt >= 2 {
+		if !kit.IsUniqueViolation(err) || attempt >= 2 {
 			return "", false, ginauth.DBError(err)
 		}
 	}
@@ -266,13 +267,13 @@ func (r *Recipe) GetUserByPhoneNumber(ctx context.Context, tenantID, phoneNumber
 }
 
 func (r *Recipe) getUserBy(ctx context.Context, tenantID string, c Contact) (*ginauth.User, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if c.String() == "" {
 		return nil, ErrUnknownUser
 	}
-	row, err := r.findUser(ctx, tenantOr(tenantID), c)
+	row, err := r.findUser(ctx, kit.TenantOr(tenantID), c)
 	if err != nil {
 		return nil, err
 	}
@@ -283,14 +284,14 @@ func (r *Recipe) getUserBy(ctx context.Context, tenantID string, c Contact) (*gi
 // a tenant and returns how many devices went. Links and codes already sent
 // stop working.
 func (r *Recipe) RevokeAllCodes(ctx context.Context, tenantID string, c Contact) (int64, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return 0, err
 	}
 	c, err := c.normalise()
 	if err != nil {
 		return 0, err
 	}
-	return revokeDevices(ctx, r.auth.DB(), tenantOr(tenantID), c)
+	return revokeDevices(ctx, r.auth.DB(), kit.TenantOr(tenantID), c)
 }
 
 // CreateMagicLink starts a sign-in for a contact (as CreateCode) and
@@ -310,7 +311,7 @@ func (r *Recipe) CreateMagicLink(ctx context.Context, tenantID string, c Contact
 // do not send to servers. The origin is the one of the request ctx belongs
 // to (ginauth.Auth.WebsiteOrigin), WebsiteDomain outside a request.
 func (r *Recipe) MagicLink(ctx context.Context, tenantID, preAuthSessionID, linkCode string) string {
-	q := url.Values{"preAuthSessionId": {preAuthSessionID}, "tenantId": {tenantOr(tenantID)}}
+	q := url.Values{"preAuthSessionId": {preAuthSessionID}, "tenantId": {kit.TenantOr(tenantID)}}
 	return r.auth.WebsiteOrigin(ctx) + r.auth.AppInfo().WebsiteBasePath + verifyWebsitePath + "?" + q.Encode() + "#" + linkCode
 }
 
@@ -319,7 +320,7 @@ func (r *Recipe) MagicLink(ctx context.Context, tenantID, preAuthSessionID, link
 // long-expired codes by itself as codes are created; call this from a
 // periodic job to keep the tables at their smallest.
 func (r *Recipe) DeleteExpiredCodes(ctx context.Context) (int64, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return 0, err
 	}
 	return r.deleteExpired(ctx, r.auth.Now())

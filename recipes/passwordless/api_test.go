@@ -8,6 +8,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 func TestGoAPI(t *testing.T) {
@@ -125,7 +126,7 @@ func TestGoAPI(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 	var n int64
-	h.auth.DB().Model(&models.PasswordlessDevice{}).Where("email = ?", "y@example.com").Count(&n)
+	kit.Of(h.auth).DB().Model(&models.PasswordlessDevice{}).Where("email = ?", "y@example.com").Count(&n)
 	if n != 0 {
 		t.Fatal("the deleted user's devices remain")
 	}

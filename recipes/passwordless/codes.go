@@ -18,6 +18,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // How codes are kept (see the package documentation, "Codes at rest"):
@@ -118,7 +119,7 @@ func (r *Recipe) createDevice(ctx context.Context, tenantID string, c Contact) (
 	code, row := r.newCodeRow(deviceID, preAuthID(deviceID))
 	dev := &models.PasswordlessDevice{PreAuthSessionID: code.PreAuthSessionID, TenantID: tenantID,
 		Email: c.Email, PhoneNumber: c.PhoneNumber, CreatedAt: code.CreatedAt}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(dev).Error; err != nil {
 			return err
 		}
@@ -137,7 +138,7 @@ func (r *Recipe) findDevice(ctx context.Context, tenantID, preAuthSessionID stri
 		return nil, ErrRestartFlow
 	}
 	var rows []models.PasswordlessDevice
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Where("pre_auth_session_id = ?", preAuthSessionID).Limit(1).Find(&rows).Error
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("pre_auth_session_id = ?", preAuthSessionID).Limit(1).Find(&rows).Error
 	if err != nil {
 		return nil, ginauth.DBError(err)
 	}
@@ -154,7 +155,7 @@ func deviceContact(d *models.PasswordlessDevice) Contact {
 // addCode adds a code to an existing device (a resend).
 func (r *Recipe) addCode(ctx context.Context, deviceID string, dev *models.PasswordlessDevice) (*Code, error) {
 	code, row := r.newCodeRow(deviceID, dev.PreAuthSessionID)
-	if err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Create(row).Error; err != nil {
+	if err := r.auth.DB().WithContext(kit.DBContext(ctx)).Create(row).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	return code, nil
@@ -162,7 +163,7 @@ func (r *Recipe) addCode(ctx context.Context, deviceID string, dev *models.Passw
 
 // deleteCode removes one code (one that could not be delivered).
 func (r *Recipe) deleteCode(ctx context.Context, code *Code) error {
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).
 		Where("pre_auth_session_id = ? AND link_hash = ?", code.PreAuthSessionID, random.Hash(code.LinkCode)).
 		Delete(&models.PasswordlessCode{}).Error
 	return ginauth.DBError(err)
@@ -206,7 +207,7 @@ func (r *Recipe) check(ctx context.Context, dev *models.PasswordlessDevice, devi
 		}
 		h = codeHash(deviceID, userInputCode)
 	}
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		col := "code_hash"
 		if linkCode != "" {
 			col = "link_hash"
@@ -266,7 +267,7 @@ func deleteDevice(tx *gorm.DB, pre string) error {
 // codes, through db (which may be a transaction), and returns how many
 // devices went.
 func revokeDevices(ctx context.Context, db *gorm.DB, tenantID string, c Contact) (int64, error) {
-	db = db.WithContext(ginauth.DBContext(ctx))
+	db = db.WithContext(kit.DBContext(ctx))
 	devices := func(q *gorm.DB) *gorm.DB {
 		q = q.Where("tenant_id = ?", tenantID)
 		if c.IsEmail() {
@@ -285,7 +286,7 @@ func revokeDevices(ctx context.Context, db *gorm.DB, tenantID string, c Contact)
 // deleteExpired removes codes that expired at or before cutoff and the
 // devices created before it that have no code left.
 func (r *Recipe) deleteExpired(ctx context.Context, cutoff time.Time) (int64, error) {
-	db := r.auth.DB().WithContext(ginauth.DBContext(ctx))
+	db := r.auth.DB().WithContext(kit.DBContext(ctx))
 	res := db.Where("expires_at <= ?", cutoff).Delete(&models.PasswordlessCode{})
 	if res.Error != nil {
 		return 0, ginauth.DBError(res.Error)

@@ -3,6 +3,8 @@ package passwordless
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // Sentinel errors returned by the recipe's Go API; check them with
@@ -30,7 +32,7 @@ var (
 	// in the tenant.
 	ErrUnknownUser = errors.New("passwordless: unknown user")
 	// ErrNotSetUp: the recipe has not been passed to ginauth.New yet.
-	ErrNotSetUp = errors.New("passwordless: recipe is not set up (pass it to ginauth.New in Config.Recipes)")
+	ErrNotSetUp = kit.NotSetUp(RecipeID)
 )
 
 // CodeError is a wrong or expired user input code. It matches

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
@@ -322,7 +323,7 @@ func TestCreateCodeRefusedWhenTenantDoesNotOfferIt(t *testing.T) {
 		t.Fatalf("%d e-mails sent for a refused flow", n)
 	}
 	var devices int64
-	h.auth.DB().Model(&models.PasswordlessDevice{}).Count(&devices)
+	kit.Of(h.auth).DB().Model(&models.PasswordlessDevice{}).Count(&devices)
 	if devices != 0 {
 		t.Fatalf("%d devices made for a refused flow", devices)
 	}

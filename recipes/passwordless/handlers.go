@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // FDI statuses this recipe answers with (HTTP 200).
@@ -57,7 +58,7 @@ func has(obj map[string]json.RawMessage, name string) bool {
 // shouldTryLinkingWithSessionUser flag, which is accepted and ignored
 // (ginauth links no accounts).
 func (r *Recipe) readBody(c *gin.Context) (map[string]json.RawMessage, error) {
-	obj, err := ginauth.ReadJSONObject(c, r.cfg.MaxBodyBytes, false)
+	obj, err := kit.ReadJSONObject(c, r.cfg.MaxBodyBytes, false)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func (r *Recipe) beforeSignInUp(c *gin.Context, tenantID string, ct Contact, ver
 // deliver sends a code on the send attempt at, which it settles: a message
 // sent stays counted against the contact, one that could not be sent is
 // refunded. It reports whether it answered (with an error).
-func (r *Recipe) deliver(c *gin.Context, tenantID string, ct Contact, code *Code, at *ginauth.Attempt) bool {
+func (r *Recipe) deliver(c *gin.Context, tenantID string, ct Contact, code *Code, at *kit.Attempt) bool {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), sendTimeout)
 	defer cancel()
 	if err := r.send(ctx, tenantID, ct, code); err != nil {
@@ -155,9 +156,9 @@ func (r *Recipe) handleCreateCode(c *gin.Context) {
 	}
 	var ct Contact
 	if hasEmail {
-		ct.Email, err = ginauth.StringField(obj, fieldEmail, maxContactBytes, true)
+		ct.Email, err = kit.StringField(obj, fieldEmail, maxContactBytes, true)
 	} else {
-		ct.PhoneNumber, err = ginauth.StringField(obj, fieldPhone, maxContactBytes, true)
+		ct.PhoneNumber, err = kit.StringField(obj, fieldPhone, maxContactBytes, true)
 	}
 	if err != nil {
 		r.auth.WriteError(c, err)
@@ -233,12 +234,12 @@ func (r *Recipe) handleResendCode(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	deviceID, err := ginauth.StringField(obj, fieldDeviceID, maxIDBytes, true)
+	deviceID, err := kit.StringField(obj, fieldDeviceID, maxIDBytes, true)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
-	pre, err := ginauth.StringField(obj, fieldPreAuthSessionID, maxIDBytes, true)
+	pre, err := kit.StringField(obj, fieldPreAuthSessionID, maxIDBytes, true)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -290,7 +291,7 @@ func (r *Recipe) readConsume(c *gin.Context) (ConsumeInput, error) {
 		{fieldUserInputCode, &in.UserInputCode, maxUserInputCodeBytes},
 		{fieldLinkCode, &in.LinkCode, maxIDBytes},
 	} {
-		if *f.dst, err = ginauth.StringField(obj, f.name, f.max, false); err != nil {
+		if *f.dst, err = kit.StringField(obj, f.name, f.max, false); err != nil {
 			return in, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -227,7 +228,7 @@ func codeFrom(t *testing.T, m emaildelivery.Email) (code, linkCode string) {
 func (h *harness) count(model any) int64 {
 	h.t.Helper()
 	var n int64
-	if err := h.auth.DB().Model(model).Count(&n).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Model(model).Count(&n).Error; err != nil {
 		h.t.Fatal(err)
 	}
 	return n

@@ -16,6 +16,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the recipe id the frontend SDKs send in the rid header, and
@@ -165,7 +166,7 @@ type Hooks struct {
 // ginauth.New in Config.Recipes; its Go API works once that returned.
 type Recipe struct {
 	cfg       Config
-	auth      *ginauth.Auth
+	auth      *kit.Kit
 	emailTmpl *emaildelivery.Template
 	smsTmpl   *template.Template
 
@@ -262,7 +263,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	if cfg.ValidatePhoneNumber == nil {
 		cfg.ValidatePhoneNumber = DefaultValidatePhoneNumber
 	}
-	a := reg.Auth()
+	a := kit.From(reg)
 	if err := r.setupTemplates(a.AppInfo().AppName); err != nil {
 		return fail("%v", err)
 	}
@@ -297,34 +298,20 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	reg.OnUserDelete(r.deleteUser)
 	reg.OnTenantDelete(func(ctx context.Context, tx *gorm.DB, tenantID string) error {
 		devices := tx.Model(&models.PasswordlessDevice{}).Select("pre_auth_session_id").Where("tenant_id = ?", tenantID)
-		if err := tx.WithContext(ginauth.DBContext(ctx)).Where("pre_auth_session_id IN (?)", devices).Delete(&models.PasswordlessCode{}).Error; err != nil {
+		if err := tx.WithContext(kit.DBContext(ctx)).Where("pre_auth_session_id IN (?)", devices).Delete(&models.PasswordlessCode{}).Error; err != nil {
 			return ginauth.DBError(err)
 		}
-		return ginauth.DeleteByTenant(&models.PasswordlessDevice{}, &models.PasswordlessUser{})(ctx, tx, tenantID)
+		return kit.DeleteByTenant(&models.PasswordlessDevice{}, &models.PasswordlessUser{})(ctx, tx, tenantID)
 	})
 	r.auth = a
 	return nil
-}
-
-func (r *Recipe) ready() error {
-	if r.auth == nil {
-		return ErrNotSetUp
-	}
-	return nil
-}
-
-func tenantOr(t string) string {
-	if t == "" {
-		return ginauth.DefaultTenant
-	}
-	return t
 }
 
 // usersWithEmail finds the passwordless users with email, in any tenant,
 // for ginauth's ListUsers filter.
 func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) ([]string, error) {
 	var ids []string
-	err := db.WithContext(ginauth.DBContext(ctx)).Model(&models.PasswordlessUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
+	err := db.WithContext(kit.DBContext(ctx)).Model(&models.PasswordlessUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
 	return ids, err
 }
 
@@ -332,7 +319,7 @@ func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) 
 // it holds was proven by a code, so it is verified.
 func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) ([]ginauth.LoginMethod, error) {
 	var row models.PasswordlessUser
-	err := db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
+	err := db.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}
@@ -354,7 +341,7 @@ func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) (
 // inside the transaction that deletes the user.
 func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) error {
 	var row models.PasswordlessUser
-	err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
+	err := tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil
 	}
@@ -371,7 +358,7 @@ func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) err
 			return err
 		}
 	}
-	if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.PasswordlessUser{}).Error; err != nil {
+	if err := tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.PasswordlessUser{}).Error; err != nil {
 		return ginauth.DBError(err)
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailverification"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // TestNoCodeInClear scans every row of the recipe's tables for the codes,
@@ -40,7 +41,7 @@ func TestNoCodeInClear(t *testing.T) {
 	rows := 0
 	for _, table := range models.PasswordlessTables() {
 		var recs []map[string]any
-		if err := h.auth.DB().Table(table).Find(&recs).Error; err != nil {
+		if err := kit.Of(h.auth).DB().Table(table).Find(&recs).Error; err != nil {
 			t.Fatal(err)
 		}
 		for _, rec := range recs {
@@ -64,7 +65,7 @@ func TestNoCodeInClear(t *testing.T) {
 	// A 6-digit code cannot be found from the table alone: the stored hash
 	// is keyed with the device id, which is not there.
 	var stored models.PasswordlessCode
-	if err := h.auth.DB().Where("pre_auth_session_id = ?", d.pre).Order("created_at").First(&stored).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Where("pre_auth_session_id = ?", d.pre).Order("created_at").First(&stored).Error; err != nil {
 		t.Fatal(err)
 	}
 	// Without the device id, guesses keyed with anything the database
@@ -398,7 +399,7 @@ func TestConfigErrors(t *testing.T) {
 		"email template": {EmailTemplate: emaildelivery.MustTemplate("{{.Missing}}", "", "")},
 	} {
 		t.Run(name, func(t *testing.T) {
-			db := newHarness(t, nil).auth.DB()
+			db := kit.Of(newHarness(t, nil).auth).DB()
 			_, err := ginauth.New(ginauth.Config{DB: db, AppInfo: ginauth.AppInfo{AppName: "x", APIDomain: "http://localhost:1", WebsiteDomain: "http://localhost:2"},
 				Recipes: []ginauth.Recipe{New(cfg)}})
 			if !errors.Is(err, ginauth.ErrConfig) || !strings.Contains(err.Error(), "passwordless") {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // maxBodyBytes caps request bodies: a signinup body is a few kilobytes.
@@ -132,7 +133,7 @@ type signInUpBody struct {
 // handleSignInUp serves POST /signinup (FDI §3.4).
 func (r *Recipe) handleSignInUp(c *gin.Context) {
 	var body signInUpBody
-	if err := ginauth.DecodeJSON(c, &body, maxBodyBytes); err != nil {
+	if err := kit.DecodeJSON(c, &body, maxBodyBytes); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
 	"github.com/ginauth/ginauth/recipes/thirdparty/oidctest"
 )
@@ -211,7 +212,7 @@ func (h *harness) signIn() *resp {
 func (h *harness) countAccounts() int64 {
 	h.t.Helper()
 	var n int64
-	if err := h.auth.DB().Model(&models.ThirdPartyUser{}).Count(&n).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Model(&models.ThirdPartyUser{}).Count(&n).Error; err != nil {
 		h.t.Fatal(err)
 	}
 	return n
@@ -220,7 +221,7 @@ func (h *harness) countAccounts() int64 {
 func (h *harness) countUsers() int64 {
 	h.t.Helper()
 	var n int64
-	if err := h.auth.DB().Model(&models.User{}).Count(&n).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Model(&models.User{}).Count(&n).Error; err != nil {
 		h.t.Fatal(err)
 	}
 	return n

@@ -2,13 +2,13 @@ package thirdparty
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the recipe's id, the rid the frontend SDKs send.
@@ -72,7 +72,7 @@ type SignInUpResult struct {
 
 // ErrNotSetUp is returned by the Go API of a recipe that was not passed to
 // ginauth.New.
-var ErrNotSetUp = errors.New("thirdparty: the recipe is not set up (pass it to ginauth.New in Config.Recipes)")
+var ErrNotSetUp = kit.NotSetUp(RecipeID)
 
 // Recipe is the third-party sign-in recipe. Build it with New and pass it
 // in ginauth.Config.Recipes.
@@ -81,7 +81,7 @@ type Recipe struct {
 	providers  []*Provider
 	byID       map[string]*Provider
 	httpClient *http.Client
-	auth       *ginauth.Auth
+	auth       *kit.Kit
 	discovery  discoveryCache
 	jwks       jwksCache
 }
@@ -113,7 +113,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	if len(r.providers) == 0 {
 		return fmt.Errorf("%w: thirdparty: Config.Providers is empty", ginauth.ErrConfig)
 	}
-	now := reg.Auth().Now()
+	now := kit.From(reg).Now()
 	seen := map[string]bool{}
 	for _, p := range r.providers {
 		if err := p.validate(now); err != nil {
@@ -124,11 +124,11 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 		seen[p.ID] = true
 	}
-	r.auth = reg.Auth()
+	r.auth = kit.From(reg)
 	reg.RequireTables(models.ThirdPartyTables()...)
 	reg.AddLoginMethods(r.loginMethods)
 	reg.OnUserDelete(r.deleteUser)
-	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.ThirdPartyUser{}))
+	reg.OnTenantDelete(kit.DeleteByTenant(&models.ThirdPartyUser{}))
 	for _, rt := range []ginauth.Route{
 		{Method: http.MethodGet, Path: "/authorisationurl", Handler: r.handleAuthorisationURL},
 		{Method: http.MethodPost, Path: "/signinup", Handler: r.handleSignInUp},

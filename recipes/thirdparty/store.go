@@ -8,6 +8,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // SignInUp signs a provider account in, creating its user on first use. The
@@ -59,7 +60,7 @@ func (r *Recipe) signInUp(ctx context.Context, in SignInUpInfo) (*ginauth.User, 
 	if row != nil {
 		userID = row.UserID
 		if email != "" && email != row.Email {
-			err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.ThirdPartyUser{}).
+			err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.ThirdPartyUser{}).
 				Where("user_id = ?", userID).Update("email", email).Error
 			if err != nil {
 				return nil, false, ginauth.DBError(err)
@@ -94,7 +95,7 @@ func (r *Recipe) signInUp(ctx context.Context, in SignInUpInfo) (*ginauth.User, 
 // refuses ours and that account is used instead.
 func (r *Recipe) createAccount(ctx context.Context, tenantID, tpid, tpuid, email string) (string, bool, error) {
 	var userID string
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		id, joined, err := r.auth.CreateUser(ctx, tx, tenantID)
 		if err != nil {
 			return err
@@ -106,7 +107,7 @@ func (r *Recipe) createAccount(ctx context.Context, tenantID, tpid, tpuid, email
 	if err == nil {
 		return userID, true, nil
 	}
-	if ginauth.IsUniqueViolation(err) {
+	if kit.IsUniqueViolation(err) {
 		row, err2 := r.account(ctx, r.auth.DB(), tenantID, tpid, tpuid)
 		if err2 == nil && row != nil {
 			return row.UserID, false, nil
@@ -117,7 +118,7 @@ func (r *Recipe) createAccount(ctx context.Context, tenantID, tpid, tpuid, email
 
 func (r *Recipe) account(ctx context.Context, db *gorm.DB, tenantID, tpid, tpuid string) (*models.ThirdPartyUser, error) {
 	var row models.ThirdPartyUser
-	err := db.WithContext(ginauth.DBContext(ctx)).Where("tenant_id = ? AND third_party_id = ? AND third_party_user_id = ?", tenantID, tpid, tpuid).Take(&row).Error
+	err := db.WithContext(kit.DBContext(ctx)).Where("tenant_id = ? AND third_party_id = ? AND third_party_user_id = ?", tenantID, tpid, tpuid).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}
@@ -157,7 +158,7 @@ func (r *Recipe) GetUsersByEmail(ctx context.Context, tenantID, email string) ([
 		tenantID = ginauth.DefaultTenant
 	}
 	var ids []string
-	err := r.auth.DB().WithContext(ginauth.DBContext(ctx)).Model(&models.ThirdPartyUser{}).
+	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.ThirdPartyUser{}).
 		Where("tenant_id = ? AND email = ?", tenantID, ginauth.NormaliseEmail(email)).
 		Order("time_joined, user_id").Pluck("user_id", &ids).Error
 	if err != nil {
@@ -180,7 +181,7 @@ func (r *Recipe) GetUsersByEmail(ctx context.Context, tenantID, email string) ([
 // loginMethods is the recipe's part of the FDI user object.
 func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) ([]ginauth.LoginMethod, error) {
 	var rows []models.ThirdPartyUser
-	if err := db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Find(&rows).Error; err != nil {
+	if err := db.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	out := make([]ginauth.LoginMethod, 0, len(rows))
@@ -195,5 +196,5 @@ func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) (
 }
 
 func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) error {
-	return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.ThirdPartyUser{}).Error)
+	return ginauth.DBError(tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.ThirdPartyUser{}).Error)
 }

@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/recipes/internal/recipeutil"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 )
 
@@ -20,7 +20,7 @@ const maxBody = 4 << 10
 // session verifies the request's session; the global validators (the MFA
 // claim's among them) are skipped unless Config says otherwise.
 func (r *Recipe) session(c *gin.Context) (*ginauth.Session, error) {
-	return recipeutil.FactorSession(r.auth, c, r.cfg.OverrideGlobalClaimValidators)
+	return r.auth.FactorSession(c, r.cfg.OverrideGlobalClaimValidators)
 }
 
 // request is the session and body of a TOTP route.
@@ -30,7 +30,7 @@ func (r *Recipe) request(c *gin.Context) (*ginauth.Session, map[string]json.RawM
 		r.auth.WriteError(c, err)
 		return nil, nil, false
 	}
-	m, err := ginauth.ReadJSONObject(c, maxBody, true)
+	m, err := kit.ReadJSONObject(c, maxBody, true)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return nil, nil, false
@@ -38,10 +38,10 @@ func (r *Recipe) request(c *gin.Context) (*ginauth.Session, map[string]json.RawM
 	return s, m, true
 }
 
-// field reads a string field of a request's body (see ginauth.StringField),
+// field reads a string field of a request's body (see kit.StringField),
 // answering the error when it is missing or wrong.
 func (r *Recipe) field(c *gin.Context, m map[string]json.RawMessage, name string, maxLen int, required bool) (string, bool) {
-	v, err := ginauth.StringField(m, name, maxLen, required)
+	v, err := kit.StringField(m, name, maxLen, required)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return "", false

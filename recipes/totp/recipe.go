@@ -17,6 +17,7 @@ import (
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 )
 
@@ -37,7 +38,7 @@ var (
 	// ErrTooManyDevices: the user reached Config.MaxDevices.
 	ErrTooManyDevices = errors.New("totp: too many devices")
 	// ErrNotSetUp: the recipe is used before ginauth.New set it up.
-	ErrNotSetUp = errors.New("totp: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+	ErrNotSetUp = kit.NotSetUp(RecipeID)
 )
 
 // maxNameLen bounds device names (the column size).
@@ -155,7 +156,7 @@ func (c Config) settings() (settings, error) {
 type Recipe struct {
 	cfg  Config
 	s    settings
-	auth *ginauth.Auth
+	auth *kit.Kit
 	db   *gorm.DB
 	mfa  *multifactorauth.Recipe
 }
@@ -176,7 +177,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		return err
 	}
 	r.s = s
-	r.auth = reg.Auth()
+	r.auth = kit.From(reg)
 	r.db = r.auth.DB()
 	if r.cfg.Issuer == "" {
 		r.cfg.Issuer = r.auth.AppInfo().AppName
@@ -199,25 +200,18 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		if err := tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.TOTPDevice{}).Error; err != nil {
+		if err := tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.TOTPDevice{}).Error; err != nil {
 			return ginauth.DBError(err)
 		}
 		// A deleted user's lockout counters are left to expire: user ids
 		// are never reused.
 		return nil
 	})
-	if m, ok := multifactorauth.FromAuth(r.auth); ok {
+	if m, ok := multifactorauth.FromAuth(r.auth.Auth); ok {
 		r.mfa = m
 		if err := m.RegisterFactor(FactorID, r.HasVerifiedDevice); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func (r *Recipe) ready() error {
-	if r.auth == nil {
-		return ErrNotSetUp
 	}
 	return nil
 }
@@ -269,7 +263,7 @@ func (r *Recipe) CreateDevice(ctx context.Context, userID, name string) (*NewDev
 // createDevice is CreateDevice; a non-nil s is the session of the request,
 // confirmed live in the transaction that writes the device.
 func (r *Recipe) createDevice(ctx context.Context, s *ginauth.Session, userID, name string) (*NewDevice, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	if userID == "" {
@@ -286,7 +280,7 @@ func (r *Recipe) createDevice(ctx context.Context, s *ginauth.Session, userID, n
 	}
 	secret := NewSecret()
 	p := r.s.params
-	err = r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err = r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if s != nil {
 			if err := s.LockTx(ctx, tx); err != nil {
 				return err
@@ -384,11 +378,11 @@ func (r *Recipe) userIdentifier(ctx context.Context, userID string) (string, err
 
 // ListDevices returns a user's devices, oldest first.
 func (r *Recipe) ListDevices(ctx context.Context, userID string) ([]Device, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
 	var rows []models.TOTPDevice
-	if err := r.db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Order("created_at, name").Find(&rows).Error; err != nil {
+	if err := r.db.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Order("created_at, name").Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	out := make([]Device, len(rows))
@@ -412,11 +406,11 @@ var errVerifiedMeanwhile = errors.New("totp: the device was verified meanwhile")
 // confirmed live in the transaction that deletes the device. With
 // unverifiedOnly a verified device is left alone (errVerifiedMeanwhile).
 func (r *Recipe) removeDevice(ctx context.Context, s *ginauth.Session, userID, name string, unverifiedOnly bool) (bool, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return false, err
 	}
 	var existed bool
-	err := r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if s != nil {
 			if err := s.LockTx(ctx, tx); err != nil {
 				return err
@@ -442,11 +436,11 @@ func (r *Recipe) removeDevice(ctx context.Context, s *ginauth.Session, userID, n
 // HasVerifiedDevice reports whether a user has set TOTP up (holds a
 // verified device). It is the factor's set-up check for multifactorauth.
 func (r *Recipe) HasVerifiedDevice(ctx context.Context, userID string) (bool, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return false, err
 	}
 	var n int64
-	err := r.db.WithContext(ginauth.DBContext(ctx)).Model(&models.TOTPDevice{}).Where("user_id = ? AND verified = ?", userID, true).Limit(1).Count(&n).Error
+	err := r.db.WithContext(kit.DBContext(ctx)).Model(&models.TOTPDevice{}).Where("user_id = ? AND verified = ?", userID, true).Limit(1).Count(&n).Error
 	return n > 0, ginauth.DBError(err)
 }
 
@@ -485,7 +479,7 @@ func (r *Recipe) VerifyDevice(ctx context.Context, userID, name, code string) (w
 // confirmed live in the transaction that checks the code, and a non-nil
 // onOK runs in that transaction once the code was accepted.
 func (r *Recipe) verifyDevice(ctx context.Context, s *ginauth.Session, userID, name, code string, onOK func(*gorm.DB) error) (wasAlreadyVerified bool, err error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return false, err
 	}
 	verified, exists, err := r.deviceState(ctx, r.db, userID, name)
@@ -524,7 +518,7 @@ func (r *Recipe) verifyDevice(ctx context.Context, s *ginauth.Session, userID, n
 // deviceState reports whether a user's device exists and is verified.
 func (r *Recipe) deviceState(ctx context.Context, db *gorm.DB, userID, name string) (verified, exists bool, err error) {
 	var rows []models.TOTPDevice
-	if err := db.WithContext(ginauth.DBContext(ctx)).Select("verified").Where("user_id = ? AND name = ?", userID, name).
+	if err := db.WithContext(kit.DBContext(ctx)).Select("verified").Where("user_id = ? AND name = ?", userID, name).
 		Limit(1).Find(&rows).Error; err != nil {
 		return false, false, ginauth.DBError(err)
 	}
@@ -545,7 +539,7 @@ func (r *Recipe) VerifyCode(ctx context.Context, userID, code string) (string, e
 // confirmed live in the transaction that checks the code, and a non-nil
 // onOK runs in that transaction once the code was accepted.
 func (r *Recipe) verifyCode(ctx context.Context, s *ginauth.Session, userID, code string, onOK func(*gorm.DB) error) (string, error) {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return "", err
 	}
 	var matched string
@@ -588,7 +582,7 @@ func (r *Recipe) verifyCode(ctx context.Context, s *ginauth.Session, userID, cod
 func (r *Recipe) inTx(ctx context.Context, check func(tx *gorm.DB) (bool, error)) func() (bool, error) {
 	return func() (bool, error) {
 		var ok bool
-		err := r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+		err := r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 			var err error
 			ok, err = check(tx)
 			return err
@@ -612,7 +606,7 @@ func tenantOf(s *ginauth.Session) string {
 // ResetAttempts clears a user's failed TOTP attempts and lockout in
 // tenantID ("" is the default tenant).
 func (r *Recipe) ResetAttempts(ctx context.Context, tenantID, userID string) error {
-	if err := r.ready(); err != nil {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return err
 	}
 	return r.s.limiter.Reset(ctx, r.auth, tenantID, userID)

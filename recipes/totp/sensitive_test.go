@@ -12,13 +12,14 @@ import (
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // factorState dumps every row the factor routes write, to show that a
 // refused request changed nothing.
 func (h *harness) factorState() string {
 	h.t.Helper()
-	db := h.auth.DB()
+	db := kit.Of(h.auth).DB()
 	var devices []models.TOTPDevice
 	var codes []models.RecoveryCode
 	for _, q := range []error{

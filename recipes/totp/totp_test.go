@@ -16,6 +16,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/totp"
 )
@@ -334,7 +335,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := h.auth.DB().Raw("SELECT * FROM " + models.TableTOTPDevices).Rows()
+	rows, err := kit.Of(h.auth).DB().Raw("SELECT * FROM " + models.TableTOTPDevices).Rows()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,13 +368,13 @@ func TestSecretsSealedAtRest(t *testing.T) {
 
 	// A sealed secret copied to another user's device does not open.
 	var d models.TOTPDevice
-	h.auth.DB().Where("user_id = ?", "u1").Take(&d)
+	kit.Of(h.auth).DB().Where("user_id = ?", "u1").Take(&d)
 	if !strings.HasPrefix(d.SealedSecret, "v1.") {
 		t.Fatalf("sealed %q", d.SealedSecret)
 	}
 	d.UserID = "u2"
 	d.Verified = true
-	if err := h.auth.DB().Create(&d).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Create(&d).Error; err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.totp.VerifyCode(context.Background(), "u2", refTOTP(t, secret, h.clock.Now())); !errors.Is(err, ginauth.ErrInternal) {
@@ -415,7 +416,7 @@ func TestTwoFACompletedBooleanClaim(t *testing.T) {
 		s.cfg.Session.Claims = []claims.Claim{secondFactor}
 		s.cfg.Session.GlobalValidators = []claims.Validator{secondFactor.IsTrue()}
 		s.totp.AfterVerify = func(ctx context.Context, sess *ginauth.Session, _ string) error {
-			return sess.SetClaimValue(ctx, secondFactor.Update(true, auth.Now()))
+			return sess.SetClaimValue(ctx, secondFactor.Update(true, kit.Of(auth).Now()))
 		}
 	})
 	auth = h.auth
@@ -496,7 +497,7 @@ func TestPerUserRequirementAndDeletion(t *testing.T) {
 	}
 	for _, m := range []any{&models.TOTPDevice{}, &models.RecoveryCode{}} {
 		var n int64
-		h.auth.DB().Model(m).Where("user_id = ?", "admin").Count(&n)
+		kit.Of(h.auth).DB().Model(m).Where("user_id = ?", "admin").Count(&n)
 		if n != 0 {
 			t.Fatalf("%T: %d rows left", m, n)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the id of the usermetadata recipe.
@@ -25,7 +26,7 @@ var ErrTooLarge = errors.New("usermetadata: metadata too large")
 
 // ErrNotSetUp is returned when the recipe is used before ginauth.New has
 // set it up.
-var ErrNotSetUp = errors.New("usermetadata: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+var ErrNotSetUp = kit.NotSetUp(RecipeID)
 
 // Config tunes the recipe. The zero value gives the defaults.
 type Config struct {
@@ -57,10 +58,10 @@ func (r *Recipe) ID() string { return RecipeID }
 
 // Setup registers the recipe's table and its part of deleting a user.
 func (r *Recipe) Setup(reg *ginauth.Registrar) error {
-	r.db = reg.Auth().DB()
+	r.db = kit.From(reg).DB()
 	reg.RequireTables(models.UserMetadataTables()...)
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		return ginauth.DBError(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserMetadata{}).Error)
+		return ginauth.DBError(tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserMetadata{}).Error)
 	})
 	return nil
 }
@@ -69,7 +70,7 @@ func (r *Recipe) conn(ctx context.Context) (*gorm.DB, error) {
 	if r.db == nil {
 		return nil, ErrNotSetUp
 	}
-	return r.db.WithContext(ginauth.DBContext(ctx)), nil
+	return r.db.WithContext(kit.DBContext(ctx)), nil
 }
 
 // GetUserMetadata returns a user's metadata: an empty, non-nil map when the
@@ -112,7 +113,7 @@ func (r *Recipe) UpdateUserMetadata(ctx context.Context, userID string, update m
 	if _, err := json.Marshal(update); err != nil {
 		return nil, ginauth.BadRequest("the metadata cannot be encoded as JSON: %v", err)
 	}
-	if err := ginauth.CheckJSONValue("the metadata", update); err != nil {
+	if err := kit.CheckJSONValue("the metadata", update); err != nil {
 		return nil, err
 	}
 	var result map[string]any

@@ -14,6 +14,7 @@ import (
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
 )
 
@@ -180,7 +181,7 @@ func TestColumnType(t *testing.T) {
 	if _, err := r.UpdateUserMetadata(ctx, "u", map[string]any{"plan": "pro", "seats": 3}); err != nil {
 		t.Fatal(err)
 	}
-	db := a.DB()
+	db := kit.Of(a).DB()
 	if testdb.MySQL(t) {
 		// longtext holding JSON: MySQL's JSON functions work on it, so apps
 		// can query metadata in SQL.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // Claim keys, as SuperTokens names them; the frontend SDKs read them.
@@ -141,7 +142,7 @@ func UpdateRolesInSessions(ctx context.Context, auth *ginauth.Auth, userID strin
 	for _, s := range sessions {
 		update := claims.Payload{}
 		for _, c := range r.claimsFor(s.AccessTokenPayload) {
-			u, err := c.Build(ginauth.NewContext(ctx, auth), s.UserID, s.TenantID, auth.Now())
+			u, err := c.Build(ginauth.NewContext(ctx, auth), s.UserID, s.TenantID, kit.Of(auth).Now())
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // TestDeleteUserLeavesNoRow deletes a user who has roles in two tenants,
@@ -17,10 +18,10 @@ import (
 func TestDeleteUserLeavesNoRow(t *testing.T) {
 	h := newHarness(t)
 	a := h.auth
-	db := a.DB()
+	db := kit.Of(a).DB()
 	var ids []string
 	for range 2 {
-		id, _, err := a.CreateUser(ctx, db, "")
+		id, _, err := kit.Of(a).CreateUser(ctx, db, "")
 		h.must(err)
 		ids = append(ids, id)
 		_, err = h.roles.CreateNewRoleOrAddPermissions(ctx, "admin", []string{"p"})

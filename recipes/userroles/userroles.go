@@ -12,6 +12,7 @@ import (
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // RecipeID is the id of the userroles recipe.
@@ -24,7 +25,7 @@ var ErrUnknownRole = errors.New("userroles: unknown role")
 
 // ErrNotSetUp is returned when a Recipe is used before ginauth.New has set
 // it up, or when a package-level claim finds no set-up recipe.
-var ErrNotSetUp = errors.New("userroles: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+var ErrNotSetUp = kit.NotSetUp(RecipeID)
 
 // maxNameLen bounds role and permission names (the column size).
 const maxNameLen = 255
@@ -71,7 +72,7 @@ func (r *Recipe) ID() string { return RecipeID }
 
 // Setup registers the recipe's tables, claims and user-deletion hook.
 func (r *Recipe) Setup(reg *ginauth.Registrar) error {
-	r.db = reg.Auth().DB()
+	r.db = kit.From(reg).DB()
 	reg.RequireTables(models.UserRolesTables()...)
 	if !r.cfg.SkipAddingRolesToAccessToken {
 		reg.AddClaim(r.roleClaim)
@@ -80,9 +81,9 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		reg.AddClaim(r.permClaim)
 	}
 	reg.OnUserDelete(func(ctx context.Context, tx *gorm.DB, userID string) error {
-		return dbErr(tx.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserRole{}).Error)
+		return dbErr(tx.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Delete(&models.UserRole{}).Error)
 	})
-	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.UserRole{}))
+	reg.OnTenantDelete(kit.DeleteByTenant(&models.UserRole{}))
 	return nil
 }
 
@@ -97,7 +98,7 @@ func (r *Recipe) conn(ctx context.Context) (*gorm.DB, error) {
 	if r.db == nil {
 		return nil, ErrNotSetUp
 	}
-	return r.db.WithContext(ginauth.DBContext(ctx)), nil
+	return r.db.WithContext(kit.DBContext(ctx)), nil
 }
 
 func dbErr(err error) error { return ginauth.DBError(err) }
@@ -116,13 +117,6 @@ func checkName(kind, s string) error {
 		return ginauth.BadRequest("the %s is longer than %d bytes", kind, maxNameLen)
 	}
 	return nil
-}
-
-func tenantOr(t string) string {
-	if t == "" {
-		return ginauth.DefaultTenant
-	}
-	return t
 }
 
 func uniq(list []string) []string {
@@ -267,7 +261,7 @@ func (r *Recipe) AddRoleToUser(ctx context.Context, tenantID, userID, role strin
 	// One statement: the primary key makes concurrent inserts of the same
 	// assignment collapse into one row, without a read-then-write race.
 	res := db.Omit(clause.Associations).Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&models.UserRole{UserID: userID, TenantID: tenantOr(tenantID), Role: role})
+		Create(&models.UserRole{UserID: userID, TenantID: kit.TenantOr(tenantID), Role: role})
 	if res.Error != nil {
 		// A foreign-key failure here means the role was deleted meanwhile.
 		if ok, err := roleExists(db, role); err == nil && !ok {
@@ -289,7 +283,7 @@ func (r *Recipe) RemoveUserRole(ctx context.Context, tenantID, userID, role stri
 	if err := requireRole(db, role); err != nil {
 		return false, err
 	}
-	res := db.Where("user_id = ? AND tenant_id = ? AND role = ?", userID, tenantOr(tenantID), role).Delete(&models.UserRole{})
+	res := db.Where("user_id = ? AND tenant_id = ? AND role = ?", userID, kit.TenantOr(tenantID), role).Delete(&models.UserRole{})
 	if res.Error != nil {
 		return false, dbErr(res.Error)
 	}
@@ -303,7 +297,7 @@ func (r *Recipe) GetRolesForUser(ctx context.Context, tenantID, userID string) (
 	if err != nil {
 		return nil, err
 	}
-	return pluckSorted(db.Model(&models.UserRole{}).Where("user_id = ? AND tenant_id = ?", userID, tenantOr(tenantID)), "role")
+	return pluckSorted(db.Model(&models.UserRole{}).Where("user_id = ? AND tenant_id = ?", userID, kit.TenantOr(tenantID)), "role")
 }
 
 // GetUsersThatHaveRole returns the ids of the users having role in a tenant
@@ -316,7 +310,7 @@ func (r *Recipe) GetUsersThatHaveRole(ctx context.Context, tenantID, role string
 	if err := requireRole(db, role); err != nil {
 		return nil, err
 	}
-	return pluckSorted(db.Model(&models.UserRole{}).Where("role = ? AND tenant_id = ?", role, tenantOr(tenantID)), "user_id")
+	return pluckSorted(db.Model(&models.UserRole{}).Where("role = ? AND tenant_id = ?", role, kit.TenantOr(tenantID)), "user_id")
 }
 
 // GetPermissionsForRole returns role's permissions, sorted; an unknown role
@@ -348,7 +342,7 @@ func (r *Recipe) GetPermissionsForUser(ctx context.Context, tenantID, userID str
 	if err != nil {
 		return nil, err
 	}
-	sub := db.Model(&models.UserRole{}).Select("role").Where("user_id = ? AND tenant_id = ?", userID, tenantOr(tenantID))
+	sub := db.Model(&models.UserRole{}).Select("role").Where("user_id = ? AND tenant_id = ?", userID, kit.TenantOr(tenantID))
 	return pluckSorted(db.Model(&models.RolePermission{}).Distinct("permission").Where("role IN (?)", sub), "permission")
 }
 

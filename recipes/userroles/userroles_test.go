@@ -16,6 +16,7 @@ import (
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/userroles"
 )
 
@@ -112,7 +113,7 @@ func TestRevocationTiming(t *testing.T) {
 	h.r.GET("/admin-fresh", a.VerifySession(), a.RequireClaim(userroles.HasRole("admin", claims.MaxAge(0))), ok)
 	h.r.POST("/refresh-roles", a.VerifySession(), func(c *gin.Context) {
 		if err := userroles.RefreshRolesInSession(c, ginauth.MustSession(c)); err != nil {
-			a.WriteError(c, err)
+			kit.Of(a).WriteError(c, err)
 			return
 		}
 		ok(c)

@@ -23,7 +23,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
-	"github.com/ginauth/ginauth/recipes/internal/recipeutil"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // FDI statuses this recipe answers with (HTTP 200), as supertokens-node's
@@ -73,7 +73,7 @@ func status(c *gin.Context, s string) { c.JSON(http.StatusOK, gin.H{"status": s}
 
 // readBody reads a request's JSON object.
 func (r *Recipe) readBody(c *gin.Context) (map[string]json.RawMessage, bool) {
-	obj, err := ginauth.ReadJSONObject(c, r.cfg.MaxBodyBytes, false)
+	obj, err := kit.ReadJSONObject(c, r.cfg.MaxBodyBytes, false)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return nil, false
@@ -92,7 +92,7 @@ type ceremony struct {
 func (r *Recipe) readCeremony(c *gin.Context, obj map[string]json.RawMessage) (ceremony, bool) {
 	var out ceremony
 	var err error
-	if out.optionsID, err = ginauth.StringField(obj, fieldOptionsID, maxIDBytes, true); err != nil {
+	if out.optionsID, err = kit.StringField(obj, fieldOptionsID, maxIDBytes, true); err != nil {
 		r.auth.WriteError(c, err)
 		return out, false
 	}
@@ -134,7 +134,7 @@ func noValidators([]claims.Validator, *gin.Context) []claims.Validator { return 
 
 // factorSession verifies the session of a credential route.
 func (r *Recipe) factorSession(c *gin.Context) (*ginauth.Session, bool) {
-	s, err := recipeutil.FactorSession(r.auth, c, r.cfg.OverrideGlobalClaimValidators)
+	s, err := r.auth.FactorSession(c, r.cfg.OverrideGlobalClaimValidators)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return nil, false
@@ -171,12 +171,12 @@ func (r *Recipe) handleRegisterOptions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	email, err := ginauth.StringField(obj, "email", maxEmailBytes, false)
+	email, err := kit.StringField(obj, "email", maxEmailBytes, false)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
-	token, err := ginauth.StringField(obj, "recoverAccountToken", maxIDBytes, false)
+	token, err := kit.StringField(obj, "recoverAccountToken", maxIDBytes, false)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -251,7 +251,7 @@ func (r *Recipe) handleRegisterOptions(c *gin.Context) {
 // handleSignInOptions serves POST /webauthn/options/signin.
 func (r *Recipe) handleSignInOptions(c *gin.Context) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
-	if _, err := ginauth.ReadJSONObject(c, r.cfg.MaxBodyBytes, true); err != nil {
+	if _, err := kit.ReadJSONObject(c, r.cfg.MaxBodyBytes, true); err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
@@ -606,7 +606,7 @@ func (r *Recipe) handleRegisterCredential(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rid, err := ginauth.StringField(obj, "recipeUserId", maxIDBytes, true)
+	rid, err := kit.StringField(obj, "recipeUserId", maxIDBytes, true)
 	if err != nil {
 		r.auth.WriteError(c, ginauth.BadRequest("Please provide the recipeUserId"))
 		return
@@ -645,7 +645,7 @@ func (r *Recipe) handleRemoveCredential(c *gin.Context) {
 	if !ok {
 		return
 	}
-	id, err := ginauth.StringField(obj, "webauthnCredentialId", 2048, true)
+	id, err := kit.StringField(obj, "webauthnCredentialId", 2048, true)
 	if err != nil {
 		r.auth.WriteError(c, ginauth.BadRequest("A valid webauthnCredentialId is required"))
 		return
@@ -735,7 +735,7 @@ func (r *Recipe) handleRecoverToken(c *gin.Context) {
 	if !ok {
 		return
 	}
-	email, err := ginauth.StringField(obj, "email", maxEmailBytes, true)
+	email, err := kit.StringField(obj, "email", maxEmailBytes, true)
 	if err != nil {
 		r.auth.WriteError(c, ginauth.BadRequest("Please provide the email"))
 		return
@@ -777,7 +777,7 @@ func (r *Recipe) handleRecover(c *gin.Context) {
 		r.auth.WriteError(c, ginauth.BadRequest("Please provide the recover account token"))
 		return
 	}
-	token, err := ginauth.StringField(obj, "token", maxIDBytes, true)
+	token, err := kit.StringField(obj, "token", maxIDBytes, true)
 	if err != nil {
 		r.auth.WriteError(c, ginauth.BadRequest("The recover account token must be a string"))
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/multitenancy"
 	"github.com/ginauth/ginauth/recipes/webauthn"
@@ -183,7 +184,7 @@ func (cl *client) secret() int {
 func countRows(t *testing.T, h *harness, model any) int64 {
 	t.Helper()
 	var n int64
-	if err := h.auth.DB().Model(model).Count(&n).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Model(model).Count(&n).Error; err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -17,6 +17,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 )
 
@@ -52,7 +53,7 @@ const (
 // Errors of the Go API.
 var (
 	// ErrNotSetUp: the recipe is used before ginauth.New set it up.
-	ErrNotSetUp = errors.New("webauthn: the recipe is not set up (pass it in ginauth.Config.Recipes)")
+	ErrNotSetUp = kit.NotSetUp(RecipeID)
 	// ErrEmailExists: the tenant has a passkey account with this e-mail.
 	ErrEmailExists = errors.New("webauthn: an account with this e-mail exists")
 	// ErrOptionsNotFound: the generated options are unknown or used.
@@ -117,7 +118,7 @@ type Config struct {
 // credential management. Build it with New and pass it to ginauth.New.
 type Recipe struct {
 	cfg    Config
-	auth   *ginauth.Auth
+	auth   *kit.Kit
 	db     *gorm.DB
 	mfa    *multifactorauth.Recipe
 	sender emaildelivery.Sender
@@ -166,7 +167,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	if cfg.ValidateEmail == nil {
 		cfg.ValidateEmail = DefaultValidateEmail
 	}
-	a := reg.Auth()
+	a := kit.From(reg)
 	r.sender = cfg.EmailSender
 	if r.sender == nil {
 		r.sender = emaildelivery.LogSender(a.Logger())
@@ -197,11 +198,11 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	reg.AddLoginMethods(r.loginMethods)
 	reg.AddEmailLookup(r.usersWithEmail)
 	reg.OnUserDelete(r.deleteUser)
-	reg.OnTenantDelete(ginauth.DeleteByTenant(&models.WebAuthnCredential{}, &models.WebAuthnUser{},
+	reg.OnTenantDelete(kit.DeleteByTenant(&models.WebAuthnCredential{}, &models.WebAuthnUser{},
 		&models.WebAuthnOptions{}, &models.WebAuthnRecoverToken{}))
 	r.auth = a
 	r.db = a.DB()
-	if m, ok := multifactorauth.FromAuth(a); ok {
+	if m, ok := multifactorauth.FromAuth(a.Auth); ok {
 		r.mfa = m
 		if err := m.RegisterFactor(FactorID, r.HasCredential); err != nil {
 			return err
@@ -210,12 +211,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	return nil
 }
 
-func (r *Recipe) ready() error {
-	if r.auth == nil {
-		return ErrNotSetUp
-	}
-	return nil
-}
+func (r *Recipe) ready() error { return r.auth.Ready(ErrNotSetUp) }
 
 // Close waits for recovery e-mails being sent in the background.
 func (r *Recipe) Close() { r.mailWG.Wait() }
@@ -260,14 +256,14 @@ func (r *Recipe) HasCredential(ctx context.Context, userID string) (bool, error)
 		return false, err
 	}
 	var n int64
-	err := r.db.WithContext(ginauth.DBContext(ctx)).Model(&models.WebAuthnCredential{}).Where("user_id = ?", userID).Limit(1).Count(&n).Error
+	err := r.db.WithContext(kit.DBContext(ctx)).Model(&models.WebAuthnCredential{}).Where("user_id = ?", userID).Limit(1).Count(&n).Error
 	return n > 0, ginauth.DBError(err)
 }
 
 // usersWithEmail finds the passkey users with email, for ListUsers.
 func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) ([]string, error) {
 	var ids []string
-	err := db.WithContext(ginauth.DBContext(ctx)).Model(&models.WebAuthnUser{}).Where("email = ?", ginauth.NormaliseEmail(email)).Pluck("user_id", &ids).Error
+	err := db.WithContext(kit.DBContext(ctx)).Model(&models.WebAuthnUser{}).Where("email = ?", ginauth.NormaliseEmail(email)).Pluck("user_id", &ids).Error
 	return ids, err
 }
 
@@ -275,7 +271,7 @@ func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) 
 // credential ids.
 func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) ([]ginauth.LoginMethod, error) {
 	var rows []models.WebAuthnUser
-	if err := db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Limit(1).Find(&rows).Error; err != nil {
+	if err := db.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Limit(1).Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	if len(rows) == 0 {
@@ -283,7 +279,7 @@ func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) (
 	}
 	row := rows[0]
 	ids := []string{}
-	if err := db.WithContext(ginauth.DBContext(ctx)).Model(&models.WebAuthnCredential{}).Where("user_id = ?", userID).
+	if err := db.WithContext(kit.DBContext(ctx)).Model(&models.WebAuthnCredential{}).Where("user_id = ?", userID).
 		Order("created_at, id_hash").Pluck("credential_id", &ids).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
@@ -293,7 +289,7 @@ func (r *Recipe) loginMethods(ctx context.Context, db *gorm.DB, userID string) (
 
 // deleteUser removes the user's passkeys, login method and tokens.
 func (r *Recipe) deleteUser(ctx context.Context, tx *gorm.DB, userID string) error {
-	tx = tx.WithContext(ginauth.DBContext(ctx))
+	tx = tx.WithContext(kit.DBContext(ctx))
 	for _, m := range []any{&models.WebAuthnCredential{}, &models.WebAuthnRecoverToken{}, &models.WebAuthnUser{}} {
 		if err := tx.Where("user_id = ?", userID).Delete(m).Error; err != nil {
 			return ginauth.DBError(err)

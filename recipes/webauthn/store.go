@@ -17,6 +17,7 @@ import (
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // Kinds of generated options.
@@ -68,7 +69,7 @@ func (r *Recipe) saveOptions(ctx context.Context, tenantID, kind string, email *
 	now := r.auth.Now()
 	row := models.WebAuthnOptions{IDHash: random.Hash(id), TenantID: tenantID, Kind: kind, Email: email, UserHandle: b64(handle),
 		Session: string(raw), CreatedAt: now, ExpiresAt: now.Add(r.cfg.OptionsTimeout)}
-	if err := r.db.WithContext(ginauth.DBContext(ctx)).Create(&row).Error; err != nil {
+	if err := r.db.WithContext(kit.DBContext(ctx)).Create(&row).Error; err != nil {
 		return "", row, ginauth.DBError(err)
 	}
 	r.maybeSweep(ctx)
@@ -85,7 +86,7 @@ var testHookOptionsRead func()
 // ErrOptionsNotFound for unknown or used options and ErrInvalidOptions for
 // expired ones or ones made for another kind of ceremony or tenant.
 func (r *Recipe) takeOptions(ctx context.Context, id, kind, tenantID string) (*storedOptions, error) {
-	db := r.db.WithContext(ginauth.DBContext(ctx))
+	db := r.db.WithContext(kit.DBContext(ctx))
 	var rows []models.WebAuthnOptions
 	if err := db.Where("id_hash = ?", random.Hash(id)).Limit(1).Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
@@ -125,7 +126,7 @@ func (r *Recipe) maybeSweep(ctx context.Context) {
 	}
 	r.lastSweep = now
 	r.sweepMu.Unlock()
-	db := r.db.WithContext(ginauth.DBContext(context.WithoutCancel(ctx)))
+	db := r.db.WithContext(kit.DBContext(context.WithoutCancel(ctx)))
 	for _, m := range []any{&models.WebAuthnOptions{}, &models.WebAuthnRecoverToken{}} {
 		if err := db.Where("expires_at < ?", now).Delete(m).Error; err != nil {
 			r.auth.Logger().WarnContext(ctx, "webauthn: deleting expired rows failed", "error", err)
@@ -166,7 +167,7 @@ func libCredential(row *models.WebAuthnCredential) (wa.Credential, error) {
 // ErrCredentialNotFound.
 func (r *Recipe) findCredential(ctx context.Context, db *gorm.DB, rawID []byte) (*models.WebAuthnCredential, error) {
 	var rows []models.WebAuthnCredential
-	if err := db.WithContext(ginauth.DBContext(ctx)).Where("id_hash = ?", credentialHash(rawID)).Limit(1).Find(&rows).Error; err != nil {
+	if err := db.WithContext(kit.DBContext(ctx)).Where("id_hash = ?", credentialHash(rawID)).Limit(1).Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	if len(rows) == 0 {
@@ -182,7 +183,7 @@ func (r *Recipe) findCredential(ctx context.Context, db *gorm.DB, rawID []byte) 
 // ErrCloned.
 func (r *Recipe) recordUse(ctx context.Context, row *models.WebAuthnCredential, count uint32) error {
 	now := r.auth.Now()
-	q := r.db.WithContext(ginauth.DBContext(ctx)).Model(&models.WebAuthnCredential{}).Where("id_hash = ?", row.IDHash)
+	q := r.db.WithContext(kit.DBContext(ctx)).Model(&models.WebAuthnCredential{}).Where("id_hash = ?", row.IDHash)
 	if count == 0 {
 		q = q.Where("sign_count = 0")
 	} else {
@@ -202,7 +203,7 @@ func (r *Recipe) recordUse(ctx context.Context, row *models.WebAuthnCredential, 
 // tenant, or nil.
 func (r *Recipe) findUserByEmail(ctx context.Context, db *gorm.DB, tenantID, email string) (*models.WebAuthnUser, error) {
 	var rows []models.WebAuthnUser
-	if err := db.WithContext(ginauth.DBContext(ctx)).Where("tenant_id = ? AND email = ?", tenantID, email).Limit(1).Find(&rows).Error; err != nil {
+	if err := db.WithContext(kit.DBContext(ctx)).Where("tenant_id = ? AND email = ?", tenantID, email).Limit(1).Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	if len(rows) == 0 {
@@ -214,7 +215,7 @@ func (r *Recipe) findUserByEmail(ctx context.Context, db *gorm.DB, tenantID, ema
 // findUser returns a user's passkey login method, or nil.
 func (r *Recipe) findUser(ctx context.Context, db *gorm.DB, userID string) (*models.WebAuthnUser, error) {
 	var rows []models.WebAuthnUser
-	if err := db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Limit(1).Find(&rows).Error; err != nil {
+	if err := db.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Limit(1).Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	if len(rows) == 0 {
@@ -230,20 +231,20 @@ func (r *Recipe) findUser(ctx context.Context, db *gorm.DB, userID string) (*mod
 // (ErrInvalidCredential).
 func (r *Recipe) createAccount(ctx context.Context, tenantID, email, rpID string, handle []byte, c *wa.Credential) (string, error) {
 	var userID string
-	err := r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	err := r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		id, joined, err := r.auth.CreateUser(ctx, tx, tenantID)
 		if err != nil {
 			return err
 		}
 		if err := tx.Create(&models.WebAuthnUser{UserID: id, TenantID: tenantID, Email: email, TimeJoined: joined}).Error; err != nil {
-			if ginauth.IsUniqueViolation(err) {
+			if kit.IsUniqueViolation(err) {
 				return ErrEmailExists
 			}
 			return ginauth.DBError(err)
 		}
 		row := credentialRow(c, id, tenantID, rpID, handle, joined)
 		if err := tx.Create(&row).Error; err != nil {
-			if ginauth.IsUniqueViolation(err) {
+			if kit.IsUniqueViolation(err) {
 				return ErrInvalidCredential
 			}
 			return ginauth.DBError(err)
@@ -259,7 +260,7 @@ func (r *Recipe) createAccount(ctx context.Context, tenantID, email, rpID string
 // added as a second factor). A non-nil s is the request's session,
 // confirmed live in the transaction.
 func (r *Recipe) addCredential(ctx context.Context, s *ginauth.Session, userID, tenantID, email, rpID string, handle []byte, c *wa.Credential) error {
-	return r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	return r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if s != nil {
 			if err := s.LockTx(ctx, tx); err != nil {
 				return err
@@ -272,7 +273,7 @@ func (r *Recipe) addCredential(ctx context.Context, s *ginauth.Session, userID, 
 		}
 		if wu == nil {
 			if err := tx.Create(&models.WebAuthnUser{UserID: userID, TenantID: tenantID, Email: email, TimeJoined: now}).Error; err != nil {
-				if ginauth.IsUniqueViolation(err) {
+				if kit.IsUniqueViolation(err) {
 					return ErrEmailExists
 				}
 				return ginauth.DBError(err)
@@ -282,7 +283,7 @@ func (r *Recipe) addCredential(ctx context.Context, s *ginauth.Session, userID, 
 		}
 		row := credentialRow(c, userID, tenantID, rpID, handle, now)
 		if err := tx.Create(&row).Error; err != nil {
-			if ginauth.IsUniqueViolation(err) {
+			if kit.IsUniqueViolation(err) {
 				return ErrInvalidCredential
 			}
 			return ginauth.DBError(err)
@@ -305,7 +306,7 @@ func (r *Recipe) ListCredentials(ctx context.Context, userID string) ([]Credenti
 		return nil, err
 	}
 	var rows []models.WebAuthnCredential
-	if err := r.db.WithContext(ginauth.DBContext(ctx)).Where("user_id = ?", userID).Order("created_at, id_hash").Find(&rows).Error; err != nil {
+	if err := r.db.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Order("created_at, id_hash").Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	out := make([]Credential, len(rows))
@@ -329,7 +330,7 @@ func (r *Recipe) removeCredential(ctx context.Context, s *ginauth.Session, userI
 	if err != nil {
 		return ErrCredentialNotFound
 	}
-	return r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	return r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		if s != nil {
 			if err := s.LockTx(ctx, tx); err != nil {
 				return err
@@ -352,7 +353,7 @@ func (r *Recipe) createRecoverToken(ctx context.Context, wu *models.WebAuthnUser
 	now := r.auth.Now()
 	row := models.WebAuthnRecoverToken{TokenHash: random.Hash(token), UserID: wu.UserID, TenantID: wu.TenantID, Email: wu.Email,
 		CreatedAt: now, ExpiresAt: now.Add(r.cfg.RecoverTokenLifetime)}
-	if err := r.db.WithContext(ginauth.DBContext(ctx)).Create(&row).Error; err != nil {
+	if err := r.db.WithContext(kit.DBContext(ctx)).Create(&row).Error; err != nil {
 		return "", ginauth.DBError(err)
 	}
 	return token, nil
@@ -363,7 +364,7 @@ func (r *Recipe) createRecoverToken(ctx context.Context, wu *models.WebAuthnUser
 // passkey e-mail.
 func (r *Recipe) peekRecoverToken(ctx context.Context, db *gorm.DB, token, tenantID string) (*models.WebAuthnRecoverToken, error) {
 	var rows []models.WebAuthnRecoverToken
-	if err := db.WithContext(ginauth.DBContext(ctx)).Where("token_hash = ?", random.Hash(token)).Limit(1).Find(&rows).Error; err != nil {
+	if err := db.WithContext(kit.DBContext(ctx)).Where("token_hash = ?", random.Hash(token)).Limit(1).Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	if len(rows) == 0 || rows[0].TenantID != tenantID || !r.auth.Now().Before(rows[0].ExpiresAt) {
@@ -383,7 +384,7 @@ func (r *Recipe) peekRecoverToken(ctx context.Context, db *gorm.DB, token, tenan
 // user in one transaction: of two requests racing with one token, only
 // the one whose delete removed it registers a passkey.
 func (r *Recipe) recoverTx(ctx context.Context, tokenHash, userID, tenantID, email, rpID string, handle []byte, c *wa.Credential) error {
-	return r.db.WithContext(ginauth.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	return r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		res := tx.Where("token_hash = ?", tokenHash).Delete(&models.WebAuthnRecoverToken{})
 		if res.Error != nil {
 			return ginauth.DBError(res.Error)
@@ -393,7 +394,7 @@ func (r *Recipe) recoverTx(ctx context.Context, tokenHash, userID, tenantID, ema
 		}
 		row := credentialRow(c, userID, tenantID, rpID, handle, r.auth.Now())
 		if err := tx.Create(&row).Error; err != nil {
-			if ginauth.IsUniqueViolation(err) {
+			if kit.IsUniqueViolation(err) {
 				return ErrInvalidCredential
 			}
 			return ginauth.DBError(err)

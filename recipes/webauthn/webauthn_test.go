@@ -12,6 +12,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/webauthn"
 )
@@ -83,7 +84,7 @@ func TestSignUpSignOutSignIn(t *testing.T) {
 		t.Errorf("credentials = %v", list)
 	}
 	var row models.WebAuthnCredential
-	if err := h.auth.DB().Take(&row).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Take(&row).Error; err != nil {
 		t.Fatal(err)
 	}
 	if row.SignCount != 1 || row.LastUsedAt == nil || row.Transports != "internal" {
@@ -117,7 +118,7 @@ func TestCounterRegressionRefusedAsClone(t *testing.T) {
 		t.Errorf("event %+v", ev)
 	}
 	var row models.WebAuthnCredential
-	if err := h.auth.DB().Take(&row).Error; err != nil {
+	if err := kit.Of(h.auth).DB().Take(&row).Error; err != nil {
 		t.Fatal(err)
 	}
 	if row.SignCount != 11 {

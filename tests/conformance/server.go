@@ -37,6 +37,7 @@ import (
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // AppURLPrefix starts the "core URL" that /test/setup/app answers and
@@ -325,14 +326,14 @@ func (s *Server) routes() *gin.Engine {
 	})
 	r.POST("/logout", s.withSession(ginauth.VerifyOptions{}, func(c *gin.Context, ss *ginauth.Session) {
 		if err := ss.Revoke(c.Request.Context()); err != nil {
-			ss.Auth().WriteError(c, err)
+			kit.Of(ss.Auth()).WriteError(c, err)
 			return
 		}
 		c.String(200, "success")
 	}))
 	r.POST("/revokeAll", s.withSession(ginauth.VerifyOptions{}, func(c *gin.Context, ss *ginauth.Session) {
 		if _, err := ss.Auth().RevokeAllSessions(c.Request.Context(), ss.UserID()); err != nil {
-			ss.Auth().WriteError(c, err)
+			kit.Of(ss.Auth()).WriteError(c, err)
 			return
 		}
 		c.String(200, "success")
@@ -408,7 +409,7 @@ func (s *Server) withSession(opts ginauth.VerifyOptions, h func(*gin.Context, *g
 		a := s.cur.Load().auth
 		ss, err := a.GetSession(c, opts)
 		if err != nil {
-			a.WriteError(c, err)
+			kit.Of(a).WriteError(c, err)
 			return
 		}
 		h(c, ss)
@@ -598,7 +599,7 @@ func (s *Server) login(c *gin.Context) {
 	}
 	ss, err := inst.auth.CreateSession(c, ns)
 	if err != nil {
-		inst.auth.WriteError(c, err)
+		kit.Of(inst.auth).WriteError(c, err)
 		return
 	}
 	c.String(200, ss.UserID())
@@ -637,7 +638,7 @@ func (s *Server) updateJWT(c *gin.Context, ss *ginauth.Session) {
 		update[k] = v
 	}
 	if err := ss.MergeIntoAccessTokenPayload(c.Request.Context(), update); err != nil {
-		ss.Auth().WriteError(c, err)
+		kit.Of(ss.Auth()).WriteError(c, err)
 		return
 	}
 	c.JSON(200, ss.AccessTokenPayload())
@@ -654,7 +655,7 @@ func (s *Server) updateJWTWithHandle(c *gin.Context, ss *ginauth.Session) {
 	a := ss.Auth()
 	info, err := a.GetSessionInfo(c.Request.Context(), ss.Handle())
 	if err != nil {
-		a.WriteError(c, err)
+		kit.Of(a).WriteError(c, err)
 		return
 	}
 	update := claims.Payload{}
@@ -665,7 +666,7 @@ func (s *Server) updateJWTWithHandle(c *gin.Context, ss *ginauth.Session) {
 		update[k] = v
 	}
 	if err := a.MergeIntoAccessTokenPayload(c.Request.Context(), ss.Handle(), update); err != nil {
-		a.WriteError(c, err)
+		kit.Of(a).WriteError(c, err)
 		return
 	}
 	c.JSON(200, ss.AccessTokenPayload())

@@ -19,6 +19,7 @@ import (
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/emailverification"
+	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/totp"
 )
@@ -175,7 +176,7 @@ func newApp(t testing.TB, o appOptions) *app {
 			return
 		}
 		if err := a.ep.UpdateEmailOrPassword(c.Request.Context(), s.UserID(), nil, &in.Password, s.Handle()); err != nil {
-			auth.WriteError(c, err)
+			kit.Of(auth).WriteError(c, err)
 			return
 		}
 		c.JSON(200, gin.H{"status": "OK"})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // GenerousLimits keeps the built-in rate limiter running (in the database,
@@ -97,7 +98,7 @@ func Login(a *ginauth.Auth, factor string) gin.HandlerFunc {
 		_, err := a.CreateSession(c, ginauth.NewSession{UserID: c.Query("user"), TenantID: c.Query("tenant"),
 			Factor: c.DefaultQuery("factor", factor)})
 		if err != nil {
-			a.WriteError(c, err)
+			kit.Of(a).WriteError(c, err)
 			return
 		}
 		c.JSON(200, gin.H{"status": "OK"})

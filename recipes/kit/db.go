@@ -1,11 +1,36 @@
-package ginauth
+package kit
 
 import (
+	"context"
 	"errors"
 	"strings"
 
 	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/internal/dbutil"
 )
+
+// DBContext returns the context to give the database for ctx: the
+// request's own context when ctx is a *gin.Context. Gin recycles its
+// contexts once a handler returns, while database/sql may still look at a
+// query's context a moment later, so a *gin.Context must not reach it.
+// Every database call in ginauth and its recipes goes through it, so apps
+// may pass c wherever a context.Context is asked for.
+func DBContext(ctx context.Context) context.Context { return dbutil.Context(ctx) }
+
+// DeleteByTenant returns a Registrar.OnTenantDelete function that deletes
+// the rows of the given models whose tenant_id column is the tenant's.
+func DeleteByTenant(models ...any) func(ctx context.Context, tx *gorm.DB, tenantID string) error {
+	return func(ctx context.Context, tx *gorm.DB, tenantID string) error {
+		for _, m := range models {
+			if err := tx.WithContext(DBContext(ctx)).Where("tenant_id = ?", tenantID).Delete(m).Error; err != nil {
+				return ginauth.DBError(err)
+			}
+		}
+		return nil
+	}
+}
 
 // IsUniqueViolation reports whether err is a unique-constraint failure on
 // one of the databases GORM supports (SQLite, PostgreSQL, MySQL, SQL
