@@ -120,9 +120,6 @@ func TestTypedConfigValues(t *testing.T) {
 	}{
 		{func(c *Config) { c.Session.AntiCSRF = "VIA_COOKIE" }, `"VIA_COOKIE"`},
 		{func(c *Config) { c.Session.SigningAlgorithm = "HS256" }, `"HS256"`},
-		{func(c *Config) {
-			c.RateLimit.Limits = map[Action]Limit{"sign-in": {PerIP: Rule{Max: 1, Window: time.Minute}}}
-		}, `"sign-in"`},
 		{func(c *Config) { c.RateLimit.Limits = map[Action]Limit{ActionSignIn: {PerAccount: Rule{Max: 3}}} }, "positive Window"},
 	} {
 		cfg := Config{DB: testdb.Open(t), AppInfo: AppInfo{APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"}}
@@ -131,4 +128,37 @@ func TestTypedConfigValues(t *testing.T) {
 			t.Errorf("want an error naming %s, got %v", tc.want, err)
 		}
 	}
+	// A misspelt action is refused by New, once the recipes have declared
+	// their own actions (Registrar.RateLimitAction); a declared one is
+	// accepted.
+	db := testdb.Open(t)
+	if err := models.AutoMigrate(db); err != nil {
+		t.Fatal(err)
+	}
+	base := func() Config {
+		return Config{DB: db, AppInfo: AppInfo{APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"}}
+	}
+	cfg := base()
+	cfg.RateLimit.Limits = map[Action]Limit{"sign-in": {PerIP: Rule{Max: 1, Window: time.Minute}}}
+	if _, err := New(cfg); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), `"sign-in"`) {
+		t.Errorf("want an error naming \"sign-in\", got %v", err)
+	}
+	cfg = base()
+	cfg.RateLimit.Limits = map[Action]Limit{"flags-set": {PerAccount: Rule{Max: 1, Window: time.Minute}}}
+	cfg.Recipes = []Recipe{declaringRecipe{"flags-set"}}
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatalf("a declared action: %v", err)
+	}
+	if got := a.limiter.limits["flags-set"]; got.PerAccount.Max != 1 || got.PerIP.Max != 7 {
+		t.Errorf("the app's rule and the recipe's default: %+v", got)
+	}
+}
+
+// declaringRecipe declares one rate-limited action of its own.
+type declaringRecipe struct{ action Action }
+
+func (r declaringRecipe) ID() string { return "declaring" }
+func (r declaringRecipe) Setup(reg *Registrar) error {
+	return reg.RateLimitAction(r.action, Limit{PerIP: Rule{Max: 7, Window: time.Minute}, PerAccount: Rule{Max: 3, Window: time.Minute}})
 }

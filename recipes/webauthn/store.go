@@ -16,7 +16,6 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
-	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/kit"
 )
 
@@ -26,10 +25,13 @@ const (
 	kindSignIn   = "signin"
 )
 
-// DefaultValidateEmail is the e-mail check the other recipes use by
-// default (emailpassword.DefaultValidateEmail).
-func DefaultValidateEmail(ctx context.Context, email, tenantID string) string {
-	return emailpassword.DefaultValidateEmail(ctx, email, tenantID)
+// DefaultValidateEmail is the e-mail check every recipe uses by default
+// (ginauth.ParseEmail), with emailpassword's message.
+func DefaultValidateEmail(_ context.Context, email, _ string) string {
+	if _, ok := ginauth.ParseEmail(email); !ok {
+		return "Email is invalid"
+	}
+	return ""
 }
 
 // credentialHash keys a credential row: the hex SHA-256 of its raw id.

@@ -23,6 +23,7 @@ var recipeDeps = map[string][]string{
 	"recipes/passwordless":      {"recipes/emaildelivery"},
 	"recipes/multitenancy":      {"recipes/thirdparty"},
 	"recipes/totp":              {"recipes/multifactorauth"},
+	"recipes/webauthn":          {"recipes/emaildelivery", "recipes/multifactorauth"},
 }
 
 // recipeInternals are the module's internal packages that built-in recipes
