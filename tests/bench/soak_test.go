@@ -23,6 +23,7 @@ import (
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // Flags for TestSoak.
@@ -45,7 +46,7 @@ var soakKinds = []struct {
 // generate_series) sharing the password hash of one account signed up
 // through the API, then checks that one of them signs in.
 func soakUsers(tb testing.TB, a *ginauth.Auth, url string, n int) {
-	db := a.DB()
+	db := kit.Of(a).DB()
 	cl := &http.Client{}
 	if code, _ := soakPost(cl, url+"/auth/signup", "soak-seed@example.com"); code != 200 {
 		tb.Fatalf("soak: sign-up answered %d", code)
