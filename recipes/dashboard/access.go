@@ -12,7 +12,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/kit"
 )
@@ -96,7 +95,7 @@ func (r *Recipe) admit(c *gin.Context) (*admin, error) {
 	if tok, err := c.Cookie(sessionCookie); err == nil && tok != "" && len(r.keys) > 0 {
 		var row models.DashboardSession
 		err := r.auth.DB().WithContext(kit.DBContext(c)).
-			Where("token_hash = ? AND expires_at > ?", random.Hash(tok), r.auth.Now()).Take(&row).Error
+			Where("token_hash = ? AND expires_at > ?", kit.HashToken(tok), r.auth.Now()).Take(&row).Error
 		switch {
 		case err == nil:
 			for _, id := range r.keyIDs {
@@ -114,7 +113,7 @@ func (r *Recipe) admit(c *gin.Context) (*admin, error) {
 		}
 		secret, err := c.Cookie(csrfCookie)
 		if err != nil || len(secret) < 32 {
-			secret = random.Token(32)
+			secret = kit.Token(32)
 			r.setCookie(c, csrfCookie, secret, 0)
 		}
 		return &admin{actor: "authorize", csrf: csrfFor(secret)}, nil
@@ -218,7 +217,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		return
 	}
 	now := r.auth.Now()
-	tok := random.Token(32)
+	tok := kit.Token(32)
 	db := r.auth.DB().WithContext(kit.DBContext(c))
 	// Expired sessions are useless; sweeping them here keeps the table
 	// small without a background job.
@@ -226,7 +225,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		r.fail(c, ginauth.DBError(err))
 		return
 	}
-	row := models.DashboardSession{TokenHash: random.Hash(tok), KeyID: keyID, CreatedAt: now, ExpiresAt: now.Add(r.cfg.SessionLifetime)}
+	row := models.DashboardSession{TokenHash: kit.HashToken(tok), KeyID: keyID, CreatedAt: now, ExpiresAt: now.Add(r.cfg.SessionLifetime)}
 	if err := db.Create(&row).Error; err != nil {
 		r.fail(c, ginauth.DBError(err))
 		return
@@ -239,7 +238,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 // handleSignOut serves POST <base>/dashboard/signout.
 func (r *Recipe) handleSignOut(c *gin.Context, adm *admin) {
 	if adm.apiKey {
-		err := r.auth.DB().WithContext(kit.DBContext(c)).Where("token_hash = ?", random.Hash(adm.token)).Delete(&models.DashboardSession{}).Error
+		err := r.auth.DB().WithContext(kit.DBContext(c)).Where("token_hash = ?", kit.HashToken(adm.token)).Delete(&models.DashboardSession{}).Error
 		if err != nil {
 			r.fail(c, ginauth.DBError(err))
 			return

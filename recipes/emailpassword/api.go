@@ -7,7 +7,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/kit"
 )
@@ -245,14 +244,14 @@ func (r *Recipe) CreateResetPasswordToken(ctx context.Context, tenantID, userID 
 
 func (r *Recipe) createToken(ctx context.Context, row *models.EmailPasswordUser) (string, error) {
 	now := r.auth.Now()
-	token := random.Token(32)
+	token := kit.Token(32)
 	db := r.auth.DB().WithContext(kit.DBContext(ctx))
 	// Expired tokens are useless; sweeping them here keeps the table small
 	// without a background job.
 	if err := db.Where("expires_at <= ?", now).Delete(&models.PasswordResetToken{}).Error; err != nil {
 		return "", ginauth.DBError(err)
 	}
-	err := db.Create(&models.PasswordResetToken{TokenHash: random.Hash(token), UserID: row.UserID, TenantID: row.TenantID,
+	err := db.Create(&models.PasswordResetToken{TokenHash: kit.HashToken(token), UserID: row.UserID, TenantID: row.TenantID,
 		Email: row.Email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.ResetTokenValidity)}).Error
 	if err != nil {
 		return "", ginauth.DBError(err)
@@ -296,7 +295,7 @@ func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword
 	if token == "" || len(token) > 256 {
 		return nil, ErrInvalidToken
 	}
-	h := random.Hash(token)
+	h := kit.HashToken(token)
 	now := r.auth.Now()
 	db := r.auth.DB().WithContext(kit.DBContext(ctx))
 	live := func(q *gorm.DB) *gorm.DB {

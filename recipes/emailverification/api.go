@@ -11,7 +11,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/kit"
@@ -88,9 +87,9 @@ func (r *Recipe) CreateVerificationToken(ctx context.Context, tenantID, userID, 
 	if verified {
 		return "", ErrEmailAlreadyVerified
 	}
-	token := random.Token(32)
+	token := kit.Token(32)
 	now := r.auth.Now()
-	row := models.EmailVerificationToken{TokenHash: random.Hash(token), UserID: userID, Email: email, TenantID: tenantID,
+	row := models.EmailVerificationToken{TokenHash: kit.HashToken(token), UserID: userID, Email: email, TenantID: tenantID,
 		CreatedAt: now, ExpiresAt: now.Add(r.cfg.TokenLifetime)}
 	// Parallel sends for one user take turns on the user's row, where the
 	// database has row locks: without it, MySQL's gap locks on the delete
@@ -139,7 +138,7 @@ func (r *Recipe) VerifyUsingToken(ctx context.Context, tenantID, token string) (
 	if token == "" || len(token) > 256 {
 		return "", "", ErrInvalidToken
 	}
-	hash := random.Hash(token)
+	hash := kit.HashToken(token)
 	now := r.auth.Now()
 	var row models.EmailVerificationToken
 	expired := false

@@ -26,6 +26,13 @@
 //
 // NotSetUp, Find, TenantOr and FactorSession are the small pieces every
 // recipe would otherwise write again.
+//
+// # Tokens, signatures and secrets at rest
+//
+// Token, HashToken and NewID make and store unguessable tokens and ids;
+// SignJWS signs a JWT (a provider's client secret, a test IdP's ID
+// tokens); a Sealer encrypts small secrets at rest under an app key with
+// rotation. Recipes need no internal package for any of it.
 package kit
 
 import (

@@ -16,7 +16,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/kit"
 )
@@ -103,10 +102,10 @@ func newUserInputCode(digits int) string {
 func (r *Recipe) newCodeRow(deviceID, preAuthSessionID string) (*Code, *models.PasswordlessCode) {
 	now := r.auth.Now()
 	code := &Code{DeviceID: deviceID, PreAuthSessionID: preAuthSessionID,
-		UserInputCode: newUserInputCode(r.cfg.CodeDigits), LinkCode: random.Token(32),
+		UserInputCode: newUserInputCode(r.cfg.CodeDigits), LinkCode: kit.Token(32),
 		CreatedAt: now, ExpiresAt: now.Add(r.cfg.CodeLifetime)}
-	row := &models.PasswordlessCode{ID: random.UUID(), PreAuthSessionID: preAuthSessionID,
-		CodeHash: codeHash(deviceID, code.UserInputCode), LinkHash: random.Hash(code.LinkCode),
+	row := &models.PasswordlessCode{ID: kit.NewID(), PreAuthSessionID: preAuthSessionID,
+		CodeHash: codeHash(deviceID, code.UserInputCode), LinkHash: kit.HashToken(code.LinkCode),
 		CreatedAt: now, ExpiresAt: code.ExpiresAt}
 	return code, row
 }
@@ -115,7 +114,7 @@ func (r *Recipe) newCodeRow(deviceID, preAuthSessionID string) (*Code, *models.P
 // code.
 func (r *Recipe) createDevice(ctx context.Context, tenantID string, c Contact) (*Code, error) {
 	r.maybeSweep(ctx)
-	deviceID := random.Token(32)
+	deviceID := kit.Token(32)
 	code, row := r.newCodeRow(deviceID, preAuthID(deviceID))
 	dev := &models.PasswordlessDevice{PreAuthSessionID: code.PreAuthSessionID, TenantID: tenantID,
 		Email: c.Email, PhoneNumber: c.PhoneNumber, CreatedAt: code.CreatedAt}
@@ -164,7 +163,7 @@ func (r *Recipe) addCode(ctx context.Context, deviceID string, dev *models.Passw
 // deleteCode removes one code (one that could not be delivered).
 func (r *Recipe) deleteCode(ctx context.Context, code *Code) error {
 	err := r.auth.DB().WithContext(kit.DBContext(ctx)).
-		Where("pre_auth_session_id = ? AND link_hash = ?", code.PreAuthSessionID, random.Hash(code.LinkCode)).
+		Where("pre_auth_session_id = ? AND link_hash = ?", code.PreAuthSessionID, kit.HashToken(code.LinkCode)).
 		Delete(&models.PasswordlessCode{}).Error
 	return ginauth.DBError(err)
 }
@@ -200,7 +199,7 @@ func (r *Recipe) check(ctx context.Context, dev *models.PasswordlessDevice, devi
 		if len(linkCode) > 256 {
 			return out, ErrRestartFlow
 		}
-		h = random.Hash(linkCode)
+		h = kit.HashToken(linkCode)
 	} else {
 		if !deviceMatches(deviceID, pre) {
 			return out, ErrRestartFlow

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/ginauth/ginauth/internal/jws"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 func errorf(kind error, format string, args ...any) error {
@@ -153,7 +153,7 @@ func appleClientSecret(c Client, now time.Time) (string, error) {
 		"iss": teamID, "sub": c.ClientID, "aud": "https://appleid.apple.com",
 		"iat": now.Unix(), "exp": now.Add(appleSecretValidity).Unix(),
 	})
-	return jws.Sign(jws.Header{Alg: jws.ES256, Kid: keyID}, payload, ec)
+	return kit.SignJWS(kit.ES256, keyID, "", payload, ec)
 }
 
 // Microsoft is Microsoft Entra ID (Azure AD) sign-in. tenant is the

@@ -4,24 +4,24 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ginauth/ginauth/internal/seal"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // ErrSecretKey is returned (wrapped, saying what is wrong) by Setup and
 // Config.Validate when the sealing key is missing or not 32 bytes.
 var ErrSecretKey = errors.New("totp: Config.SecretKey must be 32 random bytes (AES-256); generate one with `openssl rand -base64 32` and keep it out of the database")
 
-// sealer seals TOTP secrets with AES-256-GCM (internal/seal). A sealed
+// sealer seals TOTP secrets with AES-256-GCM (kit.Sealer). A sealed
 // secret reads "v1.<key id>.<base64url(nonce | ciphertext | tag)>"; the key
 // id lets old keys keep opening secrets sealed before a key rotation.
-type sealer struct{ s *seal.Sealer }
+type sealer struct{ s *kit.Sealer }
 
 // keyLabel goes into the key ids; it must not change, or stored secrets
 // stop opening.
 const keyLabel = "ginauth-totp-key-id"
 
 func checkKey(key []byte) error {
-	if len(key) != seal.KeySize {
+	if len(key) != kit.SealKeySize {
 		return fmt.Errorf("%w (got %d bytes)", ErrSecretKey, len(key))
 	}
 	return nil
@@ -36,7 +36,7 @@ func newSealer(key []byte, old [][]byte) (*sealer, error) {
 			return nil, fmt.Errorf("OldSecretKeys[%d]: %w", i, err)
 		}
 	}
-	s, err := seal.New(keyLabel, key, old)
+	s, err := kit.NewSealer(keyLabel, key, old)
 	if err != nil {
 		return nil, err
 	}

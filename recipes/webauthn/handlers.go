@@ -21,7 +21,6 @@ import (
 
 	"github.com/ginauth/ginauth/claims"
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/kit"
 )
@@ -215,7 +214,7 @@ func (r *Recipe) handleRegisterOptions(c *gin.Context) {
 	}
 	// A fresh user handle for every passkey: it names no account, and
 	// the credential row keeps the one its passkey was made with.
-	handle := []byte(random.Token(32))
+	handle := []byte(kit.Token(32))
 	rk := true
 	creation, sd, err := w.BeginRegistration(&user{handle: handle, name: email},
 		wa.WithAuthenticatorSelection(protocol.AuthenticatorSelection{ResidentKey: registerResidentKeyRequired, RequireResidentKey: &rk,

@@ -14,7 +14,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
-	"github.com/ginauth/ginauth/internal/random"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/kit"
 )
@@ -67,9 +66,9 @@ func (r *Recipe) saveOptions(ctx context.Context, tenantID, kind string, email *
 	if err != nil {
 		return "", models.WebAuthnOptions{}, ginauth.NewError(ginauth.ErrInternal, err)
 	}
-	id := random.Token(32)
+	id := kit.Token(32)
 	now := r.auth.Now()
-	row := models.WebAuthnOptions{IDHash: random.Hash(id), TenantID: tenantID, Kind: kind, Email: email, UserHandle: b64(handle),
+	row := models.WebAuthnOptions{IDHash: kit.HashToken(id), TenantID: tenantID, Kind: kind, Email: email, UserHandle: b64(handle),
 		Session: string(raw), CreatedAt: now, ExpiresAt: now.Add(r.cfg.OptionsTimeout)}
 	if err := r.db.WithContext(kit.DBContext(ctx)).Create(&row).Error; err != nil {
 		return "", row, ginauth.DBError(err)
@@ -90,7 +89,7 @@ var testHookOptionsRead func()
 func (r *Recipe) takeOptions(ctx context.Context, id, kind, tenantID string) (*storedOptions, error) {
 	db := r.db.WithContext(kit.DBContext(ctx))
 	var rows []models.WebAuthnOptions
-	if err := db.Where("id_hash = ?", random.Hash(id)).Limit(1).Find(&rows).Error; err != nil {
+	if err := db.Where("id_hash = ?", kit.HashToken(id)).Limit(1).Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	if len(rows) == 0 {
@@ -351,9 +350,9 @@ func (r *Recipe) removeCredential(ctx context.Context, s *ginauth.Session, userI
 
 // createRecoverToken stores a recovery token for a user and returns it.
 func (r *Recipe) createRecoverToken(ctx context.Context, wu *models.WebAuthnUser) (string, error) {
-	token := random.Token(32)
+	token := kit.Token(32)
 	now := r.auth.Now()
-	row := models.WebAuthnRecoverToken{TokenHash: random.Hash(token), UserID: wu.UserID, TenantID: wu.TenantID, Email: wu.Email,
+	row := models.WebAuthnRecoverToken{TokenHash: kit.HashToken(token), UserID: wu.UserID, TenantID: wu.TenantID, Email: wu.Email,
 		CreatedAt: now, ExpiresAt: now.Add(r.cfg.RecoverTokenLifetime)}
 	if err := r.db.WithContext(kit.DBContext(ctx)).Create(&row).Error; err != nil {
 		return "", ginauth.DBError(err)
@@ -366,7 +365,7 @@ func (r *Recipe) createRecoverToken(ctx context.Context, wu *models.WebAuthnUser
 // passkey e-mail.
 func (r *Recipe) peekRecoverToken(ctx context.Context, db *gorm.DB, token, tenantID string) (*models.WebAuthnRecoverToken, error) {
 	var rows []models.WebAuthnRecoverToken
-	if err := db.WithContext(kit.DBContext(ctx)).Where("token_hash = ?", random.Hash(token)).Limit(1).Find(&rows).Error; err != nil {
+	if err := db.WithContext(kit.DBContext(ctx)).Where("token_hash = ?", kit.HashToken(token)).Limit(1).Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	if len(rows) == 0 || rows[0].TenantID != tenantID || !r.auth.Now().Before(rows[0].ExpiresAt) {

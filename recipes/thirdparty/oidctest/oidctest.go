@@ -35,8 +35,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ginauth/ginauth/internal/jws"
-	"github.com/ginauth/ginauth/internal/random"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // User is the account the provider signs in.
@@ -126,9 +125,9 @@ func (s *Server) newSigner(kid string, i int) *signer {
 		if err != nil {
 			panic(err)
 		}
-		return &signer{kid: kid, alg: jws.ES256, key: k}
+		return &signer{kid: kid, alg: kit.ES256, key: k}
 	}
-	return &signer{kid: kid, alg: jws.RS256, key: poolKey(i)}
+	return &signer{kid: kid, alg: kit.RS256, key: poolKey(i)}
 }
 
 // jwk is the signer's public key as a JWK.
@@ -136,11 +135,11 @@ func (k *signer) jwk() map[string]string {
 	b64 := base64.RawURLEncoding.EncodeToString
 	switch pub := k.key.Public().(type) {
 	case *rsa.PublicKey:
-		return map[string]string{"kty": "RSA", "use": "sig", "alg": jws.RS256, "kid": k.kid,
+		return map[string]string{"kty": "RSA", "use": "sig", "alg": kit.RS256, "kid": k.kid,
 			"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes())}
 	case *ecdsa.PublicKey:
 		raw, _ := pub.Bytes() // 0x04 || X || Y
-		return map[string]string{"kty": "EC", "use": "sig", "alg": jws.ES256, "crv": "P-256", "kid": k.kid,
+		return map[string]string{"kty": "EC", "use": "sig", "alg": kit.ES256, "crv": "P-256", "kid": k.kid,
 			"x": b64(raw[1:33]), "y": b64(raw[33:])}
 	}
 	return nil
@@ -158,7 +157,7 @@ func NewServer(cfg Config) *Server {
 		cfg.IDTokenTTL = time.Hour
 	}
 	s := &Server{cfg: cfg, codes: map[string]*code{}, access: map[string]User{}}
-	s.key = s.newSigner(random.Token(8), 0)
+	s.key = s.newSigner(kit.Token(8), 0)
 	s.published = []*signer{s.key}
 	s.wrong = s.newSigner(s.key.kid, 1)
 	mux := http.NewServeMux()
@@ -260,7 +259,7 @@ func (s *Server) RotateKeys(keepOld bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rotations++
-	s.key = s.newSigner(random.Token(8), 1+s.rotations) // pool key 0: the first key, 1: the wrong key
+	s.key = s.newSigner(kit.Token(8), 1+s.rotations) // pool key 0: the first key, 1: the wrong key
 	if keepOld {
 		s.published = append([]*signer{s.key}, s.published...)
 	} else {
@@ -305,7 +304,7 @@ func (s *Server) Authorize(authURL string) (*url.URL, error) {
 func (s *Server) MintTokens(nonce string) (accessToken, idToken string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	accessToken = random.Token(24)
+	accessToken = kit.Token(24)
 	s.access[accessToken] = s.cfg.User
 	idToken, err = s.idToken(s.cfg.User, nonce)
 	return accessToken, idToken, err
@@ -320,7 +319,7 @@ func (s *Server) SignIDToken(claims map[string]any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return jws.Sign(jws.Header{Alg: s.key.alg, Typ: "JWT", Kid: s.key.kid}, payload, s.key.key)
+	return kit.SignJWS(s.key.alg, s.key.kid, "JWT", payload, s.key.key)
 }
 
 // idToken signs an ID token for u; s.mu is held.
@@ -367,7 +366,7 @@ func (s *Server) idToken(u User, nonce string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return jws.Sign(jws.Header{Alg: key.alg, Typ: "JWT", Kid: key.kid}, payload, key.key)
+	return kit.SignJWS(key.alg, key.kid, "JWT", payload, key.key)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -436,7 +435,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request") // plain is not accepted
 		return
 	}
-	c := random.Token(24)
+	c := kit.Token(24)
 	s.mu.Lock()
 	s.codes[c] = &code{clientID: s.cfg.ClientID, redirectURI: redirectURI, challenge: challenge,
 		nonce: q.Get("nonce"), user: s.cfg.User, expires: s.cfg.Now().Add(s.cfg.CodeTTL)}
@@ -502,7 +501,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant", "code_verifier without a code_challenge")
 		return
 	}
-	access := random.Token(24)
+	access := kit.Token(24)
 	s.access[access] = c.user
 	out := map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": 3600, "scope": "openid email profile"}
 	if !s.tamper.NoIDToken {
