@@ -239,19 +239,11 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.AddLoginMethods(r.loginMethods)
-	reg.AddEmailLookup(r.usersWithEmail)
+	reg.AddEmailLookup(kit.EmailLookup(&models.EmailPasswordUser{}))
 	reg.OnUserDelete(r.deleteUser)
 	reg.OnTenantDelete(kit.DeleteByTenant(&models.PasswordResetToken{}, &models.EmailPasswordUser{}))
 	r.auth = a
 	return nil
-}
-
-// usersWithEmail finds the users who sign in with email, in any tenant,
-// for ginauth's ListUsers filter.
-func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) ([]string, error) {
-	var ids []string
-	err := db.WithContext(kit.DBContext(ctx)).Model(&models.EmailPasswordUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
-	return ids, err
 }
 
 // loginMethods returns the user's e-mail and password login method.

@@ -294,7 +294,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.AddLoginMethods(r.loginMethods)
-	reg.AddEmailLookup(r.usersWithEmail)
+	reg.AddEmailLookup(kit.EmailLookup(&models.PasswordlessUser{}))
 	reg.OnUserDelete(r.deleteUser)
 	reg.OnTenantDelete(func(ctx context.Context, tx *gorm.DB, tenantID string) error {
 		devices := tx.Model(&models.PasswordlessDevice{}).Select("pre_auth_session_id").Where("tenant_id = ?", tenantID)
@@ -305,14 +305,6 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	})
 	r.auth = a
 	return nil
-}
-
-// usersWithEmail finds the passwordless users with email, in any tenant,
-// for ginauth's ListUsers filter.
-func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) ([]string, error) {
-	var ids []string
-	err := db.WithContext(kit.DBContext(ctx)).Model(&models.PasswordlessUser{}).Where("email = ?", NormaliseEmail(email)).Pluck("user_id", &ids).Error
-	return ids, err
 }
 
 // loginMethods returns the user's passwordless login method. The contact

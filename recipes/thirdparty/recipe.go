@@ -127,6 +127,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 	r.auth = kit.From(reg)
 	reg.RequireTables(models.ThirdPartyTables()...)
 	reg.AddLoginMethods(r.loginMethods)
+	reg.AddEmailLookup(kit.EmailLookup(&models.ThirdPartyUser{}))
 	reg.OnUserDelete(r.deleteUser)
 	reg.OnTenantDelete(kit.DeleteByTenant(&models.ThirdPartyUser{}))
 	for _, rt := range []ginauth.Route{

@@ -444,6 +444,12 @@ func TestGoAPI(t *testing.T) {
 	if err != nil || len(users) != 2 {
 		t.Fatalf("GetUsersByEmail: %d %v", len(users), err)
 	}
+	// ListUsers' e-mail filter finds provider accounts too (the recipe
+	// registers kit.EmailLookup), in any tenant, case-insensitively.
+	listed, _, err := h.auth.ListUsers(ctx, ginauth.ListUsersOptions{Email: " Carol@NEW.example "})
+	if err != nil || len(listed) != 2 {
+		t.Fatalf("ListUsers by e-mail: %d %v", len(listed), err)
+	}
 	if _, err := h.tp.GetUserByThirdPartyInfo(ctx, "public", "oidc", "nobody"); !errors.Is(err, ginauth.ErrNotFound) {
 		t.Fatalf("unknown account: %v", err)
 	}

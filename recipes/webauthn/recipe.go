@@ -196,7 +196,7 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		}
 	}
 	reg.AddLoginMethods(r.loginMethods)
-	reg.AddEmailLookup(r.usersWithEmail)
+	reg.AddEmailLookup(kit.EmailLookup(&models.WebAuthnUser{}))
 	reg.OnUserDelete(r.deleteUser)
 	reg.OnTenantDelete(kit.DeleteByTenant(&models.WebAuthnCredential{}, &models.WebAuthnUser{},
 		&models.WebAuthnOptions{}, &models.WebAuthnRecoverToken{}))
@@ -258,13 +258,6 @@ func (r *Recipe) HasCredential(ctx context.Context, userID string) (bool, error)
 	var n int64
 	err := r.db.WithContext(kit.DBContext(ctx)).Model(&models.WebAuthnCredential{}).Where("user_id = ?", userID).Limit(1).Count(&n).Error
 	return n > 0, ginauth.DBError(err)
-}
-
-// usersWithEmail finds the passkey users with email, for ListUsers.
-func (r *Recipe) usersWithEmail(ctx context.Context, db *gorm.DB, email string) ([]string, error) {
-	var ids []string
-	err := db.WithContext(kit.DBContext(ctx)).Model(&models.WebAuthnUser{}).Where("email = ?", ginauth.NormaliseEmail(email)).Pluck("user_id", &ids).Error
-	return ids, err
 }
 
 // loginMethods returns the user's passkey login method with its
