@@ -15,6 +15,7 @@ import (
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
+	"github.com/ginauth/ginauth/recipes/emailverification"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
@@ -37,6 +38,7 @@ type harness struct {
 	wa     *webauthn.Recipe
 	events *recipetest.Events
 	mails  *mailbox
+	ev     *emailverification.Recipe
 }
 
 type setup struct {
@@ -46,6 +48,8 @@ type setup struct {
 	mfa *multifactorauth.Config
 	// tenants adds the multitenancy recipe.
 	tenants bool
+	// ev adds the emailverification recipe (h.ev).
+	ev bool
 }
 
 type mailbox struct {
@@ -91,6 +95,10 @@ func newHarness(t *testing.T, mod func(*setup)) *harness {
 		cfg.Recipes = append(cfg.Recipes,
 			emailpassword.New(emailpassword.Config{Argon2: emailpassword.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1}}),
 			multifactorauth.New(*st.mfa))
+	}
+	if st.ev {
+		h.ev = emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: h.mails})
+		cfg.Recipes = append(cfg.Recipes, h.ev)
 	}
 	if st.tenants {
 		cfg.Recipes = append(cfg.Recipes, multitenancy.New(multitenancy.Config{}))

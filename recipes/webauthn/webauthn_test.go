@@ -1,6 +1,7 @@
 package webauthn_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
@@ -420,6 +421,56 @@ func TestRecoverAccount(t *testing.T) {
 		if r.JSON["user"].(map[string]any)["id"] != userID {
 			t.Fatalf("recovered passkey signs in as %v", r.JSON["user"])
 		}
+	}
+}
+
+// Recovery by the e-mailed link proves the mailbox, so with the
+// emailverification recipe it marks the address verified, but only once the
+// new passkey is stored: a recovery that fails verifies nothing. Mirrors
+// supertokens-node's webauthn APIImplementation.recoverAccountPOST
+// (markEmailAsVerified after registerCredential returned OK).
+func TestRecoverAccountMarksEmailVerified(t *testing.T) {
+	h := newHarness(t, func(s *setup) { s.ev = true })
+	_, _, userID := h.signUp("ann@example.com")
+	verified := func() bool {
+		t.Helper()
+		ok, err := h.ev.IsVerified(context.Background(), userID, "ann@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if verified() {
+		t.Fatal("a passkey sign-up alone verified the address")
+	}
+	cl := h.client()
+	cl.ok("POST", "/user/webauthn/reset/token", `{"email":"ann@example.com"}`)
+	h.wa.Close()
+	var link string
+	for _, m := range h.mails.all() {
+		if strings.Contains(m.Link, "/webauthn/recover?") {
+			link = m.Link
+		}
+	}
+	token := tokenFromLink(t, link)
+	// A failed recovery (options made for another address) verifies nothing.
+	opts := cl.registerOptions("eve@example.com")
+	mustStatus(t, cl.do("POST", "/user/webauthn/reset", ceremony(opts, newAuthenticator(t, website).register(opts), "token", token)),
+		webauthn.StatusInvalidOptions)
+	if verified() {
+		t.Fatal("a failed recovery verified the address")
+	}
+	opts = cl.ok("POST", "/webauthn/options/register", jsonBody(map[string]any{"recoverAccountToken": token}))
+	fresh := newAuthenticator(t, website)
+	cl.ok("POST", "/user/webauthn/reset", ceremony(opts, fresh.register(opts), "token", token))
+	if !verified() {
+		t.Fatal("recovery did not mark the address verified")
+	}
+	// The session of the recovered passkey sees it through the FDI.
+	in, r := h.signIn(fresh)
+	mustStatus(t, r, "OK")
+	if v := in.ok("GET", "/user/email/verify", ""); v["isVerified"] != true {
+		t.Fatalf("GET /user/email/verify = %v", v)
 	}
 }
 
