@@ -6,6 +6,7 @@
 //   /auth                          auth-react's sign-in / sign-up forms
 //   /auth/reset-password[?token=]  "forgot password": ask for a link / set a new password
 //   /auth/verify-email[?token=]    e-mail verification (REQUIRED: a new user lands here)
+//   /auth/webauthn/recover[?token=] passkey account recovery (the API's webauthn recipe)
 //   /  (anything else)             the protected home page (SessionAuth): GET /sessioninfo
 //
 // ?mode=header or ?mode=cookie on any page picks how session tokens travel
@@ -18,6 +19,8 @@ import EmailPassword from "supertokens-auth-react/recipe/emailpassword";
 import { EmailPasswordPreBuiltUI } from "supertokens-auth-react/recipe/emailpassword/prebuiltui";
 import EmailVerification from "supertokens-auth-react/recipe/emailverification";
 import { EmailVerificationPreBuiltUI } from "supertokens-auth-react/recipe/emailverification/prebuiltui";
+import Webauthn from "supertokens-auth-react/recipe/webauthn";
+import { WebauthnPreBuiltUI } from "supertokens-auth-react/recipe/webauthn/prebuiltui";
 import Session, { SessionAuth, useSessionContext } from "supertokens-auth-react/recipe/session";
 
 const config = window.GINAUTH_DEMO_CONFIG ?? {};
@@ -45,6 +48,8 @@ SuperTokens.init({
   },
   recipeList: [
     EmailPassword.init(),
+    // "Continue with passkey" on the same page (the API serves webauthn).
+    Webauthn.init(),
     // REQUIRED on the website: SessionAuth sends unverified users to
     // /auth/verify-email. (The demo API itself runs OPTIONAL, so its own
     // routes do not insist; the st-ev claim comes from its tokens either way.)
@@ -53,7 +58,7 @@ SuperTokens.init({
   ],
 });
 
-const preBuiltUIs = [EmailPasswordPreBuiltUI, EmailVerificationPreBuiltUI];
+const preBuiltUIs = [EmailPasswordPreBuiltUI, WebauthnPreBuiltUI, EmailVerificationPreBuiltUI];
 
 // Home is the protected page: SessionAuth renders it only with a session
 // whose claims pass (e-mail verified), and it calls the API's GET
