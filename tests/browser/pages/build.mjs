@@ -6,6 +6,7 @@
 //                      ?mode=cookie|header picks tokenTransferMethod
 //   /st/totp.html      supertokens-auth-react's TOTP set-up screen (MFATOTP)
 //                      embedded in a page, with EmailPassword, MFA and TOTP
+//   /st/passkeys-mfa.html  its passkey MFA screen (webauthn-mfa), likewise
 import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,9 +21,9 @@ const here = dirname(fileURLToPath(import.meta.url));
  */
 export async function buildTestPages({ esbuild, outdir, nodePaths = [] }) {
   mkdirSync(outdir, { recursive: true });
-  for (const f of ["website.html", "totp.html"]) copyFileSync(join(here, f), join(outdir, f));
+  for (const f of ["website.html", "totp.html", "passkeys-mfa.html"]) copyFileSync(join(here, f), join(outdir, f));
   await esbuild.build({
-    entryPoints: { website: join(here, "website.js"), totp: join(here, "totp.jsx") },
+    entryPoints: { website: join(here, "website.js"), totp: join(here, "totp.jsx"), "passkeys-mfa": join(here, "passkeys-mfa.jsx") },
     outdir,
     bundle: true,
     format: "iife",
