@@ -114,19 +114,33 @@ func (r *Recipe) readCeremony(c *gin.Context, obj map[string]json.RawMessage) (c
 	return out, true
 }
 
-// linkSession returns the request's session when the body asks to link
-// with it (a passkey used as a second factor), nil otherwise. As
-// SuperTokens' loadSessionInAuthAPIIfNeeded, the session is optional.
-func (r *Recipe) linkSession(c *gin.Context, link bool) (*ginauth.Session, bool) {
-	if !link {
-		return nil, true
+// readCeremonyBody reads the JSON body of a route that finishes a
+// ceremony: the whole object (for the route's other fields) and its
+// ceremony fields.
+func (r *Recipe) readCeremonyBody(c *gin.Context) (map[string]json.RawMessage, ceremony, bool) {
+	obj, ok := r.readBody(c)
+	if !ok {
+		return nil, ceremony{}, false
+	}
+	in, ok := r.readCeremony(c, obj)
+	return obj, in, ok
+}
+
+// readLinkingCeremony reads a sign-up or sign-in body and, when it asks to
+// link, the request's session (a passkey used as a second factor); the
+// session is nil otherwise. As SuperTokens' loadSessionInAuthAPIIfNeeded,
+// the session is optional.
+func (r *Recipe) readLinkingCeremony(c *gin.Context) (ceremony, *ginauth.Session, bool) {
+	_, in, ok := r.readCeremonyBody(c)
+	if !ok || !in.link {
+		return in, nil, ok
 	}
 	s, err := r.auth.GetSession(c, ginauth.VerifyOptions{Optional: true, OverrideGlobalClaimValidators: noValidators})
 	if err != nil {
 		r.auth.WriteError(c, err)
-		return nil, false
+		return in, nil, false
 	}
-	return s, true
+	return in, s, true
 }
 
 func noValidators([]claims.Validator, *gin.Context) []claims.Validator { return nil }
@@ -348,15 +362,7 @@ func (r *Recipe) invalid(c *gin.Context, account, detail string, err error) {
 // credential, shouldTryLinkingWithSessionUser?}.
 func (r *Recipe) handleSignUp(c *gin.Context) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
-	obj, ok := r.readBody(c)
-	if !ok {
-		return
-	}
-	in, ok := r.readCeremony(c, obj)
-	if !ok {
-		return
-	}
-	s, ok := r.linkSession(c, in.link)
+	in, s, ok := r.readLinkingCeremony(c)
 	if !ok {
 		return
 	}
@@ -389,19 +395,7 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	u, err := r.auth.GetUser(ctx, userID)
-	if err != nil {
-		r.auth.WriteError(c, err)
-		return
-	}
-	sess, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: userID, RecipeUserID: userID, TenantID: tenantID, Factor: FactorID})
-	if err != nil {
-		r.auth.WriteHookError(c, err, StatusSignUpNotAllowed)
-		return
-	}
-	r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignUp, UserID: userID, SessionHandle: sess.Handle(), Account: email,
-		IP: c.ClientIP(), Detail: RecipeID})
-	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "user": u})
+	r.startSession(c, tenantID, StatusSignUpNotAllowed, ginauth.Event{Type: ginauth.EventSignUp, UserID: userID, Account: email})
 }
 
 // handleSignIn serves POST /webauthn/signin {webauthnGeneratedOptionsId,
@@ -410,15 +404,7 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 // of starting a new one, and must be the session user's.
 func (r *Recipe) handleSignIn(c *gin.Context) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
-	obj, ok := r.readBody(c)
-	if !ok {
-		return
-	}
-	in, ok := r.readCeremony(c, obj)
-	if !ok {
-		return
-	}
-	s, ok := r.linkSession(c, in.link)
+	in, s, ok := r.readLinkingCeremony(c)
 	if !ok {
 		return
 	}
@@ -491,17 +477,26 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		r.completeFactor(c, s, row.UserID)
 		return
 	}
-	u, err := r.auth.GetUser(ctx, row.UserID)
+	r.startSession(c, tenantID, StatusSignInNotAllowed, ginauth.Event{Type: ginauth.EventSignIn, UserID: row.UserID})
+}
+
+// startSession signs ev.UserID in with a new session in tenantID, emits ev
+// (completed with the session, the client and the recipe) and answers
+// with the user; a hook that refuses the session is answered notAllowed.
+func (r *Recipe) startSession(c *gin.Context, tenantID, notAllowed string, ev ginauth.Event) {
+	ctx := c.Request.Context()
+	u, err := r.auth.GetUser(ctx, ev.UserID)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
-	sess, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: row.UserID, RecipeUserID: row.UserID, TenantID: tenantID, Factor: FactorID})
+	sess, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: ev.UserID, RecipeUserID: ev.UserID, TenantID: tenantID, Factor: FactorID})
 	if err != nil {
-		r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
+		r.auth.WriteHookError(c, err, notAllowed)
 		return
 	}
-	r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignIn, UserID: row.UserID, SessionHandle: sess.Handle(), IP: c.ClientIP(), Detail: RecipeID})
+	ev.SessionHandle, ev.IP, ev.Detail = sess.Handle(), c.ClientIP(), RecipeID
+	r.auth.Emit(ctx, ev)
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "user": u})
 }
 
@@ -597,11 +592,7 @@ func (r *Recipe) handleRegisterCredential(c *gin.Context) {
 	if !ok {
 		return
 	}
-	obj, ok := r.readBody(c)
-	if !ok {
-		return
-	}
-	in, ok := r.readCeremony(c, obj)
+	obj, in, ok := r.readCeremonyBody(c)
 	if !ok {
 		return
 	}
@@ -764,11 +755,7 @@ func (r *Recipe) handleRecoverToken(c *gin.Context) {
 // passkey. The token is used up only by a registration that succeeds.
 func (r *Recipe) handleRecover(c *gin.Context) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
-	obj, ok := r.readBody(c)
-	if !ok {
-		return
-	}
-	in, ok := r.readCeremony(c, obj)
+	obj, in, ok := r.readCeremonyBody(c)
 	if !ok {
 		return
 	}

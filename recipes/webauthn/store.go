@@ -136,6 +136,18 @@ func (r *Recipe) maybeSweep(ctx context.Context) {
 }
 
 // credentialRow turns a verified new credential into its row.
+// insertCredential stores row; a credential id already stored is
+// ErrInvalidCredential (one passkey belongs to one account).
+func insertCredential(tx *gorm.DB, row models.WebAuthnCredential) error {
+	if err := tx.Create(&row).Error; err != nil {
+		if kit.IsUniqueViolation(err) {
+			return ErrInvalidCredential
+		}
+		return ginauth.DBError(err)
+	}
+	return nil
+}
+
 func credentialRow(c *wa.Credential, userID, tenantID, rpID string, handle []byte, now time.Time) models.WebAuthnCredential {
 	ts := make([]string, len(c.Transport))
 	for i, t := range c.Transport {
@@ -243,12 +255,8 @@ func (r *Recipe) createAccount(ctx context.Context, tenantID, email, rpID string
 			}
 			return ginauth.DBError(err)
 		}
-		row := credentialRow(c, id, tenantID, rpID, handle, joined)
-		if err := tx.Create(&row).Error; err != nil {
-			if kit.IsUniqueViolation(err) {
-				return ErrInvalidCredential
-			}
-			return ginauth.DBError(err)
+		if err := insertCredential(tx, credentialRow(c, id, tenantID, rpID, handle, joined)); err != nil {
+			return err
 		}
 		userID = id
 		return nil
@@ -282,12 +290,8 @@ func (r *Recipe) addCredential(ctx context.Context, s *ginauth.Session, userID, 
 		} else {
 			tenantID = wu.TenantID
 		}
-		row := credentialRow(c, userID, tenantID, rpID, handle, now)
-		if err := tx.Create(&row).Error; err != nil {
-			if kit.IsUniqueViolation(err) {
-				return ErrInvalidCredential
-			}
-			return ginauth.DBError(err)
+		if err := insertCredential(tx, credentialRow(c, userID, tenantID, rpID, handle, now)); err != nil {
+			return err
 		}
 		return nil
 	})
@@ -393,12 +397,8 @@ func (r *Recipe) recoverTx(ctx context.Context, tokenHash, userID, tenantID, ema
 		if res.RowsAffected != 1 {
 			return ErrRecoverTokenInvalid
 		}
-		row := credentialRow(c, userID, tenantID, rpID, handle, r.auth.Now())
-		if err := tx.Create(&row).Error; err != nil {
-			if kit.IsUniqueViolation(err) {
-				return ErrInvalidCredential
-			}
-			return ginauth.DBError(err)
+		if err := insertCredential(tx, credentialRow(c, userID, tenantID, rpID, handle, r.auth.Now())); err != nil {
+			return err
 		}
 		return nil
 	})
