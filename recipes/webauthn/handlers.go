@@ -199,6 +199,8 @@ func (r *Recipe) handleRegisterOptions(c *gin.Context) {
 		return
 	}
 	// Options are rows written for anyone who asks: counted per address.
+	// This is the one unit a passkey sign-up costs: handleSignUp consumes
+	// these single-use options and does not count again.
 	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignUp, ""); err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -375,10 +377,8 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 		r.auth.WriteHookError(c, err, StatusSignUpNotAllowed)
 		return
 	}
-	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignUp, ""); err != nil {
-		r.auth.WriteError(c, err)
-		return
-	}
+	// Not counted here: the register options this sign-up takes (single
+	// use) were counted against ActionSignUp when they were made.
 	cred, email, handle, rpID, ok := r.register(c, in, tenantID)
 	if !ok {
 		return
