@@ -85,7 +85,10 @@ type Limit struct {
 // that every instance of the app shares them; a single-instance app may use
 // NewMemoryRateLimitStore instead.
 type RateLimitConfig struct {
-	// Disabled turns rate limiting off.
+	// Disabled turns the request-rate limits off: every Limits rule, per
+	// IP and per account. It does not turn off the recipes' lockouts (the
+	// TOTP and recovery-code LockoutRules, kit.Kit.ReserveLockout): those
+	// are security defences, configured in their recipes.
 	Disabled bool
 	// Store keeps the counters. Default: the database.
 	Store RateLimitStore

@@ -143,3 +143,32 @@ func TestLockoutBurst(t *testing.T) {
 		t.Fatalf("retryAfterMs: %s", r.Body)
 	}
 }
+
+// TestLockoutHoldsWithRateLimitDisabled: RateLimitConfig.Disabled turns
+// off the request-rate limits (here, code entry per IP) but not the
+// per-user TOTP lockout, a defence of the recipe's own (fails when
+// ReserveLockout honours Disabled).
+func TestLockoutHoldsWithRateLimitDisabled(t *testing.T) {
+	h := newHarness(t, func(s *setup) {
+		s.cfg.RateLimit = ginauth.RateLimitConfig{Disabled: true}
+		s.mfa.RequireFactors = []string{"totp"}
+	})
+	// Past the per-IP rule of code entry (60 a minute): not refused.
+	other := h.login("u2")
+	for range 70 {
+		status(t, other.do("POST", "/auth/totp/verify", totpBody("123456")), "UNKNOWN_USER_ID_ERROR")
+	}
+	secret := h.login("u1").enrol("phone")
+	cl := h.login("u1")
+	wrong := "000000"
+	if refTOTP(t, secret, h.clock.Now()) == wrong {
+		wrong = "111111"
+	}
+	for range 5 {
+		status(t, cl.do("POST", "/auth/totp/verify", totpBody(wrong)), "INVALID_TOTP_ERROR")
+	}
+	status(t, cl.do("POST", "/auth/totp/verify", totpBody(refTOTP(t, secret, h.clock.Now()))), "LIMIT_REACHED_ERROR")
+	if cl.mfaSatisfied() {
+		t.Fatal("locked out, yet satisfied")
+	}
+}
