@@ -37,19 +37,9 @@ type EmailPasswordUser struct {
 // TableName returns TableEmailPasswordUsers.
 func (EmailPasswordUser) TableName() string { return TableEmailPasswordUsers }
 
-// PasswordResetToken is an outstanding password-reset token. Only the
-// SHA-256 (hex) of the token is stored, as the primary key; the token itself
-// exists only in the e-mail sent to the user. A token is single-use: it is
-// deleted when consumed. Email is the address the token was sent to, so a
-// token stops working if the account's e-mail changes.
-type PasswordResetToken struct {
-	TokenHash string    `gorm:"column:token_hash;primaryKey;size:64"`
-	UserID    string    `gorm:"column:user_id;not null;size:64;index"`
-	TenantID  string    `gorm:"column:tenant_id;not null;size:64"`
-	Email     string    `gorm:"column:email;not null;size:256"`
-	CreatedAt time.Time `gorm:"column:created_at;not null"`
-	ExpiresAt time.Time `gorm:"column:expires_at;not null;index"`
-}
+// PasswordResetToken is an outstanding password-reset token (see
+// MailedToken).
+type PasswordResetToken struct{ MailedToken }
 
 // TableName returns TablePasswordResetTokens.
 func (PasswordResetToken) TableName() string { return TablePasswordResetTokens }

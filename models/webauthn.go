@@ -84,18 +84,9 @@ type WebAuthnOptions struct {
 // TableName returns TableWebAuthnOptions.
 func (WebAuthnOptions) TableName() string { return TableWebAuthnOptions }
 
-// WebAuthnRecoverToken is an outstanding account-recovery token (a link
-// mailed to a user who lost their passkeys). Only its SHA-256 (hex) is
-// stored; it is single-use and stops working if the account's e-mail
-// changes.
-type WebAuthnRecoverToken struct {
-	TokenHash string    `gorm:"column:token_hash;primaryKey;size:64"`
-	UserID    string    `gorm:"column:user_id;not null;size:64;index"`
-	TenantID  string    `gorm:"column:tenant_id;not null;size:64"`
-	Email     string    `gorm:"column:email;not null;size:256"`
-	CreatedAt time.Time `gorm:"column:created_at;not null"`
-	ExpiresAt time.Time `gorm:"column:expires_at;not null;index"`
-}
+// WebAuthnRecoverToken is an outstanding account-recovery token, a link
+// mailed to a user who lost their passkeys (see MailedToken).
+type WebAuthnRecoverToken struct{ MailedToken }
 
 // TableName returns TableWebAuthnRecoverTokens.
 func (WebAuthnRecoverToken) TableName() string { return TableWebAuthnRecoverTokens }

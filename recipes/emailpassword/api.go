@@ -251,8 +251,8 @@ func (r *Recipe) createToken(ctx context.Context, row *models.EmailPasswordUser)
 	if err := db.Where("expires_at <= ?", now).Delete(&models.PasswordResetToken{}).Error; err != nil {
 		return "", ginauth.DBError(err)
 	}
-	err := db.Create(&models.PasswordResetToken{TokenHash: kit.HashToken(token), UserID: row.UserID, TenantID: row.TenantID,
-		Email: row.Email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.ResetTokenValidity)}).Error
+	err := db.Create(&models.PasswordResetToken{MailedToken: models.MailedToken{TokenHash: kit.HashToken(token), UserID: row.UserID,
+		TenantID: row.TenantID, Email: row.Email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.ResetTokenValidity)}}).Error
 	if err != nil {
 		return "", ginauth.DBError(err)
 	}

@@ -356,8 +356,8 @@ func (r *Recipe) removeCredential(ctx context.Context, s *ginauth.Session, userI
 func (r *Recipe) createRecoverToken(ctx context.Context, wu *models.WebAuthnUser) (string, error) {
 	token := kit.Token(32)
 	now := r.auth.Now()
-	row := models.WebAuthnRecoverToken{TokenHash: kit.HashToken(token), UserID: wu.UserID, TenantID: wu.TenantID, Email: wu.Email,
-		CreatedAt: now, ExpiresAt: now.Add(r.cfg.RecoverTokenLifetime)}
+	row := models.WebAuthnRecoverToken{MailedToken: models.MailedToken{TokenHash: kit.HashToken(token), UserID: wu.UserID,
+		TenantID: wu.TenantID, Email: wu.Email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.RecoverTokenLifetime)}}
 	if err := r.db.WithContext(kit.DBContext(ctx)).Create(&row).Error; err != nil {
 		return "", ginauth.DBError(err)
 	}
