@@ -37,6 +37,12 @@ func forbidden(p, imp string) string {
 	switch {
 	case imp == "internal/testdb" && !strings.HasPrefix(p, "tests/") && !strings.HasPrefix(p, "ginauthtest"):
 		return "only tests (and the public test kit, ginauthtest) use the test database"
+	case imp == "internal/testlimits" && !strings.HasPrefix(p, "tests/") && !strings.HasPrefix(p, "recipes/internal/"):
+		return "the tests' rate limits are for tests only"
+	case p == "internal/testlimits":
+		if strings.HasPrefix(imp, "recipes/") {
+			return "the tests' rate limits need ginauth alone"
+		}
 	case imp == "internal/bridge" && p != "ginauth" && p != "recipes/kit":
 		return "the bridge is between ginauth and the kit alone"
 	case p == "models" || p == "claims" || strings.HasPrefix(p, "internal/"):
@@ -121,12 +127,16 @@ func TestRulesBite(t *testing.T) {
 		{"recipes/emailpassword", "internal/random"},
 		{"recipes/thirdparty", "internal/jws"},
 		{"recipes/thirdparty/oidctest", "internal/jws"},
+		{"recipes/totp", "internal/testlimits"},
+		{"example", "internal/testlimits"},
+		{"internal/testlimits", "recipes/kit"},
 	} {
 		if forbidden(c[0], c[1]) == "" {
 			t.Errorf("%s may import %s", c[0], c[1])
 		}
 	}
-	for _, c := range [][2]string{{"recipes/totp", "recipes/multifactorauth"}, {"recipes/totp", "recipes/kit"}, {"recipes/kit", "internal/bridge"}, {"tests/security", "internal/testdb"}} {
+	for _, c := range [][2]string{{"recipes/totp", "recipes/multifactorauth"}, {"recipes/totp", "recipes/kit"}, {"recipes/kit", "internal/bridge"}, {"tests/security", "internal/testdb"},
+		{"internal/testlimits", "ginauth"}, {"recipes/internal/recipetest", "internal/testlimits"}, {"tests/security", "internal/testlimits"}} {
 		if why := forbidden(c[0], c[1]); why != "" {
 			t.Errorf("%s may not import %s: %s", c[0], c[1], why)
 		}

@@ -11,26 +11,13 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
-	"github.com/ginauth/ginauth/recipes/dashboard"
-	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
-	"github.com/ginauth/ginauth/recipes/emailverification"
-	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/multitenancy"
 	"github.com/ginauth/ginauth/recipes/passwordless"
-	"github.com/ginauth/ginauth/recipes/thirdparty"
-	"github.com/ginauth/ginauth/recipes/totp"
-	"github.com/ginauth/ginauth/recipes/usermetadata"
-	"github.com/ginauth/ginauth/recipes/userroles"
-	"github.com/ginauth/ginauth/recipes/webauthn"
+	"github.com/ginauth/ginauth/tests/internal/everyrecipe"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
-
-// discard is an e-mail and SMS sender that drops what it is given.
-type discard struct{}
-
-func (discard) Send(context.Context, emaildelivery.Email) error { return nil }
 
 // app is ginauth with every recipe, served through Middleware or
 // RegisterRoutes.
@@ -50,34 +37,13 @@ type options struct {
 func newApp(t *testing.T, o options) *app {
 	t.Helper()
 	db := ginauthtest.OpenDB(t)
-	a := &app{
-		ep: emailpassword.New(emailpassword.Config{EmailSender: discard{},
-			Argon2: emailpassword.Argon2Params{Memory: 256, Iterations: 1, Parallelism: 1}}),
-		pl: passwordless.New(passwordless.Config{EmailSender: discard{}}),
-		mt: multitenancy.New(),
-	}
-	first := []ginauth.Recipe{a.ep, a.pl}
-	if o.plFirst {
-		first = []ginauth.Recipe{a.pl, a.ep}
-	}
-	recipes := append(first,
-		thirdparty.New(thirdparty.Config{Providers: []thirdparty.Provider{
-			thirdparty.Google(thirdparty.Client{ClientID: "id", ClientSecret: "secret"}),
-		}}),
-		emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: discard{}}),
-		multifactorauth.New(),
-		totp.New(totp.Config{SecretKey: []byte("compat-test-totp-sealing-key!!!!")}),
-		webauthn.New(webauthn.Config{EmailSender: discard{}}),
-		a.mt,
-		usermetadata.New(),
-		userroles.New(),
-		dashboard.New(dashboard.Config{APIKeys: []string{"compat-test-dashboard-key-0123456789"}}),
-	)
+	rs := everyrecipe.New(everyrecipe.Options{PasswordlessFirst: o.plFirst})
+	a := &app{ep: rs.EmailPassword, pl: rs.Passwordless, mt: rs.Multitenancy}
 	auth, err := ginauth.New(ginauth.Config{
 		DB: db,
 		AppInfo: ginauth.AppInfo{AppName: "Compat", APIDomain: "http://localhost:3001",
 			WebsiteDomain: "http://localhost:3000"},
-		Recipes: recipes,
+		Recipes: rs.All,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -20,17 +20,8 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
-	"github.com/ginauth/ginauth/recipes/dashboard"
-	"github.com/ginauth/ginauth/recipes/emailpassword"
-	"github.com/ginauth/ginauth/recipes/emailverification"
-	"github.com/ginauth/ginauth/recipes/multifactorauth"
-	"github.com/ginauth/ginauth/recipes/multitenancy"
-	"github.com/ginauth/ginauth/recipes/passwordless"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
-	"github.com/ginauth/ginauth/recipes/totp"
-	"github.com/ginauth/ginauth/recipes/usermetadata"
-	"github.com/ginauth/ginauth/recipes/userroles"
-	"github.com/ginauth/ginauth/recipes/webauthn"
+	"github.com/ginauth/ginauth/tests/internal/everyrecipe"
 )
 
 // The drift checks: a doc (README.md, docs/*.md, example/README.md) that
@@ -241,19 +232,8 @@ func apiRoutes(t *testing.T) []string {
 	auth, err := ginauth.New(ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "docs", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
-		Recipes: []ginauth.Recipe{
-			emailpassword.New(emailpassword.Config{}),
-			emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional}),
-			passwordless.New(passwordless.Config{ContactMethod: passwordless.ContactEmailOrPhone}),
-			thirdparty.New(thirdparty.Config{Providers: []thirdparty.Provider{
-				apple, thirdparty.GitHub(thirdparty.Client{ClientID: "gh", ClientSecret: "s"})}}),
-			userroles.New(), usermetadata.New(),
-			multifactorauth.New(),
-			totp.New(totp.Config{SecretKey: make([]byte, 32)}),
-			webauthn.New(webauthn.Config{}),
-			multitenancy.New(),
-			dashboard.New(dashboard.Config{APIKeys: []string{strings.Repeat("k", dashboard.MinAPIKeyLength)}}),
-		},
+		Recipes: everyrecipe.New(everyrecipe.Options{Providers: []thirdparty.Provider{
+			apple, thirdparty.GitHub(thirdparty.Client{ClientID: "gh", ClientSecret: "s"})}}).All,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/internal/testlimits"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -51,7 +52,7 @@ func rowCounts(t testing.TB, a *app) map[string]int64 {
 // first (fuzzapp@example.com, password pw); session sends that account's
 // access token.
 func fuzzRoute(f *testing.F, path string, session bool, seeds ...string) {
-	rl := ginauth.RateLimitConfig{Store: ginauth.NewMemoryRateLimitStore(), Limits: highLimits().Limits}
+	rl := ginauth.RateLimitConfig{Store: ginauth.NewMemoryRateLimitStore(), Limits: testlimits.Generous().Limits}
 	a := newApp(f, appOptions{rateLimit: &rl})
 	owner, _ := a.signedUp("fuzzapp@example.com", pw)
 	for _, s := range seeds {

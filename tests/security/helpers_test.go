@@ -15,6 +15,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testlimits"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
@@ -22,27 +23,16 @@ import (
 	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/totp"
+	"github.com/ginauth/ginauth/tests/internal/everyrecipe"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
 
-// lowArgon2 keeps hashing cheap in tests where its cost does not matter
-// (the recipe accepts it with a warning in the log).
-var lowArgon2 = emailpassword.Argon2Params{Memory: 256, Iterations: 1, Parallelism: 1}
+// lowArgon2 keeps hashing cheap in tests where its cost does not matter.
+var lowArgon2 = everyrecipe.LowArgon2
 
 // totpKey seals TOTP secrets in these tests; it must never show up anywhere.
 var totpKey = []byte("security-test-totp-sealing-key!!") // 32 bytes
-
-// highLimits keeps the rate limiter on (its code and store run) with limits
-// no test reaches by accident.
-func highLimits() ginauth.RateLimitConfig {
-	limits := map[ginauth.Action]ginauth.Limit{}
-	for action := range ginauth.DefaultLimits() {
-		limits[action] = ginauth.Limit{PerIP: ginauth.Rule{Max: 1 << 30, Window: time.Minute},
-			PerAccount: ginauth.Rule{Max: 1 << 30, Window: time.Minute}}
-	}
-	return ginauth.RateLimitConfig{Limits: limits}
-}
 
 // mailbox is an e-mail sender that keeps what it is given.
 type mailbox struct {
@@ -80,7 +70,7 @@ func (e *eventLog) of(typ ginauth.EventType) []ginauth.Event {
 type appOptions struct {
 	db        *gorm.DB // default: a fresh testdb database
 	argon2    *emailpassword.Argon2Params
-	rateLimit *ginauth.RateLimitConfig // default: highLimits()
+	rateLimit *ginauth.RateLimitConfig // default: testlimits.Generous()
 	totp      bool                     // add the totp and multifactorauth recipes
 	mod       func(*ginauth.Config)
 	epMod     func(*emailpassword.Config)
@@ -115,7 +105,7 @@ func newApp(t testing.TB, o appOptions) *app {
 	if o.argon2 != nil {
 		params = *o.argon2
 	}
-	rl := highLimits()
+	rl := testlimits.Generous()
 	if o.rateLimit != nil {
 		rl = *o.rateLimit
 	}

@@ -20,18 +20,11 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
-	"github.com/ginauth/ginauth/recipes/dashboard"
-	"github.com/ginauth/ginauth/recipes/emailpassword"
-	"github.com/ginauth/ginauth/recipes/emailverification"
-	"github.com/ginauth/ginauth/recipes/multifactorauth"
-	"github.com/ginauth/ginauth/recipes/multitenancy"
-	"github.com/ginauth/ginauth/recipes/passwordless"
+	"github.com/ginauth/ginauth/internal/testlimits"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
 	"github.com/ginauth/ginauth/recipes/thirdparty/oidctest"
-	"github.com/ginauth/ginauth/recipes/totp"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
-	"github.com/ginauth/ginauth/recipes/userroles"
-	"github.com/ginauth/ginauth/recipes/webauthn"
+	"github.com/ginauth/ginauth/tests/internal/everyrecipe"
 )
 
 // Hostile strings: a NUL, bytes that are not UTF-8 and over-long values,
@@ -110,10 +103,6 @@ var hostileQueryNames = []string{"email", "phoneNumber", "thirdPartyId", "client
 // them too, sent as a form).
 var hostileFormFields = []string{"id", "role", "tenant", "metadata", "handle", "email", "confirm", "key", "code", "state"}
 
-type nullSMS struct{}
-
-func (nullSMS) Send(context.Context, passwordless.SMS) error { return nil }
-
 type hostileApp struct {
 	t      *testing.T
 	db     *gorm.DB
@@ -135,23 +124,17 @@ func newHostileApp(t *testing.T) *hostileApp {
 		User: oidctest.User{Subject: "sub-1", Email: "idp@example.com", EmailVerified: true}})
 	t.Cleanup(idp.Close)
 	mail := &mailbox{}
-	ep := emailpassword.New(emailpassword.Config{Argon2: lowArgon2, EmailSender: mail})
-	tp := totp.New(totp.Config{SecretKey: totpKey})
+	rs := everyrecipe.New(everyrecipe.Options{Mail: mail, TOTPKey: totpKey, DashboardKey: hostileDashKey,
+		Providers: []thirdparty.Provider{
+			thirdparty.OIDC("oidc", idp.Issuer(), thirdparty.Client{ClientID: "client", ClientSecret: "secret"})}})
+	ep := rs.EmailPassword
 	auth, err := ginauth.New(ginauth.Config{
 		DB: h.db,
 		AppInfo: ginauth.AppInfo{AppName: "Hostile", APIDomain: "http://localhost:3001",
 			WebsiteDomain: "http://localhost:3000"},
-		Recipes: []ginauth.Recipe{ep,
-			emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: mail}),
-			passwordless.New(passwordless.Config{ContactMethod: passwordless.ContactEmailOrPhone, EmailSender: mail,
-				SMSSender: nullSMS{}}),
-			thirdparty.New(thirdparty.Config{Providers: []thirdparty.Provider{
-				thirdparty.OIDC("oidc", idp.Issuer(), thirdparty.Client{ClientID: "client", ClientSecret: "secret"})}}),
-			multifactorauth.New(), tp, webauthn.New(webauthn.Config{EmailSender: mail}), multitenancy.New(), usermetadata.New(), userroles.New(),
-			dashboard.New(dashboard.Config{APIKeys: []string{hostileDashKey}}),
-		},
+		Recipes:   rs.All,
 		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},
-		RateLimit: highLimits(),
+		RateLimit: testlimits.Generous(),
 		Logger:    slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testlimits"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/totp"
 )
@@ -19,7 +20,7 @@ import (
 // tests set small ones.
 
 func limits(action ginauth.Action, l ginauth.Limit) *ginauth.RateLimitConfig {
-	rl := highLimits()
+	rl := testlimits.Generous()
 	rl.Limits[action] = l
 	return &rl
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testlimits"
 	"github.com/ginauth/ginauth/recipes/dashboard"
 	"github.com/ginauth/ginauth/recipes/totp"
 )
@@ -76,7 +77,7 @@ const flowLockoutMax = 3
 // every secret that went by.
 func runFlows(t *testing.T) (*app, *secrets) {
 	t.Helper()
-	rl := highLimits()
+	rl := testlimits.Generous()
 	rl.Limits[ginauth.ActionSignIn] = ginauth.Limit{PerIP: ginauth.Rule{Max: 1 << 30, Window: time.Minute},
 		PerAccount: ginauth.Rule{Max: flowLockoutMax, Window: time.Hour}}
 	const dashboardKey = "dashboard-admin-key-0123456789"

@@ -10,27 +10,19 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testlimits"
 	"github.com/ginauth/ginauth/recipes/kit"
 )
 
-// GenerousLimits keeps the built-in rate limiter running (in the database,
-// as by default) with every rule raised far beyond what a test sends, for
-// the tests that are not about rate limits. Tests of the limits themselves
-// keep ginauth's defaults.
-func GenerousLimits() ginauth.RateLimitConfig {
-	limits := map[ginauth.Action]ginauth.Limit{}
-	for action := range ginauth.DefaultLimits() {
-		limits[action] = ginauth.Limit{PerIP: ginauth.Rule{Max: 1 << 20, Window: time.Minute},
-			PerAccount: ginauth.Rule{Max: 1 << 20, Window: time.Minute}}
-	}
-	return ginauth.RateLimitConfig{Limits: limits}
-}
+// GenerousLimits keeps the built-in rate limiter running with every rule
+// raised far beyond what a test sends, for the tests that are not about
+// rate limits (internal/testlimits, shared with the suites in tests/).
+func GenerousLimits() ginauth.RateLimitConfig { return testlimits.Generous() }
 
 // Events records the security events ginauth hands to Hooks.OnEvent. Set
 // its Hook as ginauth.Config.Hooks.OnEvent.
