@@ -102,6 +102,23 @@ export class NetLog {
       .filter((e) => e.method !== "OPTIONS" && (!method || e.method === method) && (!path || e.path === path));
   }
 
+  // waitFor returns the first API response for method and path after
+  // mark, waiting up to timeoutMs for it (a request the page sends on its
+  // own, after a click). A 401 is passed over: with the demo's 3-second
+  // access tokens a slow step meets an expired one, and the SDK refreshes
+  // the session and sends the request again.
+  async waitFor(mark, method, path, timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [r] = (await this.since(mark, method, path)).filter((e) => e.status !== 401);
+      if (r) return r;
+      if (Date.now() > deadline) {
+        throw new Error(`no ${method} ${path}: ${JSON.stringify((await this.since(mark)).map((e) => `${e.method} ${e.path} ${e.status}`))}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async one(mark, method, path) {
     const list = await this.since(mark, method, path);
     assert.equal(list.length, 1, `want exactly one ${method} ${path} since the mark, got ${list.length}: ` +
@@ -246,6 +263,27 @@ export class ConsoleWatch {
   assertClean() {
     assert.deepEqual(this.errors, [], `[${this.label}] unexpected console errors`);
   }
+}
+
+// virtualAuthenticator gives the page Chromium's virtual authenticator
+// (DevTools protocol WebAuthn domain) in place of a platform
+// authenticator: CTAP2, internal, resident keys, user verification, with
+// presence answered automatically. It returns the CDP session (for
+// WebAuthn.getCredentials and the like) and the authenticator's id.
+export async function virtualAuthenticator(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
 }
 
 // isSDKProbe: the browser's log line for a 401 from the session refresh

@@ -5,7 +5,7 @@
 // passkey on the screen, sign out, then sign in with both.
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
-import { launchBrowser, newPage, screenshot, stepper, webURL } from "./helpers.mjs";
+import { launchBrowser, newPage, screenshot, stepper, virtualAuthenticator, webURL } from "./helpers.mjs";
 
 const PASSWORD = "correct-horse-42";
 let browser;
@@ -28,15 +28,6 @@ describe("auth-react passkey MFA screen: add a passkey as a second factor, then 
   const step = stepper("passkeys-mfa", () => page);
   const email = `e2e-passkey-mfa-${Date.now()}@example.com`;
 
-  async function answer(m, method, path) {
-    for (let t = 0; t < 200; t++) {
-      const [r] = await net.since(m, method, path);
-      if (r) return r;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`no ${method} ${path}: ${JSON.stringify((await net.since(m)).map((e) => `${e.method} ${e.path} ${e.status}`))}`);
-  }
-
   async function load(query = "") {
     await page.goto(`${webURL}/st/passkeys-mfa.html${query}`);
     await page.waitForFunction(() => window.stx && window.stx.ready === true, null, { timeout: 15_000 });
@@ -44,18 +35,7 @@ describe("auth-react passkey MFA screen: add a passkey as a second factor, then 
 
   before(async () => {
     ({ context, page, net } = await newPage(browser, "passkeys mfa", [/status of 401\b/]));
-    cdp = await context.newCDPSession(page);
-    await cdp.send("WebAuthn.enable");
-    ({ authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: {
-        protocol: "ctap2",
-        transport: "internal",
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    }));
+    ({ cdp, authenticatorId } = await virtualAuthenticator(context, page));
   });
 
   after(async () => {
@@ -78,7 +58,7 @@ describe("auth-react passkey MFA screen: add a passkey as a second factor, then 
     // setup=true: the set-up screen, as auth-react links to it (without it
     // the screen sends a user with nothing left to do on to the app).
     await load("?mount=1&setup=true");
-    await answer(m, "PUT", "/auth/mfa/info");
+    await net.waitFor(m, "PUT", "/auth/mfa/info");
     await page.getByText(/register a passkey/i).first().waitFor({ timeout: 15_000 });
     await screenshot(page, "passkeys-mfa-01-register");
     // The screen asks which address (the reference's PUT /mfa/info lists
@@ -89,7 +69,7 @@ describe("auth-react passkey MFA screen: add a passkey as a second factor, then 
     await page.getByText(/no need to remember password/i).first().waitFor({ timeout: 15_000 });
     await screenshot(page, "passkeys-mfa-02-create");
     await page.getByRole("button", { name: /^continue$/i }).click();
-    const reg = await answer(m, "POST", "/auth/webauthn/signup");
+    const reg = await net.waitFor(m, "POST", "/auth/webauthn/signup");
     assert.equal(reg.status, 200);
     await page.waitForURL((u) => u.searchParams.get("done") === "1", { timeout: 20_000 });
     const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
@@ -115,10 +95,10 @@ describe("auth-react passkey MFA screen: add a passkey as a second factor, then 
   step("the screen completes the factor with the passkey, in the same session", async () => {
     const m = net.mark();
     await load("?mount=1&stepUp=true");
-    await answer(m, "PUT", "/auth/mfa/info");
+    await net.waitFor(m, "PUT", "/auth/mfa/info");
     await screenshot(page, "passkeys-mfa-03-sign-in");
     await page.getByRole("button", { name: /continue/i }).first().click();
-    const r = await answer(m, "POST", "/auth/webauthn/signin");
+    const r = await net.waitFor(m, "POST", "/auth/webauthn/signin");
     assert.equal(r.body?.status ?? "OK", "OK", JSON.stringify(r.body));
     assert.equal(r.status, 200);
     await page.waitForURL((u) => u.searchParams.get("done") === "1", { timeout: 20_000 });

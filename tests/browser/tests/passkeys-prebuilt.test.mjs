@@ -6,7 +6,7 @@
 // and the wire checked at each step.
 import assert from "node:assert/strict";
 import { after, before, describe } from "node:test";
-import { NetLog, launchBrowser, screenshot, stepper } from "./helpers.mjs";
+import { NetLog, launchBrowser, screenshot, stepper, virtualAuthenticator } from "./helpers.mjs";
 
 const [siteURL, siteAPI] = ["E2E_PREBUILT_URL", "E2E_PREBUILT_API_URL"].map((name) => {
   if (!process.env[name]) throw new Error(`${name} is not set: run the browser tests with \`npm test\` (run.mjs)`);
@@ -32,33 +32,12 @@ describe("pre-built UI (auth-react): passkeys", () => {
   const step = stepper("passkeys-prebuilt", () => page);
   const passkeyButton = () => page.getByRole("button", { name: /continue with passkey/i });
 
-  // The API answers of one POST since mark m, waiting for it.
-  async function answer(m, path) {
-    for (let t = 0; t < 200; t++) {
-      const [r] = await net.since(m, "POST", path);
-      if (r) return r;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`no POST ${path}`);
-  }
-
   before(async () => {
     context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
     net = new NetLog(page, siteAPI);
-    cdp = await context.newCDPSession(page);
-    await cdp.send("WebAuthn.enable");
-    ({ authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: {
-        protocol: "ctap2",
-        transport: "internal",
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    }));
+    ({ cdp, authenticatorId } = await virtualAuthenticator(context, page));
   });
 
   after(async () => {
@@ -78,7 +57,7 @@ describe("pre-built UI (auth-react): passkeys", () => {
     await page.getByText(/create a passkey/i).first().waitFor({ timeout: 15_000 });
     await screenshot(page, "passkeys-prebuilt-02-create");
     await page.getByRole("button", { name: /^continue$/i }).click();
-    const r = await answer(m, "/auth/webauthn/signup");
+    const r = await net.waitFor(m, "POST", "/auth/webauthn/signup");
     assert.equal(r.status, 200);
     assert.equal(r.body.status, "OK", JSON.stringify(r.body));
     assert.ok(r.body.user.emails.includes(email));
@@ -95,7 +74,7 @@ describe("pre-built UI (auth-react): passkeys", () => {
     const m = net.mark();
     await page.getByText(/logout/i).first().click();
     // (Its body may be gone: the page navigates as the answer lands.)
-    assert.equal((await answer(m, "/auth/signout")).status, 200);
+    assert.equal((await net.waitFor(m, "POST", "/auth/signout")).status, 200);
     // Back on the sign-in screen, which offers the passkey.
     await passkeyButton().waitFor({ timeout: 20_000 });
     assert.match(new URL(page.url()).pathname, /^\/auth\/?$/);
@@ -105,7 +84,7 @@ describe("pre-built UI (auth-react): passkeys", () => {
     await page.goto(`${siteURL}/auth`);
     const m = net.mark();
     await passkeyButton().click();
-    const r = await answer(m, "/auth/webauthn/signin");
+    const r = await net.waitFor(m, "POST", "/auth/webauthn/signin");
     assert.equal(r.status, 200);
     assert.equal(r.body.status, "OK", JSON.stringify(r.body));
     assert.equal(r.body.user.id, userId, "signed in to the account the passkey signed up");

@@ -5,7 +5,7 @@
 // authenticator. Register, sign out, sign in with the passkey.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { click, launchBrowser, newPage, ready, screenshot, webURL } from "./helpers.mjs";
+import { click, launchBrowser, newPage, ready, screenshot, virtualAuthenticator, webURL } from "./helpers.mjs";
 
 let browser;
 
@@ -27,18 +27,7 @@ describe("passkeys", () => {
 
   before(async () => {
     ({ context, page, net } = await newPage(browser, "passkeys", [/status of 401\b.*\/auth\/session\/refresh$/]));
-    cdp = await context.newCDPSession(page);
-    await cdp.send("WebAuthn.enable");
-    ({ authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: {
-        protocol: "ctap2",
-        transport: "internal",
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    }));
+    ({ cdp, authenticatorId } = await virtualAuthenticator(context, page));
   });
 
   after(async () => {
