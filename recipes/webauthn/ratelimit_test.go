@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 )
 
@@ -20,21 +21,18 @@ func signUpLimited(s *setup) {
 }
 
 // passkeySignUp runs one complete passkey sign-up (options, then sign-up)
-// from a fresh client and returns the HTTP code of the step that ended it
-// (200 with status OK for an account made).
-func passkeySignUp(h *harness, email string) (int, string) {
+// from a fresh client and returns the answer of the step that ended it.
+func passkeySignUp(h *harness, email string) *ginauthtest.Response {
 	cl := h.client()
 	r := cl.do("POST", "/webauthn/options/register", jsonBody(map[string]any{"email": email}))
 	if r.Code != 200 || r.JSON["status"] != "OK" {
-		return r.Code, r.Body.String()
+		return r
 	}
-	a := newAuthenticator(h.t, website)
-	r = cl.do("POST", "/webauthn/signup", ceremony(r.JSON, a.register(r.JSON)))
-	if r.Code == 200 && r.JSON["status"] != "OK" {
-		return 0, r.Body.String()
-	}
-	return r.Code, r.Body.String()
+	return cl.do("POST", "/webauthn/signup", ceremony(r.JSON, newAuthenticator(h.t, website).register(r.JSON)))
 }
+
+// signedUp reports whether r is a sign-up's success.
+func signedUp(r *ginauthtest.Response) bool { return r.Code == 200 && r.JSON["status"] == "OK" }
 
 // One passkey sign-up costs one unit of the sign-up limit: with a limit
 // of N, N complete sign-ups succeed from one IP (fails when the sign-up
@@ -43,12 +41,12 @@ func passkeySignUp(h *harness, email string) (int, string) {
 func TestPasskeySignUpCostsOneUnit(t *testing.T) {
 	h := newHarness(t, signUpLimited)
 	for i := range signUpLimit {
-		if code, body := passkeySignUp(h, "user"+string(rune('a'+i))+"@example.com"); code != 200 {
-			t.Fatalf("sign-up %d of %d: %d %s", i+1, signUpLimit, code, body)
+		if r := passkeySignUp(h, "user"+string(rune('a'+i))+"@example.com"); !signedUp(r) {
+			t.Fatalf("sign-up %d of %d: %d %s", i+1, signUpLimit, r.Code, r.Body)
 		}
 	}
-	if code, body := passkeySignUp(h, "one-too-many@example.com"); code != 429 {
-		t.Fatalf("sign-up %d: %d %s, want 429", signUpLimit+1, code, body)
+	if r := passkeySignUp(h, "one-too-many@example.com"); r.Code != 429 {
+		t.Fatalf("sign-up %d: %d %s, want 429", signUpLimit+1, r.Code, r.Body)
 	}
 	if n := countRows(t, h, &models.User{}); n != signUpLimit {
 		t.Fatalf("%d users, want %d", n, signUpLimit)
@@ -66,14 +64,14 @@ func TestPasskeySignUpBurstGetsExactlyTheLimit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, body := passkeySignUp(h, "burst"+string(rune('a'+i))+"@example.com")
-			switch code {
-			case 200:
+			r := passkeySignUp(h, "burst"+string(rune('a'+i))+"@example.com")
+			switch {
+			case signedUp(r):
 				okN.Add(1)
-			case 429:
+			case r.Code == 429:
 				refused.Add(1)
 			default:
-				t.Errorf("unexpected answer %d %s", code, body)
+				t.Errorf("unexpected answer %d %s", r.Code, r.Body)
 			}
 		}()
 	}

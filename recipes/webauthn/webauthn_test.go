@@ -236,16 +236,9 @@ func TestConcurrentSignUpOneAccount(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &ginauthtest.Client{Handler: h.r, RID: "webauthn"}
-			r := c.Do("POST", "/auth/webauthn/options/register", `{"email":"race@example.com"}`)
-			if r.Code != 200 {
-				t.Errorf("options: %d %s", r.Code, r.Body)
-				return
-			}
-			a := newAuthenticator(t, website)
-			r = c.Do("POST", "/auth/webauthn/signup", ceremony(r.JSON, a.register(r.JSON)))
+			r := passkeySignUp(h, "race@example.com")
 			switch {
-			case r.Code == 200 && r.JSON["status"] == "OK":
+			case signedUp(r):
 				okN.Add(1)
 			case r.Code == 200 && r.JSON["status"] == webauthn.StatusEmailExists:
 			default:
