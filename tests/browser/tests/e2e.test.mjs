@@ -19,6 +19,7 @@ import {
   newPage,
   ready,
   screenshot,
+  stepper,
   waitForLink,
   webURL,
 } from "./helpers.mjs";
@@ -63,25 +64,10 @@ describe("CORS preflight", () => {
 
 for (const mode of ["cookie", "header"]) {
   describe(`${mode} mode`, () => {
-    // The steps build on each other: after one fails, the rest are skipped
-    // rather than failing on timeouts.
-    let broken = "";
-    const step = (name, fn) =>
-      it(name, async (t) => {
-        if (broken) {
-          t.skip(`after the failure of: ${broken}`);
-          return;
-        }
-        try {
-          await fn(t);
-        } catch (err) {
-          broken = name;
-          await screenshot(page, `${mode}-FAILED`).catch(() => {});
-          throw err;
-        }
-      });
     let context;
     let page;
+    // The steps build on each other (see stepper).
+    const step = stepper(mode, () => page);
     let net;
     let watch;
     const expected = []; // console errors a step provokes on purpose
