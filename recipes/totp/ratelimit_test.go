@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 func expectLimited(t *testing.T, r *resp) {
@@ -97,34 +98,25 @@ func TestLockoutBurst(t *testing.T) {
 	var mu sync.Mutex
 	statuses := map[string]int{}
 	numbers := map[float64]bool{}
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for range 30 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			r := cl.with("POST", "/auth/totp/verify", totpBody(wrong))
-			mu.Lock()
-			defer mu.Unlock()
-			st, _ := r.body["status"].(string)
-			statuses[fmt.Sprint(r.Code, " ", st)]++
-			if r.Code != 200 {
-				t.Logf("%d %s", r.Code, r.Body)
+	ginauthtest.Burst(30, func(int) {
+		r := cl.with("POST", "/auth/totp/verify", totpBody(wrong))
+		mu.Lock()
+		defer mu.Unlock()
+		st, _ := r.body["status"].(string)
+		statuses[fmt.Sprint(r.Code, " ", st)]++
+		if r.Code != 200 {
+			t.Logf("%d %s", r.Code, r.Body)
+		}
+		switch st {
+		case "INVALID_TOTP_ERROR":
+			n, _ := r.body["currentNumberOfFailedAttempts"].(float64)
+			numbers[n] = true
+		case "LIMIT_REACHED_ERROR":
+			if ms, _ := r.body["retryAfterMs"].(float64); ms <= 0 || ms > float64((15*time.Minute).Milliseconds()) {
+				statuses["bad retryAfterMs"]++
 			}
-			switch st {
-			case "INVALID_TOTP_ERROR":
-				n, _ := r.body["currentNumberOfFailedAttempts"].(float64)
-				numbers[n] = true
-			case "LIMIT_REACHED_ERROR":
-				if ms, _ := r.body["retryAfterMs"].(float64); ms <= 0 || ms > float64((15*time.Minute).Milliseconds()) {
-					statuses["bad retryAfterMs"]++
-				}
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
+		}
+	})
 	if statuses["200 INVALID_TOTP_ERROR"] != 5 || statuses["200 LIMIT_REACHED_ERROR"] != 25 || len(statuses) != 2 {
 		t.Fatalf("outcomes %v", statuses)
 	}

@@ -1,7 +1,6 @@
 package webauthn_test
 
 import (
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,23 +58,17 @@ func TestPasskeySignUpBurstGetsExactlyTheLimit(t *testing.T) {
 	h := newHarness(t, signUpLimited)
 	const n = 3 * signUpLimit
 	var okN, refused atomic.Int32
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := passkeySignUp(h, "burst"+string(rune('a'+i))+"@example.com")
-			switch {
-			case signedUp(r):
-				okN.Add(1)
-			case r.Code == 429:
-				refused.Add(1)
-			default:
-				t.Errorf("unexpected answer %d %s", r.Code, r.Body)
-			}
-		}()
-	}
-	wg.Wait()
+	ginauthtest.Burst(n, func(i int) {
+		r := passkeySignUp(h, "burst"+string(rune('a'+i))+"@example.com")
+		switch {
+		case signedUp(r):
+			okN.Add(1)
+		case r.Code == 429:
+			refused.Add(1)
+		default:
+			t.Errorf("unexpected answer %d %s", r.Code, r.Body)
+		}
+	})
 	if okN.Load() != signUpLimit || refused.Load() != n-signUpLimit {
 		t.Fatalf("%d sign-ups succeeded and %d were refused, want %d and %d", okN.Load(), refused.Load(), signUpLimit, n-signUpLimit)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
@@ -366,23 +367,14 @@ func TestConcurrentResetLinksFromMixedOrigins(t *testing.T) {
 	for i := range n {
 		signUp(t, a.bare, frontends[i%3], fmt.Sprintf("p%d@example.com", i))
 	}
-	var wg sync.WaitGroup
 	errs := make(chan string, n)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			w := do(a.withCORS, "POST", "/auth/user/password/reset/token", frontends[i%3],
-				fmt.Sprintf(`{"formFields":[{"id":"email","value":"p%d@example.com"}]}`, i))
-			if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != frontends[i%3] {
-				errs <- fmt.Sprintf("request %d: %d %s %v", i, w.Code, w.Body, w.Header())
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
+	ginauthtest.Burst(n, func(i int) {
+		w := do(a.withCORS, "POST", "/auth/user/password/reset/token", frontends[i%3],
+			fmt.Sprintf(`{"formFields":[{"id":"email","value":"p%d@example.com"}]}`, i))
+		if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != frontends[i%3] {
+			errs <- fmt.Sprintf("request %d: %d %s %v", i, w.Code, w.Body, w.Header())
+		}
+	})
 	close(errs)
 	for e := range errs {
 		t.Error(e)
