@@ -95,23 +95,22 @@ func (r *Recipe) secondFactor(ctx context.Context, s *ginauth.Session, ct Contac
 	case err != nil && !errors.Is(err, ErrUnknownUser):
 		return 0, err
 	}
-	owner := ownedByOther
-	if err != nil {
-		owner = ownedByNobody
-		own, err := r.ownRow(ctx, r.auth.DB(), s.UserID())
-		if err != nil {
-			return 0, err
-		}
-		if !roomFor(own, s.TenantID(), ct) {
-			return 0, ginauth.NotAllowed(ReasonContactTaken)
-		}
-	}
 	if m := r.mfa(); m != nil {
 		if err := m.AssertAllowedToSetUp(ctx, s, factor); err != nil {
 			return 0, err
 		}
 	}
-	return owner, nil
+	if err == nil {
+		return ownedByOther, nil
+	}
+	own, err := r.ownRow(ctx, r.auth.DB(), s.UserID())
+	if err != nil {
+		return 0, err
+	}
+	if !roomFor(own, s.TenantID(), ct) {
+		return 0, ginauth.NotAllowed(ReasonContactTaken)
+	}
+	return ownedByNobody, nil
 }
 
 // ownRow returns the user's passwordless row, or nil.

@@ -57,6 +57,8 @@ type harnessOpts struct {
 	recipes   []ginauth.Recipe
 	// factors, when set, are the only first factors the tenants allow.
 	factors []string
+	// onEvent receives the security events.
+	onEvent func(context.Context, ginauth.Event)
 }
 
 func newHarness(t *testing.T, mod func(*Config)) *harness {
@@ -86,7 +88,7 @@ func newHarnessWith(t *testing.T, o harnessOpts) *harness {
 			h.factors = append(h.factors, s.Factor)
 			h.mu.Unlock()
 			return nil
-		}},
+		}, OnEvent: o.onEvent},
 	}
 	if o.rateLimit != nil {
 		acfg.RateLimit = *o.rateLimit

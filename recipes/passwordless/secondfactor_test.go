@@ -1,0 +1,353 @@
+package passwordless
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/emailpassword"
+	"github.com/ginauth/ginauth/recipes/emailverification"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
+	"github.com/ginauth/ginauth/recipes/kit"
+	"github.com/ginauth/ginauth/recipes/multifactorauth"
+	"github.com/ginauth/ginauth/recipes/thirdparty"
+	"github.com/ginauth/ginauth/recipes/userroles"
+)
+
+// These tests run passwordless as a second factor: a first factor
+// (emailpassword, or thirdparty through the test's /login route), then a
+// code created and consumed with shouldTryLinkingWithSessionUser: true.
+// They mirror supertokens-node's passwordless createCodePOST and
+// consumeCodePOST with a session (AuthUtils.preAuthChecks and
+// postAuthChecks: the factor marked complete in the same session, no new
+// session), without its account linking.
+
+type mfaSetup struct {
+	pl     func(*Config)
+	mfa    multifactorauth.Config
+	limits *ginauth.RateLimitConfig
+	ev     bool
+	roles  *userroles.Recipe
+}
+
+type mfaHarness struct {
+	*harness
+	mfa    *multifactorauth.Recipe
+	tp     *thirdparty.Recipe
+	events *recipetest.Events
+}
+
+// newMFAHarness builds passwordless (e-mail or phone) with emailpassword,
+// thirdparty and multifactorauth, and a /login?user=&factor= route.
+func newMFAHarness(t *testing.T, st mfaSetup) *mfaHarness {
+	t.Helper()
+	m := &mfaHarness{mfa: multifactorauth.New(st.mfa), events: &recipetest.Events{},
+		tp: thirdparty.New(thirdparty.Config{Providers: []thirdparty.Provider{{ID: "acme", Name: "Acme",
+			AuthURL: "https://idp.invalid/auth", TokenURL: "https://idp.invalid/token", UserInfoURL: "https://idp.invalid/userinfo",
+			Clients: []thirdparty.Client{{ClientID: "c", ClientSecret: "s"}}}}})}
+	recipes := []ginauth.Recipe{emailpassword.New(emailpassword.Config{}), m.tp, m.mfa}
+	if st.ev {
+		recipes = append(recipes, emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional}))
+	}
+	if st.roles != nil {
+		recipes = append(recipes, st.roles)
+	}
+	limits := st.limits
+	if limits == nil {
+		g := recipetest.GenerousLimits()
+		limits = &g
+	}
+	m.harness = newHarnessWith(t, harnessOpts{rateLimit: limits, recipes: recipes, onEvent: m.events.Hook, cfg: func(c *Config) {
+		c.ContactMethod = ContactEmailOrPhone
+		if st.pl != nil {
+			st.pl(c)
+		}
+	}})
+	m.r.POST("/login", recipetest.Login(m.auth, "thirdparty"))
+	return m
+}
+
+// session is a frontend holding a session in header mode.
+type session struct {
+	h  *mfaHarness
+	cl *ginauthtest.Client
+}
+
+func (m *mfaHarness) client() *session {
+	return &session{h: m, cl: &ginauthtest.Client{Handler: m.r, RID: "passwordless"}}
+}
+
+// signUp signs up with e-mail and password and returns the session.
+func (m *mfaHarness) signUp(email string) (*session, string) {
+	m.t.Helper()
+	s := m.client()
+	r := s.cl.Do("POST", "/auth/signup", ginauthtest.Form("email", email, "password", "correct horse 1"), "rid", "emailpassword")
+	if r.Status() != "OK" {
+		m.t.Fatalf("sign-up: %d %s", r.Code, r.Body)
+	}
+	return s, r.UserID()
+}
+
+func (m *mfaHarness) signIn(email string) *session {
+	m.t.Helper()
+	s := m.client()
+	r := s.cl.Do("POST", "/auth/signin", ginauthtest.Form("email", email, "password", "correct horse 1"), "rid", "emailpassword")
+	if r.Status() != "OK" {
+		m.t.Fatalf("sign-in: %d %s", r.Code, r.Body)
+	}
+	return s
+}
+
+func (s *session) do(method, path string, body any) *resp {
+	s.h.t.Helper()
+	r := s.cl.Do(method, path, body)
+	return &resp{r.ResponseRecorder, r.JSON}
+}
+
+// mfaClaim returns st-mfa from the front token: completed factors and v.
+func (s *session) mfaClaim() (map[string]any, bool) {
+	s.h.t.Helper()
+	v, _ := s.cl.FrontPayload(s.h.t)[multifactorauth.ClaimKey].(map[string]any)
+	c, _ := v["c"].(map[string]any)
+	ok, _ := v["v"].(bool)
+	return c, ok
+}
+
+// createCode asks for a second-factor code to a contact.
+func (s *session) createCode(contact map[string]any) (*resp, device) {
+	s.h.t.Helper()
+	body := map[string]any{"shouldTryLinkingWithSessionUser": true}
+	for k, v := range contact {
+		body[k] = v
+	}
+	r := s.do("POST", "/auth/signinup/code", body)
+	return r, device{deviceID: str(r, "deviceId"), pre: str(r, "preAuthSessionId")}
+}
+
+func (s *session) consume(d device, code string) *resp {
+	s.h.t.Helper()
+	return s.do("POST", "/auth/signinup/code/consume", map[string]any{"preAuthSessionId": d.pre, "deviceId": d.deviceID,
+		"userInputCode": code, "shouldTryLinkingWithSessionUser": true})
+}
+
+func (s *session) info() *resp {
+	s.h.t.Helper()
+	r := s.do("PUT", "/auth/mfa/info", "{}")
+	expectStatus(s.h.t, r, "OK")
+	return r
+}
+
+func list(r *resp, path ...string) []string {
+	var v any = r.body
+	for _, p := range path {
+		m, _ := v.(map[string]any)
+		v = m[p]
+	}
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+func (m *mfaHarness) sessions() int64 { return m.count(&models.Session{}) }
+
+// TestOTPEmailSecondFactorSetUpThenComplete: a user who signed up with
+// e-mail and password and must complete otp-email sets it up with a code
+// to their address, in the same session (same user, same session row, st-mfa
+// c["otp-email"] set, v true, no new session); the address becomes their
+// passwordless login method, and a later password sign-in completes
+// otp-email with a code to it.
+func TestOTPEmailSecondFactorSetUpThenComplete(t *testing.T) {
+	m := newMFAHarness(t, mfaSetup{ev: true, mfa: multifactorauth.Config{RequireFactors: []string{FactorOTPEmail}}})
+	s, uid := m.signUp("ada@example.com")
+	if c, v := s.mfaClaim(); v || c["emailpassword"] == nil {
+		t.Fatalf("after sign-up st-mfa c=%v v=%v; want emailpassword completed, v false", c, v)
+	}
+	if r := s.do("GET", "/me", ""); r.Code != 403 {
+		t.Fatalf("/me before the second factor: %d", r.Code)
+	}
+	info := s.info()
+	if next := list(info, "factors", "next"); !slices.Equal(next, []string{FactorOTPEmail}) {
+		t.Fatalf("next = %v", next)
+	}
+	// Only what the requirement asks for next may be set up before it is met.
+	if al := list(info, "factors", "allowedToSetup"); !slices.Equal(al, []string{FactorOTPEmail}) {
+		t.Fatalf("allowedToSetup = %v", al)
+	}
+	if em := list(info, "emails", FactorOTPEmail); !slices.Equal(em, []string{"ada@example.com"}) {
+		t.Fatalf("emails = %v", info.body["emails"])
+	}
+	sessionsBefore := m.sessions()
+
+	r, d := s.createCode(map[string]any{"email": "ada@example.com"})
+	expectStatus(t, r, "OK")
+	if str(r, "flowType") != string(FlowUserInputCode) {
+		t.Fatalf("flowType %q; a second factor sends a code only", str(r, "flowType"))
+	}
+	mail := m.waitMail()
+	code, link := codeFrom(t, mail)
+	if code == "" || link != "" {
+		t.Fatalf("second-factor e-mail: code %q link %q; want a code and no link", code, link)
+	}
+	r = s.consume(d, code)
+	expectStatus(t, r, "OK")
+	if r.body["createdNewRecipeUser"] != true {
+		t.Fatalf("set-up: createdNewRecipeUser = %v", r.body["createdNewRecipeUser"])
+	}
+	if u, _ := r.body["user"].(map[string]any); u["id"] != uid {
+		t.Fatalf("user %v, want the session user %s", u["id"], uid)
+	}
+	c, v := s.mfaClaim()
+	if !v || c[FactorOTPEmail] == nil || c["emailpassword"] == nil {
+		t.Fatalf("st-mfa after the code: c=%v v=%v", c, v)
+	}
+	if got := m.sessions(); got != sessionsBefore {
+		t.Fatalf("%d sessions, want %d: the code must not start a session", got, sessionsBefore)
+	}
+	if r := s.do("GET", "/me", ""); r.Code != 200 || str(r, "userId") != uid {
+		t.Fatalf("/me after the second factor: %d %s", r.Code, r.Body)
+	}
+	u, err := m.auth.GetUser(context.Background(), uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var methods []string
+	for _, lm := range u.LoginMethods {
+		methods = append(methods, lm.RecipeID+":"+lm.Email)
+	}
+	if !slices.Contains(methods, "passwordless:ada@example.com") || !slices.Contains(methods, "emailpassword:ada@example.com") {
+		t.Fatalf("login methods %v; want the address as a passwordless login method too", methods)
+	}
+
+	// A later sign-in: otp-email is set up, and its code completes it.
+	s2 := m.signIn("ada@example.com")
+	if _, v := s2.mfaClaim(); v {
+		t.Fatal("a new password session must need the second factor again")
+	}
+	info = s2.info()
+	if al := list(info, "factors", "alreadySetup"); !slices.Contains(al, FactorOTPEmail) {
+		t.Fatalf("alreadySetup = %v", al)
+	}
+	r, d = s2.createCode(map[string]any{"email": "Ada@Example.com "})
+	expectStatus(t, r, "OK")
+	code, _ = codeFrom(t, m.waitMail())
+	before := m.sessions()
+	r = s2.consume(d, code)
+	expectStatus(t, r, "OK")
+	if r.body["createdNewRecipeUser"] != false {
+		t.Fatalf("completion: createdNewRecipeUser = %v", r.body["createdNewRecipeUser"])
+	}
+	if _, v := s2.mfaClaim(); !v || m.sessions() != before {
+		t.Fatalf("v=%v sessions %d→%d", v, before, m.sessions())
+	}
+	// A proven address is verified for the session user.
+	ev, _ := kit.Find[*emailverification.Recipe](m.auth, "emailverification")
+	if ok, err := ev.IsVerified(context.Background(), uid, "ada@example.com"); err != nil || !ok {
+		t.Fatalf("verified = %v, %v", ok, err)
+	}
+}
+
+// TestSecondFactorCodeRefusals covers who may use a code in a session.
+func TestSecondFactorCodeRefusals(t *testing.T) {
+	m := newMFAHarness(t, mfaSetup{mfa: multifactorauth.Config{RequireFactors: []string{FactorOTPEmail}}})
+	// Without a session the flag is refused (SuperTokens: UNAUTHORISED
+	// "Session not found but shouldTryLinkingWithSessionUser is true").
+	if r, _ := m.client().createCode(map[string]any{"email": "x@example.com"}); r.Code != 401 {
+		t.Fatalf("flag without a session: %d %s", r.Code, r.Body)
+	}
+
+	// Another user's contact: the code is sent (the answer does not say
+	// whose the address is), but consuming it is refused and changes
+	// nothing in the session.
+	bob := m.start("", map[string]any{"email": "bob@example.com"})
+	bc, _ := codeFrom(t, m.waitMail())
+	expectStatus(t, m.consumeCode(bob, bc), "OK")
+	s, uid := m.signUp("ada@example.com")
+	sessions := m.sessions()
+	r, d := s.createCode(map[string]any{"email": "bob@example.com"})
+	expectStatus(t, r, "OK")
+	code, _ := codeFrom(t, m.waitMail())
+	r = s.consume(d, code)
+	expectStatus(t, r, StatusSignInUpNotAllowed)
+	if str(r, "reason") != ReasonContactOfAnotherUser {
+		t.Fatalf("reason %q", str(r, "reason"))
+	}
+	if c, v := s.mfaClaim(); v || c[FactorOTPEmail] != nil || m.sessions() != sessions {
+		t.Fatalf("refused code changed the session: c=%v v=%v", c, v)
+	}
+	if row, err := m.pl.findUser(context.Background(), "public", Contact{Email: "bob@example.com"}); err != nil || row.UserID == uid {
+		t.Fatalf("bob's login method: %v %v", row, err)
+	}
+
+	// Set up otp-email on ada's address; a new password session may then
+	// not set up another address (a stolen password must not be enough to
+	// enrol the thief's contact): 403 invalid claim, nothing sent.
+	r, d = s.createCode(map[string]any{"email": "ada@example.com"})
+	expectStatus(t, r, "OK")
+	code, _ = codeFrom(t, m.waitMail())
+	expectStatus(t, s.consume(d, code), "OK")
+	s2 := m.signIn("ada@example.com")
+	r, _ = s2.createCode(map[string]any{"email": "eve@example.com"})
+	if r.Code != 403 || !strings.Contains(r.Body.String(), "st-mfa") {
+		t.Fatalf("set-up before completing the set-up factor: %d %s", r.Code, r.Body)
+	}
+	if len(m.mail.ch) != 0 {
+		t.Fatal("a refused set-up sent a code")
+	}
+	// With v true (ada's first session), another address is still refused:
+	// the account has one address for codes.
+	r, _ = s.createCode(map[string]any{"email": "eve@example.com"})
+	expectStatus(t, r, StatusSignInUpNotAllowed)
+	if str(r, "reason") != ReasonContactTaken || len(m.mail.ch) != 0 {
+		t.Fatalf("second address: %s", r.Body)
+	}
+
+	// shouldTryLinkingWithSessionUser false with a session is a sign-in
+	// (SuperTokens' checkAuthTypeAndLinkingStatus: a first factor): a new
+	// session for the contact's user.
+	r = s2.do("POST", "/auth/signinup/code", map[string]any{"email": "bob@example.com", "shouldTryLinkingWithSessionUser": false})
+	expectStatus(t, r, "OK")
+	code, _ = codeFrom(t, m.waitMail())
+	before := m.sessions()
+	r = s2.do("POST", "/auth/signinup/code/consume", map[string]any{"preAuthSessionId": str(r, "preAuthSessionId"),
+		"deviceId": str(r, "deviceId"), "userInputCode": code, "shouldTryLinkingWithSessionUser": false})
+	expectStatus(t, r, "OK")
+	if m.sessions() != before+1 || m.lastFactor() != FactorOTPEmail {
+		t.Fatalf("flag false: sessions %d→%d", before, m.sessions())
+	}
+	if u, _ := r.body["user"].(map[string]any); u["id"] == uid {
+		t.Fatal("flag false signed in as the session user")
+	}
+}
+
+// TestSecondFactorRevokedSessionWritesNothing: a session revoked between
+// sending and consuming the code gets 401, and the code is not used up and
+// no contact is stored (the code, the contact and st-mfa are written in
+// one transaction that confirms the session).
+func TestSecondFactorRevokedSessionWritesNothing(t *testing.T) {
+	m := newMFAHarness(t, mfaSetup{mfa: multifactorauth.Config{RequireFactors: []string{FactorOTPPhone}}})
+	s, uid := m.signUp("ada@example.com")
+	r, d := s.createCode(map[string]any{"phoneNumber": "+14155550100"})
+	expectStatus(t, r, "OK")
+	sms := m.waitSMS()
+	if sms.Link != "" || sms.Code == "" {
+		t.Fatalf("second-factor SMS: %+v", sms)
+	}
+	if _, err := m.auth.RevokeAllSessions(context.Background(), uid); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.consume(d, sms.Code); r.Code != 401 {
+		t.Fatalf("revoked session: %d %s", r.Code, r.Body)
+	}
+	if n := m.count(&models.PasswordlessCode{}); n != 1 {
+		t.Fatalf("%d codes left, want the unused one", n)
+	}
+	if n := m.count(&models.PasswordlessUser{}); n != 0 {
+		t.Fatalf("%d passwordless rows: the phone must not be stored", n)
+	}
+}
