@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ginauth/ginauth/ginauth"
@@ -349,5 +350,199 @@ func TestSecondFactorRevokedSessionWritesNothing(t *testing.T) {
 	}
 	if n := m.count(&models.PasswordlessUser{}); n != 0 {
 		t.Fatalf("%d passwordless rows: the phone must not be stored", n)
+	}
+}
+
+// adminsNeedOTPPhone is the per-user requirement of the SMS tests: users
+// with the role "admin" must complete otp-phone.
+func adminsNeedOTPPhone(roles *userroles.Recipe) func(ctx context.Context, userID, tenantID string) ([]string, error) {
+	return func(ctx context.Context, userID, tenantID string) ([]string, error) {
+		rs, err := roles.GetRolesForUser(ctx, tenantID, userID)
+		if err != nil || !slices.Contains(rs, "admin") {
+			return nil, err
+		}
+		return []string{FactorOTPPhone}, nil
+	}
+}
+
+// TestSMSCodeSecondFactorFlow is the documented SMS 2FA flow end to end:
+// "otp-phone for admins"; a third-party admin signs in, enrols a phone with
+// an SMS code through the SMSSender, later signs in again and completes
+// otp-phone with a code to the phone on record. Wrong codes count against
+// the device (failedCodeInputAttemptCount / maximumCodeInputAttempts), the
+// last allowed one ends it (RESTART_FLOW_ERROR, as SuperTokens'
+// consumeCode), a resend adds a code that works, and a non-admin needs no
+// second factor.
+func TestSMSCodeSecondFactorFlow(t *testing.T) {
+	ctx := context.Background()
+	roles := userroles.New()
+	m := newMFAHarness(t, mfaSetup{roles: roles, pl: func(c *Config) { c.MaxCodeInputAttempts = 3 },
+		mfa: multifactorauth.Config{RequiredSecondaryFactors: adminsNeedOTPPhone(roles)}})
+	admin, _, err := m.tp.SignInUp(ctx, "public", "acme", "admin-1", "root@example.com", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := roles.CreateNewRoleOrAddPermissions(ctx, "admin", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := roles.AddRoleToUser(ctx, "public", admin.ID, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	login := func(uid string) *session {
+		s := m.client()
+		if r := s.do("POST", "/login?user="+uid, ""); r.Code != 200 {
+			t.Fatalf("login: %d %s", r.Code, r.Body)
+		}
+		return s
+	}
+	// A non-admin (e-mail and password) is done after the first factor.
+	if plain, _ := m.signUp("plain@example.com"); !func() bool { _, v := plain.mfaClaim(); return v }() {
+		t.Fatal("a non-admin must not need otp-phone")
+	}
+
+	s := login(admin.ID)
+	if c, v := s.mfaClaim(); v || c["thirdparty"] == nil {
+		t.Fatalf("admin after third-party sign-in: c=%v v=%v", c, v)
+	}
+	info := s.info()
+	if next := list(info, "factors", "next"); !slices.Equal(next, []string{FactorOTPPhone}) {
+		t.Fatalf("next = %v", next)
+	}
+	if ph := list(info, "phoneNumbers", FactorOTPPhone); len(ph) != 0 {
+		t.Fatalf("phoneNumbers before set-up = %v", ph)
+	}
+	r, d := s.createCode(map[string]any{"phoneNumber": "+1 415 555 0100"})
+	expectStatus(t, r, "OK")
+	first := m.waitSMS()
+	if first.To != "+14155550100" || first.Code == "" || first.Link != "" || !strings.Contains(first.Body, first.Code) {
+		t.Fatalf("SMS %+v body %q", first, first.Body)
+	}
+	// Two wrong codes count; the third (the limit) ends the device.
+	for i := 1; i <= 2; i++ {
+		r := s.consume(d, wrongCode(first.Code))
+		expectStatus(t, r, StatusIncorrectCode)
+		if num(r, "failedCodeInputAttemptCount") != i || num(r, "maximumCodeInputAttempts") != 3 {
+			t.Fatalf("attempt %d: %s", i, r.Body)
+		}
+	}
+	expectStatus(t, s.consume(d, wrongCode(first.Code)), StatusRestartFlow)
+	expectStatus(t, s.consume(d, first.Code), StatusRestartFlow) // the device is gone, its code too
+	if _, v := s.mfaClaim(); v {
+		t.Fatal("wrong codes completed the factor")
+	}
+	// Start again; a resend adds a code, which works (with the session).
+	r, d = s.createCode(map[string]any{"phoneNumber": "+14155550100"})
+	expectStatus(t, r, "OK")
+	m.waitSMS()
+	expectStatus(t, s.do("POST", "/auth/signinup/code/resend", map[string]any{"preAuthSessionId": d.pre, "deviceId": d.deviceID,
+		"shouldTryLinkingWithSessionUser": true}), "OK")
+	resent := m.waitSMS()
+	if resent.Link != "" {
+		t.Fatal("a second-factor resend sent a link")
+	}
+	expectStatus(t, s.consume(d, resent.Code), "OK")
+	if c, v := s.mfaClaim(); !v || c[FactorOTPPhone] == nil {
+		t.Fatalf("after the SMS code: c=%v v=%v", c, v)
+	}
+	u, err := m.auth.GetUser(ctx, admin.ID)
+	if err != nil || !slices.Contains(u.PhoneNumbers, "+14155550100") {
+		t.Fatalf("user %+v, %v: the phone must be on record", u, err)
+	}
+
+	// Next sign-in: the code goes to the phone on record.
+	s = login(admin.ID)
+	info = s.info()
+	if ph := list(info, "phoneNumbers", FactorOTPPhone); !slices.Equal(ph, []string{"+14155550100"}) {
+		t.Fatalf("phoneNumbers = %v", ph)
+	}
+	if al := list(info, "factors", "alreadySetup"); !slices.Contains(al, FactorOTPPhone) {
+		t.Fatalf("alreadySetup = %v", al)
+	}
+	// Before completing it, another phone cannot be set up.
+	if r, _ := s.createCode(map[string]any{"phoneNumber": "+14155550199"}); r.Code != 403 {
+		t.Fatalf("second phone before completion: %d %s", r.Code, r.Body)
+	}
+	r, d = s.createCode(map[string]any{"phoneNumber": "+14155550100"})
+	expectStatus(t, r, "OK")
+	r = s.consume(d, m.waitSMS().Code)
+	expectStatus(t, r, "OK")
+	if r.body["createdNewRecipeUser"] != false {
+		t.Fatalf("completion: %s", r.Body)
+	}
+	if _, v := s.mfaClaim(); !v {
+		t.Fatal("otp-phone not completed")
+	}
+}
+
+// TestSecondFactorCodeBursts: 20 wrong codes at once against one device
+// use exactly the device's allowed attempts (the counter is one UPDATE in
+// the checking transaction), and 20 consumes of the right code at once
+// complete the factor exactly once, in the same session, and never start
+// another.
+func TestSecondFactorCodeBursts(t *testing.T) {
+	m := newMFAHarness(t, mfaSetup{mfa: multifactorauth.Config{RequireFactors: []string{FactorOTPEmail}}})
+	s, _ := m.signUp("ada@example.com")
+	_, d := s.createCode(map[string]any{"email": "ada@example.com"})
+	code, _ := codeFrom(t, m.waitMail())
+	clone := func() *session {
+		c := *s.cl
+		return &session{h: m, cl: &c}
+	}
+	statuses := map[string]int{}
+	counts := map[int]bool{}
+	var mu sync.Mutex
+	ginauthtest.Burst(20, func(int) {
+		r := clone().consume(d, wrongCode(code))
+		mu.Lock()
+		defer mu.Unlock()
+		statuses[status(r)]++
+		if status(r) == StatusIncorrectCode {
+			counts[num(r, "failedCodeInputAttemptCount")] = true
+		}
+	})
+	max := DefaultMaxCodeInputAttempts
+	if statuses[StatusIncorrectCode] != max-1 || len(counts) != max-1 || statuses[StatusRestartFlow] != 20-(max-1) {
+		t.Fatalf("answers %v, counts %v; want %d distinct wrong-code answers, the rest RESTART_FLOW_ERROR", statuses, counts, max-1)
+	}
+	locked := 0
+	for _, e := range m.events.OfType(ginauth.EventSignInFailed) {
+		if strings.Contains(e.Detail, "device revoked") {
+			locked++
+		}
+	}
+	if locked != 1 || m.count(&models.PasswordlessDevice{}) != 0 {
+		t.Fatalf("%d lockouts, %d devices; want the device ended once", locked, m.count(&models.PasswordlessDevice{}))
+	}
+
+	_, d = s.createCode(map[string]any{"email": "ada@example.com"})
+	code, _ = codeFrom(t, m.waitMail())
+	sessions, created := m.sessions(), len(m.factors)
+	var ok []*session
+	ginauthtest.Burst(20, func(int) {
+		c := clone()
+		r := c.consume(d, code)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case status(r) == "OK":
+			ok = append(ok, c)
+		case status(r) == StatusRestartFlow, status(r) == StatusSignInUpNotAllowed, r.Code == 403:
+			// The code is gone, or (for a request that read the user
+			// after the winner stored the address) the set-up is refused.
+		default:
+			t.Errorf("burst answer %d %s", r.Code, r.Body)
+		}
+	})
+	if len(ok) != 1 {
+		t.Fatalf("%d consumes succeeded, want exactly 1", len(ok))
+	}
+	if c, v := ok[0].mfaClaim(); !v || c[FactorOTPEmail] == nil {
+		t.Fatalf("winner's st-mfa c=%v v=%v", c, v)
+	}
+	if m.sessions() != sessions || len(m.factors) != created {
+		t.Fatalf("sessions %d→%d, created %d→%d: a code must never start a session", sessions, m.sessions(), created, len(m.factors))
+	}
+	if n := m.count(&models.PasswordlessUser{}); n != 1 {
+		t.Fatalf("%d passwordless rows, want the one set-up", n)
 	}
 }
