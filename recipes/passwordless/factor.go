@@ -250,3 +250,40 @@ func (r *Recipe) consumeForSession(c *gin.Context, s *ginauth.Session, in Consum
 	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "createdNewRecipeUser": owner == ownedByNobody, "user": u})
 }
+
+// RequiredSecondaryFactors returns the code factors a user has set up as a
+// second factor: those of the contacts on their passwordless login method
+// ("otp-email" and "link-email" for an e-mail address, the phone ones for
+// a number, as far as the configuration offers them), when the user also
+// signs in some other way (a password, a social account, a passkey). It
+// has the signature of multifactorauth.Config.RequiredSecondaryFactors, for
+// opt-in SMS or e-mail 2FA: once a user adds a phone, every sign-in asks
+// for a code to it. A user who signs in only with codes gets nil.
+func (r *Recipe) RequiredSecondaryFactors(ctx context.Context, userID, _ string) ([]string, error) {
+	if err := r.auth.Ready(ErrNotSetUp); err != nil {
+		return nil, err
+	}
+	row, err := r.ownRow(ctx, r.auth.DB(), userID)
+	if err != nil || row == nil {
+		return nil, err
+	}
+	u, err := r.auth.GetUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	other := false
+	for _, m := range u.LoginMethods {
+		other = other || m.RecipeID != RecipeID
+	}
+	if !other {
+		return nil, nil
+	}
+	var out []string
+	for _, f := range r.FactorIDs() {
+		email := f == FactorOTPEmail || f == FactorLinkEmail
+		if (email && row.Email != nil) || (!email && row.PhoneNumber != nil) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
