@@ -15,6 +15,7 @@ import (
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
+	"github.com/ginauth/ginauth/recipes/multitenancy"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
 	"github.com/ginauth/ginauth/recipes/userroles"
 )
@@ -33,6 +34,8 @@ type mfaSetup struct {
 	limits *ginauth.RateLimitConfig
 	ev     bool
 	roles  *userroles.Recipe
+	// tenants replaces the test tenant policy with the multitenancy recipe.
+	tenants *multitenancy.Recipe
 }
 
 type mfaHarness struct {
@@ -57,12 +60,15 @@ func newMFAHarness(t *testing.T, st mfaSetup) *mfaHarness {
 	if st.roles != nil {
 		recipes = append(recipes, st.roles)
 	}
+	if st.tenants != nil {
+		recipes = append(recipes, st.tenants)
+	}
 	limits := st.limits
 	if limits == nil {
 		g := recipetest.GenerousLimits()
 		limits = &g
 	}
-	m.harness = newHarnessWith(t, harnessOpts{rateLimit: limits, recipes: recipes, onEvent: m.events.Hook, cfg: func(c *Config) {
+	m.harness = newHarnessWith(t, harnessOpts{rateLimit: limits, recipes: recipes, onEvent: m.events.Hook, noAnyTenant: st.tenants != nil, cfg: func(c *Config) {
 		c.ContactMethod = ContactEmailOrPhone
 		if st.pl != nil {
 			st.pl(c)
@@ -544,5 +550,52 @@ func TestSecondFactorCodeBursts(t *testing.T) {
 	}
 	if n := m.count(&models.PasswordlessUser{}); n != 1 {
 		t.Fatalf("%d passwordless rows, want the one set-up", n)
+	}
+}
+
+// TestOTPPhoneRequiredPerTenant: the multitenancy recipe's per-tenant
+// RequiredSecondaryFactors make otp-phone required in one tenant and not in
+// another; in the tenant that asks, PUT /mfa/info offers it and an SMS code
+// set up in that tenant's session completes it.
+func TestOTPPhoneRequiredPerTenant(t *testing.T) {
+	ctx := context.Background()
+	mt := multitenancy.New()
+	m := newMFAHarness(t, mfaSetup{tenants: mt, mfa: multifactorauth.Config{RequiredSecondaryFactors: mt.RequiredSecondaryFactors}})
+	if _, err := mt.CreateOrUpdateTenant(ctx, "bank", multitenancy.TenantConfig{RequiredSecondaryFactors: []string{FactorOTPPhone}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mt.CreateOrUpdateTenant(ctx, "shop", multitenancy.TenantConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	signUp := func(tenant string) *session {
+		s := m.client()
+		r := s.cl.Do("POST", "/auth/"+tenant+"/signup", ginauthtest.Form("email", "ada@example.com", "password", "correct horse 1"), "rid", "emailpassword")
+		if r.Status() != "OK" {
+			t.Fatalf("sign-up in %s: %d %s", tenant, r.Code, r.Body)
+		}
+		return s
+	}
+	if _, v := signUp("shop").mfaClaim(); !v {
+		t.Fatal("shop requires no second factor")
+	}
+	s := signUp("bank")
+	if _, v := s.mfaClaim(); v {
+		t.Fatal("bank requires otp-phone")
+	}
+	info := s.do("PUT", "/auth/bank/mfa/info", "{}")
+	expectStatus(t, info, "OK")
+	if next := list(info, "factors", "next"); !slices.Equal(next, []string{FactorOTPPhone}) {
+		t.Fatalf("next = %v", next)
+	}
+	r := s.do("POST", "/auth/bank/signinup/code", map[string]any{"phoneNumber": "+14155550100", "shouldTryLinkingWithSessionUser": true})
+	expectStatus(t, r, "OK")
+	r = s.do("POST", "/auth/bank/signinup/code/consume", map[string]any{"preAuthSessionId": str(r, "preAuthSessionId"),
+		"deviceId": str(r, "deviceId"), "userInputCode": m.waitSMS().Code, "shouldTryLinkingWithSessionUser": true})
+	expectStatus(t, r, "OK")
+	if c, v := s.mfaClaim(); !v || c[FactorOTPPhone] == nil {
+		t.Fatalf("st-mfa c=%v v=%v", c, v)
+	}
+	if _, err := m.pl.GetUserByPhoneNumber(ctx, "bank", "+14155550100"); err != nil {
+		t.Fatalf("the phone is on record in the bank tenant: %v", err)
 	}
 }

@@ -47,7 +47,10 @@ const mount = new URLSearchParams(location.search).get("mount") === "1";
 createRoot(document.getElementById("root")).render(
   <SuperTokensWrapper>
     {mount ? (
-      <SessionAuth requireAuth={true}>
+      // The MFA claim is what the screen completes: not checked here (as
+      // auth-react's own /auth/mfa/* routes do), or SessionAuth would send
+      // a user who still needs the factor away to the factor chooser.
+      <SessionAuth requireAuth={true} overrideGlobalClaimValidators={() => []}>
         {PasswordlessPreBuiltUI.getInstanceOrInitAndGetInstance().getFeatureComponent("otp-email", {})}
       </SessionAuth>
     ) : (
