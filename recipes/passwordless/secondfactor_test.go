@@ -599,3 +599,25 @@ func TestOTPPhoneRequiredPerTenant(t *testing.T) {
 		t.Fatalf("the phone is on record in the bank tenant: %v", err)
 	}
 }
+
+// TestSecondFactorWithoutMFARecipe: without the multifactorauth recipe a
+// code with the flag still goes to the session's user (the contact is
+// stored on them) and starts no session; there is no claim to update.
+func TestSecondFactorWithoutMFARecipe(t *testing.T) {
+	g := recipetest.GenerousLimits()
+	h := newHarnessWith(t, harnessOpts{rateLimit: &g, recipes: []ginauth.Recipe{emailpassword.New(emailpassword.Config{})}})
+	m := &mfaHarness{harness: h}
+	s, uid := m.signUp("ada@example.com")
+	r, d := s.createCode(map[string]any{"email": "ada@example.com"})
+	expectStatus(t, r, "OK")
+	code, _ := codeFrom(t, m.waitMail())
+	before := m.sessions()
+	r = s.consume(d, code)
+	expectStatus(t, r, "OK")
+	if u, _ := r.body["user"].(map[string]any); u["id"] != uid || m.sessions() != before {
+		t.Fatalf("user %v, sessions %d→%d", u["id"], before, m.sessions())
+	}
+	if row, err := m.pl.findUser(context.Background(), "public", Contact{Email: "ada@example.com"}); err != nil || row.UserID != uid {
+		t.Fatalf("row %v, %v", row, err)
+	}
+}
