@@ -620,4 +620,18 @@ func TestSecondFactorWithoutMFARecipe(t *testing.T) {
 	if row, err := m.pl.findUser(context.Background(), "public", Contact{Email: "ada@example.com"}); err != nil || row.UserID != uid {
 		t.Fatalf("row %v, %v", row, err)
 	}
+	// The address set up next to a password is a required second factor
+	// for RequiredSecondaryFactors; a user who signs in only with codes
+	// has none.
+	if got, err := m.pl.RequiredSecondaryFactors(context.Background(), uid, "public"); err != nil ||
+		!slices.Equal(got, []string{FactorOTPEmail, FactorLinkEmail}) {
+		t.Fatalf("RequiredSecondaryFactors = %v, %v", got, err)
+	}
+	res, err := m.pl.SignInUp(context.Background(), "", Contact{Email: "codes@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.pl.RequiredSecondaryFactors(context.Background(), res.User.ID, "public"); err != nil || got != nil {
+		t.Fatalf("codes-only user: %v, %v", got, err)
+	}
 }
