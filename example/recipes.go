@@ -14,6 +14,7 @@ import (
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/emailverification"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
+	"github.com/ginauth/ginauth/recipes/passwordless"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
 	"github.com/ginauth/ginauth/recipes/totp"
 	"github.com/ginauth/ginauth/recipes/usermetadata"
@@ -103,10 +104,20 @@ func newDemoAuth(cfg config, log *slog.Logger, providers []thirdparty.Provider) 
 			log.Warn("demo: no TOTP_SECRET_KEY: DEMO_DEV_ROUTES=1 uses a fixed, public development key for TOTP secrets; never in production")
 		}
 		d.totp = totp.New(totp.Config{SecretKey: cfg.TOTPKey})
+		// Codes by e-mail or text message, as second factors only (see
+		// FirstFactors below); without SMTP the e-mails are logged, and
+		// text messages always are (passwordless.LogSMSSender).
+		codes := passwordless.New(passwordless.Config{ContactMethod: passwordless.ContactEmailOrPhone,
+			FlowType: passwordless.FlowUserInputCode, EmailSender: sender})
 		d.recipes = append(d.recipes,
-			// Opt-in 2FA: only users who have set TOTP up must enter a code
-			// after signing in; everyone else signs in as before.
-			multifactorauth.New(multifactorauth.Config{RequireSetUpFactors: true}),
+			// Opt-in 2FA: only users who have set TOTP, or an e-mail or
+			// SMS code, up must complete it after signing in; everyone
+			// else signs in as before.
+			multifactorauth.New(multifactorauth.Config{RequireSetUpFactors: true,
+				RequiredSecondaryFactors: codes.RequiredSecondaryFactors,
+				// Codes complete a sign-in, they do not start one.
+				FirstFactors: []string{multifactorauth.FactorEmailPassword, multifactorauth.FactorThirdParty, multifactorauth.FactorWebAuthn}}),
+			codes,
 			d.totp) // after multifactorauth, which it registers its factor with
 	} else {
 		log.Info("demo: no TOTP_SECRET_KEY: two-factor auth (TOTP) is off")

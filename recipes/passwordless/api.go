@@ -112,7 +112,7 @@ func (r *Recipe) ConsumeCode(ctx context.Context, tenantID string, in ConsumeInp
 	if err != nil {
 		return nil, err
 	}
-	out, err := r.check(ctx, dev, in.DeviceID, in.UserInputCode, in.LinkCode)
+	out, err := r.check(ctx, dev, in.DeviceID, in.UserInputCode, in.LinkCode, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -188,8 +188,12 @@ type outcome struct {
 //     limit, so concurrent wrong guesses cannot exceed it;
 //   - success deletes every device (and code) of the contact in the tenant.
 //
+// onOK, when not nil, runs in the same transaction once the code is
+// accepted (completing a factor in a session with the code, say); its
+// error rolls everything back, leaving the code unused.
+//
 // It returns ErrRestartFlow for a gone device or an unknown link code.
-func (r *Recipe) check(ctx context.Context, dev *models.PasswordlessDevice, deviceID, userInputCode, linkCode string) (outcome, error) {
+func (r *Recipe) check(ctx context.Context, dev *models.PasswordlessDevice, deviceID, userInputCode, linkCode string, onOK func(*gorm.DB) error) (outcome, error) {
 	var out outcome
 	now := r.auth.Now()
 	pre := dev.PreAuthSessionID
@@ -217,8 +221,10 @@ func (r *Recipe) check(ctx context.Context, dev *models.PasswordlessDevice, devi
 		}
 		if res.RowsAffected > 0 {
 			out.ok = true
-			_, err := revokeDevices(ctx, tx, dev.TenantID, deviceContact(dev))
-			return err
+			if _, err := revokeDevices(ctx, tx, dev.TenantID, deviceContact(dev)); err != nil || onOK == nil {
+				return err
+			}
+			return onOK(tx)
 		}
 		if linkCode != "" {
 			return nil // unknown or expired link: restart

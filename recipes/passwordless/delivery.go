@@ -185,13 +185,14 @@ func (r *Recipe) renderSMS(d MessageData) (SMS, error) {
 	return SMS{To: d.PhoneNumber, Body: strings.TrimSpace(b.String()), Code: d.Code, Link: d.Link}, nil
 }
 
-// send delivers a code to the contact, as the flow type says.
-func (r *Recipe) send(ctx context.Context, tenantID string, c Contact, code *Code) error {
+// send delivers a code to the contact, as the flow type says (the
+// configured one, or USER_INPUT_CODE for a second factor).
+func (r *Recipe) send(ctx context.Context, tenantID string, c Contact, code *Code, flow FlowType) error {
 	d := MessageData{TemplateData: emaildelivery.TemplateData{AppName: r.auth.AppInfo().AppName, ExpiresIn: r.cfg.CodeLifetime}}
-	if r.cfg.FlowType.sendsCode() {
+	if flow.sendsCode() {
 		d.Code = code.UserInputCode
 	}
-	if r.cfg.FlowType.sendsLink() {
+	if flow.sendsLink() {
 		d.Link = r.MagicLink(ctx, tenantID, code.PreAuthSessionID, code.LinkCode)
 	}
 	if c.IsEmail() {

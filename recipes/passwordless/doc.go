@@ -158,10 +158,15 @@
 // is for an app's own flows and admin tools; it validates contacts but runs
 // no hooks, sends nothing and is not rate-limited.
 //
-// # Not supported
+// # As a second factor
 //
-// shouldTryLinkingWithSessionUser is accepted and ignored: ginauth does not
-// link accounts, and a consumed code always starts a new session (so using
-// passwordless as a second factor of an existing session is not supported
-// yet).
+// A code created and consumed with shouldTryLinkingWithSessionUser: true
+// and a session completes otp-email, otp-phone, link-email or link-phone
+// in that session (st-mfa updated, same user and session handle, no new
+// session), or sets the factor up on a contact nobody holds, storing it on
+// the session user's login method; another user's contact is refused.
+// With the flag, codes are sent without a link, in the session's tenant,
+// and BeforeSignInUp runs only before the code is sent. See docs/mfa.md,
+// "SMS or e-mail code as a second factor". ginauth links no accounts here:
+// the flag false or absent is a sign-in.
 package passwordless

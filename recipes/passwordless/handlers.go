@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/recipes/kit"
@@ -55,8 +56,7 @@ func has(obj map[string]json.RawMessage, name string) bool {
 }
 
 // readBody reads the JSON object and checks the optional
-// shouldTryLinkingWithSessionUser flag, which is accepted and ignored
-// (ginauth links no accounts).
+// shouldTryLinkingWithSessionUser flag (see linkSession).
 func (r *Recipe) readBody(c *gin.Context) (map[string]json.RawMessage, error) {
 	obj, err := kit.ReadJSONObject(c, r.cfg.MaxBodyBytes, false)
 	if err != nil {
@@ -80,7 +80,9 @@ func (r *Recipe) fail(c *gin.Context, err error) {
 	case errors.As(err, &ic):
 		c.JSON(http.StatusOK, gin.H{"status": StatusGeneralError, "message": ic.Message})
 	default:
-		r.auth.WriteError(c, err)
+		// Refusals (ginauth.NotAllowed) are FDI statuses, anything else an
+		// HTTP error.
+		r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
 	}
 }
 
@@ -119,10 +121,10 @@ func (r *Recipe) beforeSignInUp(c *gin.Context, tenantID string, ct Contact, ver
 // deliver sends a code on the send attempt at, which it settles: a message
 // sent stays counted against the contact, one that could not be sent is
 // refunded. It reports whether it answered (with an error).
-func (r *Recipe) deliver(c *gin.Context, tenantID string, ct Contact, code *Code, at *kit.Attempt) bool {
+func (r *Recipe) deliver(c *gin.Context, tenantID string, ct Contact, code *Code, flow FlowType, at *kit.Attempt) bool {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), sendTimeout)
 	defer cancel()
-	if err := r.send(ctx, tenantID, ct, code); err != nil {
+	if err := r.send(ctx, tenantID, ct, code, flow); err != nil {
 		// An undeliverable code must not stay usable.
 		if derr := r.deleteCode(context.WithoutCancel(ctx), code); derr != nil {
 			r.auth.Logger().WarnContext(ctx, "passwordless: deleting an undelivered code failed", "error", derr)
@@ -154,6 +156,13 @@ func (r *Recipe) handleCreateCode(c *gin.Context) {
 		r.auth.WriteError(c, ginauth.BadRequest(`Please provide an email, not a phoneNumber: the contactMethod is "EMAIL"`))
 		return
 	}
+	s, ok := r.linkSession(c, obj)
+	if !ok {
+		return
+	}
+	if s != nil {
+		tenantID = s.TenantID()
+	}
 	var ct Contact
 	if hasEmail {
 		ct.Email, err = kit.StringField(obj, fieldEmail, maxContactBytes, true)
@@ -177,8 +186,17 @@ func (r *Recipe) handleCreateCode(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
-	// Nothing is sent for a tenant that offers none of this flow's factors.
-	if err := r.checkFlowAllowed(ctx, tenantID, ct); err != nil {
+	flow := r.cfg.FlowType
+	if s != nil {
+		// A second factor: a code only, as SuperTokens sends with a
+		// session, and only for a factor the session may complete or set up.
+		flow = FlowUserInputCode
+		if _, err := r.secondFactor(ctx, s, ct, factorFor(ct, false)); err != nil {
+			r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
+			return
+		}
+	} else if err := r.checkFlowAllowed(ctx, tenantID, ct); err != nil {
+		// Nothing is sent for a tenant that offers none of this flow's factors.
 		r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
 		return
 	}
@@ -199,11 +217,11 @@ func (r *Recipe) handleCreateCode(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
-	if r.deliver(c, tenantID, ct, code, at) {
+	if r.deliver(c, tenantID, ct, code, flow, at) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "deviceId": code.DeviceID,
-		"preAuthSessionId": code.PreAuthSessionID, "flowType": r.cfg.FlowType})
+		"preAuthSessionId": code.PreAuthSessionID, "flowType": flow})
 }
 
 // checkFlowAllowed asks the core whether the tenant offers the code or the
@@ -248,6 +266,14 @@ func (r *Recipe) handleResendCode(c *gin.Context) {
 		r.fail(c, ErrRestartFlow)
 		return
 	}
+	s, ok := r.linkSession(c, obj)
+	if !ok {
+		return
+	}
+	flow := r.cfg.FlowType
+	if s != nil {
+		tenantID, flow = s.TenantID(), FlowUserInputCode
+	}
 	dev, err := r.findDevice(ctx, tenantID, pre)
 	if err != nil {
 		r.fail(c, err)
@@ -265,21 +291,20 @@ func (r *Recipe) handleResendCode(c *gin.Context) {
 		r.fail(c, err)
 		return
 	}
-	if r.deliver(c, tenantID, ct, code, at) {
+	if r.deliver(c, tenantID, ct, code, flow, at) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK})
 }
 
 // readConsume reads a consume request's body.
-func (r *Recipe) readConsume(c *gin.Context) (ConsumeInput, error) {
-	var in ConsumeInput
-	obj, err := r.readBody(c)
+func (r *Recipe) readConsume(c *gin.Context) (in ConsumeInput, obj map[string]json.RawMessage, err error) {
+	obj, err = r.readBody(c)
 	if err != nil {
-		return in, err
+		return in, nil, err
 	}
 	if !has(obj, fieldPreAuthSessionID) {
-		return in, ginauth.BadRequest("Please provide preAuthSessionId")
+		return in, nil, ginauth.BadRequest("Please provide preAuthSessionId")
 	}
 	for _, f := range []struct {
 		name string
@@ -292,7 +317,7 @@ func (r *Recipe) readConsume(c *gin.Context) (ConsumeInput, error) {
 		{fieldLinkCode, &in.LinkCode, maxIDBytes},
 	} {
 		if *f.dst, err = kit.StringField(obj, f.name, f.max, false); err != nil {
-			return in, err
+			return in, nil, err
 		}
 	}
 	// Shapes are judged on which members were sent, as SuperTokens does:
@@ -300,83 +325,45 @@ func (r *Recipe) readConsume(c *gin.Context) (ConsumeInput, error) {
 	link, dev, code := has(obj, fieldLinkCode), has(obj, fieldDeviceID), has(obj, fieldUserInputCode)
 	switch {
 	case link && (dev || code):
-		return in, ginauth.BadRequest("Please provide either linkCode, or deviceId and userInputCode, not both")
+		return in, nil, ginauth.BadRequest("Please provide either linkCode, or deviceId and userInputCode, not both")
 	case !link && !dev && !code:
-		return in, ginauth.BadRequest("Please provide either linkCode, or deviceId and userInputCode")
+		return in, nil, ginauth.BadRequest("Please provide either linkCode, or deviceId and userInputCode")
 	case !link && (!dev || !code):
-		return in, ginauth.BadRequest("Please provide both deviceId and userInputCode")
+		return in, nil, ginauth.BadRequest("Please provide both deviceId and userInputCode")
 	}
 	in.UserInputCode = strings.TrimSpace(in.UserInputCode)
-	return in, nil
+	return in, obj, nil
 }
 
 // handleConsumeCode serves POST /signinup/code/consume.
 func (r *Recipe) handleConsumeCode(c *gin.Context) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
-	in, err := r.readConsume(c)
+	in, obj, err := r.readConsume(c)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
 	link := in.LinkCode != "" || in.DeviceID == ""
-	dev, err := r.findDevice(ctx, tenantID, in.PreAuthSessionID)
-	if errors.Is(err, ErrRestartFlow) {
-		// Counted per IP all the same: probing ids is an attempt too.
-		if err := r.auth.CheckRateLimit(c, ginauth.ActionCodeEntry, ""); err != nil {
-			r.auth.WriteError(c, err)
-			return
+	s, ok := r.linkSession(c, obj)
+	if !ok {
+		return
+	}
+	if s != nil {
+		r.consumeForSession(c, s, in, link)
+		return
+	}
+	ct, ok := r.useCode(c, tenantID, in, link, func(ct Contact) (func(*gorm.DB) error, bool) {
+		// The tenant must offer this factor before a code is used up or a
+		// user written.
+		if _, err := r.auth.CheckSignIn(ctx, tenantID, factorFor(ct, link)); err != nil {
+			r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
+			return nil, false
 		}
-	}
-	if err != nil {
-		r.fail(c, err)
+		return nil, true
+	})
+	if !ok {
 		return
 	}
-	ct := deviceContact(dev)
-	// The tenant must offer this factor before a code is used up or a user
-	// written.
-	if _, err := r.auth.CheckSignIn(ctx, tenantID, factorFor(ct, link)); err != nil {
-		r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
-		return
-	}
-	account := ""
-	if !link {
-		// Wrong codes count against the contact across its devices, so that
-		// starting over does not buy an attacker fresh guesses.
-		account = ct.rateKey(tenantID)
-	}
-	// Reserved before the code is checked; anything but a right code
-	// stays counted.
-	at, err := r.auth.Reserve(c, ginauth.ActionCodeEntry, account)
-	if err != nil {
-		r.auth.WriteError(c, err)
-		return
-	}
-	defer at.Failed()
-	out, err := r.check(ctx, dev, in.DeviceID, in.UserInputCode, in.LinkCode)
-	if out.codeErr != nil || out.locked {
-		detail := "wrong code"
-		if out.locked {
-			detail = "wrong code; too many attempts, device revoked"
-		} else if out.codeErr.Expired {
-			detail = "expired code"
-		}
-		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignInFailed, Account: ct.String(), IP: c.ClientIP(), Detail: "passwordless: " + detail})
-	}
-	if err != nil {
-		r.fail(c, err)
-		return
-	}
-	if ce := out.codeErr; ce != nil {
-		status := StatusIncorrectCode
-		if ce.Expired {
-			status = StatusExpiredCode
-		}
-		c.JSON(http.StatusOK, gin.H{"status": status, "failedCodeInputAttemptCount": ce.FailedAttempts,
-			"maximumCodeInputAttempts": ce.MaxAttempts})
-		return
-	}
-	// A right code forgives the contact's earlier wrong ones.
-	at.Succeeded()
 	if !r.beforeSignInUp(c, tenantID, ct, true) {
 		return
 	}
@@ -410,6 +397,73 @@ func (r *Recipe) handleConsumeCode(c *gin.Context) {
 	}
 	r.auth.Emit(ctx, ginauth.Event{Type: ev, UserID: res.User.ID, SessionHandle: sess.Handle(), IP: c.ClientIP(), Detail: "passwordless"})
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "createdNewRecipeUser": res.CreatedNewRecipeUser, "user": res.User})
+}
+
+// useCode checks a consume request's code against its device in tenantID
+// and answers every failure (a wrong, expired or unknown code, limits).
+// before runs once the device's contact is known, before the code is
+// checked: it answers and returns false to stop, or returns the function
+// to run in the transaction that uses up a right code (see check).
+func (r *Recipe) useCode(c *gin.Context, tenantID string, in ConsumeInput, link bool,
+	before func(Contact) (func(*gorm.DB) error, bool)) (Contact, bool) {
+	ctx := c.Request.Context()
+	dev, err := r.findDevice(ctx, tenantID, in.PreAuthSessionID)
+	if errors.Is(err, ErrRestartFlow) {
+		// Counted per IP all the same: probing ids is an attempt too.
+		if err := r.auth.CheckRateLimit(c, ginauth.ActionCodeEntry, ""); err != nil {
+			r.auth.WriteError(c, err)
+			return Contact{}, false
+		}
+	}
+	if err != nil {
+		r.fail(c, err)
+		return Contact{}, false
+	}
+	ct := deviceContact(dev)
+	onOK, ok := before(ct)
+	if !ok {
+		return ct, false
+	}
+	account := ""
+	if !link {
+		// Wrong codes count against the contact across its devices, so that
+		// starting over does not buy an attacker fresh guesses.
+		account = ct.rateKey(tenantID)
+	}
+	// Reserved before the code is checked; anything but a right code
+	// stays counted.
+	at, err := r.auth.Reserve(c, ginauth.ActionCodeEntry, account)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return ct, false
+	}
+	defer at.Failed()
+	out, err := r.check(ctx, dev, in.DeviceID, in.UserInputCode, in.LinkCode, onOK)
+	if out.codeErr != nil || out.locked {
+		detail := "wrong code"
+		if out.locked {
+			detail = "wrong code; too many attempts, device revoked"
+		} else if out.codeErr.Expired {
+			detail = "expired code"
+		}
+		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignInFailed, Account: ct.String(), IP: c.ClientIP(), Detail: "passwordless: " + detail})
+	}
+	if err != nil {
+		r.fail(c, err)
+		return ct, false
+	}
+	if ce := out.codeErr; ce != nil {
+		status := StatusIncorrectCode
+		if ce.Expired {
+			status = StatusExpiredCode
+		}
+		c.JSON(http.StatusOK, gin.H{"status": status, "failedCodeInputAttemptCount": ce.FailedAttempts,
+			"maximumCodeInputAttempts": ce.MaxAttempts})
+		return ct, false
+	}
+	// A right code forgives the contact's earlier wrong ones.
+	at.Succeeded()
+	return ct, true
 }
 
 // handleEmailExists serves GET /passwordless/email/exists and the

@@ -57,6 +57,11 @@ type harnessOpts struct {
 	recipes   []ginauth.Recipe
 	// factors, when set, are the only first factors the tenants allow.
 	factors []string
+	// onEvent receives the security events.
+	onEvent func(context.Context, ginauth.Event)
+	// noAnyTenant leaves the test tenant policy out (for a test that
+	// configures the multitenancy recipe).
+	noAnyTenant bool
 }
 
 func newHarness(t *testing.T, mod func(*Config)) *harness {
@@ -77,7 +82,7 @@ func newHarnessWith(t *testing.T, o harnessOpts) *harness {
 	acfg := ginauth.Config{
 		DB:      db,
 		AppInfo: ginauth.AppInfo{AppName: "Test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
-		Recipes: append([]ginauth.Recipe{h.pl, recipetest.AnyTenant(o.factors...)}, o.recipes...),
+		Recipes: append([]ginauth.Recipe{h.pl}, o.recipes...),
 		Now:     h.clock.Now,
 		Logger:  slog.New(slog.DiscardHandler),
 		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},
@@ -86,7 +91,10 @@ func newHarnessWith(t *testing.T, o harnessOpts) *harness {
 			h.factors = append(h.factors, s.Factor)
 			h.mu.Unlock()
 			return nil
-		}},
+		}, OnEvent: o.onEvent},
+	}
+	if !o.noAnyTenant {
+		acfg.Recipes = append(acfg.Recipes, recipetest.AnyTenant(o.factors...))
 	}
 	if o.rateLimit != nil {
 		acfg.RateLimit = *o.rateLimit

@@ -20,7 +20,7 @@ var recipeDeps = map[string][]string{
 	"recipes/dashboard":         {"recipes/emailpassword", "recipes/multitenancy", "recipes/usermetadata", "recipes/userroles"},
 	"recipes/emailpassword":     {"recipes/emaildelivery"},
 	"recipes/emailverification": {"recipes/emaildelivery"},
-	"recipes/passwordless":      {"recipes/emaildelivery"},
+	"recipes/passwordless":      {"recipes/emaildelivery", "recipes/multifactorauth"},
 	"recipes/multitenancy":      {"recipes/thirdparty"},
 	"recipes/totp":              {"recipes/multifactorauth"},
 	"recipes/webauthn":          {"recipes/emaildelivery", "recipes/multifactorauth"},

@@ -7,6 +7,7 @@
 //   /st/totp.html      supertokens-auth-react's TOTP set-up screen (MFATOTP)
 //                      embedded in a page, with EmailPassword, MFA and TOTP
 //   /st/passkeys-mfa.html  its passkey MFA screen (webauthn-mfa), likewise
+//   /st/otp-mfa.html   its e-mail code MFA screen (passwordless otp-email), likewise
 import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,9 +22,9 @@ const here = dirname(fileURLToPath(import.meta.url));
  */
 export async function buildTestPages({ esbuild, outdir, nodePaths = [] }) {
   mkdirSync(outdir, { recursive: true });
-  for (const f of ["website.html", "totp.html", "passkeys-mfa.html"]) copyFileSync(join(here, f), join(outdir, f));
+  for (const f of ["website.html", "totp.html", "passkeys-mfa.html", "otp-mfa.html"]) copyFileSync(join(here, f), join(outdir, f));
   await esbuild.build({
-    entryPoints: { website: join(here, "website.js"), totp: join(here, "totp.jsx"), "passkeys-mfa": join(here, "passkeys-mfa.jsx") },
+    entryPoints: { website: join(here, "website.js"), totp: join(here, "totp.jsx"), "passkeys-mfa": join(here, "passkeys-mfa.jsx"), "otp-mfa": join(here, "otp-mfa.jsx") },
     outdir,
     bundle: true,
     format: "iife",
