@@ -136,6 +136,10 @@ type Options struct {
 	// AccessLog, when set, receives one line per request (for debugging
 	// a failing case).
 	AccessLog io.Writer
+	// Now is ginauth's clock (ginauth.Config.Now). Default time.Now; the Go
+	// tests pass a ginauthtest.Clock so that token lifetimes do not depend
+	// on how loaded the machine is.
+	Now func() time.Time
 }
 
 // Server is one test server: the suite runs one on its main origin and one
@@ -242,6 +246,7 @@ func (s *Server) instanceFor(app *App, antiCSRF, jwt bool) (*instance, error) {
 		SecretKey:    s.apps.secret,
 		Logger:       s.opts.Logger,
 		ErrorHandler: errorHandler,
+		Now:          s.opts.Now,
 	})
 	if err != nil {
 		return nil, err

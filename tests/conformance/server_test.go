@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/ginauthtest"
 )
 
 // These tests keep the conformance server honest without the suite: each
@@ -24,6 +26,12 @@ const testWebsite = "http://localhost:5999"
 
 func newTestServer(t *testing.T) (*httptest.Server, *client) {
 	t.Helper()
+	return newTestServerAt(t, nil)
+}
+
+// newTestServerAt is newTestServer with ginauth's clock (nil: time.Now).
+func newTestServerAt(t *testing.T, now func() time.Time) (*httptest.Server, *client) {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
@@ -34,7 +42,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *client) {
 	// listener first, then build the server on its address.
 	srv = httptest.NewUnstartedServer(nil)
 	domain := "http://" + srv.Listener.Addr().String()
-	s, err := NewServer(Options{APIDomain: domain, WebsiteDomain: testWebsite, PackageVersion: "20.1.7"}, apps)
+	s, err := NewServer(Options{APIDomain: domain, WebsiteDomain: testWebsite, PackageVersion: "20.1.7", Now: now}, apps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,8 +125,13 @@ func (c *client) counter(path string) string {
 // a protected call is refused with 401 (try refresh), the app's refresh
 // route refreshes through ginauth and counts it, and the call then works.
 // Mirrors the reference test server's POST /auth/session/refresh and GET /.
+// ginauth runs on a test clock: a 1 s lifetime measured on the wall clock
+// could pass between login and the first call on a loaded machine. The clock
+// starts at the real time because the cookie jar judges cookie expiry by it,
+// on a whole second because the token's exp is in whole seconds.
 func TestRefreshRouteCountsAndRefreshes(t *testing.T) {
-	_, c := newTestServer(t)
+	clock := ginauthtest.NewClock(time.Now().Truncate(time.Second))
+	_, c := newTestServerAt(t, clock.Now)
 	c.setup(1, true)
 	c.want(c.do("POST", "/beforeeach", ""), 200, "")
 	c.login("user-1")
@@ -128,7 +141,9 @@ func TestRefreshRouteCountsAndRefreshes(t *testing.T) {
 	c.want(c.do("GET", "/", ""), 200, "user-1")
 	c.want(c.do("GET", "/getSessionCalledTime", ""), 200, "1")
 
-	time.Sleep(1100 * time.Millisecond)
+	clock.Advance(999 * time.Millisecond)
+	c.want(c.do("GET", "/", ""), 200, "user-1") // still valid just before exp
+	clock.Advance(2 * time.Millisecond)
 	r := c.do("GET", "/", "")
 	c.want(r, 401, "*")
 	if !strings.Contains(r.body, "try refresh token") {
