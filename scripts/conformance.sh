@@ -72,6 +72,8 @@ if ! cmp -s "$RUNNER/package-lock.json" "$CACHE/package-lock.json" || [[ ! -d $C
 	cp -r "$RUNNER/puppeteer-shim" "$CACHE/"
 	(cd "$CACHE" && PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts)
 fi
+# The shim is ours and small: always the current one (npm links it).
+cp "$RUNNER/puppeteer-shim/"* "$CACHE/puppeteer-shim/"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ginauth-conformance.XXXXXX")
 OUT=${CONFORMANCE_OUT:-$WORK/out}

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
 
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/models"
 )
 
 // These tests keep the conformance server honest without the suite: each
@@ -415,5 +417,53 @@ func TestJWTModeExposesAccessTokenInCookieMode(t *testing.T) {
 		if jwt && !strings.Contains(r.header.Get("Set-Cookie")+strings.Join(r.header.Values("Set-Cookie"), ";"), "sAccessToken="+tok) {
 			t.Fatalf("the exposed token is not the cookie's: %v", r.header.Values("Set-Cookie"))
 		}
+	}
+}
+
+// Every case of the suite makes a new app and waits for it: the next app's
+// database (migrated, with its signing key) is made in the background, and
+// a new app takes it, so that the wait is not a migration and an RSA key
+// generation on a busy machine. The app still works as any other.
+func TestNewAppTakesThePreparedDatabase(t *testing.T) {
+	apps := NewApps(t.TempDir(), make([]byte, 32))
+	t.Cleanup(apps.Close)
+	if _, err := apps.Get("a", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var spare *gorm.DB
+	for deadline := time.Now().Add(60 * time.Second); spare == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no spare database was prepared")
+		}
+		apps.mu.Lock()
+		spare = apps.spare
+		apps.mu.Unlock()
+	}
+	b, err := apps.Get("b", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.DB != spare {
+		t.Fatal("the new app did not take the prepared database")
+	}
+	var keys int64
+	if err := b.DB.Model(&models.SigningKey{}).Count(&keys).Error; err != nil || keys != 1 {
+		t.Fatalf("prepared database: %d signing keys, %v", keys, err)
+	}
+	s, err := NewServer(Options{APIDomain: "http://localhost:1", WebsiteDomain: testWebsite}, apps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.setup(b, true, false); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &client{t: t, base: srv.URL, http: &http.Client{Jar: jar}}
+	c.login("u-spare")
+	c.want(c.do("GET", "/", ""), 200, "u-spare")
+	if err := b.DB.Model(&models.SigningKey{}).Count(&keys).Error; err != nil || keys != 1 {
+		t.Fatalf("after login: %d signing keys (the prepared one unused?), %v", keys, err)
 	}
 }
