@@ -17,7 +17,8 @@
 # rewritten when asked, starts our two servers (main and cross-domain origin)
 # and a local HTTPS server for the scripts the page would load from unpkg.com
 # and cdn.skypack.dev, then runs each test file with mocha, one at a time,
-# each bounded, with Debian's Chromium. Summary: one line per file.
+# each bounded, with Debian's Chromium (one browser per file: see
+# CONFORMANCE_BROWSER_PER_CASE). Summary: one line per file.
 #
 # Settings (environment):
 #   CONFORMANCE_PORT          main server port (default 8080, the suite's own)
@@ -30,6 +31,13 @@
 #   CONFORMANCE_CACHE         npm cache folder (default tests/conformance/runner/.cache)
 #   CONFORMANCE_OUT           logs and summary (default a temporary folder, printed)
 #   CHROMIUM                  browser binary (default /usr/bin/chromium)
+#   CONFORMANCE_BROWSER_PER_CASE  non-empty: a new Chromium for every case, as
+#                             the suite asks; by default the puppeteer shim keeps
+#                             one per file and gives each case an incognito context
+#
+# Files may run in parallel from separate invocations on distinct ports
+# (CONFORMANCE_PORT, CONFORMANCE_CROSS_PORT, CONFORMANCE_ASSETS_PORT) with a
+# shared CONFORMANCE_CACHE; timing-sensitive cases suffer on a busy machine.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
