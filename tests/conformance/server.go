@@ -150,7 +150,9 @@ func (as *Apps) prepareSpareLocked() {
 		db, err := openAppDB(path)
 		if err == nil {
 			// ginauth.New stores the app's first signing key; the servers'
-			// instances on this database will find it there.
+			// instances on this database will find it there. It is made on
+			// the wall clock: Options.Now must not stand before it (the Go
+			// tests' clocks start at the real time).
 			_, err = ginauth.New(ginauth.Config{
 				DB:        db,
 				AppInfo:   ginauth.AppInfo{AppName: "SuperTokens", APIDomain: "http://localhost", WebsiteDomain: "http://localhost"},

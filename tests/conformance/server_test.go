@@ -467,3 +467,33 @@ func TestNewAppTakesThePreparedDatabase(t *testing.T) {
 		t.Fatalf("after login: %d signing keys (the prepared one unused?), %v", keys, err)
 	}
 }
+
+// The suite's "only 1 refresh" cases send 100 calls on an expired token and
+// count on every refusal leaving the page's session state alone: a refusal
+// that set or cleared tokens would move the SDK's lastAccessTokenUpdate and
+// start more refreshes. As supertokens-node's TRY_REFRESH_TOKEN handling
+// (sendTryRefreshTokenResponse) does, the 401 carries no token headers, in
+// both transfer modes.
+func TestTryRefreshAnswerCarriesNoTokens(t *testing.T) {
+	for _, mode := range []string{"cookie", "header"} {
+		clock := ginauthtest.NewClock(time.Now().Truncate(time.Second))
+		_, c := newTestServerAt(t, clock.Now)
+		c.setup(15, true)
+		login := c.do("POST", "/login", `{"userId":"u"}`, "st-auth-mode", mode)
+		c.want(login, 200, "u")
+		headers := []string{"st-auth-mode", mode, "rid", "anti-csrf"}
+		if mode == "header" {
+			headers = append(headers, "Authorization", "Bearer "+login.header.Get("st-access-token"))
+		}
+		clock.Advance(17 * time.Second) // the case's delay(17) on a 15 s token
+		for i := 0; i < 3; i++ {
+			r := c.do("GET", "/", "", headers...)
+			c.want(r, 401, `{"message":"try refresh token"}`)
+			for _, h := range []string{"Set-Cookie", "front-token", "st-access-token", "st-refresh-token", "anti-csrf"} {
+				if v := r.header.Values(h); len(v) > 0 {
+					t.Fatalf("%s mode: the refusal carries %s: %q", mode, h, v)
+				}
+			}
+		}
+	}
+}
