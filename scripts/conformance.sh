@@ -17,7 +17,8 @@
 # rewritten when asked, starts our two servers (main and cross-domain origin)
 # and a local HTTPS server for the scripts the page would load from unpkg.com
 # and cdn.skypack.dev, then runs each test file with mocha, one at a time,
-# each bounded, with Debian's Chromium. Summary: one line per file.
+# each bounded, with Debian's Chromium (one browser per file: see
+# CONFORMANCE_BROWSER_PER_CASE). Summary: one line per file.
 #
 # Settings (environment):
 #   CONFORMANCE_PORT          main server port (default 8080, the suite's own)
@@ -30,6 +31,15 @@
 #   CONFORMANCE_CACHE         npm cache folder (default tests/conformance/runner/.cache)
 #   CONFORMANCE_OUT           logs and summary (default a temporary folder, printed)
 #   CHROMIUM                  browser binary (default /usr/bin/chromium)
+#   CONFORMANCE_BROWSER_PER_CASE  non-empty: a new Chromium for every case, as
+#                             the suite asks; by default the puppeteer shim keeps
+#                             one per file and gives each case an incognito context
+#
+#   CONFORMANCE_JOBS          files run this many at a time (default 1); job j
+#                             (from 0) uses ports CONFORMANCE_PORT+4j and
+#                             CONFORMANCE_CROSS_PORT+4j, each job its own copy of
+#                             the suite. Timing-sensitive cases suffer on a busy
+#                             machine.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -58,6 +68,8 @@ CROSS=${CONFORMANCE_CROSS_PORT:-8082}
 ASSETS=${CONFORMANCE_ASSETS_PORT:-8443}
 FILE_TIMEOUT=${CONFORMANCE_FILE_TIMEOUT:-3600}
 TEST_TIMEOUT=${CONFORMANCE_TEST_TIMEOUT:-120000}
+JOBS=${CONFORMANCE_JOBS:-1}
+[[ $JOBS =~ ^[1-9][0-9]*$ ]] || { echo "conformance: CONFORMANCE_JOBS must be a positive number" >&2; exit 2; }
 CACHE=${CONFORMANCE_CACHE:-$ROOT/tests/conformance/runner/.cache}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 RUNNER=$ROOT/tests/conformance/runner
@@ -72,6 +84,8 @@ if ! cmp -s "$RUNNER/package-lock.json" "$CACHE/package-lock.json" || [[ ! -d $C
 	cp -r "$RUNNER/puppeteer-shim" "$CACHE/"
 	(cd "$CACHE" && PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts)
 fi
+# The shim is ours and small: always the current one (npm links it).
+cp "$RUNNER/puppeteer-shim/"* "$CACHE/puppeteer-shim/"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ginauth-conformance.XXXXXX")
 OUT=${CONFORMANCE_OUT:-$WORK/out}
@@ -82,6 +96,12 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
+	# The servers and mocha runs the jobs started.
+	if [[ -d $WORK/pids ]]; then
+		for p in $(cat "$WORK"/pids/* 2>/dev/null); do
+			kill "$p" 2>/dev/null || true
+		done
+	fi
 	wait 2>/dev/null || true
 	# Keep only the logs (OUT may live in WORK).
 	find "$WORK" -mindepth 1 -maxdepth 1 ! -path "$OUT" -exec rm -rf {} + 2>/dev/null || true
@@ -92,17 +112,23 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# 2. A private copy of the suite, so the checkout stays untouched.
-mkdir -p "$WORK/suite"
-tar -C "$SUITE" --exclude=node_modules -cf - index.js package.json lib bundle test | tar -C "$WORK/suite" -xf -
-ln -s "$CACHE/node_modules" "$WORK/suite/node_modules"
-if [[ $PORT != 8080 || $CROSS != 8082 ]]; then
-	# The suite hard-codes localhost:8080 and :8082 (and 0.0.0.0:8080 as the tokens' iss).
-	grep -rlE '(localhost(\.org)?|0\.0\.0\.0):808[02]' "$WORK/suite/test" | while read -r f; do
-		sed -i -E "s/(localhost(\.org)?|0\.0\.0\.0):8080/\1:$PORT/g; s/(localhost(\.org)?|0\.0\.0\.0):8082/\1:$CROSS/g" "$f"
-	done
-fi
-VERSION=$(node -p "require('$WORK/suite/lib/build/version').package_version")
+# 2. A private copy of the suite per job, so the checkout stays untouched.
+make_suite() { # dir port cross
+	mkdir -p "$1"
+	tar -C "$SUITE" --exclude=node_modules -cf - index.js package.json lib bundle test | tar -C "$1" -xf -
+	ln -s "$CACHE/node_modules" "$1/node_modules"
+	if [[ $2 != 8080 || $3 != 8082 ]]; then
+		# The suite hard-codes localhost:8080 and :8082 (and 0.0.0.0:8080 as the tokens' iss).
+		grep -rlE '(localhost(\.org)?|0\.0\.0\.0):808[02]' "$1/test" | while read -r f; do
+			sed -i -E "s/(localhost(\.org)?|0\.0\.0\.0):8080/\1:$2/g; s/(localhost(\.org)?|0\.0\.0\.0):8082/\1:$3/g" "$f"
+		done
+	fi
+}
+for ((j = 0; j < JOBS; j++)); do
+	make_suite "$WORK/suite$j" $((PORT + 4 * j)) $((CROSS + 4 * j))
+done
+mkdir -p "$WORK/pids"
+VERSION=$(node -p "require('$WORK/suite0/lib/build/version').package_version")
 
 # 3. The browser: Debian's Chromium with the page's CDNs mapped to our
 # assets server (self-signed certificate, hence --ignore-certificate-errors).
@@ -133,28 +159,34 @@ wait_ping() {
 	return 1
 }
 
-# 4. Each file on fresh servers (fresh counters and databases), bounded.
+# 4. Each file on fresh servers (fresh counters and databases), bounded;
+# CONFORMANCE_JOBS files at a time.
 FILES=("$@")
 if [[ ${#FILES[@]} -eq 0 ]]; then
-	mapfile -t FILES < <(cd "$WORK/suite" && ls test/*.test.js | xargs -n1 basename)
+	mapfile -t FILES < <(cd "$WORK/suite0" && ls test/*.test.js | xargs -n1 basename)
 fi
 MOCHA_ARGS=(--exit --no-config --require isomorphic-fetch --timeout "$TEST_TIMEOUT" --reporter spec)
 [[ -n ${CONFORMANCE_GREP:-} ]] && MOCHA_ARGS+=(--grep "$CONFORMANCE_GREP")
-TOTAL_FAIL=0
-printf '%-45s %8s %8s %8s %s\n' file passing failing pending note | tee "$OUT/summary.txt"
-for f in "${FILES[@]}"; do
-	f=$(basename "$f")
-	rm -rf "$WORK/data" && mkdir -p "$WORK/data"
-	"$WORK/stserver" -port "$PORT" -cross-port "$CROSS" -website "http://localhost:$PORT" \
-		-suite-server-dir "$WORK/suite/test/server" -package-version "$VERSION" -data-dir "$WORK/data" \
+
+# run_file FILE JOB: one test file on job JOB's ports and suite copy; prints
+# its summary line and adds its failures to $WORK/fail.JOB.
+run_file() {
+	local f=$1 j=$2 port=$((PORT + 4 * $2)) cross=$((CROSS + 4 * $2)) suite=$WORK/suite$2 data=$WORK/data$2
+	local spid mpid rc start log pass failn pend note
+	rm -rf "$data" && mkdir -p "$data"
+	"$WORK/stserver" -port "$port" -cross-port "$cross" -website "http://localhost:$port" \
+		-suite-server-dir "$suite/test/server" -package-version "$VERSION" -data-dir "$data" \
 		${CONFORMANCE_ACCESS_LOG:+-access-log} \
 		>"$OUT/${f%.test.js}.server.log" 2>&1 &
 	spid=$!
-	PIDS+=("$spid")
-	wait_ping "$PORT" && wait_ping "$CROSS"
+	echo "$spid" >"$WORK/pids/server$j"
+	wait_ping "$port" && wait_ping "$cross"
 	start=$SECONDS
+	(cd "$suite" && exec timeout -k 10 "$FILE_TIMEOUT" node_modules/.bin/mocha "${MOCHA_ARGS[@]}" "test/$f") >"$OUT/${f%.test.js}.log" 2>&1 &
+	mpid=$!
+	echo "$mpid" >"$WORK/pids/mocha$j"
 	set +e
-	(cd "$WORK/suite" && timeout -k 10 "$FILE_TIMEOUT" node_modules/.bin/mocha "${MOCHA_ARGS[@]}" "test/$f") >"$OUT/${f%.test.js}.log" 2>&1
+	wait "$mpid"
 	rc=$?
 	set -e
 	kill "$spid" 2>/dev/null || true
@@ -172,9 +204,21 @@ for f in "${FILES[@]}"; do
 	fi
 	note="$((SECONDS - start))s"
 	[[ $rc -eq 124 || $rc -eq 137 ]] && note="$note TIMED OUT"
-	[[ $rc -ne 0 && $failn -eq 0 ]] && { note="$note rc=$rc"; failn=${failn:-0}; TOTAL_FAIL=$((TOTAL_FAIL + 1)); }
-	TOTAL_FAIL=$((TOTAL_FAIL + failn))
+	[[ $rc -ne 0 && $failn -eq 0 ]] && { note="$note rc=$rc"; failn=1; }
+	echo "$failn" >>"$WORK/fail.$j"
 	printf '%-45s %8s %8s %8s %s\n' "$f" "$pass" "$failn" "$pend" "$note" | tee -a "$OUT/summary.txt"
+}
+
+printf '%-45s %8s %8s %8s %s\n' file passing failing pending note | tee "$OUT/summary.txt"
+for ((j = 0; j < JOBS; j++)); do
+	(
+		for ((i = j; i < ${#FILES[@]}; i += JOBS)); do
+			run_file "$(basename "${FILES[$i]}")" "$j"
+		done
+	) &
+	PIDS+=($!)
 done
+wait "${PIDS[@]:1}" || true # the jobs (PIDS[0] is the assets server)
+TOTAL_FAIL=$(cat "$WORK"/fail.* 2>/dev/null | awk '{s += $1} END {print s + 0}')
 echo "==> logs and summary in $OUT"
 [[ $TOTAL_FAIL -eq 0 ]]

@@ -57,6 +57,15 @@ type Apps struct {
 	mu      sync.Mutex
 	apps    map[string]*App
 	servers []*Server
+	// spare is a database made ready (migrated, with a signing key) in the
+	// background for the next new app: the suite makes a new app for every
+	// case and waits for it, and on a busy machine the migration and the
+	// RSA key took seconds of each case. Nil when none is ready (yet).
+	spare     *gorm.DB
+	spareN    int
+	preparing bool
+	closed    bool
+	preparer  sync.WaitGroup
 }
 
 // App is one stand-in for a core app: a database and the access-token
@@ -88,16 +97,15 @@ func (as *Apps) Get(id string, validity time.Duration) (*App, error) {
 		}
 		return a, nil
 	}
-	path := filepath.Join(as.dir, id+".db")
-	// WAL and a busy timeout: the suite fires hundreds of parallel requests.
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)})
-	if err != nil {
-		return nil, err
+	db := as.spare
+	as.spare = nil
+	if db == nil {
+		var err error
+		if db, err = openAppDB(filepath.Join(as.dir, id+".db")); err != nil {
+			return nil, err
+		}
 	}
-	if err := models.AutoMigrate(db); err != nil {
-		return nil, err
-	}
+	as.prepareSpareLocked()
 	if validity <= 0 {
 		validity = defaultAccessValidity
 	}
@@ -106,14 +114,85 @@ func (as *Apps) Get(id string, validity time.Duration) (*App, error) {
 	return a, nil
 }
 
+// openAppDB opens (creating) an app database and migrates it.
+func openAppDB(path string) (*gorm.DB, error) {
+	// WAL and a busy timeout: the suite fires hundreds of parallel requests.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)})
+	if err != nil {
+		return nil, err
+	}
+	if err := models.AutoMigrate(db); err != nil {
+		closeDB(db)
+		return nil, err
+	}
+	return db, nil
+}
+
+func closeDB(db *gorm.DB) {
+	if sqlDB, err := db.DB(); err == nil {
+		_ = sqlDB.Close()
+	}
+}
+
+// prepareSpareLocked starts making the next spare database unless one is
+// ready or under way. as.mu must be held.
+func (as *Apps) prepareSpareLocked() {
+	if as.spare != nil || as.preparing || as.closed {
+		return
+	}
+	as.preparing = true
+	as.preparer.Add(1)
+	as.spareN++
+	path := filepath.Join(as.dir, fmt.Sprintf("spare-%d.db", as.spareN))
+	go func() {
+		defer as.preparer.Done()
+		db, err := openAppDB(path)
+		if err == nil {
+			// ginauth.New stores the app's first signing key; the servers'
+			// instances on this database will find it there. It is made on
+			// the wall clock: Options.Now must not stand before it (the Go
+			// tests' clocks start at the real time).
+			_, err = ginauth.New(ginauth.Config{
+				DB:        db,
+				AppInfo:   ginauth.AppInfo{AppName: "SuperTokens", APIDomain: "http://localhost", WebsiteDomain: "http://localhost"},
+				Session:   ginauth.SessionConfig{CleanupInterval: -1},
+				SecretKey: as.secret,
+				Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+			})
+			if err != nil {
+				closeDB(db)
+			}
+		}
+		as.mu.Lock()
+		defer as.mu.Unlock()
+		as.preparing = false
+		if err != nil || as.closed {
+			// Get makes the database itself; nothing is lost.
+			if err == nil {
+				closeDB(db)
+			}
+			return
+		}
+		as.spare = db
+	}()
+}
+
 // Close closes every app database.
 func (as *Apps) Close() {
 	as.mu.Lock()
+	as.closed = true
+	as.mu.Unlock()
+	// A spare under way writes into dir, which the caller may remove next.
+	as.preparer.Wait()
+	as.mu.Lock()
 	defer as.mu.Unlock()
 	for _, a := range as.apps {
-		if sqlDB, err := a.DB.DB(); err == nil {
-			_ = sqlDB.Close()
-		}
+		closeDB(a.DB)
+	}
+	if as.spare != nil {
+		closeDB(as.spare)
+		as.spare = nil
 	}
 }
 
@@ -136,6 +215,10 @@ type Options struct {
 	// AccessLog, when set, receives one line per request (for debugging
 	// a failing case).
 	AccessLog io.Writer
+	// Now is ginauth's clock (ginauth.Config.Now). Default time.Now; the Go
+	// tests pass a ginauthtest.Clock so that token lifetimes do not depend
+	// on how loaded the machine is.
+	Now func() time.Time
 }
 
 // Server is one test server: the suite runs one on its main origin and one
@@ -242,6 +325,7 @@ func (s *Server) instanceFor(app *App, antiCSRF, jwt bool) (*instance, error) {
 		SecretKey:    s.apps.secret,
 		Logger:       s.opts.Logger,
 		ErrorHandler: errorHandler,
+		Now:          s.opts.Now,
 	})
 	if err != nil {
 		return nil, err

@@ -13,6 +13,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/models"
 )
 
 // These tests keep the conformance server honest without the suite: each
@@ -24,6 +28,12 @@ const testWebsite = "http://localhost:5999"
 
 func newTestServer(t *testing.T) (*httptest.Server, *client) {
 	t.Helper()
+	return newTestServerAt(t, nil)
+}
+
+// newTestServerAt is newTestServer with ginauth's clock (nil: time.Now).
+func newTestServerAt(t *testing.T, now func() time.Time) (*httptest.Server, *client) {
+	t.Helper()
 	gin.SetMode(gin.TestMode)
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
@@ -34,7 +44,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *client) {
 	// listener first, then build the server on its address.
 	srv = httptest.NewUnstartedServer(nil)
 	domain := "http://" + srv.Listener.Addr().String()
-	s, err := NewServer(Options{APIDomain: domain, WebsiteDomain: testWebsite, PackageVersion: "20.1.7"}, apps)
+	s, err := NewServer(Options{APIDomain: domain, WebsiteDomain: testWebsite, PackageVersion: "20.1.7", Now: now}, apps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,8 +127,13 @@ func (c *client) counter(path string) string {
 // a protected call is refused with 401 (try refresh), the app's refresh
 // route refreshes through ginauth and counts it, and the call then works.
 // Mirrors the reference test server's POST /auth/session/refresh and GET /.
+// ginauth runs on a test clock: a 1 s lifetime measured on the wall clock
+// could pass between login and the first call on a loaded machine. The clock
+// starts at the real time because the cookie jar judges cookie expiry by it,
+// on a whole second because the token's exp is in whole seconds.
 func TestRefreshRouteCountsAndRefreshes(t *testing.T) {
-	_, c := newTestServer(t)
+	clock := ginauthtest.NewClock(time.Now().Truncate(time.Second))
+	_, c := newTestServerAt(t, clock.Now)
 	c.setup(1, true)
 	c.want(c.do("POST", "/beforeeach", ""), 200, "")
 	c.login("user-1")
@@ -128,7 +143,9 @@ func TestRefreshRouteCountsAndRefreshes(t *testing.T) {
 	c.want(c.do("GET", "/", ""), 200, "user-1")
 	c.want(c.do("GET", "/getSessionCalledTime", ""), 200, "1")
 
-	time.Sleep(1100 * time.Millisecond)
+	clock.Advance(999 * time.Millisecond)
+	c.want(c.do("GET", "/", ""), 200, "user-1") // still valid just before exp
+	clock.Advance(2 * time.Millisecond)
 	r := c.do("GET", "/", "")
 	c.want(r, 401, "*")
 	if !strings.Contains(r.body, "try refresh token") {
@@ -399,6 +416,84 @@ func TestJWTModeExposesAccessTokenInCookieMode(t *testing.T) {
 		}
 		if jwt && !strings.Contains(r.header.Get("Set-Cookie")+strings.Join(r.header.Values("Set-Cookie"), ";"), "sAccessToken="+tok) {
 			t.Fatalf("the exposed token is not the cookie's: %v", r.header.Values("Set-Cookie"))
+		}
+	}
+}
+
+// Every case of the suite makes a new app and waits for it: the next app's
+// database (migrated, with its signing key) is made in the background, and
+// a new app takes it, so that the wait is not a migration and an RSA key
+// generation on a busy machine. The app still works as any other.
+func TestNewAppTakesThePreparedDatabase(t *testing.T) {
+	apps := NewApps(t.TempDir(), make([]byte, 32))
+	t.Cleanup(apps.Close)
+	if _, err := apps.Get("a", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var spare *gorm.DB
+	for deadline := time.Now().Add(60 * time.Second); spare == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no spare database was prepared")
+		}
+		apps.mu.Lock()
+		spare = apps.spare
+		apps.mu.Unlock()
+	}
+	b, err := apps.Get("b", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.DB != spare {
+		t.Fatal("the new app did not take the prepared database")
+	}
+	var keys int64
+	if err := b.DB.Model(&models.SigningKey{}).Count(&keys).Error; err != nil || keys != 1 {
+		t.Fatalf("prepared database: %d signing keys, %v", keys, err)
+	}
+	s, err := NewServer(Options{APIDomain: "http://localhost:1", WebsiteDomain: testWebsite}, apps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.setup(b, true, false); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &client{t: t, base: srv.URL, http: &http.Client{Jar: jar}}
+	c.login("u-spare")
+	c.want(c.do("GET", "/", ""), 200, "u-spare")
+	if err := b.DB.Model(&models.SigningKey{}).Count(&keys).Error; err != nil || keys != 1 {
+		t.Fatalf("after login: %d signing keys (the prepared one unused?), %v", keys, err)
+	}
+}
+
+// The suite's "only 1 refresh" cases send 100 calls on an expired token and
+// count on every refusal leaving the page's session state alone: a refusal
+// that set or cleared tokens would move the SDK's lastAccessTokenUpdate and
+// start more refreshes. As supertokens-node's TRY_REFRESH_TOKEN handling
+// (sendTryRefreshTokenResponse) does, the 401 carries no token headers, in
+// both transfer modes.
+func TestTryRefreshAnswerCarriesNoTokens(t *testing.T) {
+	for _, mode := range []string{"cookie", "header"} {
+		clock := ginauthtest.NewClock(time.Now().Truncate(time.Second))
+		_, c := newTestServerAt(t, clock.Now)
+		c.setup(15, true)
+		login := c.do("POST", "/login", `{"userId":"u"}`, "st-auth-mode", mode)
+		c.want(login, 200, "u")
+		headers := []string{"st-auth-mode", mode, "rid", "anti-csrf"}
+		if mode == "header" {
+			headers = append(headers, "Authorization", "Bearer "+login.header.Get("st-access-token"))
+		}
+		clock.Advance(17 * time.Second) // the case's delay(17) on a 15 s token
+		for i := 0; i < 3; i++ {
+			r := c.do("GET", "/", "", headers...)
+			c.want(r, 401, `{"message":"try refresh token"}`)
+			for _, h := range []string{"Set-Cookie", "front-token", "st-access-token", "st-refresh-token", "anti-csrf"} {
+				if v := r.header.Values(h); len(v) > 0 {
+					t.Fatalf("%s mode: the refusal carries %s: %q", mode, h, v)
+				}
+			}
 		}
 	}
 }
