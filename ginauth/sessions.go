@@ -230,7 +230,7 @@ func (a *Auth) rotate(ctx context.Context, presented string, antiCSRFHeader stri
 	// Each statement here stands alone (the version check makes the update
 	// safe), so GORM's implicit BEGIN/COMMIT around it would only add two
 	// round trips.
-	db := a.db.WithContext(dbContext(ctx)).Session(&gorm.Session{SkipDefaultTransaction: true})
+	db := a.dbNoTx.WithContext(dbContext(ctx)) // one session derived per refresh, not two
 	for attempt := 0; attempt < 10; attempt++ {
 		var row models.Session
 		err := db.Where("handle = ?", handle).Take(&row).Error
@@ -311,7 +311,7 @@ func (a *Auth) promoteChild(c *gin.Context, tok *verifiedToken, parent string, t
 	self, _ := tok.payload["refreshTokenHash1"].(string)
 	ctx, cancel := a.dbDeadline(c.Request.Context())
 	defer cancel()
-	db := a.db.WithContext(ctx).Session(&gorm.Session{SkipDefaultTransaction: true})
+	db := a.dbNoTx.WithContext(ctx)
 	for attempt := 0; attempt < 10; attempt++ {
 		var row models.Session
 		err := db.Where("handle = ?", tok.handle).Take(&row).Error
