@@ -23,6 +23,7 @@ type Auth struct {
 	cfg          Config
 	s            settings
 	db           *gorm.DB
+	dbNoTx       *gorm.DB // db without GORM's implicit transaction, for single statements (refresh)
 	log          *slog.Logger
 	now          func() time.Time
 	errorHandler ErrorHandler
@@ -62,6 +63,7 @@ func New(cfg Config) (*Auth, error) {
 		cfg:          cfg,
 		s:            s,
 		db:           cfg.DB,
+		dbNoTx:       cfg.DB.Session(&gorm.Session{SkipDefaultTransaction: true}),
 		log:          cfg.Logger,
 		errorHandler: cfg.ErrorHandler,
 		routeIndex:   map[string]*route{},

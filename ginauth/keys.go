@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -54,8 +55,13 @@ type keyStore struct {
 	sealer *seal.Sealer
 	log    *slog.Logger
 
-	mu         sync.RWMutex
-	keys       map[string]*signingKey
+	mu   sync.RWMutex
+	keys map[string]*signingKey
+	// gen counts the replacements of keys (reload); the verified-token
+	// cache trusts an entry only while gen is what it was when the entry's
+	// key was looked up, so a key dropped by a reload stops its tokens at
+	// once without a hit taking mu.
+	gen        atomic.Uint64
 	current    *signingKey
 	lastReload time.Time
 	reloadMu   sync.Mutex
@@ -97,6 +103,7 @@ func (ks *keyStore) reload(ctx context.Context) error {
 	}
 	ks.mu.Lock()
 	ks.keys, ks.current, ks.lastReload = keys, current, now
+	ks.gen.Add(1)
 	ks.mu.Unlock()
 	return nil
 }

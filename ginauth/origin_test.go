@@ -176,3 +176,36 @@ func TestWebsiteOriginFromContexts(t *testing.T) {
 		t.Fatalf("WithWebsiteOrigin: %q", got)
 	}
 }
+
+// TestWebsiteOriginBehindVerifySession: an app route behind VerifySession
+// finds the request's resolved origin in the request's context (and in a
+// context derived from it), as the auth routes do; without an Origin
+// header, or with an unlisted one, it is WebsiteDomain.
+func TestWebsiteOriginBehindVerifySession(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.AppInfo.WebsiteOrigins = []string{"https://staging.example.com"} })
+	h.r.GET("/origin", h.auth.VerifySession(), func(c *gin.Context) {
+		derived, cancel := context.WithCancel(c.Request.Context())
+		defer cancel()
+		c.String(200, h.auth.WebsiteOrigin(c.Request.Context())+" "+h.auth.WebsiteOrigin(derived))
+	})
+	_, tok, err := h.auth.CreateSessionTokens(t.Context(), NewSession{UserID: "u1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for origin, want := range map[string]string{
+		"https://staging.example.com": "https://staging.example.com",
+		"https://evil.example":        "http://localhost:3000",
+		"":                            "http://localhost:3000",
+	} {
+		req := httptest.NewRequest("GET", "/origin", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		w := httptest.NewRecorder()
+		h.r.ServeHTTP(w, req)
+		if w.Code != 200 || w.Body.String() != want+" "+want {
+			t.Fatalf("Origin %q: %d %q, want %q twice", origin, w.Code, w.Body, want)
+		}
+	}
+}

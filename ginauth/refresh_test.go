@@ -448,6 +448,16 @@ func failSessionWrites(t *testing.T, db *gorm.DB, on *atomic.Bool) {
 	if err := db.Callback().Delete().Before("gorm:delete").Register("test:fail-session-delete", fail); err != nil {
 		t.Fatal(err)
 	}
+	// The refresh's promotion is a raw UPDATE (promoteRefreshHash).
+	failRaw := func(tx *gorm.DB) {
+		q := tx.Statement.SQL.String()
+		if on.Load() && strings.HasPrefix(q, "UPDATE ") && strings.Contains(q, models.TableSessions) {
+			_ = tx.AddError(errors.New("injected database failure"))
+		}
+	}
+	if err := db.Callback().Raw().Before("gorm:raw").Register("test:fail-session-raw-update", failRaw); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A database failure while promoting or revoking answers 503, writes

@@ -364,8 +364,22 @@ func newSessionCtx() *sessionCtx {
 }
 
 func (sc *sessionCtx) Value(key any) any {
-	if _, ok := key.(sessionKey); ok {
+	switch key.(type) {
+	case sessionKey:
 		return sc.sess
+	case originKey:
+		// The website origin of the request the session came with, for
+		// WebsiteOrigin(c.Request.Context()) behind VerifySession. It is
+		// resolved when asked (from the request copy sc holds), so a cache
+		// hit pays nothing for it; an origin recorded further out (an auth
+		// route's withOrigin, WithWebsiteOrigin) wins.
+		if v := sc.Context.Value(key); v != nil {
+			return v
+		}
+		if a := sc.sess.auth; a != nil && a.s.multiOrigin && sc.req.Header != nil {
+			return resolvedOrigin{a, a.originOf(&sc.req).origin}
+		}
+		return nil
 	}
 	return sc.Context.Value(key)
 }

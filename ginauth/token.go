@@ -135,9 +135,13 @@ var errNotOurs = errors.New("not shaped like a session access token")
 func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToken, error) {
 	a.vcache.setup(a.cfg.Session.VerifyCacheSize)
 	now := a.now()
-	if v := a.vcache.get(raw, now, a.keys); v != nil {
+	v, h := a.vcache.get(raw, now, a.keys)
+	if v != nil {
 		return v, nil
 	}
+	// Read before the key is looked up: a reload in between leaves the
+	// entry with an older generation, a miss next time (never the reverse).
+	keyGen := a.keys.gen.Load()
 	var p jws.Parsed
 	parseErr := jws.ParseInto(&p, raw)
 	if parseErr != nil && !errors.Is(parseErr, jws.ErrSignatureEncoding) {
@@ -198,7 +202,7 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	if iss, _ := payload["iss"].(string); iss != a.s.issuer {
 		return nil, fmt.Errorf("%w: wrong issuer", errToken)
 	}
-	v := &verifiedToken{payload: payload, payloadJSON: p.Payload, expiry: time.Unix(int64(exp), 0)}
+	v = &verifiedToken{payload: payload, payloadJSON: p.Payload, expiry: time.Unix(int64(exp), 0)}
 	v.userID, _ = payload["sub"].(string)
 	v.handle, _ = payload["sessionHandle"].(string)
 	v.tenantID, _ = payload["tId"].(string)
@@ -218,7 +222,7 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	if a.vcache.off {
 		return v, nil
 	}
-	a.vcache.put(raw, &verifyEntry{tok: v, key: key, validFrom: validFrom.Add(-skew), validTo: validTo.Add(skew)})
+	a.vcache.put(raw, h, &verifyEntry{tok: v, keyGen: keyGen, validFrom: validFrom.Add(-skew), validTo: validTo.Add(skew)})
 	return v, nil
 }
 

@@ -61,7 +61,13 @@ func creationTransfer(c *gin.Context) TokenTransfer {
 
 // bearer returns the Authorization Bearer token, if any.
 func bearer(c *gin.Context) string {
-	h := c.GetHeader("Authorization")
+	// The map is indexed with the canonical name directly: Header.Get
+	// canonicalizes its argument on every call, and net/http (like
+	// Header.Set) stores canonical names only.
+	var h string
+	if v := c.Request.Header["Authorization"]; len(v) > 0 {
+		h = v[0]
+	}
 	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return strings.TrimSpace(h[7:])
 	}
@@ -253,7 +259,7 @@ const legacyIDRefreshCookie = "sIdRefreshToken"
 // substring test keeps the common case (no such cookie) to a scan of the
 // Cookie header.
 func hasLegacyIDRefreshCookie(c *gin.Context) bool {
-	for _, line := range c.Request.Header.Values("Cookie") {
+	for _, line := range c.Request.Header["Cookie"] { // canonical name: see bearer
 		if strings.Contains(line, legacyIDRefreshCookie) {
 			_, err := c.Request.Cookie(legacyIDRefreshCookie)
 			return err == nil

@@ -32,9 +32,11 @@ const minPerShard = 16
 // dropped from the store stops its tokens at once. Revoking a session does
 // not evict: a plain verify is stateless, cached or not.
 //
-// The cache is sharded: a hit takes one shard's read lock and the key
-// store's read lock. Each shard is bounded and evicts its oldest entry
-// (FIFO, which is roughly soonest to expire) when full.
+// The cache is sharded: a hit takes one shard's read lock, and checks the
+// key with one atomic load of the key store's generation (bumped whenever
+// the store's keys are replaced) rather than its lock. Each shard is
+// bounded and evicts its oldest entry (FIFO, which is roughly soonest to
+// expire) when full.
 type verifyCache struct {
 	once     sync.Once
 	off      bool
@@ -56,7 +58,7 @@ type verifyShard struct {
 type verifyEntry struct {
 	raw       string
 	tok       *verifiedToken
-	key       *signingKey
+	keyGen    uint64    // the key store's generation before its key was looked up
 	validFrom time.Time // latest of iat and nbf, minus the skew
 	validTo   time.Time // earliest of exp and the key's verifyUntil, plus the skew
 }
@@ -92,11 +94,13 @@ func (vc *verifyCache) setup(size int) {
 }
 
 // get returns the verified token cached for raw, if it may be served at
-// now. ks is consulted so that a key no longer in the store is not
-// trusted.
-func (vc *verifyCache) get(raw string, now time.Time, ks *keyStore) *verifiedToken {
+// now, and raw's hash for put. ks is consulted so that a key no longer in
+// the store is not trusted: any reload of the store (the only way a key
+// leaves it) changes its generation, and an entry from an older generation
+// is a miss, verified in full.
+func (vc *verifyCache) get(raw string, now time.Time, ks *keyStore) (*verifiedToken, uint64) {
 	if vc.off {
-		return nil
+		return nil, 0
 	}
 	h := vc.hash(raw)
 	sh := &vc.shards[h&vc.mask]
@@ -104,7 +108,7 @@ func (vc *verifyCache) get(raw string, now time.Time, ks *keyStore) *verifiedTok
 	e := sh.entries[h]
 	sh.mu.RUnlock()
 	if e == nil || e.raw != raw {
-		return nil
+		return nil, h
 	}
 	if now.After(e.validTo) || e.validFrom.After(now) {
 		if now.After(e.validTo) {
@@ -114,24 +118,21 @@ func (vc *verifyCache) get(raw string, now time.Time, ks *keyStore) *verifiedTok
 			}
 			sh.mu.Unlock()
 		}
-		return nil
+		return nil, h
 	}
-	ks.mu.RLock()
-	k := ks.keys[e.key.kid]
-	ks.mu.RUnlock()
-	if k != e.key {
-		return nil
+	if ks.gen.Load() != e.keyGen {
+		return nil, h
 	}
-	return e.tok
+	return e.tok, h
 }
 
-// put caches a token that verifyAccessToken accepted.
-func (vc *verifyCache) put(raw string, e *verifyEntry) {
+// put caches a token that verifyAccessToken accepted; h is raw's hash, as
+// get returned it.
+func (vc *verifyCache) put(raw string, h uint64, e *verifyEntry) {
 	if vc.off || vc.perShard == 0 {
 		return
 	}
 	e.raw = raw
-	h := vc.hash(raw)
 	sh := &vc.shards[h&vc.mask]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

@@ -1,6 +1,7 @@
 package ginauth
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -8,10 +9,13 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/ginauth/ginauth/models"
 )
 
 // verifyWith runs one GET /me with the token as a bearer and returns the
@@ -134,23 +138,82 @@ func TestVerifyCacheKeyDropped(t *testing.T) {
 		t.Fatalf("status %d", code)
 	}
 	ks := h.auth.keys
-	ks.mu.Lock()
-	kid := ks.current.kid
-	delete(ks.keys, kid)
-	ks.lastReload = h.clock.Now() // no reload brings it back for 10 s
-	ks.mu.Unlock()
+	ks.mu.RLock()
+	kid, dropped := ks.current.kid, *ks.current
+	ks.mu.RUnlock()
+	// An operator deletes the key and a reload (the only way a key leaves
+	// the store) drops it; a hit must see that without taking the store's
+	// lock (keyStore.gen).
+	if err := h.auth.db.Where("kid = ?", kid).Delete(&models.SigningKey{}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.reload(context.Background()); err != nil { // lastReload = now: no reload brings it back for 10 s
+		t.Fatal(err)
+	}
 	if code, _ := verifyWith(t, h, tok); code != 401 {
 		t.Fatalf("token of a dropped key: status %d, want 401", code)
 	}
 
-	// The same after a key is replaced under the same kid: the entry's key
-	// is not the store's, so the token is verified afresh.
+	// Put back under the same kid, the key verifies the token afresh.
 	ks.mu.Lock()
-	k := *ks.current
+	k := dropped
 	ks.keys[kid] = &k
 	ks.mu.Unlock()
 	if code, _ := verifyWith(t, h, tok); code != 200 {
 		t.Fatalf("key restored: status %d, want 200", code)
+	}
+}
+
+// TestVerifyCacheKeyDroppedConcurrent: goroutines verify one cached token
+// in bursts while a reload drops its key; every request that starts after
+// the reload has returned is refused, whichever shard or goroutine serves
+// it (the hit reads the key store's generation, not its lock).
+func TestVerifyCacheKeyDroppedConcurrent(t *testing.T) {
+	h := newHarness(t, nil)
+	tok := newToken(t, h, "u1")
+	if code, _ := verifyWith(t, h, tok); code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	var dropped atomic.Bool
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				after := dropped.Load()
+				if code, _ := verifyWith(t, h, tok); after && code != 401 {
+					errs <- fmt.Sprintf("request after the reload: status %d, want 401", code)
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	ks := h.auth.keys
+	ks.mu.RLock()
+	kid := ks.current.kid
+	ks.mu.RUnlock()
+	if err := h.auth.db.Where("kid = ?", kid).Delete(&models.SigningKey{}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dropped.Store(true)
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
 	}
 }
 

@@ -237,6 +237,9 @@ func (m metrics) print() {
 	if bound, ok := m.get("signin/bound", "req/s"); ok {
 		ht, _ := m.get("signin/hash-ms", "ms")
 		add("sign-in hash bound (cores / one argon2id hash)", fmt.Sprintf("%.1f req/s (hash %.1f ms)", bound, ht), "", nil)
+		if pb, ok := m.get("signin/parallel-bound", "req/s"); ok {
+			add("sign-in parallel hash bound (every core hashing at once) / hash bound", fmt.Sprintf("%.0f%% (%.1f req/s)", pb/bound*100, pb), "", nil)
+		}
 		var levels []int
 		for k := range m {
 			var c int
@@ -259,6 +262,9 @@ func (m metrics) print() {
 				met, target = b(of >= 0.9), "≥ 90% of bound"
 			}
 			add(fmt.Sprintf("sign-in, %d clients", c), fmt.Sprintf("%.0f%% of bound (%.1f req/s, p50 %.0f ms, p99 %.0f ms)", of*100, rps, p50, p99), target, met)
+			if op, ok := m.get(p+"of-parallel-bound", "ratio"); ok {
+				add(fmt.Sprintf("sign-in, %d clients / parallel hash bound", c), fmt.Sprintf("%.0f%%", op*100), "", nil)
+			}
 			add(fmt.Sprintf("sign-in, %d clients: peak memory", c), fmt.Sprintf("RSS %.0f MiB, Go heap %.0f MiB", rss, heap), "≈ pool x 20 MB, flat in clients", nil)
 		}
 	}
