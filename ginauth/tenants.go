@@ -106,6 +106,14 @@ func (a *Auth) providerAllowed(ctx context.Context, tenantID, providerID string)
 // core and the recipes keep: memberships, sessions and each recipe's rows
 // (registered with Registrar.OnTenantDelete). Users themselves stay.
 func (a *Auth) deleteTenantData(ctx context.Context, tx *gorm.DB, tenantID string) error {
+	// The tenant's sign-in accounts go first; accounts made here whose
+	// users still sign in elsewhere move there instead of being deleted.
+	if err := tx.WithContext(dbContext(ctx)).Where("tenant_id = ?", tenantID).Delete(&models.LoginTenant{}).Error; err != nil {
+		return DBError(err)
+	}
+	if err := models.RehomeAccounts(tx.WithContext(dbContext(ctx)), tenantID); err != nil {
+		return DBError(err)
+	}
 	for _, fn := range a.tenantDeleters {
 		if err := fn(ctx, tx, tenantID); err != nil {
 			return err

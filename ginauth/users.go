@@ -160,6 +160,9 @@ func (a *Auth) DeleteUser(ctx context.Context, userID string) (bool, error) {
 		if err := tx.Where("user_id = ?", userID).Delete(&models.UserTenant{}).Error; err != nil {
 			return DBError(err)
 		}
+		if err := tx.Where("user_id = ?", userID).Delete(&models.LoginTenant{}).Error; err != nil {
+			return DBError(err)
+		}
 		res := tx.Where("id = ?", userID).Delete(&models.User{})
 		if res.Error != nil {
 			return DBError(res.Error)
