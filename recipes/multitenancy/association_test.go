@@ -86,6 +86,12 @@ func TestAssociatedUserSignsInToOtherTenant(t *testing.T) {
 		}
 	}
 
+	// The FDI user object lists the tenant for the login method.
+	u0, err := h.auth.GetUser(h.ctx, epUser.ID)
+	h.must(err)
+	if got := strings.Join(u0.LoginMethods[0].TenantIDs, ","); got != "acme,beta" {
+		t.Fatalf("login method tenantIds = %s, want acme,beta", got)
+	}
 	// Password over HTTP: same user id.
 	if st, id := h.signIn("beta", "ann@example.com", "correct-horse-9"); st != "OK" || id != epUser.ID {
 		t.Fatalf("password sign-in to beta: %s %s, want OK %s", st, id, epUser.ID)
