@@ -106,6 +106,14 @@ func (a *Auth) providerAllowed(ctx context.Context, tenantID, providerID string)
 // core and the recipes keep: memberships, sessions and each recipe's rows
 // (registered with Registrar.OnTenantDelete). Users themselves stay.
 func (a *Auth) deleteTenantData(ctx context.Context, tx *gorm.DB, tenantID string) error {
+	// The tenant's sign-in accounts go first; accounts made here whose
+	// users still sign in elsewhere move there instead of being deleted.
+	if err := tx.WithContext(dbContext(ctx)).Where("tenant_id = ?", tenantID).Delete(&models.LoginTenant{}).Error; err != nil {
+		return DBError(err)
+	}
+	if err := models.RehomeAccounts(tx.WithContext(dbContext(ctx)), tenantID); err != nil {
+		return DBError(err)
+	}
 	for _, fn := range a.tenantDeleters {
 		if err := fn(ctx, tx, tenantID); err != nil {
 			return err
@@ -115,4 +123,39 @@ func (a *Auth) deleteTenantData(ctx context.Context, tx *gorm.DB, tenantID strin
 		return DBError(err)
 	}
 	return DBError(tx.WithContext(dbContext(ctx)).Where("tenant_id = ?", tenantID).Delete(&models.UserTenant{}).Error)
+}
+
+// loginMethodTenants sets each login method's TenantIDs to the tenants its
+// account signs in to (ginauth_login_tenants: the one it was made in and
+// those its user was associated with), as the FDI user object reports them.
+func loginMethodTenants(ctx context.Context, db *gorm.DB, ms []LoginMethod) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(ms))
+	for _, m := range ms {
+		if !contains(ids, m.RecipeUserID) {
+			ids = append(ids, m.RecipeUserID)
+		}
+	}
+	var rows []models.LoginTenant
+	if err := db.WithContext(dbContext(ctx)).Where("user_id IN ?", ids).Order("tenant_id").Find(&rows).Error; err != nil {
+		return DBError(err)
+	}
+	for i := range ms {
+		tenants := []string{}
+		for _, r := range rows {
+			// "thirdparty:google" and "passwordless-email" belong to the
+			// thirdparty and passwordless recipes.
+			recipe, _, _ := strings.Cut(r.Method, ":")
+			if p, _, ok := strings.Cut(recipe, "-"); ok {
+				recipe = p
+			}
+			if r.UserID == ms[i].RecipeUserID && recipe == ms[i].RecipeID && !contains(tenants, r.TenantID) {
+				tenants = append(tenants, r.TenantID)
+			}
+		}
+		ms[i].TenantIDs = tenants
+	}
+	return nil
 }

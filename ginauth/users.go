@@ -113,6 +113,9 @@ func (a *Auth) getUser(ctx context.Context, db *gorm.DB, userID string) (*User, 
 			return nil, err
 		}
 	}
+	if err := loginMethodTenants(ctx, db, u.LoginMethods); err != nil {
+		return nil, err
+	}
 	sort.SliceStable(u.LoginMethods, func(i, j int) bool { return u.LoginMethods[i].TimeJoined < u.LoginMethods[j].TimeJoined })
 	for i := range u.LoginMethods {
 		m := &u.LoginMethods[i]
@@ -158,6 +161,9 @@ func (a *Auth) DeleteUser(ctx context.Context, userID string) (bool, error) {
 			return err
 		}
 		if err := tx.Where("user_id = ?", userID).Delete(&models.UserTenant{}).Error; err != nil {
+			return DBError(err)
+		}
+		if err := tx.Where("user_id = ?", userID).Delete(&models.LoginTenant{}).Error; err != nil {
 			return DBError(err)
 		}
 		res := tx.Where("id = ?", userID).Delete(&models.User{})

@@ -14,12 +14,12 @@ const (
 // CoreTables lists the tables every ginauth setup needs, whatever recipes it
 // uses.
 func CoreTables() []string {
-	return []string{TableUsers, TableUserTenants, TableSessions, TableSigningKeys, TableRateLimits}
+	return []string{TableUsers, TableUserTenants, TableLoginTenants, TableSessions, TableSigningKeys, TableRateLimits}
 }
 
 // registered holds the models of every file in this package; each recipe's
 // file adds its own in an init function, so that All stays complete.
-var registered = []any{&User{}, &UserTenant{}, &Session{}, &SigningKey{}, &Secret{}}
+var registered = []any{&User{}, &UserTenant{}, &LoginTenant{}, &Session{}, &SigningKey{}, &Secret{}}
 
 func register(ms ...any) { registered = append(registered, ms...) }
 
@@ -27,7 +27,12 @@ func register(ms ...any) { registered = append(registered, ms...) }
 // for db.AutoMigrate.
 func All() []any { return append([]any(nil), registered...) }
 
-// AutoMigrate creates or updates every ginauth table in db.
+// AutoMigrate creates or updates every ginauth table in db, then fills
+// ginauth_login_tenants for accounts stored before it existed
+// (BackfillLoginTenants).
 func AutoMigrate(db *gorm.DB) error {
-	return db.AutoMigrate(All()...)
+	if err := db.AutoMigrate(All()...); err != nil {
+		return err
+	}
+	return BackfillLoginTenants(db)
 }

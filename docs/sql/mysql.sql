@@ -30,6 +30,15 @@ CREATE TABLE `ginauth_user_tenants` (
   INDEX `idx_ginauth_user_tenants_tenant_id` (`tenant_id`)
 );
 
+CREATE TABLE `ginauth_login_tenants` (
+  `tenant_id` varchar(64),
+  `method` varchar(80),
+  `account` varchar(256),
+  `user_id` varchar(64) NOT NULL,
+  PRIMARY KEY (`tenant_id`,`method`,`account`),
+  INDEX `idx_ginauth_login_tenants_user_id` (`user_id`)
+);
+
 CREATE TABLE `ginauth_sessions` (
   `handle` varchar(64),
   `user_id` varchar(64) NOT NULL,

@@ -31,6 +31,15 @@ CREATE TABLE "ginauth_user_tenants" (
 );
 CREATE INDEX IF NOT EXISTS "idx_ginauth_user_tenants_tenant_id" ON "ginauth_user_tenants" ("tenant_id");
 
+CREATE TABLE "ginauth_login_tenants" (
+  "tenant_id" varchar(64),
+  "method" varchar(80),
+  "account" varchar(256),
+  "user_id" varchar(64) NOT NULL,
+  PRIMARY KEY ("tenant_id","method","account")
+);
+CREATE INDEX IF NOT EXISTS "idx_ginauth_login_tenants_user_id" ON "ginauth_login_tenants" ("user_id");
+
 CREATE TABLE "ginauth_sessions" (
   "handle" varchar(64),
   "user_id" varchar(64) NOT NULL,

@@ -24,6 +24,15 @@ CREATE TABLE `ginauth_user_tenants` (
 );
 CREATE INDEX `idx_ginauth_user_tenants_tenant_id` ON `ginauth_user_tenants`(`tenant_id`);
 
+CREATE TABLE `ginauth_login_tenants` (
+  `tenant_id` text,
+  `method` text,
+  `account` text,
+  `user_id` text NOT NULL,
+  PRIMARY KEY (`tenant_id`,`method`,`account`)
+);
+CREATE INDEX `idx_ginauth_login_tenants_user_id` ON `ginauth_login_tenants`(`user_id`);
+
 CREATE TABLE `ginauth_sessions` (
   `handle` text,
   `user_id` text NOT NULL,

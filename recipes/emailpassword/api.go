@@ -194,7 +194,10 @@ func (r *Recipe) GetUserByEmail(ctx context.Context, tenantID, email string) (*g
 
 func (r *Recipe) findByEmail(ctx context.Context, tenantID, email string) (*models.EmailPasswordUser, error) {
 	var row models.EmailPasswordUser
-	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("tenant_id = ? AND email = ?", tenantID, email).Take(&row).Error
+	// Through ginauth_login_tenants: the account signs in to the tenant it
+	// was made in and to those its user was associated with.
+	db := r.auth.DB().WithContext(kit.DBContext(ctx))
+	err := db.Where("user_id IN (?)", models.LoginUserIDs(db, tenantID, models.LoginEmailPassword, email)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrUnknownUser
 	}
@@ -218,8 +221,8 @@ func (r *Recipe) findByID(ctx context.Context, userID string) (*models.EmailPass
 
 func (r *Recipe) emailExists(ctx context.Context, tenantID, email string) (bool, error) {
 	var n int64
-	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.EmailPasswordUser{}).
-		Where("tenant_id = ? AND email = ?", tenantID, email).Limit(1).Count(&n).Error
+	err := models.LoginUserIDs(r.auth.DB().WithContext(kit.DBContext(ctx)), tenantID, models.LoginEmailPassword, email).
+		Limit(1).Count(&n).Error
 	return n > 0, ginauth.DBError(err)
 }
 
@@ -236,13 +239,15 @@ func (r *Recipe) CreateResetPasswordToken(ctx context.Context, tenantID, userID 
 	if err != nil {
 		return "", err
 	}
-	if row.TenantID != tenantID {
-		return "", ErrUnknownUser
+	if row2, err := r.findByEmail(ctx, tenantID, row.Email); err != nil || row2.UserID != userID {
+		return "", ErrUnknownUser // the account does not sign in to the tenant
 	}
-	return r.createToken(ctx, row)
+	return r.createToken(ctx, tenantID, row)
 }
 
-func (r *Recipe) createToken(ctx context.Context, row *models.EmailPasswordUser) (string, error) {
+// createToken issues a reset token for the account, usable in tenantID
+// (the tenant the request came to, which may not be the account's own).
+func (r *Recipe) createToken(ctx context.Context, tenantID string, row *models.EmailPasswordUser) (string, error) {
 	now := r.auth.Now()
 	token := kit.Token(32)
 	db := r.auth.DB().WithContext(kit.DBContext(ctx))
@@ -252,7 +257,7 @@ func (r *Recipe) createToken(ctx context.Context, row *models.EmailPasswordUser)
 		return "", ginauth.DBError(err)
 	}
 	err := db.Create(&models.PasswordResetToken{MailedToken: models.MailedToken{TokenHash: kit.HashToken(token), UserID: row.UserID,
-		TenantID: row.TenantID, Email: row.Email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.ResetTokenValidity)}}).Error
+		TenantID: tenantID, Email: row.Email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.ResetTokenValidity)}}).Error
 	if err != nil {
 		return "", ginauth.DBError(err)
 	}
@@ -327,12 +332,14 @@ func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword
 		if err := tx.Where("user_id = ?", tok.UserID).Delete(&models.PasswordResetToken{}).Error; err != nil {
 			return ginauth.DBError(err)
 		}
+		// The account must still sign in to the token's tenant.
 		res = tx.Model(&models.EmailPasswordUser{}).Where("user_id = ? AND email = ?", tok.UserID, tok.Email).
+			Where("user_id IN (?)", models.LoginUserIDs(tx, tok.TenantID, models.LoginEmailPassword, tok.Email)).
 			Update("password_hash", hash)
 		if res.Error != nil {
 			return ginauth.DBError(res.Error)
 		}
-		if res.RowsAffected == 0 { // the e-mail changed or the account went
+		if res.RowsAffected == 0 { // the e-mail changed, the account or its tenant went
 			return ErrInvalidToken
 		}
 		_, err := r.auth.RevokeSessionsTx(ctx, tx, tok.UserID, "")
@@ -349,7 +356,8 @@ func (r *Recipe) resetPassword(ctx context.Context, tenantID, token, newPassword
 
 // UpdateEmailOrPassword changes a user's e-mail, password or both (nil
 // leaves one as it is). A new e-mail is normalised and validated, and gives
-// ErrEmailExists if the tenant has it already; a new password is validated
+// ErrEmailExists if a tenant the account signs in to has it already (its
+// own or one its user was associated with); a new password is validated
 // against the policy. Either change cancels outstanding reset tokens. A
 // password change revokes every session of the user except keepSession (a
 // session handle; "" revokes them all).
@@ -394,6 +402,16 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 		}
 		if res.RowsAffected == 0 {
 			return ErrUnknownUser
+		}
+		if e, ok := updates["email"].(string); ok {
+			// In every tenant the account signs in to; one where another
+			// user has the address refuses the change.
+			if err := models.RekeyLogin(tx, userID, models.LoginEmailPassword, e); err != nil {
+				if kit.IsUniqueViolation(err) {
+					return ErrEmailExists
+				}
+				return ginauth.DBError(err)
+			}
 		}
 		if err := tx.Where("user_id = ?", userID).Delete(&models.PasswordResetToken{}).Error; err != nil {
 			return ginauth.DBError(err)

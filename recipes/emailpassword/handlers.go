@@ -291,7 +291,7 @@ func (r *Recipe) sendResetMail(ctx context.Context, tenantID, addr string) error
 	if err != nil {
 		return err
 	}
-	token, err := r.createToken(ctx, row)
+	token, err := r.createToken(ctx, tenantID, row)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,11 @@
 // Users belong to tenants through ginauth_user_tenants: a sign-up puts the
 // user in the tenant it was made in, AssociateUserToTenant adds more, and
 // DisassociateUserFromTenant takes one away (revoking the user's sessions
-// there). DeleteTenant removes the tenant's memberships, sessions and role
+// there). Sign-ins find accounts through ginauth_login_tenants, so an
+// associated user signs in to the new tenant with its existing accounts;
+// its primary key (tenant, method, account) keeps one account per recipe
+// and address, phone number or provider account in each tenant.
+// DeleteTenant removes the tenant's memberships, sessions and role
 // assignments, and keeps the users, as SuperTokens does.
 //
 // # Required secondary factors

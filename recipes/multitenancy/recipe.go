@@ -41,6 +41,31 @@ var (
 	// the tenant's FirstFactors leave out. 403; it matches
 	// ginauth.ErrSignInNotAllowed too.
 	ErrFactorNotAllowed = errors.New("multitenancy: sign-in method not enabled for the tenant")
+
+	// Refusals of AssociateUserToTenant, named after the statuses of the
+	// reference's associateUserToTenant. Each arrives in a *ginauth.Error
+	// (404 for an unknown user, 400 for the others); nothing was changed.
+
+	// ErrUnknownUserID: no user has the id (UNKNOWN_USER_ID_ERROR). It
+	// matches ginauth.ErrNotFound too.
+	ErrUnknownUserID = errors.New("multitenancy: unknown user id")
+	// ErrEmailAlreadyExists: another user's account with the same e-mail
+	// and the same recipe (emailpassword, passwordless or webauthn) signs
+	// in to the tenant (EMAIL_ALREADY_EXISTS_ERROR).
+	ErrEmailAlreadyExists = errors.New("multitenancy: the e-mail address already exists in the tenant")
+	// ErrPhoneNumberAlreadyExists: another user's passwordless account
+	// with the same phone number signs in to the tenant
+	// (PHONE_NUMBER_ALREADY_EXISTS_ERROR).
+	ErrPhoneNumberAlreadyExists = errors.New("multitenancy: the phone number already exists in the tenant")
+	// ErrThirdPartyUserAlreadyExists: another user has the same provider
+	// account in the tenant (THIRD_PARTY_USER_ALREADY_EXISTS_ERROR).
+	ErrThirdPartyUserAlreadyExists = errors.New("multitenancy: the third-party account already exists in the tenant")
+	// ErrAssociationNotAllowed is the reference's
+	// ASSOCIATION_NOT_ALLOWED_ERROR, which concerns linked accounts
+	// (a primary user's login methods clashing with another primary user
+	// in the tenant). ginauth returns it from no path yet; it is declared
+	// for account linking to use.
+	ErrAssociationNotAllowed = errors.New("multitenancy: association not allowed")
 )
 
 // Config tunes the recipe. The zero value is ready to use.

@@ -483,8 +483,19 @@ func (r *Recipe) DeleteTenant(ctx context.Context, id string) (existed bool, err
 
 // AssociateUserToTenant makes an existing user a member of an existing
 // tenant (disabled or not) and reports whether it already was one. The
-// user then lists the tenant in its tenantIds and appears in the tenant's
-// ListUsers. An unknown tenant or user gives a 404 *ginauth.Error.
+// user then lists the tenant in its tenantIds, appears in the tenant's
+// ListUsers, and its login accounts (e-mail and password, provider
+// accounts, passwordless e-mail and phone, passkeys) sign in to the tenant
+// as they do to the one the user signed up in.
+//
+// As the reference's associateUserToTenant, it refuses, changing nothing,
+// when another user's account of the same recipe with the same e-mail,
+// phone number or provider account already signs in to the tenant
+// (ErrEmailAlreadyExists, ErrPhoneNumberAlreadyExists,
+// ErrThirdPartyUserAlreadyExists, in a 400 *ginauth.Error). The primary
+// key of ginauth_login_tenants decides a race with a sign-up of the same
+// address in the tenant: one of them wins. An unknown tenant gives a 404
+// *ginauth.Error, an unknown user one wrapping ErrUnknownUserID.
 func (r *Recipe) AssociateUserToTenant(ctx context.Context, tenantID, userID string) (wasAlreadyAssociated bool, err error) {
 	db, err := r.conn(ctx)
 	if err != nil {
@@ -495,29 +506,76 @@ func (r *Recipe) AssociateUserToTenant(ctx context.Context, tenantID, userID str
 		return false, err
 	}
 	err = db.Transaction(func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Model(&models.User{}).Where("id = ?", userID).Limit(1).Count(&n).Error; err != nil {
-			return err
-		}
-		if n == 0 {
-			return ginauth.NewError(ginauth.ErrNotFound, errors.New("no such user"))
-		}
+		// A write first, so that SQLite takes its write lock before any
+		// read; an unknown user rolls it back.
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.UserTenant{UserID: userID, TenantID: t.ID})
 		if res.Error != nil {
 			return res.Error
 		}
 		wasAlreadyAssociated = res.RowsAffected == 0
+		var n int64
+		if err := tx.Model(&models.User{}).Where("id = ?", userID).Limit(1).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return ginauth.NewError(ginauth.ErrNotFound, ErrUnknownUserID)
+		}
+		keys, err := models.UserLoginKeys(tx, userID)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if err := addLogin(tx, t.ID, userID, k); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
+	var e *ginauth.Error
+	if errors.As(err, &e) {
+		return false, err
+	}
 	if err != nil {
 		return false, ginauth.DBError(err)
 	}
 	return wasAlreadyAssociated, nil
 }
 
-// DisassociateUserFromTenant removes a user from a tenant, revokes the
-// user's sessions in that tenant, and reports whether the user was a
-// member. The user and its other tenants are left alone.
+// addLogin lets the user's account k sign in to tenantID, or returns the
+// refusal of the reference status when another user holds it there.
+func addLogin(tx *gorm.DB, tenantID, userID string, k models.LoginKey) error {
+	row := models.LoginTenant{TenantID: tenantID, Method: k.Method, Account: k.Account, UserID: userID}
+	// DO NOTHING rather than a failing insert: on PostgreSQL a failed
+	// statement would abort the transaction before the refusal is chosen.
+	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+	if res.Error != nil || res.RowsAffected > 0 {
+		return res.Error
+	}
+	var holder []string
+	if err := tx.Model(&models.LoginTenant{}).Where("tenant_id = ? AND method = ? AND account = ?", tenantID, k.Method, k.Account).
+		Pluck("user_id", &holder).Error; err != nil {
+		return err
+	}
+	if len(holder) == 1 && holder[0] == userID {
+		return nil // already associated
+	}
+	// Held by someone else (or by a transaction this one's snapshot
+	// cannot see yet, on MySQL's repeatable read): refused.
+	cause, msg := ErrEmailAlreadyExists, "another user with this e-mail address already signs in to the tenant"
+	switch {
+	case k.Method == models.LoginPasswordlessPhone:
+		cause, msg = ErrPhoneNumberAlreadyExists, "another user with this phone number already signs in to the tenant"
+	case strings.HasPrefix(k.Method, models.LoginThirdParty):
+		cause, msg = ErrThirdPartyUserAlreadyExists, "another user with this third-party account already signs in to the tenant"
+	}
+	e := ginauth.BadRequest("%s", msg)
+	e.Err = cause
+	return e
+}
+
+// DisassociateUserFromTenant removes a user from a tenant, so that its
+// accounts no longer sign in there, revokes the user's sessions in that
+// tenant, and reports whether the user was a member. The user and its other tenants are left alone.
 func (r *Recipe) DisassociateUserFromTenant(ctx context.Context, tenantID, userID string) (wasAssociated bool, err error) {
 	db, err := r.conn(ctx)
 	if err != nil {
@@ -533,6 +591,11 @@ func (r *Recipe) DisassociateUserFromTenant(ctx context.Context, tenantID, userI
 			return res.Error
 		}
 		wasAssociated = res.RowsAffected > 0
+		// Its accounts stop signing in to the tenant, the one it signed up
+		// in included.
+		if err := tx.Where("user_id = ? AND tenant_id = ?", userID, tenantID).Delete(&models.LoginTenant{}).Error; err != nil {
+			return err
+		}
 		return tx.Where("user_id = ? AND tenant_id = ?", userID, tenantID).Delete(&models.Session{}).Error
 	})
 	if err != nil {

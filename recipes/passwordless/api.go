@@ -198,11 +198,14 @@ func (r *Recipe) markVerified(ctx context.Context, userID string, c Contact) err
 // findUser returns the passwordless user of a normalised contact in a
 // tenant, or ErrUnknownUser.
 func (r *Recipe) findUser(ctx context.Context, tenantID string, c Contact) (*models.PasswordlessUser, error) {
-	q := r.auth.DB().WithContext(kit.DBContext(ctx)).Where("tenant_id = ?", tenantID)
+	// Through ginauth_login_tenants, so that a user associated with the
+	// tenant signs in there too.
+	db := r.auth.DB().WithContext(kit.DBContext(ctx))
+	var q *gorm.DB
 	if c.IsEmail() {
-		q = q.Where("email = ?", c.Email)
+		q = db.Where("email = ?", c.Email).Where("user_id IN (?)", models.LoginUserIDs(db, tenantID, models.LoginPasswordlessEmail, c.Email))
 	} else {
-		q = q.Where("phone_number = ?", c.PhoneNumber)
+		q = db.Where("phone_number = ?", c.PhoneNumber).Where("user_id IN (?)", models.LoginUserIDs(db, tenantID, models.LoginPasswordlessPhone, c.PhoneNumber))
 	}
 	var rows []models.PasswordlessUser
 	if err := q.Limit(1).Find(&rows).Error; err != nil {

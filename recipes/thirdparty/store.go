@@ -118,7 +118,11 @@ func (r *Recipe) createAccount(ctx context.Context, tenantID, tpid, tpuid, email
 
 func (r *Recipe) account(ctx context.Context, db *gorm.DB, tenantID, tpid, tpuid string) (*models.ThirdPartyUser, error) {
 	var row models.ThirdPartyUser
-	err := db.WithContext(kit.DBContext(ctx)).Where("tenant_id = ? AND third_party_id = ? AND third_party_user_id = ?", tenantID, tpid, tpuid).Take(&row).Error
+	// Through ginauth_login_tenants, so that an account whose user was
+	// associated with the tenant signs in there too.
+	db = db.WithContext(kit.DBContext(ctx))
+	err := db.Where("third_party_id = ? AND third_party_user_id = ?", tpid, tpuid).
+		Where("user_id IN (?)", models.LoginUserIDs(db, tenantID, models.LoginThirdParty+tpid, tpuid)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}
@@ -158,8 +162,12 @@ func (r *Recipe) GetUsersByEmail(ctx context.Context, tenantID, email string) ([
 		tenantID = ginauth.DefaultTenant
 	}
 	var ids []string
-	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.ThirdPartyUser{}).
-		Where("tenant_id = ? AND email = ?", tenantID, ginauth.NormaliseEmail(email)).
+	db := r.auth.DB().WithContext(kit.DBContext(ctx))
+	// Accounts that sign in to the tenant: made there or associated with it.
+	inTenant := db.Session(&gorm.Session{NewDB: true}).Model(&models.LoginTenant{}).Select("user_id").
+		Where("tenant_id = ? AND method LIKE ?", tenantID, models.LoginThirdParty+"%")
+	err := db.Model(&models.ThirdPartyUser{}).
+		Where("email = ? AND user_id IN (?)", ginauth.NormaliseEmail(email), inTenant).
 		Order("time_joined, user_id").Pluck("user_id", &ids).Error
 	if err != nil {
 		return nil, ginauth.DBError(err)

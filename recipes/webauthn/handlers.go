@@ -432,7 +432,13 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		return
 	}
 	row, err := r.findCredential(ctx, r.db, parsed.RawID)
-	if errors.Is(err, ErrCredentialNotFound) || (err == nil && row.TenantID != tenantID) {
+	if err == nil {
+		var ok bool
+		if ok, err = r.signsInTo(ctx, row.UserID, tenantID); err == nil && !ok {
+			err = ErrCredentialNotFound
+		}
+	}
+	if errors.Is(err, ErrCredentialNotFound) {
 		r.invalid(c, b64(parsed.RawID), "unknown credential", err)
 		return
 	}
@@ -701,7 +707,7 @@ func (r *Recipe) sendRecoverMail(ctx context.Context, tenantID, addr string) err
 	if err != nil || wu == nil {
 		return err
 	}
-	token, err := r.createRecoverToken(ctx, wu)
+	token, err := r.createRecoverToken(ctx, wu, tenantID)
 	if err != nil {
 		return err
 	}

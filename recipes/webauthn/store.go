@@ -216,13 +216,25 @@ func (r *Recipe) recordUse(ctx context.Context, row *models.WebAuthnCredential, 
 // tenant, or nil.
 func (r *Recipe) findUserByEmail(ctx context.Context, db *gorm.DB, tenantID, email string) (*models.WebAuthnUser, error) {
 	var rows []models.WebAuthnUser
-	if err := db.WithContext(kit.DBContext(ctx)).Where("tenant_id = ? AND email = ?", tenantID, email).Limit(1).Find(&rows).Error; err != nil {
+	// Through ginauth_login_tenants: the tenant it was made in or one its
+	// user was associated with.
+	db = db.WithContext(kit.DBContext(ctx))
+	if err := db.Where("email = ?", email).Where("user_id IN (?)", models.LoginUserIDs(db, tenantID, models.LoginWebAuthn, email)).Limit(1).Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	if len(rows) == 0 {
 		return nil, nil
 	}
 	return &rows[0], nil
+}
+
+// signsInTo reports whether the user's passkeys sign in to the tenant
+// (ginauth_login_tenants: its own tenant or one it was associated with).
+func (r *Recipe) signsInTo(ctx context.Context, userID, tenantID string) (bool, error) {
+	var n int64
+	err := r.db.WithContext(kit.DBContext(ctx)).Model(&models.LoginTenant{}).
+		Where("tenant_id = ? AND method = ? AND user_id = ?", tenantID, models.LoginWebAuthn, userID).Limit(1).Count(&n).Error
+	return n > 0, ginauth.DBError(err)
 }
 
 // findUser returns a user's passkey login method, or nil.
@@ -352,12 +364,14 @@ func (r *Recipe) removeCredential(ctx context.Context, s *ginauth.Session, userI
 	})
 }
 
-// createRecoverToken stores a recovery token for a user and returns it.
-func (r *Recipe) createRecoverToken(ctx context.Context, wu *models.WebAuthnUser) (string, error) {
+// createRecoverToken stores a recovery token for a user, usable in
+// tenantID (where the request came, not always the account's own tenant),
+// and returns it.
+func (r *Recipe) createRecoverToken(ctx context.Context, wu *models.WebAuthnUser, tenantID string) (string, error) {
 	token := kit.Token(32)
 	now := r.auth.Now()
 	row := models.WebAuthnRecoverToken{MailedToken: models.MailedToken{TokenHash: kit.HashToken(token), UserID: wu.UserID,
-		TenantID: wu.TenantID, Email: wu.Email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.RecoverTokenLifetime)}}
+		TenantID: tenantID, Email: wu.Email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.RecoverTokenLifetime)}}
 	if err := r.db.WithContext(kit.DBContext(ctx)).Create(&row).Error; err != nil {
 		return "", ginauth.DBError(err)
 	}

@@ -348,6 +348,10 @@ func checkIntegrity(t *testing.T, db *gorm.DB) {
 			(SELECT 1 FROM ginauth_users u WHERE u.id = s.user_id)`},
 		{"reset tokens without a user", `SELECT count(*) FROM ginauth_password_reset_tokens r WHERE NOT EXISTS
 			(SELECT 1 FROM ginauth_users u WHERE u.id = r.user_id)`},
+		{"login methods that sign in nowhere", `SELECT count(*) FROM ginauth_emailpassword_users e WHERE NOT EXISTS
+			(SELECT 1 FROM ginauth_login_tenants l WHERE l.user_id = e.user_id AND l.tenant_id = e.tenant_id)`},
+		{"sign-in rows without an account", `SELECT count(*) FROM ginauth_login_tenants l WHERE NOT EXISTS
+			(SELECT 1 FROM ginauth_emailpassword_users e WHERE e.user_id = l.user_id)`},
 		{"e-mail addresses with two accounts", `SELECT count(*) FROM (SELECT tenant_id, email FROM ginauth_emailpassword_users
 			GROUP BY tenant_id, email HAVING count(*) > 1) d`},
 	}
