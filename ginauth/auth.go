@@ -40,6 +40,8 @@ type Auth struct {
 	userDeleters    []UserDeleteFunc
 	sessionHooks    []func(ctx context.Context, s *NewSession) error
 	emailLookups    []EmailLookupFunc
+	// linking is set by Registrar.EnableAccountLinking.
+	linking bool
 	tenantPolicy    *TenantPolicy
 	tenantDeleters  []func(ctx context.Context, tx *gorm.DB, tenantID string) error
 	loginMethods    []LoginMethodsFunc

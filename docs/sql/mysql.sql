@@ -19,7 +19,10 @@
 CREATE TABLE `ginauth_users` (
   `id` varchar(64),
   `time_joined` datetime(3) NOT NULL,
+  `primary_user_id` varchar(64) NOT NULL DEFAULT '',
+  `is_primary` boolean NOT NULL DEFAULT false,
   PRIMARY KEY (`id`),
+  INDEX `idx_ginauth_users_primary_user_id` (`primary_user_id`),
   INDEX `idx_ginauth_users_time_joined` (`time_joined`)
 );
 

@@ -20,8 +20,11 @@
 CREATE TABLE "ginauth_users" (
   "id" varchar(64),
   "time_joined" timestamptz NOT NULL,
+  "primary_user_id" varchar(64) NOT NULL DEFAULT '',
+  "is_primary" boolean NOT NULL DEFAULT false,
   PRIMARY KEY ("id")
 );
+CREATE INDEX IF NOT EXISTS "idx_ginauth_users_primary_user_id" ON "ginauth_users" ("primary_user_id");
 CREATE INDEX IF NOT EXISTS "idx_ginauth_users_time_joined" ON "ginauth_users" ("time_joined");
 
 CREATE TABLE "ginauth_user_tenants" (

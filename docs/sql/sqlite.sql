@@ -13,8 +13,11 @@
 CREATE TABLE `ginauth_users` (
   `id` text,
   `time_joined` datetime NOT NULL,
+  `primary_user_id` text NOT NULL DEFAULT "",
+  `is_primary` numeric NOT NULL DEFAULT false,
   PRIMARY KEY (`id`)
 );
+CREATE INDEX `idx_ginauth_users_primary_user_id` ON `ginauth_users`(`primary_user_id`);
 CREATE INDEX `idx_ginauth_users_time_joined` ON `ginauth_users`(`time_joined`);
 
 CREATE TABLE `ginauth_user_tenants` (
