@@ -333,3 +333,18 @@ CREATE TABLE `ginauth_webauthn_recover_tokens` (
   INDEX `idx_ginauth_webauthn_recover_tokens_expires_at` (`expires_at`),
   INDEX `idx_ginauth_webauthn_recover_tokens_user_id` (`user_id`)
 );
+
+-- ----------------------------------------------------------------------------
+-- accountlinking (models.AccountLinkingTables): primary users' account info
+-- ----------------------------------------------------------------------------
+
+CREATE TABLE `ginauth_account_info` (
+  `tenant_id` varchar(64),
+  `kind` varchar(16),
+  `value` varchar(512),
+  `primary_user_id` varchar(64) NOT NULL,
+  `recipe_user_id` varchar(64) NOT NULL,
+  PRIMARY KEY (`tenant_id`,`kind`,`value`),
+  INDEX `idx_ginauth_account_info_primary_user_id` (`primary_user_id`),
+  INDEX `idx_ginauth_account_info_recipe_user_id` (`recipe_user_id`)
+);
