@@ -93,7 +93,10 @@ func (a *Auth) getUser(ctx context.Context, db *gorm.DB, userID string) (*User, 
 	var row models.User
 	err := db.Where("id = ?", userID).Take(&row).Error
 	if err == nil && row.PrimaryUserID != "" {
-		err = db.Where("id = ?", row.PrimaryUserID).Take(&row).Error
+		// A fresh struct: GORM would add the filled one's key to the query.
+		var primary models.User
+		err = db.Where("id = ?", row.PrimaryUserID).Take(&primary).Error
+		row = primary
 	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, NewError(ErrNotFound, errors.New("no such user"))
