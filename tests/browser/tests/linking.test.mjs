@@ -30,8 +30,9 @@ let previous; // the provider's address before this test
 
 async function providerUser(address) {
   const res = await fetch(`${oidcURL}/dev/user`, { method: "POST", body: new URLSearchParams({ email: address }) });
-  assert.equal(res.status, 200, await res.text());
-  return (await res.json()).previous;
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  return JSON.parse(text).previous;
 }
 
 before(async () => {
