@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/accountlinking"
 	"github.com/ginauth/ginauth/recipes/dashboard"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
@@ -99,6 +100,13 @@ func newDemoAuth(cfg config, log *slog.Logger, providers []thirdparty.Provider) 
 		d.recipes = append(d.recipes, d.thirdParty)
 	}
 	d.recipes = append(d.recipes, ev)
+	// Account linking: signing in with a provider (or a code) on an address
+	// an account already has, verified on both sides, lands in that account.
+	d.recipes = append(d.recipes, accountlinking.New(accountlinking.Config{
+		ShouldDoAutomaticAccountLinking: func(context.Context, accountlinking.AccountInfo, *ginauth.User, *ginauth.Session, string) (accountlinking.Decision, error) {
+			return accountlinking.Decision{Link: true, RequireVerification: true}, nil
+		},
+	}))
 	if len(cfg.TOTPKey) > 0 {
 		if cfg.TOTPDevKey {
 			log.Warn("demo: no TOTP_SECRET_KEY: DEMO_DEV_ROUTES=1 uses a fixed, public development key for TOTP secrets; never in production")

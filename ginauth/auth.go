@@ -31,16 +31,18 @@ type Auth struct {
 	secret       *serverSecret // keys derived from Config.SecretKey (secret.go)
 	limiter      *rateLimiter
 
-	recipes         []Recipe
-	routes          []*route
-	routeIndex      map[string]*route
-	badInput        map[string]func(*gin.Context, *Error) // by recipe id: Registrar.OnBadInput (input.go)
-	requiredTables  []string
-	claims          []claims.Claim
-	validators      []claims.Validator
-	userDeleters    []UserDeleteFunc
-	sessionHooks    []func(ctx context.Context, s *NewSession) error
-	emailLookups    []EmailLookupFunc
+	recipes        []Recipe
+	routes         []*route
+	routeIndex     map[string]*route
+	badInput       map[string]func(*gin.Context, *Error) // by recipe id: Registrar.OnBadInput (input.go)
+	requiredTables []string
+	claims         []claims.Claim
+	validators     []claims.Validator
+	userDeleters   []UserDeleteFunc
+	sessionHooks   []func(ctx context.Context, s *NewSession) error
+	emailLookups   []EmailLookupFunc
+	// linking is set by Registrar.EnableAccountLinking.
+	linking         bool
 	tenantPolicy    *TenantPolicy
 	tenantDeleters  []func(ctx context.Context, tx *gorm.DB, tenantID string) error
 	loginMethods    []LoginMethodsFunc

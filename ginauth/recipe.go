@@ -117,6 +117,13 @@ func (r *Registrar) OnUserDelete(fn UserDeleteFunc) {
 	r.auth.userDeleters = append(r.auth.userDeleters, fn)
 }
 
+// EnableAccountLinking is called by the account-linking recipe: from then
+// on a new session of a user linked to a primary user is the primary's
+// session (UserID the primary, RecipeUserID the login method's user), and
+// ListSessions and RevokeAllSessions of a primary cover its linked users.
+// Without it no lookup is added to session creation.
+func (r *Registrar) EnableAccountLinking() { r.auth.linking = true }
+
 // AddLoginMethods registers the source of the recipe's login methods.
 func (r *Registrar) AddLoginMethods(fn LoginMethodsFunc) {
 	r.auth.loginMethods = append(r.auth.loginMethods, fn)

@@ -116,6 +116,16 @@ func (a *Auth) createSession(ctx context.Context, in NewSession, cookie bool) (*
 	if in.TenantID == "" {
 		in.TenantID = DefaultTenant
 	}
+	if a.linking && in.UserID == in.RecipeUserID {
+		// The one place where a sign-in through a linked login method
+		// becomes a session of its primary user: claims, hooks and the
+		// token all see the primary's id, "rsub" keeps the login method's.
+		primary, err := a.primaryUserID(ctx, a.db, in.RecipeUserID)
+		if err != nil {
+			return nil, nil, zero, "", err
+		}
+		in.UserID = primary
+	}
 	ctx = a.withAuth(ctx)
 	now := a.now()
 	payload := stripProtected(in.AccessTokenPayload)
@@ -542,10 +552,16 @@ func sessionInfo(row *models.Session) *SessionInfo {
 	return info
 }
 
-// ListSessions returns a user's live sessions, oldest first.
+// ListSessions returns a user's live sessions, oldest first. With account
+// linking, those of a primary user include the sessions of every user
+// linked to it.
 func (a *Auth) ListSessions(ctx context.Context, userID string) ([]SessionInfo, error) {
+	ids, err := a.sessionOwners(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
 	var rows []models.Session
-	if err := a.db.WithContext(dbContext(ctx)).Where("user_id = ? AND expires_at > ?", userID, a.now()).Order("created_at").Find(&rows).Error; err != nil {
+	if err := a.db.WithContext(dbContext(ctx)).Where("user_id IN ? AND expires_at > ?", ids, a.now()).Order("created_at").Find(&rows).Error; err != nil {
 		return nil, DBError(err)
 	}
 	out := make([]SessionInfo, len(rows))
@@ -567,9 +583,46 @@ func (a *Auth) RevokeSession(ctx context.Context, handle string) (bool, error) {
 }
 
 // RevokeAllSessions deletes every session of a user and returns how many
-// there were.
+// there were. With account linking, those of a primary user include the
+// sessions of every user linked to it.
 func (a *Auth) RevokeAllSessions(ctx context.Context, userID string) (int64, error) {
-	return a.revokeAllSessions(ctx, a.db, userID, "")
+	ids, err := a.sessionOwners(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, id := range ids {
+		k, err := a.revokeAllSessions(ctx, a.db, id, "")
+		if err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// sessionOwners returns the user ids whose sessions are userID's: the
+// whole linked group with account linking on (sessions made before a link
+// still carry the linked user's own id), else userID alone.
+func (a *Auth) sessionOwners(ctx context.Context, userID string) ([]string, error) {
+	if !a.linking {
+		return []string{userID}, nil
+	}
+	return a.linkedGroup(a.db.WithContext(dbContext(ctx)), userID)
+}
+
+// primaryUserID returns the primary user userID is linked to, else userID
+// itself (also when no such user exists: apps may create sessions for ids
+// of their own).
+func (a *Auth) primaryUserID(ctx context.Context, db *gorm.DB, userID string) (string, error) {
+	var primary []string
+	if err := db.WithContext(dbContext(ctx)).Model(&models.User{}).Where("id = ?", userID).Limit(1).Pluck("primary_user_id", &primary).Error; err != nil {
+		return "", DBError(err)
+	}
+	if len(primary) == 1 && primary[0] != "" {
+		return primary[0], nil
+	}
+	return userID, nil
 }
 
 // RevokeOtherSessions deletes every session of a user except keep.

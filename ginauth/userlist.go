@@ -102,7 +102,9 @@ func (a *Auth) ListUsers(ctx context.Context, opts ListUsersOptions) (users []Us
 		limit = MaxListUsersLimit
 	}
 	db := a.db.WithContext(dbContext(ctx))
-	q := db.Model(&models.User{})
+	// Primary users and users never linked: a linked user is listed as
+	// part of its primary (recipes/accountlinking).
+	q := db.Model(&models.User{}).Where("primary_user_id = ?", "")
 	if opts.PaginationToken != "" {
 		t, id, err := decodePageToken(opts.PaginationToken, opts.Newest)
 		if err != nil {
@@ -116,7 +118,8 @@ func (a *Auth) ListUsers(ctx context.Context, opts ListUsersOptions) (users []Us
 		}
 	}
 	if opts.TenantID != "" {
-		q = q.Where("id IN (?)", db.Model(&models.UserTenant{}).Select("user_id").Where("tenant_id = ?", opts.TenantID))
+		inTenant := db.Model(&models.UserTenant{}).Select("user_id").Where("tenant_id = ?", opts.TenantID)
+		q = q.Where("id IN (?) OR id IN (?)", inTenant, db.Model(&models.User{}).Select("primary_user_id").Where("id IN (?)", inTenant))
 	}
 	if email := strings.TrimSpace(opts.Email); email != "" {
 		ids, err := a.usersByEmail(ctx, email)
@@ -126,7 +129,7 @@ func (a *Auth) ListUsers(ctx context.Context, opts ListUsersOptions) (users []Us
 		if len(ids) == 0 {
 			return []User{}, "", nil
 		}
-		q = q.Where("id IN ?", ids)
+		q = q.Where("id IN ? OR id IN (?)", ids, db.Model(&models.User{}).Select("primary_user_id").Where("id IN ?", ids))
 	}
 	if opts.Newest {
 		q = q.Order("time_joined DESC").Order("id DESC")
@@ -180,10 +183,13 @@ func (a *Auth) usersByEmail(ctx context.Context, email string) ([]string, error)
 func (a *Auth) CountUsers(ctx context.Context, tenantID string) (int64, error) {
 	var n int64
 	q := a.db.WithContext(dbContext(ctx))
+	// Linked users count as part of their primary user.
+	unlinked := q.Model(&models.User{}).Where("primary_user_id = ?", "")
 	if tenantID == "" {
-		q = q.Model(&models.User{})
+		q = unlinked
 	} else {
-		q = q.Model(&models.UserTenant{}).Where("tenant_id = ?", tenantID)
+		q = a.db.WithContext(dbContext(ctx)).Model(&models.UserTenant{}).Where("tenant_id = ?", tenantID).
+			Where("user_id IN (?)", a.db.WithContext(dbContext(ctx)).Model(&models.User{}).Select("id").Where("primary_user_id = ?", ""))
 	}
 	if err := q.Count(&n).Error; err != nil {
 		return 0, DBError(err)

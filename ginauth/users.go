@@ -85,28 +85,65 @@ func (a *Auth) GetUser(ctx context.Context, userID string) (*User, error) {
 }
 
 // getUser reads through db, which may be a transaction (kit.Kit.GetUserTx).
+// userID may be a primary user or any user linked to one: the answer is
+// the primary with the login methods of every user linked to it
+// (recipes/accountlinking), as the reference's getUser.
 func (a *Auth) getUser(ctx context.Context, db *gorm.DB, userID string) (*User, error) {
+	db = db.WithContext(dbContext(ctx))
 	var row models.User
-	err := db.WithContext(dbContext(ctx)).Where("id = ?", userID).Take(&row).Error
+	err := db.Where("id = ?", userID).Take(&row).Error
+	if err == nil && row.PrimaryUserID != "" {
+		// A fresh struct: GORM would add the filled one's key to the query.
+		var primary models.User
+		err = db.Where("id = ?", row.PrimaryUserID).Take(&primary).Error
+		row = primary
+	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, NewError(ErrNotFound, errors.New("no such user"))
 	}
 	if err != nil {
 		return nil, DBError(err)
 	}
-	var tenants []string
-	if err := db.WithContext(dbContext(ctx)).Model(&models.UserTenant{}).Where("user_id = ?", userID).Order("tenant_id").Pluck("tenant_id", &tenants).Error; err != nil {
+	members := []models.User{row}
+	if row.IsPrimary {
+		var linked []models.User
+		if err := db.Where("primary_user_id = ?", row.ID).Order("time_joined").Order("id").Find(&linked).Error; err != nil {
+			return nil, DBError(err)
+		}
+		members = append(members, linked...)
+	}
+	ids := make([]string, len(members))
+	joined := row.TimeJoined
+	for i, m := range members {
+		ids[i] = m.ID
+		if m.TimeJoined.Before(joined) {
+			joined = m.TimeJoined
+		}
+	}
+	var memberships []models.UserTenant
+	if err := db.Where("user_id IN ?", ids).Order("tenant_id").Find(&memberships).Error; err != nil {
 		return nil, DBError(err)
 	}
-	u := &User{ID: row.ID, TenantIDs: tenants, TimeJoined: row.TimeJoined.UnixMilli(),
+	tenantsOf := map[string][]string{}
+	var tenants []string
+	for _, m := range memberships {
+		tenantsOf[m.UserID] = append(tenantsOf[m.UserID], m.TenantID)
+		if !contains(tenants, m.TenantID) {
+			tenants = append(tenants, m.TenantID)
+		}
+	}
+	sort.Strings(tenants)
+	u := &User{ID: row.ID, IsPrimaryUser: row.IsPrimary, TenantIDs: tenants, TimeJoined: joined.UnixMilli(),
 		Emails: []string{}, PhoneNumbers: []string{}, ThirdParty: []ThirdPartyInfo{},
 		WebAuthn: WebAuthnInfo{CredentialIDs: []string{}}, LoginMethods: []LoginMethod{}}
-	for _, fn := range a.loginMethods {
-		ms, err := fn(ctx, db, userID)
-		if err != nil {
-			return nil, err
+	for _, id := range ids {
+		for _, fn := range a.loginMethods {
+			ms, err := fn(ctx, db, id)
+			if err != nil {
+				return nil, err
+			}
+			u.LoginMethods = append(u.LoginMethods, ms...)
 		}
-		u.LoginMethods = append(u.LoginMethods, ms...)
 	}
 	for _, fn := range a.loginDecorators {
 		if err := fn(ctx, db, u.LoginMethods); err != nil {
@@ -120,7 +157,7 @@ func (a *Auth) getUser(ctx context.Context, db *gorm.DB, userID string) (*User, 
 	for i := range u.LoginMethods {
 		m := &u.LoginMethods[i]
 		if m.TenantIDs == nil {
-			m.TenantIDs = tenants
+			m.TenantIDs = tenantsOf[m.RecipeUserID]
 		}
 		if m.Email != "" && !containsFold(u.Emails, m.Email) {
 			u.Emails = append(u.Emails, m.Email)
@@ -148,25 +185,35 @@ func containsFold(list []string, s string) bool {
 }
 
 // DeleteUser deletes a user, every recipe's rows for it and all its
-// sessions, in one transaction. It reports whether the user existed.
+// sessions, in one transaction. It reports whether the user existed. A
+// primary user is deleted with every user linked to it, and so is a linked
+// one (the reference's deleteUser with removeAllLinkedAccounts, its
+// default); unlink first (accountlinking.UnlinkAccount) to delete one
+// login method alone.
 func (a *Auth) DeleteUser(ctx context.Context, userID string) (bool, error) {
 	var existed bool
 	err := a.db.WithContext(dbContext(ctx)).Transaction(func(tx *gorm.DB) error {
-		for _, fn := range a.userDeleters {
-			if err := fn(ctx, tx, userID); err != nil {
-				return err
-			}
-		}
-		if _, err := a.revokeAllSessions(ctx, tx, userID, ""); err != nil {
+		ids, err := a.linkedGroup(tx, userID)
+		if err != nil {
 			return err
 		}
-		if err := tx.Where("user_id = ?", userID).Delete(&models.UserTenant{}).Error; err != nil {
+		for _, id := range ids {
+			for _, fn := range a.userDeleters {
+				if err := fn(ctx, tx, id); err != nil {
+					return err
+				}
+			}
+			if _, err := a.revokeAllSessions(ctx, tx, id, ""); err != nil {
+				return err
+			}
+			if err := tx.Where("user_id = ?", id).Delete(&models.UserTenant{}).Error; err != nil {
+				return DBError(err)
+			}
+		}
+		if err := tx.Where("user_id IN ?", ids).Delete(&models.LoginTenant{}).Error; err != nil {
 			return DBError(err)
 		}
-		if err := tx.Where("user_id = ?", userID).Delete(&models.LoginTenant{}).Error; err != nil {
-			return DBError(err)
-		}
-		res := tx.Where("id = ?", userID).Delete(&models.User{})
+		res := tx.Where("id IN ?", ids).Delete(&models.User{})
 		if res.Error != nil {
 			return DBError(res.Error)
 		}
@@ -177,4 +224,29 @@ func (a *Auth) DeleteUser(ctx context.Context, userID string) (bool, error) {
 		return false, DBError(err)
 	}
 	return existed, nil
+}
+
+// linkedGroup returns the ids of userID's primary user and of every user
+// linked to it, primary first; just userID when it is not linked (also when
+// it does not exist).
+func (a *Auth) linkedGroup(db *gorm.DB, userID string) ([]string, error) {
+	var row models.User
+	err := db.Where("id = ?", userID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return []string{userID}, nil
+	}
+	if err != nil {
+		return nil, DBError(err)
+	}
+	primary := row.ID
+	if row.PrimaryUserID != "" {
+		primary = row.PrimaryUserID
+	} else if !row.IsPrimary {
+		return []string{userID}, nil
+	}
+	var linked []string
+	if err := db.Model(&models.User{}).Where("primary_user_id = ?", primary).Order("id").Pluck("id", &linked).Error; err != nil {
+		return nil, DBError(err)
+	}
+	return append([]string{primary}, linked...), nil
 }

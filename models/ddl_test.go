@@ -57,6 +57,7 @@ func sections() []section {
 			append(models.TOTPTables(), models.MFATables()...)},
 		{"dashboard (models.DashboardTables): admins signed in with an API key", models.DashboardTables()},
 		{"webauthn (models.WebAuthnTables): passkeys", models.WebAuthnTables()},
+		{"accountlinking (models.AccountLinkingTables): primary users' account info", models.AccountLinkingTables()},
 	}
 }
 

@@ -19,7 +19,10 @@
 CREATE TABLE `ginauth_users` (
   `id` varchar(64),
   `time_joined` datetime(3) NOT NULL,
+  `primary_user_id` varchar(64) NOT NULL DEFAULT '',
+  `is_primary` boolean NOT NULL DEFAULT false,
   PRIMARY KEY (`id`),
+  INDEX `idx_ginauth_users_primary_user_id` (`primary_user_id`),
   INDEX `idx_ginauth_users_time_joined` (`time_joined`)
 );
 
@@ -338,4 +341,19 @@ CREATE TABLE `ginauth_webauthn_recover_tokens` (
   PRIMARY KEY (`token_hash`),
   INDEX `idx_ginauth_webauthn_recover_tokens_expires_at` (`expires_at`),
   INDEX `idx_ginauth_webauthn_recover_tokens_user_id` (`user_id`)
+);
+
+-- ----------------------------------------------------------------------------
+-- accountlinking (models.AccountLinkingTables): primary users' account info
+-- ----------------------------------------------------------------------------
+
+CREATE TABLE `ginauth_account_info` (
+  `tenant_id` varchar(64),
+  `kind` varchar(16),
+  `value` varchar(512),
+  `primary_user_id` varchar(64) NOT NULL,
+  `recipe_user_id` varchar(64) NOT NULL,
+  PRIMARY KEY (`tenant_id`,`kind`,`value`),
+  INDEX `idx_ginauth_account_info_primary_user_id` (`primary_user_id`),
+  INDEX `idx_ginauth_account_info_recipe_user_id` (`recipe_user_id`)
 );

@@ -20,8 +20,11 @@
 CREATE TABLE "ginauth_users" (
   "id" varchar(64),
   "time_joined" timestamptz NOT NULL,
+  "primary_user_id" varchar(64) NOT NULL DEFAULT '',
+  "is_primary" boolean NOT NULL DEFAULT false,
   PRIMARY KEY ("id")
 );
+CREATE INDEX IF NOT EXISTS "idx_ginauth_users_primary_user_id" ON "ginauth_users" ("primary_user_id");
 CREATE INDEX IF NOT EXISTS "idx_ginauth_users_time_joined" ON "ginauth_users" ("time_joined");
 
 CREATE TABLE "ginauth_user_tenants" (
@@ -340,3 +343,18 @@ CREATE TABLE "ginauth_webauthn_recover_tokens" (
 );
 CREATE INDEX IF NOT EXISTS "idx_ginauth_webauthn_recover_tokens_expires_at" ON "ginauth_webauthn_recover_tokens" ("expires_at");
 CREATE INDEX IF NOT EXISTS "idx_ginauth_webauthn_recover_tokens_user_id" ON "ginauth_webauthn_recover_tokens" ("user_id");
+
+-- ----------------------------------------------------------------------------
+-- accountlinking (models.AccountLinkingTables): primary users' account info
+-- ----------------------------------------------------------------------------
+
+CREATE TABLE "ginauth_account_info" (
+  "tenant_id" varchar(64),
+  "kind" varchar(16),
+  "value" varchar(512),
+  "primary_user_id" varchar(64) NOT NULL,
+  "recipe_user_id" varchar(64) NOT NULL,
+  PRIMARY KEY ("tenant_id","kind","value")
+);
+CREATE INDEX IF NOT EXISTS "idx_ginauth_account_info_primary_user_id" ON "ginauth_account_info" ("primary_user_id");
+CREATE INDEX IF NOT EXISTS "idx_ginauth_account_info_recipe_user_id" ON "ginauth_account_info" ("recipe_user_id");

@@ -13,8 +13,11 @@
 CREATE TABLE `ginauth_users` (
   `id` text,
   `time_joined` datetime NOT NULL,
+  `primary_user_id` text NOT NULL DEFAULT "",
+  `is_primary` numeric NOT NULL DEFAULT false,
   PRIMARY KEY (`id`)
 );
+CREATE INDEX `idx_ginauth_users_primary_user_id` ON `ginauth_users`(`primary_user_id`);
 CREATE INDEX `idx_ginauth_users_time_joined` ON `ginauth_users`(`time_joined`);
 
 CREATE TABLE `ginauth_user_tenants` (
@@ -333,3 +336,18 @@ CREATE TABLE `ginauth_webauthn_recover_tokens` (
 );
 CREATE INDEX `idx_ginauth_webauthn_recover_tokens_expires_at` ON `ginauth_webauthn_recover_tokens`(`expires_at`);
 CREATE INDEX `idx_ginauth_webauthn_recover_tokens_user_id` ON `ginauth_webauthn_recover_tokens`(`user_id`);
+
+-- ----------------------------------------------------------------------------
+-- accountlinking (models.AccountLinkingTables): primary users' account info
+-- ----------------------------------------------------------------------------
+
+CREATE TABLE `ginauth_account_info` (
+  `tenant_id` text,
+  `kind` text,
+  `value` text,
+  `primary_user_id` text NOT NULL,
+  `recipe_user_id` text NOT NULL,
+  PRIMARY KEY (`tenant_id`,`kind`,`value`)
+);
+CREATE INDEX `idx_ginauth_account_info_primary_user_id` ON `ginauth_account_info`(`primary_user_id`);
+CREATE INDEX `idx_ginauth_account_info_recipe_user_id` ON `ginauth_account_info`(`recipe_user_id`);

@@ -134,6 +134,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /token", s.token)
 	mux.HandleFunc("GET /userinfo", s.userinfo)
 	mux.HandleFunc("GET /jwks", s.jwks)
+	mux.HandleFunc("POST /dev/user", s.switchUser)
 	return mux
 }
 
@@ -213,7 +214,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.codes[c] = grant{redirectURI: redirectURI, challenge: challenge, nonce: q.Get("nonce"), expires: now.Add(codeTTL)}
 		s.mu.Unlock()
 		back.Set("code", c)
-		s.log.Info("devoidc: approved", "user", s.cfg.User.Email, "redirectURI", redirectURI)
+		s.log.Info("devoidc: approved", "user", s.user().Email, "redirectURI", redirectURI)
 	}
 	target.RawQuery = back.Encode()
 	http.Redirect(w, r, target.String(), http.StatusFound)
@@ -291,8 +292,39 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		"expires_in": int(tokenTTL.Seconds()), "scope": "openid email profile", "id_token": idToken})
 }
 
+// SetUser changes the account the provider approves from now on.
+func (s *Server) SetUser(u User) {
+	s.mu.Lock()
+	s.cfg.User = u
+	s.mu.Unlock()
+}
+
+func (s *Server) user() User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.User
+}
+
+// switchUser serves POST /dev/user (form field email): the approved
+// account becomes that address, verified, with subject "dev-<local part>",
+// and the previous address is answered, so that a test can sign in as a
+// second person and switch back. It is as open as the rest of this
+// development provider, which approves anyone.
+func (s *Server) switchUser(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	local, _, ok := strings.Cut(email, "@")
+	if !ok || local == "" || len(email) > 256 {
+		http.Error(w, "a form field email=<address> is required", http.StatusBadRequest)
+		return
+	}
+	prev := s.user()
+	s.SetUser(User{Subject: "dev-" + local, Email: email, EmailVerified: true, Name: local})
+	writeJSON(w, http.StatusOK, map[string]any{"previous": prev.Email})
+}
+
 func (s *Server) userClaims() map[string]any {
-	u := s.cfg.User
+	u := s.user()
 	out := map[string]any{"sub": u.Subject}
 	if u.Email != "" {
 		out["email"] = u.Email

@@ -66,6 +66,12 @@ func (r *Recipe) actions() []actionSpec {
 			return &confirmView{Heading: "Mark the address unverified?", Button: "Mark unverified",
 				Text: f.Get("email") + " will count as unverified; where verification is required, " + primary(u) + " must verify it again."}
 		}},
+		{path: "link/primary", run: r.makePrimary},
+		{path: "link/add", run: r.linkUser},
+		{path: "link/remove", run: r.unlinkUser, confirm: func(u *ginauth.User, f url.Values) *confirmView {
+			return &confirmView{Heading: "Unlink this login method?", Button: "Unlink",
+				Text: "The login method of user " + f.Get("ruid") + " becomes a user of its own again, and its sessions as " + primary(u) + " are revoked."}
+		}},
 		{path: "delete", run: r.deleteUser, confirm: func(u *ginauth.User, _ url.Values) *confirmView {
 			return &confirmView{Heading: "Delete this user?", Button: "Delete user for good",
 				Text: "This deletes " + primary(u) + " (" + u.ID + ") with every login method, role, metadata and session. It cannot be undone."}

@@ -250,12 +250,14 @@ type userView struct {
 	Tenants             []string
 	Emails, Phones      []string
 	Methods             []methodRow
-	Verification        []verificationRow
-	Roles               *rolesView
-	Metadata            *metadataView
-	Sessions            []sessionRow
-	CanReset            bool
-	ResetLink           string
+	// Linking is set when account linking is configured.
+	Linking      *linkingView
+	Verification []verificationRow
+	Roles        *rolesView
+	Metadata     *metadataView
+	Sessions     []sessionRow
+	CanReset     bool
+	ResetLink    string
 	// Websites are the website origins a reset link may be made for, when
 	// the app has several frontends (AppInfo.WebsiteOrigins); the first is
 	// the default.
@@ -308,6 +310,9 @@ var notices = map[string]string{
 	"sessions-revoked": "All sessions were revoked.",
 	"verified":         "The address is now marked verified.",
 	"unverified":       "The address is now marked unverified.",
+	"made-primary":     "The user is now a primary user.",
+	"linked":           "The login method was linked.",
+	"unlinked":         "The login method was unlinked.",
 }
 
 // showUser renders the detail page of userID into d. metaText, when not
@@ -356,6 +361,9 @@ func (r *Recipe) findUser(c *gin.Context, id, noID string) (*ginauth.User, bool)
 func (r *Recipe) userView(ctx context.Context, u *ginauth.User) (*userView, error) {
 	v := &userView{ID: u.ID, Primary: primary(u), Joined: whenMilli(u.TimeJoined), Tenants: u.TenantIDs,
 		Emails: u.Emails, Phones: u.PhoneNumbers}
+	if _, ok := r.linker(); ok {
+		v.Linking = linkingOf(u)
+	}
 	ev, hasEV := r.verifier()
 	seen := map[string]bool{}
 	for _, m := range u.LoginMethods {

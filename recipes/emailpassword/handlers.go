@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,6 +29,13 @@ const (
 	StatusSignInNotAllowed  = "SIGN_IN_NOT_ALLOWED"
 	StatusInvalidResetToken = "RESET_PASSWORD_INVALID_TOKEN_ERROR"
 	StatusGeneralError      = "GENERAL_ERROR"
+)
+
+// Reasons of SIGN_UP_NOT_ALLOWED and SIGN_IN_NOT_ALLOWED when account
+// linking refuses (recipes/accountlinking); the reference's texts.
+const (
+	ReasonSignUpNotAllowed = "Cannot sign up due to security reasons. Please try logging in, use a different login method or contact support. (ERR_CODE_007)"
+	ReasonSignInNotAllowed = "Cannot sign in due to security reasons. Please try resetting your password, use a different login method or contact support. (ERR_CODE_008)"
 )
 
 const (
@@ -84,8 +92,10 @@ func fieldError(c *gin.Context, errs ...fieldErr) {
 // createSession starts the session of a signed-up or signed-in user and
 // answers OK with the user. It reports whether it did. A hook's
 // ginauth.NotAllowed is answered with notAllowed (SIGN_UP_NOT_ALLOWED or
-// SIGN_IN_NOT_ALLOWED), as it is from every other hook.
-func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, tenantID, notAllowed string) bool {
+// SIGN_IN_NOT_ALLOWED), as it is from every other hook. recipeUserID is
+// the e-mail and password login method's user (user.ID but with account
+// linking).
+func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, recipeUserID, tenantID, notAllowed string) bool {
 	ctx := c.Request.Context()
 	var payload map[string]any
 	if h := r.cfg.Hooks.SessionPayload; h != nil {
@@ -96,7 +106,7 @@ func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, tenantID, not
 		}
 		payload = p
 	}
-	_, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: user.ID, RecipeUserID: user.ID, TenantID: tenantID,
+	_, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: recipeUserID, RecipeUserID: recipeUserID, TenantID: tenantID,
 		AccessTokenPayload: payload, Factor: RecipeID})
 	if err != nil {
 		r.auth.WriteHookError(c, err, notAllowed)
@@ -182,6 +192,19 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 			return
 		}
 	}
+	if l := r.auth.Linker(); l != nil {
+		// An unverified new login method must not take an address a
+		// primary user could be linked through (ERR_CODE_007).
+		ok, err := l.SignUpAllowed(ctx, tenantID, kit.AccountInfo{RecipeID: RecipeID, Email: NormaliseEmail(email.str())}, false)
+		if err != nil {
+			r.fail(c, err)
+			return
+		}
+		if !ok {
+			c.JSON(http.StatusOK, gin.H{"status": StatusSignUpNotAllowed, "reason": ReasonSignUpNotAllowed})
+			return
+		}
+	}
 	user, err := r.signUp(ctx, tenantID, email.str(), password.str())
 	if errors.Is(err, ErrEmailExists) {
 		fieldError(c, fieldErr{FieldEmail, MsgEmailExists})
@@ -198,7 +221,12 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 			return
 		}
 	}
-	r.createSession(c, user, tenantID, StatusSignUpNotAllowed)
+	recipeUserID := user.ID
+	if user, err = r.auth.LinkAfterSignIn(ctx, tenantID, recipeUserID, user); err != nil {
+		r.fail(c, err)
+		return
+	}
+	r.createSession(c, user, recipeUserID, tenantID, StatusSignUpNotAllowed)
 }
 
 // handleSignIn serves POST /signin.
@@ -238,13 +266,31 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		return
 	}
 	at.Succeeded()
+	recipeUserID := kit.RecipeUserID(user, RecipeID, func(m ginauth.LoginMethod) bool {
+		return m.Email == NormaliseEmail(addr) && slices.Contains(m.TenantIDs, tenantID)
+	})
+	if l := r.auth.Linker(); l != nil {
+		ok, err := l.SignInAllowed(ctx, tenantID, recipeUserID, false)
+		if err != nil {
+			r.fail(c, err)
+			return
+		}
+		if !ok { // ERR_CODE_008: see accountlinking's SignInAllowed
+			c.JSON(http.StatusOK, gin.H{"status": StatusSignInNotAllowed, "reason": ReasonSignInNotAllowed})
+			return
+		}
+		if user, err = r.auth.LinkAfterSignIn(ctx, tenantID, recipeUserID, user); err != nil {
+			r.fail(c, err)
+			return
+		}
+	}
 	if h := r.cfg.Hooks.BeforeSignIn; h != nil {
 		if err := h(ctx, &SignInInput{TenantID: tenantID, Email: addr, User: user}); err != nil {
 			r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
 			return
 		}
 	}
-	if r.createSession(c, user, tenantID, StatusSignInNotAllowed) {
+	if r.createSession(c, user, recipeUserID, tenantID, StatusSignInNotAllowed) {
 		r.event(c, ginauth.Event{Type: ginauth.EventSignIn, UserID: user.ID, Account: addr})
 	}
 }

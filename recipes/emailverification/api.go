@@ -177,6 +177,15 @@ func (r *Recipe) VerifyUsingToken(ctx context.Context, tenantID, token string) (
 			r.auth.Logger().WarnContext(ctx, "emailverification: AfterVerify failed", "userId", row.UserID, "error", err)
 		}
 	}
+	// A newly verified address may now link the user to the primary user
+	// with the same verified address, or make it one (the reference's
+	// verifyEmailPOST linking step). The verification stands if linking
+	// fails: the next sign-in tries again.
+	if l := r.auth.Linker(); l != nil {
+		if _, err := l.LinkOrCreatePrimary(ctx, tenantID, row.UserID); err != nil {
+			r.auth.Logger().WarnContext(ctx, "emailverification: account linking after verification failed", "userId", row.UserID, "error", err)
+		}
+	}
 	return row.UserID, row.Email, nil
 }
 

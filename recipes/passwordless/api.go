@@ -49,6 +49,9 @@ type SignInUpResult struct {
 	CreatedNewRecipeUser bool
 	// Contact is the normalised e-mail address or phone number proven.
 	Contact Contact
+	// RecipeUserID is the passwordless login method's user: User.ID but
+	// when account linking linked it to a primary user.
+	RecipeUserID string
 	// Factor is the multi-factor auth factor the sign-in completed
 	// ("otp-email", "link-phone", ...); empty for SignInUp.
 	Factor string
@@ -158,7 +161,27 @@ func (r *Recipe) SignInUp(ctx context.Context, tenantID string, c Contact) (*Sig
 	return r.signInUp(ctx, tenantID, c)
 }
 
+// ReasonSignUpNotAllowed is the reason of SIGN_IN_UP_NOT_ALLOWED when
+// account linking refuses a new passwordless user (recipes/accountlinking);
+// the reference's text.
+const ReasonSignUpNotAllowed = "Cannot sign in / up due to security reasons. Please try a different login method or contact support. (ERR_CODE_002)"
+
 func (r *Recipe) signInUp(ctx context.Context, tenantID string, c Contact) (*SignInUpResult, error) {
+	if l := r.auth.Linker(); l != nil {
+		// A code proves the contact, so only a new user can be refused:
+		// the reference's isSignUpAllowed with the address verified.
+		if _, err := r.findUser(ctx, tenantID, c); errors.Is(err, ErrUnknownUser) {
+			ok, err := l.SignUpAllowed(ctx, tenantID, kit.AccountInfo{RecipeID: RecipeID, Email: c.Email, PhoneNumber: c.PhoneNumber}, true)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, ginauth.NotAllowed(ReasonSignUpNotAllowed)
+			}
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	userID, created, err := r.getOrCreateUser(ctx, tenantID, c)
 	if err != nil {
 		return nil, err
@@ -170,7 +193,10 @@ func (r *Recipe) signInUp(ctx context.Context, tenantID string, c Contact) (*Sig
 	if err != nil {
 		return nil, err
 	}
-	return &SignInUpResult{User: u, CreatedNewRecipeUser: created, Contact: c}, nil
+	if u, err = r.auth.LinkAfterSignIn(ctx, tenantID, userID, u); err != nil {
+		return nil, err
+	}
+	return &SignInUpResult{User: u, CreatedNewRecipeUser: created, Contact: c, RecipeUserID: userID}, nil
 }
 
 // emailVerifier is what the emailverification recipe offers.

@@ -368,6 +368,10 @@ func (r *Recipe) handleConsumeCode(c *gin.Context) {
 		return
 	}
 	res, err := r.signInUp(ctx, tenantID, ct)
+	if errors.Is(err, ginauth.ErrSignInNotAllowed) {
+		r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)
+		return
+	}
 	if err != nil {
 		r.fail(c, err)
 		return
@@ -385,7 +389,7 @@ func (r *Recipe) handleConsumeCode(c *gin.Context) {
 			return
 		}
 	}
-	sess, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: res.User.ID, RecipeUserID: res.User.ID, TenantID: tenantID,
+	sess, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: res.RecipeUserID, RecipeUserID: res.RecipeUserID, TenantID: tenantID,
 		AccessTokenPayload: payload, Factor: factorFor(ct, link)})
 	if err != nil {
 		r.auth.WriteHookError(c, err, StatusSignInUpNotAllowed)

@@ -220,7 +220,10 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 		r.auth.WriteHookError(c, err, statusSignInUpNotAllowed)
 		return
 	}
-	if _, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: user.ID, RecipeUserID: user.ID, TenantID: tenant, Factor: Factor}); err != nil {
+	recipeUserID := kit.RecipeUserID(user, RecipeID, func(m ginauth.LoginMethod) bool {
+		return m.ThirdParty != nil && m.ThirdParty.ID == p.ID && m.ThirdParty.UserID == info.ThirdPartyUserID
+	})
+	if _, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: recipeUserID, RecipeUserID: recipeUserID, TenantID: tenant, Factor: Factor}); err != nil {
 		r.auth.WriteHookError(c, err, statusSignInUpNotAllowed)
 		return
 	}

@@ -55,6 +55,10 @@ func (r *Recipe) signInUp(ctx context.Context, in SignInUpInfo) (*ginauth.User, 
 		}
 	}
 
+	if err := r.linkingAllows(ctx, in, row); err != nil {
+		return nil, false, err
+	}
+
 	created := false
 	var userID string
 	if row != nil {
@@ -82,12 +86,60 @@ func (r *Recipe) signInUp(ctx context.Context, in SignInUpInfo) (*ginauth.User, 
 	if err != nil {
 		return nil, false, err
 	}
+	if user, err = r.auth.LinkAfterSignIn(ctx, in.TenantID, userID, user); err != nil {
+		return nil, false, err
+	}
 	if h := r.cfg.Hooks.AfterSignInUp; h != nil {
 		if err := h(ctx, SignInUpResult{SignInUpInfo: in, User: user, CreatedNewRecipeUser: created}); err != nil {
 			return nil, false, err
 		}
 	}
 	return user, created, nil
+}
+
+// Reasons of SIGN_IN_UP_NOT_ALLOWED when account linking refuses
+// (recipes/accountlinking); the reference's texts.
+const (
+	ReasonSignInNotAllowed  = "Cannot sign in / up due to security reasons. Please try a different login method or contact support. (ERR_CODE_004)"
+	ReasonEmailTaken        = "Cannot sign in / up because new email cannot be applied to existing account. Please contact support. (ERR_CODE_005)"
+	ReasonSignUpNotAllowed  = "Cannot sign in / up due to security reasons. Please try a different login method or contact support. (ERR_CODE_006)"
+	ReasonEmailChangeRisked = "Cannot sign in / up because new email cannot be applied to existing account. Please contact support. (ERR_CODE_024)"
+)
+
+// linkingAllows asks account linking, when configured, whether this
+// sign-up, sign-in or change of the provider's e-mail may go on: the
+// reference's isSignUpAllowed, isEmailChangeAllowed and isSignInAllowed,
+// with the provider's word on verification.
+func (r *Recipe) linkingAllows(ctx context.Context, in SignInUpInfo, row *models.ThirdPartyUser) error {
+	l := r.auth.Linker()
+	if l == nil {
+		return nil
+	}
+	email, verified := in.UserInfo.Email, in.UserInfo.EmailVerified
+	if row == nil {
+		ok, err := l.SignUpAllowed(ctx, in.TenantID, kit.AccountInfo{RecipeID: RecipeID, Email: email,
+			ThirdParty: &ginauth.ThirdPartyInfo{ID: in.ThirdPartyID, UserID: in.UserInfo.ThirdPartyUserID}}, verified)
+		if err != nil || ok {
+			return err
+		}
+		return ginauth.NotAllowed(ReasonSignUpNotAllowed)
+	}
+	if email != "" && email != row.Email {
+		ok, conflict, err := l.EmailChangeAllowed(ctx, row.UserID, email, verified)
+		switch {
+		case err != nil:
+			return err
+		case !ok && conflict:
+			return ginauth.NotAllowed(ReasonEmailTaken)
+		case !ok:
+			return ginauth.NotAllowed(ReasonEmailChangeRisked)
+		}
+	}
+	ok, err := l.SignInAllowed(ctx, in.TenantID, row.UserID, verified)
+	if err != nil || ok {
+		return err
+	}
+	return ginauth.NotAllowed(ReasonSignInNotAllowed)
 }
 
 // createAccount stores a new user and its account in one transaction. When a

@@ -17,7 +17,7 @@ const module = "github.com/ginauth/ginauth/"
 // recipeDeps are the recipes each recipe may import (docs/architecture.md);
 // every recipe may import recipes/kit.
 var recipeDeps = map[string][]string{
-	"recipes/dashboard":         {"recipes/emailpassword", "recipes/multitenancy", "recipes/usermetadata", "recipes/userroles"},
+	"recipes/dashboard":         {"recipes/accountlinking", "recipes/emailpassword", "recipes/multitenancy", "recipes/usermetadata", "recipes/userroles"},
 	"recipes/emailpassword":     {"recipes/emaildelivery"},
 	"recipes/emailverification": {"recipes/emaildelivery"},
 	"recipes/passwordless":      {"recipes/emaildelivery", "recipes/multifactorauth"},

@@ -62,18 +62,23 @@ before(async () => {
   // Access tokens last 3 s here: any call of the website may get the 401
   // that makes the SDK refresh (and, after the revocation, fail to).
   user = await newPage(browser, "website", [expectStatus(401, "/sessioninfo"), expectStatus(401, "/metadata")]);
-  admin.page.on("response", (res) => {
-    const req = res.request();
-    if (req.method() === "POST" && res.url().startsWith(dash)) {
-      const p = req.headerValue("origin").then((origin) => {
-        posts.push({ path: new URL(res.url()).pathname, origin, status: res.status() });
-      });
-      pending.push(p);
-    }
-  });
+  admin.page.on("response", onResponse);
 });
 
+// onResponse records a dashboard form post; the after hook stops it first,
+// so that no header read starts while the pages close.
+function onResponse(res) {
+  const req = res.request();
+  if (req.method() === "POST" && res.url().startsWith(dash)) {
+    const p = req.headerValue("origin").then((origin) => {
+      posts.push({ path: new URL(res.url()).pathname, origin, status: res.status() });
+    });
+    pending.push(p);
+  }
+}
+
 after(async () => {
+  admin?.page.off("response", onResponse);
   // Let the NetLogs finish reading what they saw before the pages go.
   await Promise.all([admin?.net.settled(), user?.net.settled(), ...pending]);
   await admin?.context.close();

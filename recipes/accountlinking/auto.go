@@ -1,0 +1,271 @@
+package accountlinking
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/recipes/kit"
+)
+
+var _ kit.AccountLinker = (*Recipe)(nil)
+
+// ownMethod returns the login method of recipeUserID in u (its group).
+func ownMethod(u *ginauth.User, recipeUserID string) (ginauth.LoginMethod, bool) {
+	for _, m := range u.LoginMethods {
+		if m.RecipeUserID == recipeUserID {
+			return m, true
+		}
+	}
+	return ginauth.LoginMethod{}, false
+}
+
+func infoOf(m ginauth.LoginMethod) AccountInfo {
+	return AccountInfo{RecipeID: m.RecipeID, Email: m.Email, PhoneNumber: m.PhoneNumber, ThirdParty: m.ThirdParty}
+}
+
+func inTenant(m ginauth.LoginMethod, tenantID string) bool {
+	for _, t := range m.TenantIDs {
+		if t == tenantID {
+			return true
+		}
+	}
+	return false
+}
+
+// hasVerified reports whether u has a verified login method with email.
+func hasVerified(u *ginauth.User, email string) bool {
+	for _, m := range u.LoginMethods {
+		if m.Verified && m.Email != "" && ginauth.NormaliseEmail(m.Email) == ginauth.NormaliseEmail(email) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameEmail returns the users with info's e-mail in tenantID: the primary
+// one (at most one: models.AccountInfo's key), and the login methods with
+// that address of users that are not linked (the reference's
+// listUsersByAccountInfo).
+func (r *Recipe) sameEmail(ctx context.Context, tenantID string, info AccountInfo) (*ginauth.User, []ginauth.LoginMethod, error) {
+	email := ginauth.NormaliseEmail(info.Email)
+	if email == "" {
+		return nil, nil, nil
+	}
+	users, _, err := r.k.ListUsers(ctx, ginauth.ListUsersOptions{Email: email, TenantID: tenantID, Limit: ginauth.MaxListUsersLimit})
+	if err != nil {
+		return nil, nil, err
+	}
+	var primary *ginauth.User
+	var others []ginauth.LoginMethod
+	for i := range users {
+		u := &users[i]
+		if u.IsPrimaryUser {
+			primary = u
+			continue
+		}
+		for _, m := range u.LoginMethods {
+			if ginauth.NormaliseEmail(m.Email) == email && inTenant(m, tenantID) {
+				others = append(others, m)
+			}
+		}
+	}
+	return primary, others, nil
+}
+
+// allowed is the reference's isSignInUpAllowedHelper: self is the
+// signing-in login method's user ("" on sign-up).
+func (r *Recipe) allowed(ctx context.Context, tenantID string, info AccountInfo, verified bool, self string) (bool, error) {
+	primary, others, err := r.sameEmail(ctx, tenantID, info)
+	if err != nil {
+		return false, err
+	}
+	if primary == nil {
+		rest := others[:0:0]
+		for _, m := range others {
+			if m.RecipeUserID != self {
+				rest = append(rest, m)
+			}
+		}
+		if len(rest) == 0 {
+			return true, nil
+		}
+		d, err := r.decide(ctx, info, nil, tenantID)
+		if err != nil || !d.Link || !d.RequireVerification {
+			return err == nil, err
+		}
+		// Whoever becomes primary first must be the address's owner:
+		// refuse while another user has it unverified.
+		for _, m := range rest {
+			if !m.Verified {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	if self != "" {
+		if _, ok := ownMethod(primary, self); ok {
+			return true, nil
+		}
+	}
+	d, err := r.decide(ctx, info, primary, tenantID)
+	if err != nil || !d.Link || !d.RequireVerification {
+		return err == nil, err
+	}
+	if !verified {
+		// Never create a login method that a primary user would then be
+		// linked through once its owner verifies it: that could be
+		// someone else's address (pre-account takeover).
+		return false, nil
+	}
+	return hasVerified(primary, info.Email), nil
+}
+
+// SignUpAllowed implements kit.AccountLinker (the reference's
+// isSignUpAllowed).
+func (r *Recipe) SignUpAllowed(ctx context.Context, tenantID string, info AccountInfo, verified bool) (bool, error) {
+	if err := r.ready(); err != nil {
+		return false, err
+	}
+	return r.allowed(ctx, kit.TenantOr(tenantID), info, verified, "")
+}
+
+// SignInAllowed implements kit.AccountLinker (the reference's
+// isSignInAllowed): a primary user, a verified login method and a sign-in
+// that verifies pass at once.
+func (r *Recipe) SignInAllowed(ctx context.Context, tenantID, recipeUserID string, verifies bool) (bool, error) {
+	if err := r.ready(); err != nil {
+		return false, err
+	}
+	u, err := r.k.GetUser(ctx, recipeUserID)
+	if err != nil {
+		return false, err
+	}
+	m, ok := ownMethod(u, recipeUserID)
+	if u.IsPrimaryUser || !ok || m.Verified || verifies {
+		return true, nil
+	}
+	return r.allowed(ctx, kit.TenantOr(tenantID), infoOf(m), m.Verified, recipeUserID)
+}
+
+// EmailChangeAllowed implements kit.AccountLinker (the reference's
+// isEmailChangeAllowed, for the tenants of the user).
+func (r *Recipe) EmailChangeAllowed(ctx context.Context, recipeUserID, newEmail string, verified bool) (bool, bool, error) {
+	if err := r.ready(); err != nil {
+		return false, false, err
+	}
+	u, err := r.k.GetUser(ctx, recipeUserID)
+	if err != nil {
+		return false, false, err
+	}
+	m, _ := ownMethod(u, recipeUserID)
+	for _, t := range u.TenantIDs {
+		primary, others, err := r.sameEmail(ctx, t, AccountInfo{Email: newEmail})
+		if err != nil {
+			return false, false, err
+		}
+		if primary != nil && primary.ID == u.ID {
+			primary = nil
+		}
+		if u.IsPrimaryUser {
+			if primary != nil {
+				return false, true, nil
+			}
+			if verified || hasVerified(u, newEmail) || len(others) == 0 {
+				continue
+			}
+			d, err := r.decide(ctx, infoOf(others[0]), u, t)
+			if err != nil {
+				return false, false, err
+			}
+			if d.Link && d.RequireVerification {
+				return false, false, nil
+			}
+			continue
+		}
+		if verified || ginauth.NormaliseEmail(m.Email) == ginauth.NormaliseEmail(newEmail) || primary == nil {
+			continue
+		}
+		d, err := r.decide(ctx, infoOf(m), primary, t)
+		if err != nil {
+			return false, false, err
+		}
+		if d.Link && d.RequireVerification {
+			return false, false, nil
+		}
+	}
+	return true, false, nil
+}
+
+// maxLinkTries bounds LinkOrCreatePrimary's retries after losing a race to
+// a concurrent sign-up (the reference retries the same way).
+const maxLinkTries = 10
+
+// LinkOrCreatePrimary implements kit.AccountLinker: the reference's
+// tryLinkingByAccountInfoOrCreatePrimaryUser.
+func (r *Recipe) LinkOrCreatePrimary(ctx context.Context, tenantID, recipeUserID string) (string, error) {
+	if err := r.ready(); err != nil {
+		return "", err
+	}
+	tenantID = kit.TenantOr(tenantID)
+	for range maxLinkTries {
+		u, err := r.k.GetUser(ctx, recipeUserID)
+		if err != nil {
+			return "", err
+		}
+		if u.IsPrimaryUser {
+			return u.ID, nil
+		}
+		m, ok := ownMethod(u, recipeUserID)
+		if !ok {
+			return recipeUserID, nil
+		}
+		info := infoOf(m)
+		primaryID, err := r.primaryFor(ctx, tenantID, info)
+		if err != nil {
+			return "", err
+		}
+		if primaryID == "" {
+			d, err := r.decide(ctx, info, nil, tenantID)
+			if err != nil {
+				return "", err
+			}
+			if !d.Link || (d.RequireVerification && !m.Verified) {
+				return recipeUserID, nil
+			}
+			res, err := r.CreatePrimaryUser(ctx, recipeUserID)
+			if err != nil {
+				return "", err
+			}
+			if res.Status == StatusOK {
+				return recipeUserID, nil
+			}
+			continue // another user became primary with this address first
+		}
+		primary, err := r.k.GetUser(ctx, primaryID)
+		if errors.Is(err, ginauth.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		d, err := r.decide(ctx, info, primary, tenantID)
+		if err != nil {
+			return "", err
+		}
+		// Both sides verified: linking through an unverified address would
+		// hand the account to whoever typed it first.
+		if !d.Link || (d.RequireVerification && (!m.Verified || !hasVerified(primary, m.Email))) {
+			return recipeUserID, nil
+		}
+		res, err := r.LinkAccounts(ctx, recipeUserID, primary.ID)
+		if err != nil {
+			return "", err
+		}
+		switch res.Status {
+		case StatusOK, StatusRecipeUserLinkedToAnotherPrimary:
+			return res.PrimaryUserID, nil
+		}
+	}
+	return "", ginauth.NewError(ginauth.ErrUnavailable, errors.New("accountlinking: gave up linking after concurrent changes"))
+}

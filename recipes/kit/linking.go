@@ -1,0 +1,87 @@
+package kit
+
+import (
+	"context"
+
+	"github.com/ginauth/ginauth/ginauth"
+)
+
+// LinkingRecipeID is the id of the account-linking recipe
+// (recipes/accountlinking).
+const LinkingRecipeID = "accountlinking"
+
+// AccountInfo is what a login method is known by, for account linking: the
+// recipe it belongs to and its e-mail address, phone number or provider
+// account (any that apply).
+type AccountInfo struct {
+	RecipeID    string
+	Email       string
+	PhoneNumber string
+	ThirdParty  *ginauth.ThirdPartyInfo
+}
+
+// AccountLinker is what the sign-in recipes ask of the account-linking
+// recipe at their sign-up and sign-in decision points. Kit.Linker returns
+// it when that recipe is configured; recipes then import nothing of it.
+type AccountLinker interface {
+	// SignUpAllowed reports whether a new login method with info (whose
+	// e-mail is verified or not) may be created in tenantID, as the
+	// reference's isSignUpAllowed: not when linking would require
+	// verification and the address belongs to a user it cannot be proven
+	// to be.
+	SignUpAllowed(ctx context.Context, tenantID string, info AccountInfo, verified bool) (bool, error)
+	// SignInAllowed is the reference's isSignInAllowed for the login
+	// method of recipeUserID; verifies says that signing in proves the
+	// e-mail (passwordless, a provider's verified address).
+	SignInAllowed(ctx context.Context, tenantID, recipeUserID string, verifies bool) (bool, error)
+	// EmailChangeAllowed reports whether recipeUserID's login method may
+	// take newEmail (a provider changing its address), as the reference's
+	// isEmailChangeAllowed. conflict is true when another primary user
+	// holds the address (the reference's PRIMARY_USER_CONFLICT).
+	EmailChangeAllowed(ctx context.Context, recipeUserID, newEmail string, verified bool) (allowed, conflict bool, err error)
+	// LinkOrCreatePrimary runs automatic linking for recipeUserID after a
+	// sign-up, sign-in or e-mail verification: it links it to the primary
+	// user with the same account info, or makes it a primary user, as the
+	// app's decision allows. It returns the primary user's id, or
+	// recipeUserID when nothing was linked.
+	LinkOrCreatePrimary(ctx context.Context, tenantID, recipeUserID string) (string, error)
+}
+
+// Linker returns the configured account-linking recipe, or nil when there
+// is none (and sign-up and sign-in go on as without linking).
+func (k *Kit) Linker() AccountLinker {
+	rc, ok := k.Recipe(LinkingRecipeID)
+	if !ok {
+		return nil
+	}
+	l, _ := rc.(AccountLinker)
+	return l
+}
+
+// RecipeUserID returns the id of the recipe user behind u's login method
+// of recipeID that match accepts, or u.ID when there is none. With account
+// linking u may be a primary user with several login methods; sessions and
+// linking need the one the request signed in with.
+func RecipeUserID(u *ginauth.User, recipeID string, match func(ginauth.LoginMethod) bool) string {
+	for _, m := range u.LoginMethods {
+		if m.RecipeID == recipeID && match(m) {
+			return m.RecipeUserID
+		}
+	}
+	return u.ID
+}
+
+// LinkAfterSignIn runs automatic account linking for recipeUserID after a
+// sign-up or sign-in when the account-linking recipe is configured, and
+// returns the user to answer with: the primary user it now belongs to. It
+// returns u unchanged without that recipe.
+func (k *Kit) LinkAfterSignIn(ctx context.Context, tenantID, recipeUserID string, u *ginauth.User) (*ginauth.User, error) {
+	l := k.Linker()
+	if l == nil {
+		return u, nil
+	}
+	if _, err := l.LinkOrCreatePrimary(ctx, tenantID, recipeUserID); err != nil {
+		return nil, err
+	}
+	return k.GetUser(ctx, recipeUserID)
+}
