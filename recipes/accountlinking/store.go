@@ -66,8 +66,11 @@ func claim(tx *gorm.DB, u *ginauth.User) (owner, what string, err error) {
 		if res.RowsAffected == 1 {
 			continue
 		}
+		// A locking read sees the latest committed row: MySQL's repeatable
+		// read would otherwise answer from the transaction's snapshot, taken
+		// before the concurrent owner committed, and find nothing.
 		var held models.AccountInfo
-		if err := tx.Where("tenant_id = ? AND kind = ? AND value = ?", row.TenantID, row.Kind, row.Value).Take(&held).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("tenant_id = ? AND kind = ? AND value = ?", row.TenantID, row.Kind, row.Value).Take(&held).Error; err != nil {
 			return "", "", ginauth.DBError(err)
 		}
 		if held.PrimaryUserID != u.ID {
