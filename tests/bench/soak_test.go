@@ -60,6 +60,8 @@ func soakUsers(tb testing.TB, a *ginauth.Auth, url string, n int) {
 		`INSERT INTO ` + models.TableUserTenants + ` (user_id, tenant_id) SELECT 'soak-' || g, 'public' FROM generate_series(1, ?::int) g`,
 		`INSERT INTO ` + models.TableEmailPasswordUsers + ` (user_id, tenant_id, email, password_hash, time_joined)
 			SELECT 'soak-' || g, 'public', 'soak' || g || '@example.com', '` + seed.PasswordHash + `', now() FROM generate_series(1, ?::int) g`,
+		`INSERT INTO ` + models.TableLoginTenants + ` (tenant_id, method, account, user_id)
+			SELECT 'public', '` + models.LoginEmailPassword + `', 'soak' || g || '@example.com', 'soak-' || g FROM generate_series(1, ?::int) g`,
 		`ANALYZE`,
 	} {
 		args := []any{n}
