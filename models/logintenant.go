@@ -138,29 +138,30 @@ type loginRow interface {
 }
 
 // BackfillLoginTenants adds the LoginTenant rows of accounts stored before
-// the table existed: each recipe account in the tenant it was made in and
-// in every tenant its user was associated with (ginauth_user_tenants). It
-// is idempotent, skips recipe tables that do not exist, and leaves an
-// account out of a tenant where another user already holds the same one
-// (the first holder keeps it). AutoMigrate runs it; an app with its own
+// the table existed: each recipe account in every tenant its user belongs
+// to (ginauth_user_tenants, which holds the tenant it was made in unless
+// the user was disassociated from it). It is idempotent, skips recipe
+// tables that do not exist, and leaves an account out of a tenant where
+// another user already holds the same one (the first holder keeps it).
+// AutoMigrate runs it when it creates the table; an app with its own
 // migration tool calls it once after creating ginauth_login_tenants.
 func BackfillLoginTenants(db *gorm.DB) error {
-	if err := backfill[EmailPasswordUser](db, func(r *EmailPasswordUser) (string, string) { return r.UserID, r.TenantID }); err != nil {
+	if err := backfill[EmailPasswordUser](db, func(r *EmailPasswordUser) string { return r.UserID }); err != nil {
 		return err
 	}
-	if err := backfill[ThirdPartyUser](db, func(r *ThirdPartyUser) (string, string) { return r.UserID, r.TenantID }); err != nil {
+	if err := backfill[ThirdPartyUser](db, func(r *ThirdPartyUser) string { return r.UserID }); err != nil {
 		return err
 	}
-	if err := backfill[PasswordlessUser](db, func(r *PasswordlessUser) (string, string) { return r.UserID, r.TenantID }); err != nil {
+	if err := backfill[PasswordlessUser](db, func(r *PasswordlessUser) string { return r.UserID }); err != nil {
 		return err
 	}
-	return backfill[WebAuthnUser](db, func(r *WebAuthnUser) (string, string) { return r.UserID, r.TenantID })
+	return backfill[WebAuthnUser](db, func(r *WebAuthnUser) string { return r.UserID })
 }
 
 func backfill[T any, P interface {
 	*T
 	loginRow
-}](db *gorm.DB, ids func(*T) (userID, tenantID string)) error {
+}](db *gorm.DB, userOf func(*T) string) error {
 	var zero T
 	if !db.Migrator().HasTable(&zero) {
 		return nil
@@ -169,7 +170,7 @@ func backfill[T any, P interface {
 	return db.Model(&zero).FindInBatches(&rows, 500, func(tx *gorm.DB, _ int) error {
 		users := make([]string, len(rows))
 		for i := range rows {
-			users[i], _ = ids(&rows[i])
+			users[i] = userOf(&rows[i])
 		}
 		var members []UserTenant
 		if err := db.Session(&gorm.Session{NewDB: true}).Where("user_id IN ?", users).Find(&members).Error; err != nil {
@@ -181,12 +182,12 @@ func backfill[T any, P interface {
 		}
 		var out []LoginTenant
 		for i := range rows {
-			user, own := ids(&rows[i])
+			user := userOf(&rows[i])
 			for _, k := range P(&rows[i]).LoginKeys() {
 				if k.Account == "" {
 					continue
 				}
-				for _, t := range append([]string{own}, tenants[user]...) {
+				for _, t := range tenants[user] {
 					out = append(out, LoginTenant{TenantID: t, Method: k.Method, Account: k.Account, UserID: user})
 				}
 			}

@@ -27,12 +27,17 @@ func register(ms ...any) { registered = append(registered, ms...) }
 // for db.AutoMigrate.
 func All() []any { return append([]any(nil), registered...) }
 
-// AutoMigrate creates or updates every ginauth table in db, then fills
-// ginauth_login_tenants for accounts stored before it existed
-// (BackfillLoginTenants).
+// AutoMigrate creates or updates every ginauth table in db. When it creates
+// ginauth_login_tenants it also fills it for the accounts stored before it
+// existed (BackfillLoginTenants). Only then: a later run must not undo a
+// disassociation, and must not scan every account at each start.
 func AutoMigrate(db *gorm.DB) error {
+	fresh := !db.Migrator().HasTable(&LoginTenant{})
 	if err := db.AutoMigrate(All()...); err != nil {
 		return err
+	}
+	if !fresh {
+		return nil
 	}
 	return BackfillLoginTenants(db)
 }
