@@ -115,6 +115,11 @@ func (r *Recipe) Setup(reg *ginauth.Registrar) error {
 		return ginauth.DBError(tx.WithContext(kit.DBContext(ctx)).
 			Where("primary_user_id = ? OR recipe_user_id = ?", userID, userID).Delete(&models.AccountInfo{}).Error)
 	})
+	// A deleted tenant's claims go with it: a tenant made again under the
+	// same id starts with none.
+	reg.OnTenantDelete(func(ctx context.Context, tx *gorm.DB, tenantID string) error {
+		return ginauth.DBError(tx.WithContext(kit.DBContext(ctx)).Where("tenant_id = ?", tenantID).Delete(&models.AccountInfo{}).Error)
+	})
 	return nil
 }
 

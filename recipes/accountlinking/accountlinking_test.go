@@ -47,8 +47,13 @@ type harness struct {
 	link, requireVerification, off atomic.Bool
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness builds the harness; tenants replaces the recipe that accepts
+// every tenant (multitenancy, for the association tests).
+func newHarness(t *testing.T, tenants ...ginauth.Recipe) *harness {
 	t.Helper()
+	if len(tenants) == 0 {
+		tenants = []ginauth.Recipe{recipetest.AnyTenant()}
+	}
 	db := ginauthtest.OpenDB(t)
 	h := &harness{t: t, r: gin.New(), db: db}
 	h.link.Store(true)
@@ -68,7 +73,7 @@ func newHarness(t *testing.T) *harness {
 	a, err := ginauth.New(ginauth.Config{
 		DB:        db,
 		AppInfo:   ginauth.AppInfo{AppName: "Test", APIDomain: "http://localhost:3001", WebsiteDomain: "http://localhost:3000"},
-		Recipes:   []ginauth.Recipe{h.ep, h.ev, h.tp, h.pl, h.al, recipetest.AnyTenant()},
+		Recipes:   append([]ginauth.Recipe{h.ep, h.ev, h.tp, h.pl, h.al}, tenants...),
 		Logger:    slog.New(slog.DiscardHandler),
 		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},
 		RateLimit: recipetest.GenerousLimits(),

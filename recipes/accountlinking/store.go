@@ -58,7 +58,12 @@ func infoRows(u *ginauth.User) []models.AccountInfo {
 // concurrent transaction holding the same key, and then sees its row: two
 // concurrent new primary users with one e-mail cannot both commit.
 func claim(tx *gorm.DB, u *ginauth.User) (owner, what string, err error) {
-	for _, row := range infoRows(u) {
+	return claimRows(tx, u.ID, infoRows(u))
+}
+
+// claimRows is claim for some of a primary user's rows.
+func claimRows(tx *gorm.DB, primaryID string, rows []models.AccountInfo) (owner, what string, err error) {
+	for _, row := range rows {
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
 		if res.Error != nil {
 			return "", "", ginauth.DBError(res.Error)
@@ -73,7 +78,7 @@ func claim(tx *gorm.DB, u *ginauth.User) (owner, what string, err error) {
 		if err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).Where("tenant_id = ? AND kind = ? AND value = ?", row.TenantID, row.Kind, row.Value).Take(&held).Error; err != nil {
 			return "", "", ginauth.DBError(err)
 		}
-		if held.PrimaryUserID != u.ID {
+		if held.PrimaryUserID != primaryID {
 			return held.PrimaryUserID, fmt.Sprintf("the %s %q in tenant %q belongs to another primary user", row.Kind, row.Value, row.TenantID), nil
 		}
 	}

@@ -3,6 +3,8 @@ package kit
 import (
 	"context"
 
+	"gorm.io/gorm"
+
 	"github.com/ginauth/ginauth/ginauth"
 )
 
@@ -45,6 +47,18 @@ type AccountLinker interface {
 	// app's decision allows. It returns the primary user's id, or
 	// recipeUserID when nothing was linked.
 	LinkOrCreatePrimary(ctx context.Context, tenantID, recipeUserID string) (string, error)
+	// ClaimTenantTx runs inside the transaction tx that has just made
+	// userID a member of tenantID (multitenancy's AssociateUserToTenant).
+	// When userID belongs to a linked group (a primary user or one linked
+	// to it), it claims the group's account info in tenantID, so that no
+	// two primary users share an e-mail, phone number or provider account
+	// there. conflict describes the clash with another primary user
+	// ("" when there is none); the caller then rolls tx back.
+	ClaimTenantTx(ctx context.Context, tx *gorm.DB, tenantID, userID string) (conflict string, err error)
+	// ReleaseTenantTx runs inside the transaction tx that has just removed
+	// userID from tenantID: it drops the account info of userID's group in
+	// tenantID that no member still in tenantID needs.
+	ReleaseTenantTx(ctx context.Context, tx *gorm.DB, tenantID, userID string) error
 }
 
 // Linker returns the configured account-linking recipe, or nil when there

@@ -61,10 +61,11 @@ var (
 	// account in the tenant (THIRD_PARTY_USER_ALREADY_EXISTS_ERROR).
 	ErrThirdPartyUserAlreadyExists = errors.New("multitenancy: the third-party account already exists in the tenant")
 	// ErrAssociationNotAllowed is the reference's
-	// ASSOCIATION_NOT_ALLOWED_ERROR, which concerns linked accounts
-	// (a primary user's login methods clashing with another primary user
-	// in the tenant). ginauth returns it from no path yet; it is declared
-	// for account linking to use.
+	// ASSOCIATION_NOT_ALLOWED_ERROR: with account linking configured, the
+	// user belongs to a linked group whose e-mail, phone number or
+	// provider account another primary user already holds in the tenant
+	// (two primary users never share account info in a tenant). 400; the
+	// message says what is shared.
 	ErrAssociationNotAllowed = errors.New("multitenancy: association not allowed")
 )
 

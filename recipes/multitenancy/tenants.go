@@ -14,6 +14,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/kit"
 )
 
 // MaxTenantIDLength is the longest tenant id (the width of the tenant_id
@@ -492,7 +493,11 @@ func (r *Recipe) DeleteTenant(ctx context.Context, id string) (existed bool, err
 // when another user's account of the same recipe with the same e-mail,
 // phone number or provider account already signs in to the tenant
 // (ErrEmailAlreadyExists, ErrPhoneNumberAlreadyExists,
-// ErrThirdPartyUserAlreadyExists, in a 400 *ginauth.Error). The primary
+// ErrThirdPartyUserAlreadyExists, in a 400 *ginauth.Error). With account
+// linking, a user of a linked group (a primary user or one linked to it)
+// brings the group's e-mails, phone numbers and provider accounts to the
+// tenant, and is refused with ErrAssociationNotAllowed when another primary
+// user holds one of them there. The primary
 // key of ginauth_login_tenants decides a race with a sign-up of the same
 // address in the tenant: one of them wins. An unknown tenant gives a 404
 // *ginauth.Error, an unknown user one wrapping ErrUnknownUserID.
@@ -505,7 +510,9 @@ func (r *Recipe) AssociateUserToTenant(ctx context.Context, tenantID, userID str
 	if err != nil {
 		return false, err
 	}
-	err = db.Transaction(func(tx *gorm.DB) error {
+	// Retried: account linking locks user rows, which may deadlock with a
+	// concurrent link on PostgreSQL.
+	err = kit.RetryTransaction(db, func(tx *gorm.DB) error {
 		// A write first, so that SQLite takes its write lock before any
 		// read; an unknown user rolls it back.
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.UserTenant{UserID: userID, TenantID: t.ID})
@@ -527,6 +534,19 @@ func (r *Recipe) AssociateUserToTenant(ctx context.Context, tenantID, userID str
 		for _, k := range keys {
 			if err := addLogin(tx, t.ID, userID, k); err != nil {
 				return err
+			}
+		}
+		// A linked group brings its account info along: another primary
+		// user holding any of it in the tenant refuses the association.
+		if l := r.auth.Linker(); l != nil {
+			conflict, err := l.ClaimTenantTx(ctx, tx, t.ID, userID)
+			if err != nil {
+				return err
+			}
+			if conflict != "" {
+				e := ginauth.BadRequest("the user is linked to a primary user whose account info belongs to another primary user in the tenant: %s", conflict)
+				e.Err = ErrAssociationNotAllowed
+				return e
 			}
 		}
 		return nil
@@ -596,8 +616,17 @@ func (r *Recipe) DisassociateUserFromTenant(ctx context.Context, tenantID, userI
 		if err := tx.Where("user_id = ? AND tenant_id = ?", userID, tenantID).Delete(&models.LoginTenant{}).Error; err != nil {
 			return err
 		}
+		if l := r.auth.Linker(); l != nil && wasAssociated {
+			if err := l.ReleaseTenantTx(ctx, tx, tenantID, userID); err != nil {
+				return err
+			}
+		}
 		return tx.Where("user_id = ? AND tenant_id = ?", userID, tenantID).Delete(&models.Session{}).Error
 	})
+	var e *ginauth.Error
+	if errors.As(err, &e) {
+		return false, err
+	}
 	if err != nil {
 		return false, ginauth.DBError(err)
 	}
