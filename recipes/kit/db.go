@@ -3,7 +3,9 @@ package kit
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -84,15 +86,25 @@ func IsRetryable(err error) bool {
 		strings.Contains(msg, "SQLSTATE 40P01") || strings.Contains(msg, "SQLSTATE 40001")
 }
 
+// retryTries bounds RetryTransaction. Ten parallel writers of one index
+// range on MariaDB can deadlock more than three times in a row
+// (TestConcurrentAssociationsOnePrimaryWins), hence more tries, each after
+// a short random pause so that the survivors do not meet again at once.
+const retryTries = 8
+
 // RetryTransaction runs fn in a transaction of db, and runs it again (up to
-// three times in all) when the database aborted it as a deadlock or a
-// serialization failure (IsRetryable). fn must be safe to run again: it must
-// not have effects outside the transaction.
+// retryTries times in all, pausing a few random milliseconds between tries)
+// when the database aborted it as a deadlock or a serialization failure
+// (IsRetryable). fn must be safe to run again: it must not have effects
+// outside the transaction.
 func RetryTransaction(db *gorm.DB, fn func(tx *gorm.DB) error) error {
 	var err error
-	for range 3 {
+	for i := range retryTries {
 		if err = db.Transaction(fn); !IsRetryable(err) {
 			return err
+		}
+		if i < retryTries-1 {
+			time.Sleep(rand.N(time.Duration(i+1) * 4 * time.Millisecond))
 		}
 	}
 	return err
