@@ -3,6 +3,7 @@ package emailpassword
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -41,7 +42,11 @@ func (r *Recipe) checkPassword(ctx context.Context, password, tenantID string) e
 // SignUp creates an account with an e-mail and password in a tenant (""
 // means the default tenant). The e-mail is normalised (NormaliseEmail) and
 // both values are validated (a *FieldError on failure); an address the
-// tenant already has gives ErrEmailExists. No session is created.
+// tenant already has gives ErrEmailExists. No session is created. With
+// account linking configured it decides as the HTTP sign-up does:
+// ErrSignUpNotAllowed when it refuses, and the user returned is the
+// primary user the new account was linked to (its login method of this
+// recipe has the new account's RecipeUserID).
 func (r *Recipe) SignUp(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
 	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
@@ -53,11 +58,62 @@ func (r *Recipe) SignUp(ctx context.Context, tenantID, email, password string) (
 	if err := r.checkPassword(ctx, password, tenantID); err != nil {
 		return nil, err
 	}
-	u, err := r.signUp(ctx, tenantID, email, password)
-	if err == nil {
-		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignUp, UserID: u.ID, Account: email, Detail: RecipeID})
+	if err := r.linkingAllowsSignUp(ctx, tenantID, email); err != nil {
+		return nil, err
 	}
-	return u, err
+	u, err := r.signUp(ctx, tenantID, email, password)
+	if err != nil {
+		return nil, err
+	}
+	r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignUp, UserID: u.ID, Account: email, Detail: RecipeID})
+	return r.auth.LinkAfterSignIn(ctx, tenantID, u.ID, u)
+}
+
+// linkingAllowsSignUp asks account linking, when configured, whether a new
+// unverified account may take email (the reference's isSignUpAllowed):
+// ErrSignUpNotAllowed when a primary user could be linked through it.
+// The HTTP and Go sign-ups share it.
+func (r *Recipe) linkingAllowsSignUp(ctx context.Context, tenantID, email string) error {
+	l := r.auth.Linker()
+	if l == nil {
+		return nil
+	}
+	ok, err := l.SignUpAllowed(ctx, tenantID, kit.AccountInfo{RecipeID: RecipeID, Email: email}, false)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrSignUpNotAllowed
+	}
+	return nil
+}
+
+// linkSignIn is account linking's part of a sign-in that checked the
+// password, shared by the HTTP and Go sign-ins: it refuses an unverified
+// account whose address a primary user has (ErrSignInNotAllowed, the
+// reference's isSignInAllowed) and otherwise links it as the app decides.
+// It returns the user to answer with (the primary, when linked) and the
+// id of the account signed in with.
+func (r *Recipe) linkSignIn(ctx context.Context, tenantID, email string, u *ginauth.User) (*ginauth.User, string, error) {
+	recipeUserID := kit.RecipeUserID(u, RecipeID, func(m ginauth.LoginMethod) bool {
+		return m.Email == email && slices.Contains(m.TenantIDs, tenantID)
+	})
+	l := r.auth.Linker()
+	if l == nil {
+		return u, recipeUserID, nil
+	}
+	ok, err := l.SignInAllowed(ctx, tenantID, recipeUserID, false)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		return nil, "", ErrSignInNotAllowed
+	}
+	u, err = r.auth.LinkAfterSignIn(ctx, tenantID, recipeUserID, u)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, recipeUserID, nil
 }
 
 // signUp creates the user and its row in one transaction. The unique index
@@ -118,13 +174,19 @@ func (r *Recipe) insertAccount(ctx context.Context, tenantID, email, hash string
 // than the configured ones (or a bcrypt hash) is replaced on success. No
 // session is created, and no rate limit applies (the HTTP API has one): an
 // app that takes passwords through its own routes should call
-// ginauth.Auth.Reserve itself.
+// ginauth.Auth.Reserve itself. With account linking configured it decides
+// as the HTTP sign-in does: ErrSignInNotAllowed when it refuses, and the
+// user returned is the primary user when the account is (or now gets)
+// linked.
 func (r *Recipe) SignIn(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
 	if err := r.auth.Ready(ErrNotSetUp); err != nil {
 		return nil, err
 	}
-	email = NormaliseEmail(email)
-	u, err := r.signIn(ctx, kit.TenantOr(tenantID), email, password)
+	tenantID, email = kit.TenantOr(tenantID), NormaliseEmail(email)
+	u, err := r.signIn(ctx, tenantID, email, password)
+	if err == nil {
+		u, _, err = r.linkSignIn(ctx, tenantID, email, u)
+	}
 	switch {
 	case err == nil:
 		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventSignIn, UserID: u.ID, Account: email, Detail: RecipeID})

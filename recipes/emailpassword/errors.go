@@ -26,6 +26,15 @@ var (
 	// ErrPasswordTooLong: the password is longer than the hasher accepts
 	// (1024 bytes), whatever the validators say.
 	ErrPasswordTooLong = errors.New("emailpassword: password too long")
+	// ErrSignUpNotAllowed: account linking refuses the sign-up: a primary
+	// user has the address and the new, unverified account could later be
+	// linked to it (the reference's SIGN_UP_NOT_ALLOWED, ERR_CODE_007).
+	// Nothing was written.
+	ErrSignUpNotAllowed = errors.New("emailpassword: sign-up not allowed (account linking)")
+	// ErrSignInNotAllowed: account linking refuses the sign-in of an
+	// unverified account whose address a primary user has (the reference's
+	// SIGN_IN_NOT_ALLOWED, ERR_CODE_008). Verifying the address lifts it.
+	ErrSignInNotAllowed = errors.New("emailpassword: sign-in not allowed (account linking)")
 	// ErrNotSetUp: the recipe has not been passed to ginauth.New yet.
 	ErrNotSetUp = kit.NotSetUp(RecipeID)
 )

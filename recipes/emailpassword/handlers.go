@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -192,18 +191,14 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 			return
 		}
 	}
-	if l := r.auth.Linker(); l != nil {
-		// An unverified new login method must not take an address a
-		// primary user could be linked through (ERR_CODE_007).
-		ok, err := l.SignUpAllowed(ctx, tenantID, kit.AccountInfo{RecipeID: RecipeID, Email: NormaliseEmail(email.str())}, false)
-		if err != nil {
-			r.fail(c, err)
-			return
-		}
-		if !ok {
-			c.JSON(http.StatusOK, gin.H{"status": StatusSignUpNotAllowed, "reason": ReasonSignUpNotAllowed})
-			return
-		}
+	// An unverified new login method must not take an address a primary
+	// user could be linked through (ERR_CODE_007).
+	if err := r.linkingAllowsSignUp(ctx, tenantID, NormaliseEmail(email.str())); errors.Is(err, ErrSignUpNotAllowed) {
+		c.JSON(http.StatusOK, gin.H{"status": StatusSignUpNotAllowed, "reason": ReasonSignUpNotAllowed})
+		return
+	} else if err != nil {
+		r.fail(c, err)
+		return
 	}
 	user, err := r.signUp(ctx, tenantID, email.str(), password.str())
 	if errors.Is(err, ErrEmailExists) {
@@ -266,23 +261,14 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		return
 	}
 	at.Succeeded()
-	recipeUserID := kit.RecipeUserID(user, RecipeID, func(m ginauth.LoginMethod) bool {
-		return m.Email == NormaliseEmail(addr) && slices.Contains(m.TenantIDs, tenantID)
-	})
-	if l := r.auth.Linker(); l != nil {
-		ok, err := l.SignInAllowed(ctx, tenantID, recipeUserID, false)
-		if err != nil {
-			r.fail(c, err)
-			return
-		}
-		if !ok { // ERR_CODE_008: see accountlinking's SignInAllowed
-			c.JSON(http.StatusOK, gin.H{"status": StatusSignInNotAllowed, "reason": ReasonSignInNotAllowed})
-			return
-		}
-		if user, err = r.auth.LinkAfterSignIn(ctx, tenantID, recipeUserID, user); err != nil {
-			r.fail(c, err)
-			return
-		}
+	user, recipeUserID, err := r.linkSignIn(ctx, tenantID, NormaliseEmail(addr), user)
+	if errors.Is(err, ErrSignInNotAllowed) { // ERR_CODE_008
+		c.JSON(http.StatusOK, gin.H{"status": StatusSignInNotAllowed, "reason": ReasonSignInNotAllowed})
+		return
+	}
+	if err != nil {
+		r.fail(c, err)
+		return
 	}
 	if h := r.cfg.Hooks.BeforeSignIn; h != nil {
 		if err := h(ctx, &SignInInput{TenantID: tenantID, Email: addr, User: user}); err != nil {
