@@ -55,6 +55,19 @@ const (
 	registerAttestationPreference = protocol.PreferNoAttestation
 )
 
+// Reasons of the refusals account linking gives, as the reference's
+// webauthn recipe words them.
+const (
+	// ReasonSignUpNotAllowed is the reason of a SIGN_UP_NOT_ALLOWED that
+	// account linking gives: a primary user has the address and the new
+	// passkey account's e-mail is unverified (the reference's ERR_CODE_025).
+	ReasonSignUpNotAllowed = "Cannot sign up due to security reasons. Please try logging in, use a different login method or contact support. (ERR_CODE_025)"
+	// ReasonSignInNotAllowed is the reason of a SIGN_IN_NOT_ALLOWED that
+	// account linking gives: an unverified, unlinked passkey account whose
+	// address a primary user has (the reference's ERR_CODE_030).
+	ReasonSignInNotAllowed = "Cannot sign in due to security reasons. Please try recovering your account, use a different login method or contact support. (ERR_CODE_030)"
+)
+
 // credentialParams are the algorithms offered at registration, as
 // SuperTokens' defaults: EdDSA, ES256, RS256.
 var credentialParams = []protocol.CredentialParameter{
@@ -383,6 +396,9 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if !r.linkingAllowsSignUp(c, tenantID, email) {
+		return
+	}
 	userID, err := r.createAccount(ctx, tenantID, email, rpID, handle, cred)
 	switch {
 	case errors.Is(err, ErrEmailExists):
@@ -395,7 +411,75 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
+	// The new account becomes primary, or joins one, as the app decides
+	// (the reference's postAuthChecks); the session is then the primary's.
+	if l := r.auth.Linker(); l != nil {
+		if _, err := l.LinkOrCreatePrimary(ctx, tenantID, userID); err != nil {
+			r.auth.WriteError(c, err)
+			return
+		}
+	}
 	r.startSession(c, tenantID, StatusSignUpNotAllowed, ginauth.Event{Type: ginauth.EventSignUp, UserID: userID, Account: email})
+}
+
+// linkingAllowsSignUp asks account linking, when configured, whether a
+// passkey account with the (unverified) email may be created, as the
+// reference's webauthn signUpPOST does through isSignUpAllowed; it answers
+// the request and returns false when not. A passkey account of that
+// address answers EMAIL_ALREADY_EXISTS_ERROR, as there.
+func (r *Recipe) linkingAllowsSignUp(c *gin.Context, tenantID, email string) bool {
+	l := r.auth.Linker()
+	if l == nil {
+		return true
+	}
+	ctx := c.Request.Context()
+	ok, err := l.SignUpAllowed(ctx, tenantID, kit.AccountInfo{RecipeID: RecipeID, Email: email}, false)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return false
+	}
+	if ok {
+		return true
+	}
+	wu, err := r.findUserByEmail(ctx, r.db, tenantID, email)
+	switch {
+	case err != nil:
+		r.auth.WriteError(c, err)
+	case wu != nil:
+		status(c, StatusEmailExists)
+	default:
+		c.JSON(http.StatusOK, gin.H{"status": StatusSignUpNotAllowed, "reason": ReasonSignUpNotAllowed})
+	}
+	return false
+}
+
+// linkSignIn is account linking's part of a passkey sign-in (the
+// reference's preAuthChecks and postAuthChecks in signInPOST): an
+// unverified passkey account that is not linked cannot sign in next to a
+// primary user with its address, and otherwise it is linked as the app
+// decides. It answers the request and returns false when refused.
+func (r *Recipe) linkSignIn(c *gin.Context, tenantID, userID string) bool {
+	l := r.auth.Linker()
+	if l == nil {
+		return true
+	}
+	ctx := c.Request.Context()
+	ok, err := l.SignInAllowed(ctx, tenantID, userID, false)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return false
+	}
+	if !ok {
+		// The reference treats this as unreachable (it throws); we
+		// answer with its sign-in reason instead of a 500.
+		c.JSON(http.StatusOK, gin.H{"status": StatusSignInNotAllowed, "reason": ReasonSignInNotAllowed})
+		return false
+	}
+	if _, err := l.LinkOrCreatePrimary(ctx, tenantID, userID); err != nil {
+		r.auth.WriteError(c, err)
+		return false
+	}
+	return true
 }
 
 // handleSignIn serves POST /webauthn/signin {webauthnGeneratedOptionsId,
@@ -481,6 +565,9 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 	at.Succeeded()
 	if s != nil {
 		r.completeFactor(c, s, row.UserID)
+		return
+	}
+	if !r.linkSignIn(c, tenantID, row.UserID) {
 		return
 	}
 	r.startSession(c, tenantID, StatusSignInNotAllowed, ginauth.Event{Type: ginauth.EventSignIn, UserID: row.UserID})

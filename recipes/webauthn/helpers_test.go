@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/recipes/accountlinking"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/emailpassword"
 	"github.com/ginauth/ginauth/recipes/emailverification"
@@ -39,6 +41,11 @@ type harness struct {
 	events *recipetest.Events
 	mails  *mailbox
 	ev     *emailverification.Recipe
+	ep     *emailpassword.Recipe
+	al     *accountlinking.Recipe
+	// link and requireVerification are the automatic linking decision
+	// with setup.linking.
+	link, requireVerification atomic.Bool
 }
 
 type setup struct {
@@ -50,6 +57,9 @@ type setup struct {
 	tenants bool
 	// ev adds the emailverification recipe (h.ev).
 	ev bool
+	// linking adds accountlinking (its decision from h.link and
+	// h.requireVerification), emailpassword (h.ep) and emailverification.
+	linking bool
 }
 
 type mailbox struct {
@@ -95,6 +105,18 @@ func newHarness(t *testing.T, mod func(*setup)) *harness {
 		cfg.Recipes = append(cfg.Recipes,
 			emailpassword.New(emailpassword.Config{Argon2: emailpassword.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1}}),
 			multifactorauth.New(*st.mfa))
+	}
+	if st.linking {
+		st.ev = true
+		h.link.Store(true)
+		h.requireVerification.Store(true)
+		h.ep = emailpassword.New(emailpassword.Config{Argon2: emailpassword.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1}, EmailSender: h.mails})
+		h.al = accountlinking.New(accountlinking.Config{
+			ShouldDoAutomaticAccountLinking: func(context.Context, accountlinking.AccountInfo, *ginauth.User, *ginauth.Session, string) (accountlinking.Decision, error) {
+				return accountlinking.Decision{Link: h.link.Load(), RequireVerification: h.requireVerification.Load()}, nil
+			},
+		})
+		cfg.Recipes = append(cfg.Recipes, h.ep, h.al)
 	}
 	if st.ev {
 		h.ev = emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: h.mails})

@@ -1,0 +1,98 @@
+package webauthn_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/webauthn"
+)
+
+// A passkey sign-up goes through account linking's isSignUpAllowed, as the
+// reference's webauthn signUpPOST (preAuthChecks with isVerified false): an
+// address a primary user has is refused with SIGN_UP_NOT_ALLOWED and
+// ERR_CODE_025, and nothing is written. Drop linkingAllowsSignUp from
+// handleSignUp and this fails.
+func TestPasskeySignUpRefusedForPrimarysAddress(t *testing.T) {
+	h := newHarness(t, func(s *setup) { s.linking = true })
+	ctx := context.Background()
+	owner, err := h.ep.SignUp(ctx, "public", "ann@example.com", "correct horse 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ev.MarkVerified(ctx, owner.ID, "ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h.al.CreatePrimaryUser(ctx, owner.ID); err != nil || res.Status != "OK" {
+		t.Fatal(res, err)
+	}
+	cl := h.client()
+	opts := cl.registerOptions("ann@example.com")
+	r := cl.do("POST", "/webauthn/signup", ceremony(opts, newAuthenticator(t, website).register(opts)))
+	mustStatus(t, r, webauthn.StatusSignUpNotAllowed)
+	if r.JSON["reason"] != webauthn.ReasonSignUpNotAllowed {
+		t.Fatalf("reason %v", r.JSON["reason"])
+	}
+	if n := countRows(t, h, &models.WebAuthnUser{}); n != 0 {
+		t.Fatalf("the refused sign-up wrote %d passkey accounts", n)
+	}
+	if n := countRows(t, h, &models.WebAuthnCredential{}); n != 0 {
+		t.Fatalf("the refused sign-up stored %d passkeys", n)
+	}
+	// Without required verification the app accepts the risk, and the
+	// passkey joins the primary user (postAuthChecks' linking).
+	h.requireVerification.Store(false)
+	_, _, id := h.signUp("ann@example.com")
+	if id != owner.ID {
+		t.Fatalf("passkey sign-up answered user %s, want the primary %s", id, owner.ID)
+	}
+	if u, err := h.auth.GetUser(ctx, owner.ID); err != nil || len(u.LoginMethods) != 2 {
+		t.Fatalf("primary after the passkey sign-up: %+v %v", u, err)
+	}
+}
+
+// A passkey sign-in goes through isSignInAllowed and then links, as the
+// reference's webauthn signInPOST (preAuthChecks, postAuthChecks): an
+// unverified passkey account next to a primary with its address is refused
+// (SIGN_IN_NOT_ALLOWED, ERR_CODE_030); once its address is verified the
+// sign-in links it and the session is the primary's. Drop linkSignIn from
+// handleSignIn and this fails.
+func TestPasskeySignInLinks(t *testing.T) {
+	h := newHarness(t, func(s *setup) { s.linking = true })
+	ctx := context.Background()
+	h.link.Store(false) // both accounts exist before linking is on
+	_, key, passkeyUser := h.signUp("cat@example.com")
+	owner, err := h.ep.SignUp(ctx, "public", "cat@example.com", "correct horse 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ev.MarkVerified(ctx, owner.ID, "cat@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h.al.CreatePrimaryUser(ctx, owner.ID); err != nil || res.Status != "OK" {
+		t.Fatal(res, err)
+	}
+	h.link.Store(true)
+
+	_, r := h.signIn(key)
+	mustStatus(t, r, webauthn.StatusSignInNotAllowed)
+	if r.JSON["reason"] != webauthn.ReasonSignInNotAllowed {
+		t.Fatalf("reason %v", r.JSON["reason"])
+	}
+	if u, _ := h.auth.GetUser(ctx, owner.ID); len(u.LoginMethods) != 1 {
+		t.Fatal("the refused sign-in linked")
+	}
+
+	if err := h.ev.MarkVerified(ctx, passkeyUser, "cat@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	cl, r := h.signIn(key)
+	mustStatus(t, r, "OK")
+	if got := sessionUser(t, cl); got != owner.ID {
+		t.Fatalf("session of user %s, want the primary %s", got, owner.ID)
+	}
+	u, err := h.auth.GetUser(ctx, passkeyUser)
+	if err != nil || u.ID != owner.ID || len(u.LoginMethods) != 2 {
+		t.Fatalf("after the verified sign-in: %+v %v", u, err)
+	}
+}
