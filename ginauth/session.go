@@ -135,7 +135,7 @@ func (s *Session) SetClaimValue(ctx context.Context, update claims.Payload) erro
 // FetchAndSetClaim fetches a claim's current value and stores it in the
 // session.
 func (s *Session) FetchAndSetClaim(ctx context.Context, c claims.Claim) error {
-	update, err := c.Build(s.auth.withAuth(ctx), s.UserID(), s.TenantID(), s.auth.now())
+	update, err := c.Build(withRecipeUser(s.auth.withAuth(ctx), s.RecipeUserID()), s.UserID(), s.TenantID(), s.auth.now())
 	if err != nil {
 		return err
 	}

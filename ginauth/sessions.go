@@ -130,7 +130,7 @@ func (a *Auth) createSession(ctx context.Context, in NewSession, cookie bool) (*
 	now := a.now()
 	payload := stripProtected(in.AccessTokenPayload)
 	for _, cl := range a.claims {
-		update, err := cl.Build(ctx, in.UserID, in.TenantID, now)
+		update, err := cl.Build(withRecipeUser(ctx, in.RecipeUserID), in.UserID, in.TenantID, now)
 		if err != nil {
 			return nil, nil, zero, "", err
 		}

@@ -264,7 +264,7 @@ func (a *Auth) checkClaims(ctx context.Context, s *Session, validators []claims.
 		defer cancel()
 		update := claims.Payload{}
 		for _, cl := range stale {
-			u, err := cl.Build(ctx, s.UserID(), s.TenantID(), now)
+			u, err := cl.Build(withRecipeUser(ctx, s.RecipeUserID()), s.UserID(), s.TenantID(), now)
 			if err != nil {
 				return err
 			}

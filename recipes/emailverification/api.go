@@ -42,6 +42,11 @@ func (r *Recipe) getEmail(ctx context.Context, userID string) (string, bool, err
 			return m.Email, true, nil
 		}
 	}
+	if u.IsPrimaryUser {
+		// A linked login method without an address has none to verify,
+		// as in the reference: another method's is not its own.
+		return "", false, nil
+	}
 	for _, m := range u.LoginMethods {
 		if m.Email != "" {
 			return m.Email, true, nil
@@ -260,6 +265,11 @@ func (r *Recipe) syncSessions(ctx context.Context, userID string) error {
 	}
 	update := r.claim.Update(v, r.auth.Now())
 	for _, s := range sessions {
+		// With account linking the list has the group's sessions; st-ev
+		// is each session's login method's own.
+		if s.RecipeUserID != "" && s.RecipeUserID != userID {
+			continue
+		}
 		err := r.auth.MergeIntoAccessTokenPayload(ctx, s.Handle, update)
 		if err != nil && !errors.Is(err, ginauth.ErrNotFound) && !errors.Is(err, ginauth.ErrUnauthorised) {
 			return err // a session that ended meanwhile is no failure

@@ -120,10 +120,15 @@ func newValidator(c *claims.Boolean, opts []ValidatorOption) claims.Validator {
 }
 
 // fetchClaim reads the claim's value: true when the user has no e-mail
-// address or has verified it; no value for an unknown user.
+// address or has verified it; no value for an unknown user. For a session
+// it is the session's login method's (its recipe user, as the reference's
+// EmailVerificationClaim fetches by recipeUserId), not the primary user's.
 func (r *Recipe) fetchClaim(ctx context.Context, userID, _ string) (bool, bool, error) {
 	if r.auth == nil {
 		return false, false, ErrNotSetUp
+	}
+	if id := ginauth.ClaimRecipeUserID(ctx); id != "" {
+		userID = id
 	}
 	email, ok, err := r.getEmail(ctx, userID)
 	if errors.Is(err, ginauth.ErrNotFound) {

@@ -44,7 +44,10 @@ func (r *Recipe) handleSendToken(c *gin.Context) {
 	// caps exactly the mail one account can have sent to an address; a
 	// request that sends nothing is refunded. User ids are global: they are
 	// counted under the default tenant (this route has no tenant prefix).
-	at, err := r.auth.Reserve(c, ginauth.ActionEmailVerification, s.UserID())
+	// With account linking the address is the session's login method's
+	// (its recipe user), as in the reference, not the primary user's.
+	userID := s.RecipeUserID()
+	at, err := r.auth.Reserve(c, ginauth.ActionEmailVerification, userID)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -60,7 +63,7 @@ func (r *Recipe) handleSendToken(c *gin.Context) {
 		}
 		c.JSON(http.StatusOK, gin.H{"status": statusAlreadyVerified})
 	}
-	email, ok, err := r.getEmail(ctx, s.UserID())
+	email, ok, err := r.getEmail(ctx, userID)
 	switch {
 	case errors.Is(err, ginauth.ErrNotFound):
 		r.auth.WriteError(c, unknownUser(err))
@@ -72,7 +75,7 @@ func (r *Recipe) handleSendToken(c *gin.Context) {
 		alreadyVerified()
 		return
 	}
-	err = r.SendVerificationEmail(ctx, s.TenantID(), s.UserID(), email)
+	err = r.SendVerificationEmail(ctx, s.TenantID(), userID, email)
 	if err == nil || errors.Is(err, ErrSendFailed) {
 		at.Failed() // a message went (or may have gone) out: it stays counted
 	}
@@ -81,7 +84,7 @@ func (r *Recipe) handleSendToken(c *gin.Context) {
 		alreadyVerified()
 	case errors.Is(err, ErrSendFailed):
 		r.auth.Logger().ErrorContext(ctx, "emailverification: sending the verification e-mail failed",
-			"userId", s.UserID(), "error", err)
+			"userId", userID, "error", err)
 		_ = c.Error(err)
 		c.JSON(http.StatusOK, gin.H{"status": statusGeneralError,
 			"message": "The verification e-mail could not be sent. Please try again later."})
@@ -139,7 +142,7 @@ func (r *Recipe) handleVerify(c *gin.Context) {
 		return
 	}
 	r.resetSent(ctx, userID)
-	if s != nil && s.UserID() == userID {
+	if s != nil && s.RecipeUserID() == userID {
 		if err := s.SetClaimValue(ctx, r.claim.Update(true, r.auth.Now())); err != nil {
 			// The address is verified; the session learns it at its next
 			// refetch.
@@ -171,7 +174,7 @@ func (r *Recipe) handleIsVerified(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	email, ok, err := r.getEmail(ctx, s.UserID())
+	email, ok, err := r.getEmail(ctx, s.RecipeUserID())
 	if errors.Is(err, ginauth.ErrNotFound) {
 		r.auth.WriteError(c, unknownUser(err))
 		return
@@ -182,7 +185,7 @@ func (r *Recipe) handleIsVerified(c *gin.Context) {
 	}
 	verified := true
 	if ok {
-		if verified, err = r.IsVerified(ctx, s.UserID(), email); err != nil {
+		if verified, err = r.IsVerified(ctx, s.RecipeUserID(), email); err != nil {
 			r.auth.WriteError(c, err)
 			return
 		}
