@@ -147,31 +147,38 @@ func (r *Recipe) createPrimary(ctx context.Context, id string, dry bool) (*Resul
 				Description: "the user is already linked to another primary user"}
 			return errRollback
 		case row.IsPrimary:
-			*res = Result{Status: StatusOK, PrimaryUserID: id, Already: true}
-		default:
-			if err := tx.Model(&models.User{}).Where("id = ?", id).Update("is_primary", true).Error; err != nil {
-				return ginauth.DBError(err)
-			}
-			*res = Result{Status: StatusOK, PrimaryUserID: id}
+			return r.settle(tx, id, dry, res, Result{Status: StatusOK, PrimaryUserID: id, Already: true})
 		}
-		u, err := r.k.GetUserTx(tx.Statement.Context, tx, id)
-		if err != nil {
-			return err
+		if err := tx.Model(&models.User{}).Where("id = ?", id).Update("is_primary", true).Error; err != nil {
+			return ginauth.DBError(err)
 		}
-		owner, what, err := claim(tx, u)
-		if err != nil {
-			return err
-		}
-		if owner != "" {
-			*res = Result{Status: StatusAccountInfoTaken, PrimaryUserID: owner, Description: what}
-			return errRollback
-		}
-		if dry {
-			return errRollback
-		}
-		res.User = u
-		return nil
+		return r.settle(tx, id, dry, res, Result{Status: StatusOK, PrimaryUserID: id})
 	})
+}
+
+// settle ends a change to primaryID's group inside tx: it reads the group,
+// claims its account info, and answers ok with the group, unless another
+// primary user holds a piece of that info (StatusAccountInfoTaken, rolled
+// back). A dry run answers ok and rolls back.
+func (r *Recipe) settle(tx *gorm.DB, primaryID string, dry bool, res *Result, ok Result) error {
+	u, err := r.k.GetUserTx(tx.Statement.Context, tx, primaryID)
+	if err != nil {
+		return err
+	}
+	owner, what, err := claim(tx, u)
+	if err != nil {
+		return err
+	}
+	if owner != "" {
+		*res = Result{Status: StatusAccountInfoTaken, PrimaryUserID: owner, Description: what}
+		return errRollback
+	}
+	*res = ok
+	if dry {
+		return errRollback
+	}
+	res.User = u
+	return nil
 }
 
 // LinkAccounts links recipeUserID to primaryUserID (or to the primary user
@@ -230,24 +237,7 @@ func (r *Recipe) link(ctx context.Context, recipeUserID, primaryUserID string, d
 		if err := tx.Model(&models.User{}).Where("id = ?", rec.ID).Update("primary_user_id", p.ID).Error; err != nil {
 			return ginauth.DBError(err)
 		}
-		u, err := r.k.GetUserTx(tx.Statement.Context, tx, p.ID)
-		if err != nil {
-			return err
-		}
-		owner, what, err := claim(tx, u)
-		if err != nil {
-			return err
-		}
-		if owner != "" {
-			*res = Result{Status: StatusAccountInfoTaken, PrimaryUserID: owner, Description: what}
-			return errRollback
-		}
-		*res = Result{Status: StatusOK, PrimaryUserID: p.ID}
-		if dry {
-			return errRollback
-		}
-		res.User = u
-		return nil
+		return r.settle(tx, p.ID, dry, res, Result{Status: StatusOK, PrimaryUserID: p.ID})
 	})
 }
 
