@@ -263,8 +263,9 @@ func (a *Auth) checkClaims(ctx context.Context, s *Session, validators []claims.
 		ctx, cancel := a.dbDeadline(a.withAuth(ctx))
 		defer cancel()
 		update := claims.Payload{}
+		build := withRecipeUser(ctx, s.RecipeUserID())
 		for _, cl := range stale {
-			u, err := cl.Build(withRecipeUser(ctx, s.RecipeUserID()), s.UserID(), s.TenantID(), now)
+			u, err := cl.Build(build, s.UserID(), s.TenantID(), now)
 			if err != nil {
 				return err
 			}
