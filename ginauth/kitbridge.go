@@ -45,6 +45,9 @@ func (k kitCore) WriteHookError(c *gin.Context, err error, notAllowedStatus stri
 func (k kitCore) Reserve(c *gin.Context, action, account string) (bridge.Attempt, error) {
 	return k.a.reserve(c, Action(action), account)
 }
+func (k kitCore) ReserveAccount(c *gin.Context, action, account string) (bridge.Attempt, error) {
+	return k.a.reserveAccount(c, Action(action), account)
+}
 func (k kitCore) ResetFailures(ctx context.Context, tenantID, action, account string) error {
 	return k.a.resetFailures(ctx, tenantID, Action(action), account)
 }

@@ -294,6 +294,17 @@ func (t *attempt) settle(s Settlement) {
 // from Reserve on; the caller settles it with the returned Attempt's
 // Failed, Succeeded or Refund. The Attempt is never nil.
 func (a *Auth) reserve(c *gin.Context, action Action, account string) (*attempt, error) {
+	return a.reserveRule(c, action, account, true)
+}
+
+// reserveAccount (kit.Kit.ReserveAccount) is reserve without the per-IP
+// count: for a step whose IP unit an earlier, single-use step of the same
+// attempt already took (a passkey sign-in after its options).
+func (a *Auth) reserveAccount(c *gin.Context, action Action, account string) (*attempt, error) {
+	return a.reserveRule(c, action, account, false)
+}
+
+func (a *Auth) reserveRule(c *gin.Context, action Action, account string, perIP bool) (*attempt, error) {
 	rl := a.limiter
 	ctx := c.Request.Context()
 	at := &attempt{a: a, ctx: context.WithoutCancel(ctx), action: action}
@@ -311,7 +322,7 @@ func (a *Auth) reserve(c *gin.Context, action Action, account string) (*attempt,
 			return at, err
 		}
 	}
-	if l.PerIP.Max > 0 {
+	if perIP && l.PerIP.Max > 0 {
 		n, until, err := rl.store.Take(ctx, rateKey(action, "ip", ip), l.PerIP.Window, now)
 		if err != nil {
 			at.Refund()

@@ -27,6 +27,8 @@ type Core interface {
 	WriteHookError(c *gin.Context, err error, notAllowedStatus string)
 
 	Reserve(c *gin.Context, action, account string) (Attempt, error)
+	// ReserveAccount is Reserve without the per-IP count.
+	ReserveAccount(c *gin.Context, action, account string) (Attempt, error)
 	ResetFailures(ctx context.Context, tenantID, action, account string) error
 	// ReserveLockout and ForgetLockout are the lockout rules (a
 	// ginauth.LockoutRule's two fields).

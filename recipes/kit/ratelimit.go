@@ -59,6 +59,16 @@ func (k *Kit) Reserve(c *gin.Context, action ginauth.Action, account string) (*A
 	return &Attempt{at: at}, err
 }
 
+// ReserveAccount is Reserve counted against the account's rule only, not
+// the IP address's: for the second step of an attempt whose first step
+// took the IP unit and handed out something single-use that this step
+// must consume before it does any work (a passkey sign-in after its
+// options). account must not be empty.
+func (k *Kit) ReserveAccount(c *gin.Context, action ginauth.Action, account string) (*Attempt, error) {
+	at, err := k.core.ReserveAccount(c, string(action), account)
+	return &Attempt{at: at}, err
+}
+
 // CheckRateLimit counts one attempt at action, for good, against the
 // request's IP address and, when account is not empty, the account (within
 // the request's tenant), and refuses it like Reserve when either is over

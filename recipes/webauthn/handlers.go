@@ -283,6 +283,9 @@ func (r *Recipe) handleSignInOptions(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
+	// The one per-IP unit of a passkey sign-in (handleSignIn counts only
+	// against the passkey): options are rows written for anyone who asks,
+	// and each buys exactly one verification.
 	if err := r.auth.CheckRateLimit(c, ginauth.ActionSignIn, ""); err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -383,7 +386,7 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 	}
 	if s != nil {
 		// A passkey added to the signed-in user, as a second factor.
-		r.registerForSession(c, s, in)
+		r.registerForSession(c, s, in, "")
 		return
 	}
 	if _, err := r.auth.CheckSignIn(ctx, tenantID, FactorID); err != nil {
@@ -503,18 +506,22 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		r.invalid(c, "", "authentication response unreadable", err)
 		return
 	}
+	// One sign-in is one unit of ActionSignIn per IP address, taken by
+	// its options: the sign-in uses them up before anything else, so
+	// every check below is paid for, and only the passkey's own count is
+	// taken here. A sign-in without live options checks nothing.
+	opts, err := r.takeOptions(ctx, in.optionsID, kindSignIn, tenantID)
+	if r.optionsFailed(c, err, true) {
+		return
+	}
 	// Counted per passkey before any check; anything but a success stays
 	// counted.
-	at, err := r.auth.Reserve(c, ginauth.ActionSignIn, rateKeyPrefix+credentialHash(parsed.RawID))
+	at, err := r.auth.ReserveAccount(c, ginauth.ActionSignIn, rateKeyPrefix+credentialHash(parsed.RawID))
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
 	defer at.Failed()
-	opts, err := r.takeOptions(ctx, in.optionsID, kindSignIn, tenantID)
-	if r.optionsFailed(c, err, true) {
-		return
-	}
 	row, err := r.findCredential(ctx, r.db, parsed.RawID)
 	if err == nil {
 		var ok bool
@@ -602,11 +609,19 @@ func (r *Recipe) cloned(c *gin.Context, userID, credentialID string) {
 	status(c, StatusInvalidCredentials)
 }
 
-// completeFactor marks the webauthn factor completed in s after the
-// user's passkey was verified (or registered).
+// completeFactor marks the webauthn factor completed in s after a passkey
+// of credUserID was verified (or registered). As the reference's
+// postAuthChecks, the passkey counts when its user's group holds the
+// session's login method (rsub): a passkey of any login method linked to
+// the session's primary user, not another account's.
 func (r *Recipe) completeFactor(c *gin.Context, s *ginauth.Session, credUserID string) {
 	ctx := c.Request.Context()
-	if credUserID != s.UserID() {
+	u, err := r.auth.GetUser(ctx, credUserID)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if !hasLoginMethod(u, s.RecipeUserID()) {
 		c.JSON(http.StatusOK, gin.H{"status": StatusSignInNotAllowed, "reason": "This passkey belongs to another account."})
 		return
 	}
@@ -616,19 +631,42 @@ func (r *Recipe) completeFactor(c *gin.Context, s *ginauth.Session, credUserID s
 			return
 		}
 	}
-	u, err := r.auth.GetUser(ctx, s.UserID())
-	if err != nil {
-		r.auth.WriteError(c, err)
-		return
-	}
 	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "user": u})
 }
 
-// registerForSession adds a passkey to the session's user (SuperTokens'
+// hasLoginMethod reports whether u (a user and its linked group) has a
+// login method of recipeUserID.
+func hasLoginMethod(u *ginauth.User, recipeUserID string) bool {
+	for _, m := range u.LoginMethods {
+		if m.RecipeUserID == recipeUserID {
+			return true
+		}
+	}
+	return false
+}
+
+// passkeyMethods returns u's passkey login methods (those of its whole
+// linked group).
+func passkeyMethods(u *ginauth.User) []ginauth.LoginMethod {
+	var out []ginauth.LoginMethod
+	for _, m := range u.LoginMethods {
+		if m.RecipeID == RecipeID {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// registerForSession adds a passkey to the signed-in account (SuperTokens'
 // registerCredentialPOST, and sign-up linked to a session): with
 // multifactorauth, only when the session may set the factor up, and the
-// factor is then completed in the session.
-func (r *Recipe) registerForSession(c *gin.Context, s *ginauth.Session, in ceremony) {
+// factor is then completed in the session. recipeUserID is the passkey
+// login method named by registerCredentialPOST ("" on sign-up): one of the
+// session's group, as the reference's check of the session user's login
+// methods, or the session's user when it has none yet. On sign-up the
+// passkey joins the group's passkey login method with the options' e-mail,
+// or starts one on the session's user.
+func (r *Recipe) registerForSession(c *gin.Context, s *ginauth.Session, in ceremony, recipeUserID string) {
 	ctx := c.Request.Context()
 	if r.mfa != nil {
 		if err := r.mfa.AssertAllowedToSetUp(ctx, s, FactorID); err != nil {
@@ -636,18 +674,40 @@ func (r *Recipe) registerForSession(c *gin.Context, s *ginauth.Session, in cerem
 			return
 		}
 	}
-	cred, email, handle, rpID, ok := r.register(c, in, s.TenantID())
-	if !ok {
-		return
-	}
 	u, err := r.auth.GetUser(ctx, s.UserID())
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
 	}
-	// The options must have been made for one of the user's addresses
-	// (their passkey address, when they have one).
-	wu, err := r.findUser(ctx, r.db, s.UserID())
+	methods := passkeyMethods(u)
+	var named *ginauth.LoginMethod
+	for i := range methods {
+		if methods[i].RecipeUserID == recipeUserID {
+			named = &methods[i]
+		}
+	}
+	if recipeUserID != "" && named == nil && recipeUserID != s.UserID() {
+		c.JSON(http.StatusOK, gin.H{"status": StatusGeneralError, "message": "User not found"})
+		return
+	}
+	cred, email, handle, rpID, ok := r.register(c, in, s.TenantID())
+	if !ok {
+		return
+	}
+	if named == nil && recipeUserID == "" {
+		for i := range methods {
+			if methods[i].Email == email {
+				named = &methods[i]
+			}
+		}
+	}
+	target := s.UserID()
+	if named != nil {
+		target = named.RecipeUserID
+	}
+	// The options must have been made for the passkey login method's
+	// address, or for one of the account's addresses when it starts one.
+	wu, err := r.findUser(ctx, r.db, target)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -656,7 +716,7 @@ func (r *Recipe) registerForSession(c *gin.Context, s *ginauth.Session, in cerem
 		c.JSON(http.StatusOK, gin.H{"status": StatusGeneralError, "message": "Email mismatch"})
 		return
 	}
-	err = r.addCredential(ctx, s, s.UserID(), s.TenantID(), email, rpID, handle, cred)
+	err = r.addCredential(ctx, s, target, s.TenantID(), email, rpID, handle, cred)
 	switch {
 	case errors.Is(err, ErrInvalidCredential), errors.Is(err, ErrEmailExists):
 		c.JSON(http.StatusOK, gin.H{"status": StatusRegisterNotAllowed,
@@ -666,7 +726,7 @@ func (r *Recipe) registerForSession(c *gin.Context, s *ginauth.Session, in cerem
 		r.auth.WriteError(c, err)
 		return
 	}
-	r.completeFactor(c, s, s.UserID())
+	r.completeFactor(c, s, target)
 }
 
 func containsFold(list []string, s string) bool {
@@ -694,11 +754,7 @@ func (r *Recipe) handleRegisterCredential(c *gin.Context) {
 		r.auth.WriteError(c, ginauth.BadRequest("Please provide the recipeUserId"))
 		return
 	}
-	if rid != s.UserID() {
-		c.JSON(http.StatusOK, gin.H{"status": StatusGeneralError, "message": "User not found"})
-		return
-	}
-	r.registerForSession(c, s, in)
+	r.registerForSession(c, s, in, rid)
 }
 
 // handleListCredentials serves GET /webauthn/credential/list.
@@ -707,7 +763,14 @@ func (r *Recipe) handleListCredentials(c *gin.Context) {
 	if !ok {
 		return
 	}
-	list, err := r.ListCredentials(c.Request.Context(), s.UserID())
+	// The passkeys of every passkey login method of the session's user
+	// and its linked group, as the reference's listCredentialsGET.
+	ids, err := r.passkeyUserIDs(c.Request.Context(), s.UserID())
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	list, err := r.listCredentials(c.Request.Context(), ids)
 	if err != nil {
 		r.auth.WriteError(c, err)
 		return
@@ -740,7 +803,14 @@ func (r *Recipe) handleRemoveCredential(c *gin.Context) {
 			return
 		}
 	}
-	err = r.removeCredential(ctx, s, s.UserID(), id)
+	// Any passkey login method of the session's group may hold it, as the
+	// reference's removeCredentialPOST looks through the user's methods.
+	ids, err := r.passkeyUserIDs(ctx, s.UserID())
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	err = r.removeCredential(ctx, s, ids, id)
 	if errors.Is(err, ErrCredentialNotFound) {
 		status(c, StatusCredentialNotFound)
 		return

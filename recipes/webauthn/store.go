@@ -322,13 +322,36 @@ func (r *Recipe) ListCredentials(ctx context.Context, userID string) ([]Credenti
 	if err := r.ready(); err != nil {
 		return nil, err
 	}
+	return r.listCredentials(ctx, []string{userID})
+}
+
+// passkeyUserIDs returns the recipe users of userID's passkey login
+// methods: its own and those of its linked group.
+func (r *Recipe) passkeyUserIDs(ctx context.Context, userID string) ([]string, error) {
+	u, err := r.auth.GetUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for _, m := range passkeyMethods(u) {
+		ids = append(ids, m.RecipeUserID)
+	}
+	return ids, nil
+}
+
+// listCredentials returns the passkeys of the recipe users userIDs, oldest
+// first.
+func (r *Recipe) listCredentials(ctx context.Context, userIDs []string) ([]Credential, error) {
+	out := []Credential{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
 	var rows []models.WebAuthnCredential
-	if err := r.db.WithContext(kit.DBContext(ctx)).Where("user_id = ?", userID).Order("created_at, id_hash").Find(&rows).Error; err != nil {
+	if err := r.db.WithContext(kit.DBContext(ctx)).Where("user_id IN ?", userIDs).Order("created_at, id_hash").Find(&rows).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
-	out := make([]Credential, len(rows))
-	for i, c := range rows {
-		out[i] = Credential{WebAuthnCredentialID: c.CredentialID, RelyingPartyID: c.RPID, RecipeUserID: c.UserID, CreatedAt: c.CreatedAt.UnixMilli()}
+	for _, c := range rows {
+		out = append(out, Credential{WebAuthnCredentialID: c.CredentialID, RelyingPartyID: c.RPID, RecipeUserID: c.UserID, CreatedAt: c.CreatedAt.UnixMilli()})
 	}
 	return out, nil
 }
@@ -336,10 +359,12 @@ func (r *Recipe) ListCredentials(ctx context.Context, userID string) ([]Credenti
 // RemoveCredential deletes one of a user's passkeys, or returns
 // ErrCredentialNotFound.
 func (r *Recipe) RemoveCredential(ctx context.Context, userID, credentialID string) error {
-	return r.removeCredential(ctx, nil, userID, credentialID)
+	return r.removeCredential(ctx, nil, []string{userID}, credentialID)
 }
 
-func (r *Recipe) removeCredential(ctx context.Context, s *ginauth.Session, userID, credentialID string) error {
+// removeCredential deletes the passkey credentialID when one of the recipe
+// users userIDs holds it.
+func (r *Recipe) removeCredential(ctx context.Context, s *ginauth.Session, userIDs []string, credentialID string) error {
 	if err := r.ready(); err != nil {
 		return err
 	}
@@ -353,7 +378,10 @@ func (r *Recipe) removeCredential(ctx context.Context, s *ginauth.Session, userI
 				return err
 			}
 		}
-		res := tx.Where("id_hash = ? AND user_id = ?", credentialHash(raw), userID).Delete(&models.WebAuthnCredential{})
+		if len(userIDs) == 0 {
+			return ErrCredentialNotFound
+		}
+		res := tx.Where("id_hash = ? AND user_id IN ?", credentialHash(raw), userIDs).Delete(&models.WebAuthnCredential{})
 		if res.Error != nil {
 			return ginauth.DBError(res.Error)
 		}
