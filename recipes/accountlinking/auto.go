@@ -121,6 +121,19 @@ func (r *Recipe) allowed(ctx context.Context, tenantID string, info AccountInfo,
 	return hasVerified(primary, info.Email), nil
 }
 
+// ShouldLink asks the app's ShouldDoAutomaticAccountLinking whether a
+// login method with info would be linked to primary (nil: none yet) in
+// tenantID, and whether that needs verified addresses. Recipes whose
+// flows decide on it (a passkey recovery, as the reference's
+// generateRecoverAccountTokenPOST) ask it through an interface of their own.
+func (r *Recipe) ShouldLink(ctx context.Context, tenantID string, info AccountInfo, primary *ginauth.User) (link, requireVerification bool, err error) {
+	if err := r.ready(); err != nil {
+		return false, false, err
+	}
+	d, err := r.decide(ctx, info, primary, kit.TenantOr(tenantID))
+	return d.Link, d.RequireVerification, err
+}
+
 // SignUpAllowed implements kit.AccountLinker (the reference's
 // isSignUpAllowed).
 func (r *Recipe) SignUpAllowed(ctx context.Context, tenantID string, info AccountInfo, verified bool) (bool, error) {

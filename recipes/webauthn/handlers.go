@@ -857,14 +857,87 @@ func (r *Recipe) RecoverAccountLink(tenantID, token string) string {
 	return info.WebsiteDomain + info.WebsiteBasePath + recoverWebsitePath + "?" + q.Encode()
 }
 
-// sendRecoverMail makes a recovery token for the passkey account with
-// addr, if there is one, and mails its link.
-func (r *Recipe) sendRecoverMail(ctx context.Context, tenantID, addr string) error {
+// ReasonRecoverNotAllowed is the reason of a RECOVER_ACCOUNT_NOT_ALLOWED:
+// the address is an unverified one of a primary user that has other
+// addresses or phone numbers (the reference's ERR_CODE_001).
+const ReasonRecoverNotAllowed = "Recover account link was not created because of account take over risk. Please contact support. (ERR_CODE_001)"
+
+// StatusRecoverNotAllowed is the answer to a recovery request that account
+// linking refuses.
+const StatusRecoverNotAllowed = "RECOVER_ACCOUNT_NOT_ALLOWED"
+
+// linkDecider is account linking's ShouldLink (an interface, so that this
+// recipe does not import it).
+type linkDecider interface {
+	ShouldLink(ctx context.Context, tenantID string, info kit.AccountInfo, primary *ginauth.User) (link, requireVerification bool, err error)
+}
+
+// recoverTarget decides whom a recovery token for addr is made for, as the
+// reference's generateRecoverAccountTokenPOST: the passkey login method
+// with addr; with account linking, the primary user with addr when it has
+// none, if linking would take a new passkey login method into it and
+// isSignUpAllowed agrees (the recovery then makes one). userID is "" when
+// no e-mail is to be sent; notAllowed when the address is an unverified
+// one of a primary user with other addresses or phone numbers (a takeover
+// risk).
+func (r *Recipe) recoverTarget(ctx context.Context, tenantID, addr string) (userID string, notAllowed bool, err error) {
 	wu, err := r.findUserByEmail(ctx, r.db, tenantID, addr)
-	if err != nil || wu == nil {
-		return err
+	if err != nil {
+		return "", false, err
 	}
-	token, err := r.createRecoverToken(ctx, wu, tenantID)
+	l := r.auth.Linker()
+	var primary *ginauth.User
+	if l != nil {
+		users, _, err := r.auth.ListUsers(ctx, ginauth.ListUsersOptions{Email: addr, TenantID: tenantID, Limit: ginauth.MaxListUsersLimit})
+		if err != nil {
+			return "", false, err
+		}
+		for i := range users {
+			if users[i].IsPrimaryUser {
+				primary = &users[i]
+				break
+			}
+		}
+	}
+	if primary == nil {
+		if wu == nil {
+			return "", false, nil
+		}
+		return wu.UserID, false, nil
+	}
+	verified, other := false, false
+	for _, m := range primary.LoginMethods {
+		same := m.Email != "" && ginauth.NormaliseEmail(m.Email) == addr
+		verified = verified || (same && m.Verified)
+		other = other || (m.Email != "" && !same) || m.PhoneNumber != ""
+	}
+	if !verified && other {
+		return "", true, nil
+	}
+	if wu != nil {
+		return wu.UserID, false, nil
+	}
+	d, ok := l.(linkDecider)
+	if !ok {
+		return "", false, nil
+	}
+	info := kit.AccountInfo{RecipeID: RecipeID, Email: addr}
+	link, _, err := d.ShouldLink(ctx, tenantID, info, primary)
+	if err != nil || !link {
+		return "", false, err
+	}
+	// The recovery will verify the address it was mailed to.
+	allowed, err := l.SignUpAllowed(ctx, tenantID, info, true)
+	if err != nil || !allowed {
+		return "", false, err
+	}
+	return primary.ID, false, nil
+}
+
+// sendRecoverMail makes a recovery token for userID and addr and mails
+// its link.
+func (r *Recipe) sendRecoverMail(ctx context.Context, tenantID, userID, addr string) error {
+	token, err := r.createRecoverToken(ctx, userID, addr, tenantID)
 	if err != nil {
 		return err
 	}
@@ -874,14 +947,15 @@ func (r *Recipe) sendRecoverMail(ctx context.Context, tenantID, addr string) err
 		app, addr, r.cfg.RecoverTokenLifetime, link)
 	mail := emaildelivery.Email{To: addr, Subject: recoverMailSubject, Text: text, Kind: recoverMailKind, Link: link}
 	if err := r.sender.Send(ctx, mail); err != nil {
-		return fmt.Errorf("user %s: %w", wu.UserID, err)
+		return fmt.Errorf("user %s: %w", userID, err)
 	}
 	return nil
 }
 
 // handleRecoverToken serves POST /user/webauthn/reset/token {email}. It
-// answers OK whether or not the address has an account, and mails in the
-// background so that the time taken tells nothing either.
+// answers OK whether or not the address has an account (unless account
+// linking refuses, with the reference's RECOVER_ACCOUNT_NOT_ALLOWED), and
+// mails in the background so that the time taken tells little either.
 func (r *Recipe) handleRecoverToken(c *gin.Context) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
 	obj, ok := r.readBody(c)
@@ -900,16 +974,27 @@ func (r *Recipe) handleRecoverToken(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	r.mailWG.Add(1)
-	go func() {
-		defer r.mailWG.Done()
-		time.Sleep(20*time.Millisecond + time.Duration(rand.Int64N(int64(180*time.Millisecond))))
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundMailSendTimeout)
-		defer cancel()
-		if err := r.sendRecoverMail(ctx, tenantID, addr); err != nil {
-			r.auth.Logger().ErrorContext(ctx, "webauthn: the recovery e-mail was not sent", "error", err)
-		}
-	}()
+	userID, notAllowed, err := r.recoverTarget(ctx, tenantID, addr)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if notAllowed {
+		c.JSON(http.StatusOK, gin.H{"status": StatusRecoverNotAllowed, "reason": ReasonRecoverNotAllowed})
+		return
+	}
+	if userID != "" {
+		r.mailWG.Add(1)
+		go func() {
+			defer r.mailWG.Done()
+			time.Sleep(20*time.Millisecond + time.Duration(rand.Int64N(int64(180*time.Millisecond))))
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundMailSendTimeout)
+			defer cancel()
+			if err := r.sendRecoverMail(ctx, tenantID, userID, addr); err != nil {
+				r.auth.Logger().ErrorContext(ctx, "webauthn: the recovery e-mail was not sent", "error", err)
+			}
+		}()
+	}
 	status(c, StatusOK)
 }
 
@@ -954,7 +1039,10 @@ func (r *Recipe) handleRecover(c *gin.Context) {
 	}
 	err = r.recoverTx(ctx, tok.TokenHash, tok.UserID, tenantID, email, rpID, handle, cred)
 	switch {
-	case errors.Is(err, ErrRecoverTokenInvalid):
+	case errors.Is(err, ErrRecoverTokenInvalid), errors.Is(err, ErrEmailExists):
+		// ErrEmailExists: a passkey login method with the address was made
+		// since the token (for a primary user without one) was: the user
+		// asks again, as the reference answers.
 		status(c, StatusRecoverTokenInvalid)
 		return
 	case errors.Is(err, ErrInvalidCredential):
@@ -972,6 +1060,16 @@ func (r *Recipe) handleRecover(c *gin.Context) {
 	if err := r.markVerified(ctx, tok.UserID, email); err != nil {
 		r.auth.WriteError(c, err)
 		return
+	}
+	// Then linked as the app decides (the reference's
+	// tryLinkingByAccountInfoOrCreatePrimaryUser after the recovery): the
+	// now verified passkey login method joins the primary user with its
+	// address, or becomes one.
+	if l := r.auth.Linker(); l != nil {
+		if _, err := l.LinkOrCreatePrimary(ctx, tenantID, tok.UserID); err != nil {
+			r.auth.WriteError(c, err)
+			return
+		}
 	}
 	status(c, StatusOK)
 }

@@ -287,26 +287,30 @@ func (r *Recipe) addCredential(ctx context.Context, s *ginauth.Session, userID, 
 				return err
 			}
 		}
-		now := r.auth.Now()
-		wu, err := r.findUser(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
-		if wu == nil {
-			if err := tx.Create(&models.WebAuthnUser{UserID: userID, TenantID: tenantID, Email: email, TimeJoined: now}).Error; err != nil {
-				if kit.IsUniqueViolation(err) {
-					return ErrEmailExists
-				}
-				return ginauth.DBError(err)
-			}
-		} else {
-			tenantID = wu.TenantID
-		}
-		if err := insertCredential(tx, credentialRow(c, userID, tenantID, rpID, handle, now)); err != nil {
-			return err
-		}
-		return nil
+		return r.putCredential(ctx, tx, userID, tenantID, email, rpID, handle, c)
 	})
+}
+
+// putCredential stores c for userID in tx, first making userID's passkey
+// login method with email in tenantID when it has none. Another passkey
+// login method of email in the tenant is ErrEmailExists.
+func (r *Recipe) putCredential(ctx context.Context, tx *gorm.DB, userID, tenantID, email, rpID string, handle []byte, c *wa.Credential) error {
+	now := r.auth.Now()
+	wu, err := r.findUser(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	if wu == nil {
+		if err := tx.Create(&models.WebAuthnUser{UserID: userID, TenantID: tenantID, Email: email, TimeJoined: now}).Error; err != nil {
+			if kit.IsUniqueViolation(err) {
+				return ErrEmailExists
+			}
+			return ginauth.DBError(err)
+		}
+	} else {
+		tenantID = wu.TenantID
+	}
+	return insertCredential(tx, credentialRow(c, userID, tenantID, rpID, handle, now))
 }
 
 // Credential describes a registered passkey.
@@ -392,14 +396,14 @@ func (r *Recipe) removeCredential(ctx context.Context, s *ginauth.Session, userI
 	})
 }
 
-// createRecoverToken stores a recovery token for a user, usable in
-// tenantID (where the request came, not always the account's own tenant),
-// and returns it.
-func (r *Recipe) createRecoverToken(ctx context.Context, wu *models.WebAuthnUser, tenantID string) (string, error) {
+// createRecoverToken stores a recovery token for userID and email, usable
+// in tenantID (where the request came, not always the account's own
+// tenant), and returns it.
+func (r *Recipe) createRecoverToken(ctx context.Context, userID, email, tenantID string) (string, error) {
 	token := kit.Token(32)
 	now := r.auth.Now()
-	row := models.WebAuthnRecoverToken{MailedToken: models.MailedToken{TokenHash: kit.HashToken(token), UserID: wu.UserID,
-		TenantID: tenantID, Email: wu.Email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.RecoverTokenLifetime)}}
+	row := models.WebAuthnRecoverToken{MailedToken: models.MailedToken{TokenHash: kit.HashToken(token), UserID: userID,
+		TenantID: tenantID, Email: email, CreatedAt: now, ExpiresAt: now.Add(r.cfg.RecoverTokenLifetime)}}
 	if err := r.db.WithContext(kit.DBContext(ctx)).Create(&row).Error; err != nil {
 		return "", ginauth.DBError(err)
 	}
@@ -421,15 +425,28 @@ func (r *Recipe) peekRecoverToken(ctx context.Context, db *gorm.DB, token, tenan
 	if err != nil {
 		return nil, err
 	}
-	if wu == nil || wu.Email != rows[0].Email {
+	if wu != nil && wu.Email != rows[0].Email {
 		return nil, ErrRecoverTokenInvalid
+	}
+	if wu == nil {
+		// A token made for a primary user without a passkey login method
+		// (recovery then adds one): its user must still exist, as the
+		// reference's recoverAccountPOST asks getUser.
+		var n int64
+		if err := db.WithContext(kit.DBContext(ctx)).Model(&models.User{}).Where("id = ?", rows[0].UserID).Count(&n).Error; err != nil {
+			return nil, ginauth.DBError(err)
+		}
+		if n == 0 {
+			return nil, ErrRecoverTokenInvalid
+		}
 	}
 	return &rows[0], nil
 }
 
 // recoverTx uses up a recovery token and stores the new passkey of its
 // user in one transaction: of two requests racing with one token, only
-// the one whose delete removed it registers a passkey.
+// the one whose delete removed it registers a passkey. A token made for a
+// primary user without a passkey login method makes one with email.
 func (r *Recipe) recoverTx(ctx context.Context, tokenHash, userID, tenantID, email, rpID string, handle []byte, c *wa.Credential) error {
 	return r.db.WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
 		res := tx.Where("token_hash = ?", tokenHash).Delete(&models.WebAuthnRecoverToken{})
@@ -439,9 +456,6 @@ func (r *Recipe) recoverTx(ctx context.Context, tokenHash, userID, tenantID, ema
 		if res.RowsAffected != 1 {
 			return ErrRecoverTokenInvalid
 		}
-		if err := insertCredential(tx, credentialRow(c, userID, tenantID, rpID, handle, r.auth.Now())); err != nil {
-			return err
-		}
-		return nil
+		return r.putCredential(ctx, tx, userID, tenantID, email, rpID, handle, c)
 	})
 }
