@@ -102,9 +102,10 @@ func newHarness(t *testing.T, mod func(*setup)) *harness {
 	h.wa = webauthn.New(wc)
 	cfg.Recipes = append(cfg.Recipes, h.wa)
 	if st.mfa != nil {
-		cfg.Recipes = append(cfg.Recipes,
-			emailpassword.New(emailpassword.Config{Argon2: emailpassword.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1}}),
-			multifactorauth.New(*st.mfa))
+		if !st.linking { // linking brings its own (h.ep)
+			cfg.Recipes = append(cfg.Recipes, emailpassword.New(emailpassword.Config{Argon2: emailpassword.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1}}))
+		}
+		cfg.Recipes = append(cfg.Recipes, multifactorauth.New(*st.mfa))
 	}
 	if st.linking {
 		st.ev = true
