@@ -38,6 +38,7 @@ const (
 	StatusSignUpNotAllowed        = "SIGN_UP_NOT_ALLOWED"
 	StatusSignInNotAllowed        = "SIGN_IN_NOT_ALLOWED"
 	StatusRecoverTokenInvalid     = "RECOVER_ACCOUNT_TOKEN_INVALID_ERROR"
+	StatusRecoverNotAllowed       = "RECOVER_ACCOUNT_NOT_ALLOWED"
 	StatusCredentialNotFound      = "CREDENTIAL_NOT_FOUND_ERROR"
 	StatusGeneralError            = "GENERAL_ERROR"
 	StatusRegisterNotAllowed      = "REGISTER_CREDENTIAL_NOT_ALLOWED"
@@ -862,10 +863,6 @@ func (r *Recipe) RecoverAccountLink(tenantID, token string) string {
 // addresses or phone numbers (the reference's ERR_CODE_001).
 const ReasonRecoverNotAllowed = "Recover account link was not created because of account take over risk. Please contact support. (ERR_CODE_001)"
 
-// StatusRecoverNotAllowed is the answer to a recovery request that account
-// linking refuses.
-const StatusRecoverNotAllowed = "RECOVER_ACCOUNT_NOT_ALLOWED"
-
 // linkDecider is account linking's ShouldLink (an interface, so that this
 // recipe does not import it).
 type linkDecider interface {
@@ -955,7 +952,8 @@ func (r *Recipe) sendRecoverMail(ctx context.Context, tenantID, userID, addr str
 // handleRecoverToken serves POST /user/webauthn/reset/token {email}. It
 // answers OK whether or not the address has an account (unless account
 // linking refuses, with the reference's RECOVER_ACCOUNT_NOT_ALLOWED), and
-// mails in the background so that the time taken tells little either.
+// mails in the background so that the time taken tells little either
+// (nothing, without account linking: then even the look-up is there).
 func (r *Recipe) handleRecoverToken(c *gin.Context) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
 	obj, ok := r.readBody(c)
@@ -974,27 +972,43 @@ func (r *Recipe) handleRecoverToken(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	userID, notAllowed, err := r.recoverTarget(ctx, tenantID, addr)
-	if err != nil {
-		r.auth.WriteError(c, err)
-		return
+	// With account linking the decision may refuse, so it is made before
+	// answering; without, all of it happens in the background.
+	linking := r.auth.Linker() != nil
+	var userID string
+	if linking {
+		id, notAllowed, err := r.recoverTarget(ctx, tenantID, addr)
+		if err != nil {
+			r.auth.WriteError(c, err)
+			return
+		}
+		if notAllowed {
+			c.JSON(http.StatusOK, gin.H{"status": StatusRecoverNotAllowed, "reason": ReasonRecoverNotAllowed})
+			return
+		}
+		userID = id
 	}
-	if notAllowed {
-		c.JSON(http.StatusOK, gin.H{"status": StatusRecoverNotAllowed, "reason": ReasonRecoverNotAllowed})
-		return
-	}
-	if userID != "" {
-		r.mailWG.Add(1)
-		go func() {
-			defer r.mailWG.Done()
-			time.Sleep(20*time.Millisecond + time.Duration(rand.Int64N(int64(180*time.Millisecond))))
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundMailSendTimeout)
-			defer cancel()
-			if err := r.sendRecoverMail(ctx, tenantID, userID, addr); err != nil {
-				r.auth.Logger().ErrorContext(ctx, "webauthn: the recovery e-mail was not sent", "error", err)
+	r.mailWG.Add(1)
+	go func() {
+		defer r.mailWG.Done()
+		time.Sleep(20*time.Millisecond + time.Duration(rand.Int64N(int64(180*time.Millisecond))))
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundMailSendTimeout)
+		defer cancel()
+		id := userID
+		if !linking {
+			var err error
+			if id, _, err = r.recoverTarget(ctx, tenantID, addr); err != nil {
+				r.auth.Logger().ErrorContext(ctx, "webauthn: looking up the account to recover failed", "error", err)
+				return
 			}
-		}()
-	}
+		}
+		if id == "" {
+			return
+		}
+		if err := r.sendRecoverMail(ctx, tenantID, id, addr); err != nil {
+			r.auth.Logger().ErrorContext(ctx, "webauthn: the recovery e-mail was not sent", "error", err)
+		}
+	}()
 	status(c, StatusOK)
 }
 
