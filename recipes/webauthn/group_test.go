@@ -91,6 +91,15 @@ func TestLinkedPasskeyCompletesFactor(t *testing.T) {
 	if cl.secret() != 403 {
 		t.Fatal("MFA claim not enforced")
 	}
+	// The group's passkey is set up: the password alone cannot add
+	// another one (multifactorauth's set-up rule, through HasCredential of
+	// the whole group), on the passkey login method or on the session's user.
+	for _, rid := range []string{passkeyUser, primary} {
+		opts := cl.registerOptions("ann@example.com")
+		if r := cl.do("POST", "/webauthn/credential", ceremony(opts, newAuthenticator(t, website).register(opts), "recipeUserId", rid)); r.Code != 403 {
+			t.Fatalf("adding a passkey on %s before completing the factor: %d %s", rid, r.Code, r.Body)
+		}
+	}
 	sopts := cl.signInOptions()
 	res := cl.ok("POST", "/webauthn/signin", ceremony(sopts, key.signIn(sopts, nil), "shouldTryLinkingWithSessionUser", true))
 	if res["user"].(map[string]any)["id"] != primary || sessionUser(t, cl) != primary {

@@ -249,14 +249,28 @@ func (r *Recipe) relyingParty(c *gin.Context) (*wa.WebAuthn, RelyingParty, error
 	return w, rp, nil
 }
 
-// HasCredential reports whether a user holds a passkey: the factor's
-// set-up check for multifactorauth.
+// HasCredential reports whether a user holds a passkey, on its own or on a
+// login method of its linked group: the factor's set-up check for
+// multifactorauth. The group matters there: a session that has not
+// completed the factor must not add a passkey to an account whose
+// passkey sits on a linked login method.
 func (r *Recipe) HasCredential(ctx context.Context, userID string) (bool, error) {
 	if err := r.ready(); err != nil {
 		return false, err
 	}
+	ids := []string{userID}
+	u, err := r.auth.GetUser(ctx, userID)
+	switch {
+	case errors.Is(err, ginauth.ErrNotFound): // an app's own user id
+	case err != nil:
+		return false, err
+	default:
+		for _, m := range passkeyMethods(u) {
+			ids = append(ids, m.RecipeUserID)
+		}
+	}
 	var n int64
-	err := r.db.WithContext(kit.DBContext(ctx)).Model(&models.WebAuthnCredential{}).Where("user_id = ?", userID).Limit(1).Count(&n).Error
+	err = r.db.WithContext(kit.DBContext(ctx)).Model(&models.WebAuthnCredential{}).Where("user_id IN ?", ids).Limit(1).Count(&n).Error
 	return n > 0, ginauth.DBError(err)
 }
 
