@@ -2,8 +2,10 @@ package webauthn_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
+	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/webauthn"
@@ -248,5 +250,62 @@ func TestRecoverLinksToPrimary(t *testing.T) {
 	u, err := h.auth.GetUser(ctx, passkeyUser)
 	if err != nil || u.ID != owner.ID {
 		t.Fatalf("after recovery the passkey account is %+v (%v), want linked to %s", u, err, owner.ID)
+	}
+}
+
+// Recoveries racing with several tokens for one primary user without a
+// passkey: the first makes its passkey login method, the others add to
+// it or, losing the race for its row, answer
+// RECOVER_ACCOUNT_TOKEN_INVALID_ERROR (the reference's answer to
+// EMAIL_ALREADY_EXISTS_ERROR there) with nothing written. One login
+// method, and exactly one stored passkey per recovery that succeeded.
+func TestConcurrentRecoveriesForPrimary(t *testing.T) {
+	h := newHarness(t, func(s *setup) { s.linking = true })
+	ctx := context.Background()
+	owner, err := h.ep.SignUp(ctx, "public", "ann@example.com", "correct horse 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ev.MarkVerified(ctx, owner.ID, "ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := h.al.CreatePrimaryUser(ctx, owner.ID); err != nil || res.Status != "OK" {
+		t.Fatal(res, err)
+	}
+	const n = 4
+	cl := h.client()
+	for range n {
+		cl.ok("POST", "/user/webauthn/reset/token", `{"email":"ann@example.com"}`)
+	}
+	h.wa.Close()
+	mails := h.mails.all()
+	if len(mails) != n {
+		t.Fatalf("%d mails, want %d", len(mails), n)
+	}
+	bodies := make([]string, n)
+	for i, m := range mails {
+		token := tokenFromLink(t, m.Link)
+		opts := cl.ok("POST", "/webauthn/options/register", jsonBody(map[string]any{"recoverAccountToken": token}))
+		bodies[i] = ceremony(opts, newAuthenticator(t, website).register(opts), "token", token)
+	}
+	var okN atomic.Int32
+	ginauthtest.Burst(n, func(i int) {
+		r := h.client().do("POST", "/user/webauthn/reset", bodies[i])
+		switch status(r) {
+		case "OK":
+			okN.Add(1)
+		case webauthn.StatusRecoverTokenInvalid:
+		default:
+			t.Errorf("recovery %d: %d %s", i, r.Code, r.Body)
+		}
+	})
+	if okN.Load() == 0 {
+		t.Fatal("no recovery succeeded")
+	}
+	if c := countRows(t, h, &models.WebAuthnUser{}); c != 1 {
+		t.Fatalf("%d passkey login methods, want 1", c)
+	}
+	if c := countRows(t, h, &models.WebAuthnCredential{}); c != int64(okN.Load()) {
+		t.Fatalf("%d passkeys stored for %d successful recoveries", c, okN.Load())
 	}
 }
