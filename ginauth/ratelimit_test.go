@@ -531,3 +531,33 @@ func checkRateLimit(a *Auth, c *gin.Context, action Action, account string) erro
 	at.Failed()
 	return nil
 }
+
+// reserveAccount (kit.Kit.ReserveAccount) counts against the account's
+// rule only: requests past the per-IP rule still get through, and the
+// account's rule still refuses. Counting the IP in it fails the first
+// loop; not counting the account fails the last request.
+func TestReserveAccountSkipsIP(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.RateLimit = RateLimitConfig{Limits: map[Action]Limit{
+			ActionSignIn: {PerIP: Rule{Max: 2, Window: time.Minute}, PerAccount: Rule{Max: 5, Window: time.Minute}},
+		}}
+	})
+	h.r.POST("/x", func(c *gin.Context) {
+		at, err := h.auth.reserveAccount(c, ActionSignIn, "a")
+		if err != nil {
+			h.auth.writeError(c, err)
+			return
+		}
+		at.Failed()
+		c.Status(204)
+	})
+	cl := h.client("header")
+	for i := range 5 {
+		if r := cl.do("POST", "/x", ""); r.Code != 204 {
+			t.Fatalf("request %d: %d", i+1, r.Code)
+		}
+	}
+	if r := cl.do("POST", "/x", ""); r.Code != 429 {
+		t.Fatalf("past the account's rule: %d, want 429", r.Code)
+	}
+}
