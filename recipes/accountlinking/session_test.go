@@ -400,6 +400,33 @@ func TestConnectBurstLinksOnce(t *testing.T) {
 	}
 }
 
+// The same password sign-in inside a session, 20 times at once, links the
+// account once.
+func TestConnectPasswordBurstLinksOnce(t *testing.T) {
+	h := connectHarness(t)
+	h.link.Store(false)
+	old := h.epSignUp("old@example.com")
+	h.verify(old, "old@example.com")
+	h.link.Store(true)
+	c, ann := h.signedIn("ann@example.com")
+	body := map[string]any{kit.FieldShouldTryLinking: true,
+		"formFields": []map[string]any{{"id": "email", "value": "old@example.com"}, {"id": "password", "value": "correct horse 1"}}}
+	codes := ginauthtest.BurstCodes(20, func(int) int {
+		cc := *c
+		res := cc.Do("POST", "/auth/signin", body)
+		if res.Status() != "OK" || res.UserID() != ann {
+			return -res.Code
+		}
+		return res.Code
+	})
+	if codes[http.StatusOK] != 20 {
+		t.Fatalf("answers %v", codes)
+	}
+	if u := h.user(old); u.ID != ann || len(u.LoginMethods) != 2 {
+		t.Fatalf("old linked to %s with %v", u.ID, recipeUsers(u))
+	}
+}
+
 // Two users connecting the same new provider account at once: one gets
 // it, the other the reference's refusal (ERR_CODE_021, or ERR_CODE_022
 // when its address decides first); never both.

@@ -265,7 +265,9 @@ func (k *Kit) FinishAuth(ctx context.Context, f *AuthFlow, tenantID, recipeUserI
 		}
 		f.Link = link
 		if link.AlreadyLinked {
-			return u, nil
+			// Possibly by a concurrent request since u was read: answer
+			// with the user as it is now.
+			return link.SessionUser, nil
 		}
 		linked, err := l.LinkToSession(ctx, link, recipeUserID)
 		if errors.Is(err, ErrLinkRetry) {
