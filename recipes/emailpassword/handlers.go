@@ -378,6 +378,7 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		}
 	}
 	if flow.KeepsSession() {
+		r.event(c, ginauth.Event{Type: ginauth.EventSignIn, UserID: user.ID, Account: addr, Detail: RecipeID + ": linked to the session user"})
 		r.keepSession(c, flow, user)
 		return
 	}
