@@ -362,6 +362,14 @@ func TestConnectCompletesFactor(t *testing.T) {
 		if me(t, c)["handle"] != handle {
 			t.Fatal("a new session was made")
 		}
+		// Signing in again with the linked account inside the session
+		// completes the factor again: nothing to link, nothing to set up.
+		if res := connect(c, "g-1", "x@gmail.com", true, true); res.Status() != "OK" || res.UserID() != ann {
+			t.Fatalf("completion: %d %s", res.Code, res.Body)
+		}
+		if me(t, c)["handle"] != handle || len(h.user(ann).LoginMethods) != 2 {
+			t.Fatal("a completion changed the session or the user")
+		}
 	})
 	t.Run("not allowed now", func(t *testing.T) {
 		h := connectHarness(t, multifactorauth.New(multifactorauth.Config{RequireFactors: []string{passwordless.FactorOTPEmail}}))
