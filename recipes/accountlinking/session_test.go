@@ -143,6 +143,19 @@ func TestConnectFlagValues(t *testing.T) {
 			t.Fatalf("login methods %d", n)
 		}
 	})
+	t.Run("absent signs in on its own when the app says not to link", func(t *testing.T) {
+		h := connectHarness(t)
+		c, ann := h.signedIn("ann@example.com")
+		h.link.Store(false)
+		access := c.AccessToken()
+		res := connect(c, "g-1", "x@gmail.com", true, nil)
+		if res.Status() != "OK" || res.UserID() == ann || c.AccessToken() == access {
+			t.Fatalf("a new user with a new session, got %d %s", res.Code, res.Body)
+		}
+		if got := me(t, c)["userId"]; got != res.UserID() {
+			t.Fatalf("the new session is %v's", got)
+		}
+	})
 	t.Run("false signs in on its own", func(t *testing.T) {
 		h := connectHarness(t)
 		c, ann := h.signedIn("ann@example.com")
