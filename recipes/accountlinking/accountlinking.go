@@ -50,9 +50,12 @@ type Decision struct {
 type Config struct {
 	// ShouldDoAutomaticAccountLinking decides whether newAccountInfo (a
 	// login method being created, signed in with or verified) is linked
-	// to user, the primary user with the same e-mail (nil when there is
-	// none yet). session is the request's session, when there is one;
-	// it may be nil. Without it nothing is linked automatically.
+	// to user, the primary user with the same e-mail or phone number (nil
+	// when there is none yet), or, for a sign-up or sign-in made inside a
+	// session, to the session's user. session is the request's session
+	// when there is one (nil otherwise, and in the Go APIs). Without the
+	// callback nothing is linked automatically, and no sign-up or sign-in
+	// is linked to a session user.
 	ShouldDoAutomaticAccountLinking func(ctx context.Context, newAccountInfo AccountInfo, user *ginauth.User, session *ginauth.Session, tenantID string) (Decision, error)
 }
 
@@ -130,10 +133,12 @@ func (r *Recipe) ready() error {
 	return nil
 }
 
-// decide asks the app; no callback means no automatic linking.
+// decide asks the app; no callback means no automatic linking. The
+// request's session, when the sign-in recipe put one in ctx
+// (kit.WithSession), goes with the question.
 func (r *Recipe) decide(ctx context.Context, info AccountInfo, user *ginauth.User, tenantID string) (Decision, error) {
 	if r.cfg.ShouldDoAutomaticAccountLinking == nil {
 		return Decision{}, nil
 	}
-	return r.cfg.ShouldDoAutomaticAccountLinking(ctx, info, user, nil, tenantID)
+	return r.cfg.ShouldDoAutomaticAccountLinking(ctx, info, user, kit.SessionFrom(ctx), tenantID)
 }

@@ -45,6 +45,8 @@ type harness struct {
 	// decision is what ShouldDoAutomaticAccountLinking answers; off
 	// means no automatic linking.
 	link, requireVerification, off atomic.Bool
+	// withSession counts the decisions asked with a session.
+	withSession atomic.Int64
 }
 
 // newHarness builds the harness; tenants replaces the recipe that accepts
@@ -61,12 +63,15 @@ func newHarness(t *testing.T, tenants ...ginauth.Recipe) *harness {
 	h.ev = emailverification.New(emailverification.Config{Mode: emailverification.ModeOptional, EmailSender: discard{}})
 	h.ep = emailpassword.New(emailpassword.Config{Argon2: emailpassword.Argon2Params{Memory: 64, Iterations: 1, Parallelism: 1}, EmailSender: discard{}})
 	h.tp = thirdparty.New(thirdparty.Config{
-		Providers:       []thirdparty.Provider{thirdparty.OIDC("oidc", "http://127.0.0.1:1", thirdparty.Client{ClientID: "c", ClientSecret: "s"})},
+		Providers:       []thirdparty.Provider{thirdparty.OIDC("oidc", "http://127.0.0.1:1", thirdparty.Client{ClientID: "c", ClientSecret: "s"}), fakeProvider()},
 		OnVerifiedEmail: func(ctx context.Context, userID, email string) error { return h.ev.MarkVerified(ctx, userID, email) },
 	})
 	h.pl = passwordless.New(passwordless.Config{ContactMethod: passwordless.ContactEmailOrPhone, EmailSender: discard{}})
 	h.al = accountlinking.New(accountlinking.Config{
-		ShouldDoAutomaticAccountLinking: func(_ context.Context, _ accountlinking.AccountInfo, _ *ginauth.User, _ *ginauth.Session, _ string) (accountlinking.Decision, error) {
+		ShouldDoAutomaticAccountLinking: func(_ context.Context, _ accountlinking.AccountInfo, _ *ginauth.User, s *ginauth.Session, _ string) (accountlinking.Decision, error) {
+			if s != nil {
+				h.withSession.Add(1)
+			}
 			return accountlinking.Decision{Link: h.link.Load(), RequireVerification: h.requireVerification.Load()}, nil
 		},
 	})
@@ -84,6 +89,29 @@ func newHarness(t *testing.T, tenants ...ginauth.Recipe) *harness {
 	h.auth = a
 	h.r.Use(a.Middleware())
 	return h
+}
+
+// fakeProvider is a provider whose access tokens say who the user is
+// (fakeToken), so that POST /signinup needs no provider server.
+func fakeProvider() thirdparty.Provider {
+	return thirdparty.Provider{ID: "fake", Clients: []thirdparty.Client{{ClientID: "c"}},
+		AuthURL: "http://127.0.0.1:1/auth", TokenURL: "http://127.0.0.1:1/token",
+		GetUserInfo: func(_ context.Context, _ *thirdparty.Provider, tok thirdparty.Tokens, _ map[string]any) (thirdparty.UserInfo, error) {
+			parts := strings.Split(tok.AccessToken, "|")
+			if len(parts) != 3 {
+				return thirdparty.UserInfo{}, errors.New("fake provider: bad token")
+			}
+			return thirdparty.UserInfo{ThirdPartyUserID: parts[0], Email: parts[1], EmailVerified: parts[2] == "1"}, nil
+		}}
+}
+
+// fakeToken is fakeProvider's access token for an account.
+func fakeToken(subject, email string, verified bool) string {
+	v := "0"
+	if verified {
+		v = "1"
+	}
+	return subject + "|" + email + "|" + v
 }
 
 func (h *harness) client() *ginauthtest.Client {

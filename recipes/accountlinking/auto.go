@@ -3,8 +3,10 @@ package accountlinking
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/ginauth/ginauth/ginauth"
+	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/kit"
 )
 
@@ -33,39 +35,60 @@ func inTenant(m ginauth.LoginMethod, tenantID string) bool {
 	return false
 }
 
-// hasVerified reports whether u has a verified login method with email.
-func hasVerified(u *ginauth.User, email string) bool {
+// hasVerified reports whether u has a verified login method with info's
+// e-mail or phone number.
+func hasVerified(u *ginauth.User, info AccountInfo) bool {
+	email := ginauth.NormaliseEmail(info.Email)
 	for _, m := range u.LoginMethods {
-		if m.Verified && m.Email != "" && ginauth.NormaliseEmail(m.Email) == ginauth.NormaliseEmail(email) {
+		if !m.Verified {
+			continue
+		}
+		if (email != "" && ginauth.NormaliseEmail(m.Email) == email) || (info.PhoneNumber != "" && m.PhoneNumber == info.PhoneNumber) {
 			return true
 		}
 	}
 	return false
 }
 
-// sameEmail returns the users with info's e-mail in tenantID: the primary
-// one (at most one: models.AccountInfo's key), and the login methods with
-// that address of users that are not linked (the reference's
-// listUsersByAccountInfo).
-func (r *Recipe) sameEmail(ctx context.Context, tenantID string, info AccountInfo) (*ginauth.User, []ginauth.LoginMethod, error) {
+// sameInfo returns the users with info's e-mail or phone number in
+// tenantID: the primary one (at most one per value: models.AccountInfo's
+// key), and the login methods with that address or number of users that
+// are not linked (the reference's listUsersByAccountInfo with the union of
+// the account info).
+func (r *Recipe) sameInfo(ctx context.Context, tenantID string, info AccountInfo) (*ginauth.User, []ginauth.LoginMethod, error) {
 	email := ginauth.NormaliseEmail(info.Email)
-	if email == "" {
-		return nil, nil, nil
+	var users []ginauth.User
+	if email != "" {
+		list, _, err := r.k.ListUsers(ctx, ginauth.ListUsersOptions{Email: email, TenantID: tenantID, Limit: ginauth.MaxListUsersLimit})
+		if err != nil {
+			return nil, nil, err
+		}
+		users = list
 	}
-	users, _, err := r.k.ListUsers(ctx, ginauth.ListUsersOptions{Email: email, TenantID: tenantID, Limit: ginauth.MaxListUsersLimit})
-	if err != nil {
-		return nil, nil, err
+	if info.PhoneNumber != "" {
+		more, err := r.byPhone(ctx, tenantID, info.PhoneNumber)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, u := range more {
+			if !slices.ContainsFunc(users, func(o ginauth.User) bool { return o.ID == u.ID }) {
+				users = append(users, u)
+			}
+		}
 	}
 	var primary *ginauth.User
 	var others []ginauth.LoginMethod
 	for i := range users {
 		u := &users[i]
 		if u.IsPrimaryUser {
-			primary = u
+			if primary == nil {
+				primary = u
+			}
 			continue
 		}
 		for _, m := range u.LoginMethods {
-			if ginauth.NormaliseEmail(m.Email) == email && inTenant(m, tenantID) {
+			same := (email != "" && ginauth.NormaliseEmail(m.Email) == email) || (info.PhoneNumber != "" && m.PhoneNumber == info.PhoneNumber)
+			if same && inTenant(m, tenantID) {
 				others = append(others, m)
 			}
 		}
@@ -73,13 +96,37 @@ func (r *Recipe) sameEmail(ctx context.Context, tenantID string, info AccountInf
 	return primary, others, nil
 }
 
+// byPhone returns the users (primary users for linked ones) with a
+// passwordless login method for phone in tenantID, found through the
+// login-tenant index every recipe row keeps.
+func (r *Recipe) byPhone(ctx context.Context, tenantID, phone string) ([]ginauth.User, error) {
+	var ids []string
+	db := r.k.DB().WithContext(kit.DBContext(ctx))
+	if err := models.LoginUserIDs(db, tenantID, models.LoginPasswordlessPhone, phone).Limit(ginauth.MaxListUsersLimit).Pluck("user_id", &ids).Error; err != nil {
+		return nil, ginauth.DBError(err)
+	}
+	var out []ginauth.User
+	for _, id := range ids {
+		u, err := r.k.GetUser(ctx, id)
+		if errors.Is(err, ginauth.ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *u)
+	}
+	return out, nil
+}
+
 // allowed is the reference's isSignInUpAllowedHelper: self is the
 // signing-in login method's user ("" on sign-up).
 func (r *Recipe) allowed(ctx context.Context, tenantID string, info AccountInfo, verified bool, self string) (bool, error) {
-	primary, others, err := r.sameEmail(ctx, tenantID, info)
+	primary, others, err := r.sameInfo(ctx, tenantID, info)
 	if err != nil {
 		return false, err
 	}
+	sess := kit.SessionFrom(ctx)
 	if primary == nil {
 		rest := others[:0:0]
 		for _, m := range others {
@@ -95,9 +142,10 @@ func (r *Recipe) allowed(ctx context.Context, tenantID string, info AccountInfo,
 			return err == nil, err
 		}
 		// Whoever becomes primary first must be the address's owner:
-		// refuse while another user has it unverified.
+		// refuse while another user has it unverified. The session's own
+		// user is the requester's: no takeover there.
 		for _, m := range rest {
-			if !m.Verified {
+			if !m.Verified && (sess == nil || m.RecipeUserID != sess.UserID()) {
 				return false, nil
 			}
 		}
@@ -118,7 +166,10 @@ func (r *Recipe) allowed(ctx context.Context, tenantID string, info AccountInfo,
 		// someone else's address (pre-account takeover).
 		return false, nil
 	}
-	return hasVerified(primary, info.Email), nil
+	if sess != nil && primary.ID == sess.UserID() {
+		return true, nil
+	}
+	return hasVerified(primary, info), nil
 }
 
 // ShouldLink asks the app's ShouldDoAutomaticAccountLinking whether a
@@ -173,7 +224,7 @@ func (r *Recipe) EmailChangeAllowed(ctx context.Context, recipeUserID, newEmail 
 	}
 	m, _ := ownMethod(u, recipeUserID)
 	for _, t := range u.TenantIDs {
-		primary, others, err := r.sameEmail(ctx, t, AccountInfo{Email: newEmail})
+		primary, others, err := r.sameInfo(ctx, t, AccountInfo{Email: newEmail})
 		if err != nil {
 			return false, false, err
 		}
@@ -184,7 +235,7 @@ func (r *Recipe) EmailChangeAllowed(ctx context.Context, recipeUserID, newEmail 
 			if primary != nil {
 				return false, true, nil
 			}
-			if verified || hasVerified(u, newEmail) || len(others) == 0 {
+			if verified || hasVerified(u, AccountInfo{Email: newEmail}) || len(others) == 0 {
 				continue
 			}
 			d, err := r.decide(ctx, infoOf(others[0]), u, t)
@@ -268,7 +319,7 @@ func (r *Recipe) LinkOrCreatePrimary(ctx context.Context, tenantID, recipeUserID
 		}
 		// Both sides verified: linking through an unverified address would
 		// hand the account to whoever typed it first.
-		if !d.Link || (d.RequireVerification && (!m.Verified || !hasVerified(primary, m.Email))) {
+		if !d.Link || (d.RequireVerification && (!m.Verified || !hasVerified(primary, info))) {
 			return recipeUserID, nil
 		}
 		res, err := r.LinkAccounts(ctx, recipeUserID, primary.ID)

@@ -314,26 +314,27 @@ func (r *Recipe) UnlinkAccount(ctx context.Context, recipeUserID string) (*Unlin
 	return &out, nil
 }
 
-// primaryFor returns the primary user holding info in tenantID, or "".
+// primaryFor returns the primary user holding info in tenantID, or "":
+// by its e-mail, then its phone number (a passwordless login method may
+// have both), then its provider account.
 func (r *Recipe) primaryFor(ctx context.Context, tenantID string, info AccountInfo) (string, error) {
-	kind, value := kindEmail, ginauth.NormaliseEmail(info.Email)
-	switch {
-	case info.ThirdParty != nil && value == "":
-		kind, value = kindThirdParty, thirdPartyValue(info.ThirdParty)
-	case info.PhoneNumber != "" && value == "":
-		kind, value = kindPhone, info.PhoneNumber
+	keys := [][2]string{{kindEmail, ginauth.NormaliseEmail(info.Email)}, {kindPhone, info.PhoneNumber}}
+	if info.ThirdParty != nil {
+		keys = append(keys, [2]string{kindThirdParty, thirdPartyValue(info.ThirdParty)})
 	}
-	if value == "" {
-		return "", nil
+	for _, k := range keys {
+		if k[1] == "" {
+			continue
+		}
+		var ids []string
+		err := r.k.DB().WithContext(kit.DBContext(ctx)).Model(&models.AccountInfo{}).
+			Where("tenant_id = ? AND kind = ? AND value = ?", tenantID, k[0], k[1]).Limit(1).Pluck("primary_user_id", &ids).Error
+		if err != nil {
+			return "", ginauth.DBError(err)
+		}
+		if len(ids) > 0 {
+			return ids[0], nil
+		}
 	}
-	var ids []string
-	err := r.k.DB().WithContext(kit.DBContext(ctx)).Model(&models.AccountInfo{}).
-		Where("tenant_id = ? AND kind = ? AND value = ?", tenantID, kind, value).Limit(1).Pluck("primary_user_id", &ids).Error
-	if err != nil {
-		return "", ginauth.DBError(err)
-	}
-	if len(ids) == 0 {
-		return "", nil
-	}
-	return ids[0], nil
+	return "", nil
 }

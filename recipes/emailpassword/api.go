@@ -58,7 +58,7 @@ func (r *Recipe) SignUp(ctx context.Context, tenantID, email, password string) (
 	if err := r.checkPassword(ctx, password, tenantID); err != nil {
 		return nil, err
 	}
-	if err := r.linkingAllowsSignUp(ctx, tenantID, email); err != nil {
+	if err := r.linkingAllowsSignUp(ctx, nil, tenantID, email); err != nil {
 		return nil, err
 	}
 	u, err := r.signUp(ctx, tenantID, email, password)
@@ -71,49 +71,55 @@ func (r *Recipe) SignUp(ctx context.Context, tenantID, email, password string) (
 
 // linkingAllowsSignUp asks account linking, when configured, whether a new
 // unverified account may take email (the reference's isSignUpAllowed):
-// ErrSignUpNotAllowed when a primary user could be linked through it.
-// The HTTP and Go sign-ups share it.
-func (r *Recipe) linkingAllowsSignUp(ctx context.Context, tenantID, email string) error {
+// ErrSignUpNotAllowed when a primary user could be linked through it. In
+// a session (flow) the session user's own verified address counts as
+// proof, and a login method that could not join the session user for want
+// of one is a *kit.LinkFailure, before anything is written. The HTTP and
+// Go sign-ups share it; the Go API's flow is nil.
+func (r *Recipe) linkingAllowsSignUp(ctx context.Context, flow *kit.AuthFlow, tenantID, email string) error {
 	l := r.auth.Linker()
 	if l == nil {
 		return nil
 	}
-	ok, err := l.SignUpAllowed(ctx, tenantID, kit.AccountInfo{RecipeID: RecipeID, Email: email}, false)
+	info := kit.AccountInfo{RecipeID: RecipeID, Email: email}
+	ok, err := l.SignUpAllowed(flow.Ctx(ctx), tenantID, info, flow.VerifiedInSessionUser(info))
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return ErrSignUpNotAllowed
 	}
-	return nil
+	return flow.CheckNewLink(info, false)
+}
+
+// recipeUserID returns the id of u's e-mail and password login method for
+// email in tenantID (u may be a primary user with several).
+func (r *Recipe) recipeUserID(u *ginauth.User, tenantID, email string) string {
+	return kit.RecipeUserID(u, RecipeID, func(m ginauth.LoginMethod) bool {
+		return m.Email == email && slices.Contains(m.TenantIDs, tenantID)
+	})
 }
 
 // linkSignIn is account linking's part of a sign-in that checked the
 // password, shared by the HTTP and Go sign-ins: it refuses an unverified
 // account whose address a primary user has (ErrSignInNotAllowed, the
-// reference's isSignInAllowed) and otherwise links it as the app decides.
-// It returns the user to answer with (the primary, when linked) and the
-// id of the account signed in with.
-func (r *Recipe) linkSignIn(ctx context.Context, tenantID, email string, u *ginauth.User) (*ginauth.User, string, error) {
-	recipeUserID := kit.RecipeUserID(u, RecipeID, func(m ginauth.LoginMethod) bool {
-		return m.Email == email && slices.Contains(m.TenantIDs, tenantID)
-	})
+// reference's isSignInAllowed) and otherwise links it as the app decides:
+// to the session user when flow says so (a *kit.LinkFailure when it
+// cannot), else by account info. It returns the user to answer with (the
+// primary, when linked).
+func (r *Recipe) linkSignIn(ctx context.Context, flow *kit.AuthFlow, tenantID, recipeUserID string, u *ginauth.User) (*ginauth.User, error) {
 	l := r.auth.Linker()
 	if l == nil {
-		return u, recipeUserID, nil
+		return u, nil
 	}
-	ok, err := l.SignInAllowed(ctx, tenantID, recipeUserID, false)
+	ok, err := l.SignInAllowed(flow.Ctx(ctx), tenantID, recipeUserID, false)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if !ok {
-		return nil, "", ErrSignInNotAllowed
+		return nil, ErrSignInNotAllowed
 	}
-	u, err = r.auth.LinkAfterSignIn(ctx, tenantID, recipeUserID, u)
-	if err != nil {
-		return nil, "", err
-	}
-	return u, recipeUserID, nil
+	return r.auth.FinishAuth(ctx, flow, tenantID, recipeUserID, u)
 }
 
 // signUp creates the user and its row in one transaction. The unique index
@@ -185,7 +191,7 @@ func (r *Recipe) SignIn(ctx context.Context, tenantID, email, password string) (
 	tenantID, email = kit.TenantOr(tenantID), NormaliseEmail(email)
 	u, err := r.signIn(ctx, tenantID, email, password)
 	if err == nil {
-		u, _, err = r.linkSignIn(ctx, tenantID, email, u)
+		u, err = r.linkSignIn(ctx, nil, tenantID, r.recipeUserID(u, tenantID, email), u)
 	}
 	switch {
 	case err == nil:

@@ -37,6 +37,71 @@ const (
 	ReasonSignInNotAllowed = "Cannot sign in due to security reasons. Please try resetting your password, use a different login method or contact support. (ERR_CODE_008)"
 )
 
+// The error codes of a sign-in or sign-up inside a session whose login
+// method cannot be linked to the session user (kit.LinkFailure), as the
+// reference's signInPOST and signUpPOST number them.
+var (
+	signInLinkCodes = map[string]string{kit.LinkFailVerification: "ERR_CODE_009", kit.LinkFailLinkedElsewhere: "ERR_CODE_010",
+		kit.LinkFailAccountInfoTaken: "ERR_CODE_011", kit.LinkFailSessionUserInfo: "ERR_CODE_012"}
+	signUpLinkCodes = map[string]string{kit.LinkFailVerification: "ERR_CODE_013", kit.LinkFailLinkedElsewhere: "ERR_CODE_014",
+		kit.LinkFailAccountInfoTaken: "ERR_CODE_015", kit.LinkFailSessionUserInfo: "ERR_CODE_016"}
+)
+
+// linkRefused answers a *kit.LinkFailure in err with status and the
+// reason of codes; it reports whether err was one.
+func linkRefused(c *gin.Context, err error, status string, codes map[string]string) bool {
+	reason, ok := kit.LinkFailureReason(err, codes)
+	if ok {
+		c.JSON(http.StatusOK, gin.H{"status": status, "reason": reason})
+	}
+	return ok
+}
+
+// beginAuth loads the session a sign-up or sign-in may be linked to and
+// decides whether it is (kit.BeginAuth); for a first factor the tenant
+// must offer e-mail and password. It answers and returns nil on error.
+func (r *Recipe) beginAuth(c *gin.Context, tryLink *bool, email, inputUserID, status string, codes map[string]string) *kit.AuthFlow {
+	s, err := r.auth.LoadAuthSession(c, tryLink)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return nil
+	}
+	return r.beginAuthWith(c, s, tryLink, email, inputUserID, status, codes)
+}
+
+// beginAuthWith is beginAuth with the session loaded.
+func (r *Recipe) beginAuthWith(c *gin.Context, s *ginauth.Session, tryLink *bool, email, inputUserID, status string, codes map[string]string) *kit.AuthFlow {
+	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
+	flow, err := r.auth.BeginAuth(ctx, s, tryLink, RecipeID, kit.AccountInfo{RecipeID: RecipeID, Email: email}, inputUserID)
+	if err != nil {
+		if !linkRefused(c, err, status, codes) {
+			r.auth.WriteError(c, err)
+		}
+		return nil
+	}
+	if flow.FirstFactor() {
+		_, err = r.auth.CheckSignIn(ctx, tenantID, RecipeID)
+	} else {
+		_, err = r.auth.ResolveTenant(ctx, tenantID)
+	}
+	if err != nil {
+		r.auth.WriteHookError(c, err, status)
+		return nil
+	}
+	return flow
+}
+
+// keepSession answers a sign-up or sign-in linked to the request's
+// session: the session stays, with the factor completed in it when MFA is
+// configured (the reference's postAuthChecks).
+func (r *Recipe) keepSession(c *gin.Context, flow *kit.AuthFlow, user *ginauth.User) {
+	if err := r.auth.CompleteInSession(c.Request.Context(), flow); err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": StatusOK, "user": user})
+}
+
 const (
 	resetPasswordWebsitePath  = "/reset-password"
 	backgroundMailSendTimeout = time.Minute
@@ -117,14 +182,18 @@ func (r *Recipe) createSession(c *gin.Context, user *ginauth.User, recipeUserID,
 
 // readCredentials reads a sign-up or sign-in form and checks its email
 // and password fields: a new password against the policy, one to verify
-// only for presence. It returns the fields and their errors, or answers a
-// malformed request itself and returns ok false.
-func (r *Recipe) readCredentials(c *gin.Context, allowed map[string]bool, newPassword bool) (fields map[string]field, errs []fieldErr, ok bool) {
+// only for presence. It returns the fields, their errors and the body's
+// shouldTryLinkingWithSessionUser, or answers a malformed request itself
+// and returns ok false.
+func (r *Recipe) readCredentials(c *gin.Context, allowed map[string]bool, newPassword bool) (fields map[string]field, errs []fieldErr, tryLink *bool, ok bool) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
-	_, fields, err := r.readForm(c, allowed)
+	obj, fields, err := r.readForm(c, allowed)
+	if err == nil {
+		tryLink, err = kit.ReadTryLink(obj)
+	}
 	if err != nil {
 		r.auth.WriteError(c, err)
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	email, password := fields[FieldEmail], fields[FieldPassword]
 	if email.empty() {
@@ -139,13 +208,13 @@ func (r *Recipe) readCredentials(c *gin.Context, allowed map[string]bool, newPas
 			errs = append(errs, fieldErr{FieldPassword, err.(*FieldError).Message})
 		}
 	}
-	return fields, errs, true
+	return fields, errs, tryLink, true
 }
 
 // handleSignUp serves POST /signup.
 func (r *Recipe) handleSignUp(c *gin.Context) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
-	fields, errs, ok := r.readCredentials(c, r.signUpAllowed, true)
+	fields, errs, tryLink, ok := r.readCredentials(c, r.signUpAllowed, true)
 	if !ok {
 		return
 	}
@@ -173,9 +242,11 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 		fieldError(c, errs...)
 		return
 	}
-	// The tenant must offer e-mail and password before anything is written.
-	if _, err := r.auth.CheckSignIn(ctx, tenantID, RecipeID); err != nil {
-		r.auth.WriteHookError(c, err, StatusSignUpNotAllowed)
+	// The tenant must offer e-mail and password (as a first factor, unless
+	// the account joins the session's user) before anything is written.
+	addr := NormaliseEmail(email.str())
+	flow := r.beginAuth(c, tryLink, addr, "", StatusSignUpNotAllowed, signUpLinkCodes)
+	if flow == nil {
 		return
 	}
 	// Every sign-up that gets this far may cost a hash, and tells whether
@@ -192,9 +263,12 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 		}
 	}
 	// An unverified new login method must not take an address a primary
-	// user could be linked through (ERR_CODE_007).
-	if err := r.linkingAllowsSignUp(ctx, tenantID, NormaliseEmail(email.str())); errors.Is(err, ErrSignUpNotAllowed) {
+	// user could be linked through (ERR_CODE_007), nor join the session
+	// user without the verified address linking asks for (ERR_CODE_013).
+	if err := r.linkingAllowsSignUp(ctx, flow, tenantID, addr); errors.Is(err, ErrSignUpNotAllowed) {
 		c.JSON(http.StatusOK, gin.H{"status": StatusSignUpNotAllowed, "reason": ReasonSignUpNotAllowed})
+		return
+	} else if linkRefused(c, err, StatusSignUpNotAllowed, signUpLinkCodes) {
 		return
 	} else if err != nil {
 		r.fail(c, err)
@@ -217,8 +291,14 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 		}
 	}
 	recipeUserID := user.ID
-	if user, err = r.auth.LinkAfterSignIn(ctx, tenantID, recipeUserID, user); err != nil {
-		r.fail(c, err)
+	if user, err = r.auth.FinishAuth(ctx, flow, tenantID, recipeUserID, user); err != nil {
+		if !linkRefused(c, err, StatusSignUpNotAllowed, signUpLinkCodes) {
+			r.fail(c, err)
+		}
+		return
+	}
+	if flow.KeepsSession() {
+		r.keepSession(c, flow, user)
 		return
 	}
 	r.createSession(c, user, recipeUserID, tenantID, StatusSignUpNotAllowed)
@@ -227,7 +307,7 @@ func (r *Recipe) handleSignUp(c *gin.Context) {
 // handleSignIn serves POST /signin.
 func (r *Recipe) handleSignIn(c *gin.Context) {
 	ctx, tenantID := c.Request.Context(), ginauth.TenantID(c)
-	fields, errs, ok := r.readCredentials(c, r.signInAllowed, false)
+	fields, errs, tryLink, ok := r.readCredentials(c, r.signInAllowed, false)
 	if !ok {
 		return
 	}
@@ -236,9 +316,19 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		fieldError(c, errs...)
 		return
 	}
-	if _, err := r.auth.CheckSignIn(ctx, tenantID, RecipeID); err != nil {
-		r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
+	// The session is loaded before the credentials are checked, so that a
+	// stale session (401) costs no attempt; whether the sign-in joins the
+	// session's user is decided once the password has matched.
+	s, err := r.auth.LoadAuthSession(c, tryLink)
+	if err != nil {
+		r.auth.WriteError(c, err)
 		return
+	}
+	if s == nil {
+		if _, err := r.auth.CheckSignIn(ctx, tenantID, RecipeID); err != nil {
+			r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
+			return
+		}
 	}
 	// The attempt is reserved (counted) before any hashing, and alike for
 	// addresses with and without an account; anything but a success stays
@@ -261,9 +351,20 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 		return
 	}
 	at.Succeeded()
-	user, recipeUserID, err := r.linkSignIn(ctx, tenantID, NormaliseEmail(addr), user)
+	norm := NormaliseEmail(addr)
+	recipeUserID := r.recipeUserID(user, tenantID, norm)
+	var flow *kit.AuthFlow
+	if s != nil {
+		if flow = r.beginAuthWith(c, s, tryLink, norm, user.ID, StatusSignInNotAllowed, signInLinkCodes); flow == nil {
+			return
+		}
+	}
+	user, err = r.linkSignIn(ctx, flow, tenantID, recipeUserID, user)
 	if errors.Is(err, ErrSignInNotAllowed) { // ERR_CODE_008
 		c.JSON(http.StatusOK, gin.H{"status": StatusSignInNotAllowed, "reason": ReasonSignInNotAllowed})
+		return
+	}
+	if linkRefused(c, err, StatusSignInNotAllowed, signInLinkCodes) {
 		return
 	}
 	if err != nil {
@@ -275,6 +376,11 @@ func (r *Recipe) handleSignIn(c *gin.Context) {
 			r.auth.WriteHookError(c, err, StatusSignInNotAllowed)
 			return
 		}
+	}
+	if flow.KeepsSession() {
+		r.event(c, ginauth.Event{Type: ginauth.EventSignIn, UserID: user.ID, Account: addr, Detail: RecipeID + ": linked to the session user"})
+		r.keepSession(c, flow, user)
+		return
 	}
 	if r.createSession(c, user, recipeUserID, tenantID, StatusSignInNotAllowed) {
 		r.event(c, ginauth.Event{Type: ginauth.EventSignIn, UserID: user.ID, Account: addr})

@@ -27,6 +27,13 @@
 // NotSetUp, Find, TenantOr and FactorSession are the small pieces every
 // recipe would otherwise write again.
 //
+// # Sign-up and sign-in inside a session
+//
+// ReadTryLink, LoadAuthSession, BeginAuth, FinishAuth and CompleteInSession
+// are the steps a sign-in recipe takes to link a login method to the
+// session's user (shouldTryLinkingWithSessionUser) and keep that session,
+// through the account-linking recipe (Linker) and multifactorauth.
+//
 // # Tokens, signatures and secrets at rest
 //
 // Token, HashToken and NewID make and store unguessable tokens and ids;

@@ -47,6 +47,23 @@ type AccountLinker interface {
 	// app's decision allows. It returns the primary user's id, or
 	// recipeUserID when nothing was linked.
 	LinkOrCreatePrimary(ctx context.Context, tenantID, recipeUserID string) (string, error)
+	// SessionAuthType decides whether a sign-up or sign-in made with
+	// session s links its login method (info; of inputUserID on a sign-in,
+	// "" on a sign-up) to the session's user, as the reference's
+	// checkAuthTypeAndLinkingStatus: the session user is made a primary
+	// user when the app's decision allows (a *LinkFailure with
+	// LinkFailSessionUserInfo when another primary user holds its account
+	// info), and the app's ShouldDoAutomaticAccountLinking is asked with
+	// the session. tryLink is the body's flag: true turns the app's
+	// refusal into a 400 instead of a first factor.
+	SessionAuthType(ctx context.Context, s *ginauth.Session, tryLink *bool, info AccountInfo, inputUserID string) (*SessionLink, error)
+	// LinkToSession links recipeUserID's login method to link.SessionUser,
+	// as the reference's tryLinkingBySession: a *LinkFailure when a
+	// verified address is required and missing, or the login method is
+	// another primary user's, or its account info is; ErrLinkRetry when
+	// the session user is no primary user any more. It returns the
+	// session user with the new login method.
+	LinkToSession(ctx context.Context, link *SessionLink, recipeUserID string) (*ginauth.User, error)
 	// ClaimTenantTx runs inside the transaction tx that has just made
 	// userID a member of tenantID (multitenancy's AssociateUserToTenant).
 	// When userID belongs to a linked group (a primary user or one linked

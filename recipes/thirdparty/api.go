@@ -128,7 +128,15 @@ type signInUpBody struct {
 		PKCECodeVerifier               string         `json:"pkceCodeVerifier"`
 	} `json:"redirectURIInfo"`
 	OAuthTokens map[string]any `json:"oAuthTokens"`
+	// ShouldTryLinking is shouldTryLinkingWithSessionUser (nil: absent).
+	ShouldTryLinking *bool `json:"shouldTryLinkingWithSessionUser"`
 }
+
+// The error codes of a sign-in or sign-up inside a session whose provider
+// account cannot be linked to the session user (kit.LinkFailure), as the
+// reference's signInUpPOST numbers them.
+var linkCodes = map[string]string{kit.LinkFailVerification: "ERR_CODE_020", kit.LinkFailLinkedElsewhere: "ERR_CODE_021",
+	kit.LinkFailAccountInfoTaken: "ERR_CODE_022", kit.LinkFailSessionUserInfo: "ERR_CODE_023"}
 
 // handleSignInUp serves POST /signinup (FDI §3.4).
 func (r *Recipe) handleSignInUp(c *gin.Context) {
@@ -168,7 +176,20 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 		r.auth.WriteError(c, err)
 		return
 	}
-	if _, err := r.auth.CheckSignIn(c.Request.Context(), ginauth.TenantID(c), Factor); err != nil {
+	// The session an account may join is loaded first: a stale one is a
+	// 401 before any call to the provider. Without one the tenant must
+	// offer the provider as a first factor; with one, signInUp decides.
+	sess, err := r.auth.LoadAuthSession(c, body.ShouldTryLinking)
+	if err != nil {
+		r.auth.WriteError(c, err)
+		return
+	}
+	if sess == nil {
+		_, err = r.auth.CheckSignIn(c.Request.Context(), ginauth.TenantID(c), Factor)
+	} else {
+		_, err = r.auth.ResolveTenant(c.Request.Context(), ginauth.TenantID(c))
+	}
+	if err != nil {
 		r.auth.WriteHookError(c, err, statusSignInUpNotAllowed)
 		return
 	}
@@ -212,12 +233,32 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 		return
 	}
 	tenant := ginauth.TenantID(c)
-	user, created, err := r.signInUp(ctx, SignInUpInfo{TenantID: tenant, ThirdPartyID: p.ID, UserInfo: info, Tokens: tokens})
+	user, created, flow, err := r.signInUp(ctx, SignInUpInfo{TenantID: tenant, ThirdPartyID: p.ID, UserInfo: info, Tokens: tokens}, sess, body.ShouldTryLinking)
+	if reason, ok := kit.LinkFailureReason(err, linkCodes); ok {
+		r.event(c, ginauth.Event{Type: ginauth.EventSignInFailed, Account: ginauth.NormaliseEmail(info.Email), Detail: detail(p) + ": not linked to the session user"})
+		c.JSON(http.StatusOK, gin.H{"status": statusSignInUpNotAllowed, "reason": reason})
+		return
+	}
 	if err != nil {
 		if errors.Is(err, ginauth.ErrSignInNotAllowed) {
 			r.event(c, ginauth.Event{Type: ginauth.EventSignInFailed, Account: ginauth.NormaliseEmail(info.Email), Detail: detail(p) + ": not allowed"})
 		}
 		r.auth.WriteHookError(c, err, statusSignInUpNotAllowed)
+		return
+	}
+	typ := ginauth.EventSignIn
+	if created {
+		typ = ginauth.EventSignUp
+	}
+	if flow.KeepsSession() {
+		// Linked to the session's user: that session stays, with the
+		// factor completed in it under MFA (the reference's postAuthChecks).
+		if err := r.auth.CompleteInSession(ctx, flow); err != nil {
+			r.auth.WriteError(c, err)
+			return
+		}
+		r.event(c, ginauth.Event{Type: typ, UserID: user.ID, Account: ginauth.NormaliseEmail(info.Email), Detail: detail(p) + ": linked to the session user"})
+		c.JSON(http.StatusOK, gin.H{"status": "OK", "user": user, "createdNewRecipeUser": created})
 		return
 	}
 	recipeUserID := kit.RecipeUserID(user, RecipeID, func(m ginauth.LoginMethod) bool {
@@ -226,10 +267,6 @@ func (r *Recipe) handleSignInUp(c *gin.Context) {
 	if _, err := r.auth.CreateSession(c, ginauth.NewSession{UserID: recipeUserID, RecipeUserID: recipeUserID, TenantID: tenant, Factor: Factor}); err != nil {
 		r.auth.WriteHookError(c, err, statusSignInUpNotAllowed)
 		return
-	}
-	typ := ginauth.EventSignIn
-	if created {
-		typ = ginauth.EventSignUp
 	}
 	r.event(c, ginauth.Event{Type: typ, UserID: user.ID, Account: ginauth.NormaliseEmail(info.Email), Detail: detail(p)})
 	c.JSON(http.StatusOK, gin.H{"status": "OK", "user": user, "createdNewRecipeUser": created})

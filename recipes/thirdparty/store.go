@@ -19,44 +19,64 @@ import (
 // run as they do for the HTTP API; a veto is an error matching
 // ginauth.ErrSignInNotAllowed (see ginauth.NotAllowed).
 func (r *Recipe) SignInUp(ctx context.Context, tenantID, thirdPartyID, thirdPartyUserID, email string, emailVerified bool) (*ginauth.User, bool, error) {
-	return r.signInUp(ctx, SignInUpInfo{TenantID: tenantID, ThirdPartyID: thirdPartyID,
-		UserInfo: UserInfo{ThirdPartyUserID: thirdPartyUserID, Email: email, EmailVerified: emailVerified}})
+	u, created, _, err := r.signInUp(ctx, SignInUpInfo{TenantID: tenantID, ThirdPartyID: thirdPartyID,
+		UserInfo: UserInfo{ThirdPartyUserID: thirdPartyUserID, Email: email, EmailVerified: emailVerified}}, nil, nil)
+	return u, created, err
 }
 
-func (r *Recipe) signInUp(ctx context.Context, in SignInUpInfo) (*ginauth.User, bool, error) {
+// signInUp signs the account in or up. s is the request's session that
+// the account may be linked to (see kit.LoadAuthSession; nil in the Go
+// API) and tryLink the body's shouldTryLinkingWithSessionUser; the flow
+// returned says whether the session is kept (kit.AuthFlow.KeepsSession).
+// A tenant that does not offer the provider as a first factor is checked
+// here when s is set (the caller checks it otherwise).
+func (r *Recipe) signInUp(ctx context.Context, in SignInUpInfo, s *ginauth.Session, tryLink *bool) (*ginauth.User, bool, *kit.AuthFlow, error) {
 	if r.auth == nil {
-		return nil, false, ErrNotSetUp
+		return nil, false, nil, ErrNotSetUp
 	}
 	if in.TenantID == "" {
 		in.TenantID = ginauth.DefaultTenant
 	}
 	tpuid := in.UserInfo.ThirdPartyUserID
 	if in.ThirdPartyID == "" || tpuid == "" || len(tpuid) > 256 || len(in.ThirdPartyID) > 64 {
-		return nil, false, ginauth.BadRequest("a third-party account needs a provider id (at most 64 bytes) and a user id (at most 256 bytes)")
+		return nil, false, nil, ginauth.BadRequest("a third-party account needs a provider id (at most 64 bytes) and a user id (at most 256 bytes)")
 	}
 	email := ginauth.NormaliseEmail(in.UserInfo.Email)
 	if len(email) > 256 {
-		return nil, false, ginauth.BadRequest("the e-mail address is longer than 256 bytes")
+		return nil, false, nil, ginauth.BadRequest("the e-mail address is longer than 256 bytes")
 	}
 	in.UserInfo.Email = email
 
 	row, err := r.account(ctx, r.auth.DB(), in.TenantID, in.ThirdPartyID, tpuid)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	if row != nil {
 		if in.Existing, err = r.auth.GetUser(ctx, row.UserID); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 	}
 	if h := r.cfg.Hooks.BeforeSignInUp; h != nil {
 		if err := h(ctx, in); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 	}
 
-	if err := r.linkingAllows(ctx, in, row); err != nil {
-		return nil, false, err
+	inputUserID := ""
+	if row != nil {
+		inputUserID = row.UserID
+	}
+	flow, err := r.auth.BeginAuth(ctx, s, tryLink, Factor, accountInfo(in), inputUserID)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if s != nil && flow.FirstFactor() {
+		if _, err := r.auth.CheckSignIn(ctx, in.TenantID, Factor); err != nil {
+			return nil, false, nil, err
+		}
+	}
+	if err := r.linkingAllows(ctx, flow, in, row); err != nil {
+		return nil, false, nil, err
 	}
 
 	created := false
@@ -67,34 +87,40 @@ func (r *Recipe) signInUp(ctx context.Context, in SignInUpInfo) (*ginauth.User, 
 			err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.ThirdPartyUser{}).
 				Where("user_id = ?", userID).Update("email", email).Error
 			if err != nil {
-				return nil, false, ginauth.DBError(err)
+				return nil, false, nil, ginauth.DBError(err)
 			}
 		}
 	} else {
 		userID, created, err = r.createAccount(ctx, in.TenantID, in.ThirdPartyID, tpuid, email)
 		if err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 	}
 
 	if in.UserInfo.EmailVerified && email != "" && r.cfg.OnVerifiedEmail != nil {
 		if err := r.cfg.OnVerifiedEmail(ctx, userID, email); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 	}
 	user, err := r.auth.GetUser(ctx, userID)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
-	if user, err = r.auth.LinkAfterSignIn(ctx, in.TenantID, userID, user); err != nil {
-		return nil, false, err
+	if user, err = r.auth.FinishAuth(ctx, flow, in.TenantID, userID, user); err != nil {
+		return nil, false, nil, err
 	}
 	if h := r.cfg.Hooks.AfterSignInUp; h != nil {
 		if err := h(ctx, SignInUpResult{SignInUpInfo: in, User: user, CreatedNewRecipeUser: created}); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 	}
-	return user, created, nil
+	return user, created, flow, nil
+}
+
+// accountInfo is what account linking knows the account of in by.
+func accountInfo(in SignInUpInfo) kit.AccountInfo {
+	return kit.AccountInfo{RecipeID: RecipeID, Email: in.UserInfo.Email,
+		ThirdParty: &ginauth.ThirdPartyInfo{ID: in.ThirdPartyID, UserID: in.UserInfo.ThirdPartyUserID}}
 }
 
 // Reasons of SIGN_IN_UP_NOT_ALLOWED when account linking refuses
@@ -109,20 +135,26 @@ const (
 // linkingAllows asks account linking, when configured, whether this
 // sign-up, sign-in or change of the provider's e-mail may go on: the
 // reference's isSignUpAllowed, isEmailChangeAllowed and isSignInAllowed,
-// with the provider's word on verification.
-func (r *Recipe) linkingAllows(ctx context.Context, in SignInUpInfo, row *models.ThirdPartyUser) error {
+// with the provider's word on verification (or, inside a session that the
+// account is to join, the session user's: flow).
+func (r *Recipe) linkingAllows(ctx context.Context, flow *kit.AuthFlow, in SignInUpInfo, row *models.ThirdPartyUser) error {
 	l := r.auth.Linker()
 	if l == nil {
 		return nil
 	}
+	ctx = flow.Ctx(ctx)
 	email, verified := in.UserInfo.Email, in.UserInfo.EmailVerified
 	if row == nil {
-		ok, err := l.SignUpAllowed(ctx, in.TenantID, kit.AccountInfo{RecipeID: RecipeID, Email: email,
-			ThirdParty: &ginauth.ThirdPartyInfo{ID: in.ThirdPartyID, UserID: in.UserInfo.ThirdPartyUserID}}, verified)
-		if err != nil || ok {
+		info := accountInfo(in)
+		verified = verified || flow.VerifiedInSessionUser(info)
+		ok, err := l.SignUpAllowed(ctx, in.TenantID, info, verified)
+		if err != nil {
 			return err
 		}
-		return ginauth.NotAllowed(ReasonSignUpNotAllowed)
+		if !ok {
+			return ginauth.NotAllowed(ReasonSignUpNotAllowed)
+		}
+		return flow.CheckNewLink(info, verified)
 	}
 	if email != "" && email != row.Email {
 		ok, conflict, err := l.EmailChangeAllowed(ctx, row.UserID, email, verified)
