@@ -438,6 +438,9 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 			return err
 		}
 		if e != row.Email {
+			if err := r.emailChangeAllowed(ctx, userID, e); err != nil {
+				return err
+			}
 			updates["email"] = e
 		}
 	}
@@ -454,7 +457,9 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 	if len(updates) == 0 {
 		return nil
 	}
-	err = r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	// Retried: with account linking it also locks the group's users, which
+	// MariaDB may answer with a deadlock.
+	err = kit.RetryTransaction(r.auth.DB().WithContext(kit.DBContext(ctx)), func(tx *gorm.DB) error {
 		res := tx.Model(&models.EmailPasswordUser{}).Where("user_id = ?", userID).Updates(updates)
 		if res.Error != nil {
 			if kit.IsUniqueViolation(res.Error) {
@@ -474,6 +479,17 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 				}
 				return ginauth.DBError(err)
 			}
+			// A linked group's account info follows the new address; one
+			// another primary user holds refuses the change.
+			if ref, ok := r.auth.Linker().(kit.AccountInfoRefresher); ok {
+				kind, err := ref.RefreshAccountInfoTx(ctx, tx, userID)
+				if err != nil {
+					return err
+				}
+				if kind != "" {
+					return ErrEmailChangeNotAllowed
+				}
+			}
 		}
 		if err := tx.Where("user_id = ?", userID).Delete(&models.PasswordResetToken{}).Error; err != nil {
 			return ginauth.DBError(err)
@@ -487,7 +503,7 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 		}
 		return nil
 	})
-	if errors.Is(err, ErrEmailExists) || errors.Is(err, ErrUnknownUser) {
+	if errors.Is(err, ErrEmailExists) || errors.Is(err, ErrUnknownUser) || errors.Is(err, ErrEmailChangeNotAllowed) {
 		return err
 	}
 	if err != nil {
@@ -495,6 +511,29 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 	}
 	if password != nil {
 		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventPasswordChanged, UserID: userID, Detail: RecipeID})
+	}
+	return nil
+}
+
+// emailChangeAllowed asks account linking, when configured, whether
+// userID may take the address email: the reference's isEmailChangeAllowed,
+// as supertokens-node's emailpassword updateEmailOrPassword asks it before
+// writing. It returns ErrEmailChangeNotAllowed or nil.
+func (r *Recipe) emailChangeAllowed(ctx context.Context, userID, email string) error {
+	l := r.auth.Linker()
+	if l == nil {
+		return nil
+	}
+	verified, err := r.auth.EmailVerified(ctx, userID, email)
+	if err != nil {
+		return err
+	}
+	ok, _, err := l.EmailChangeAllowed(ctx, userID, email, verified)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrEmailChangeNotAllowed
 	}
 	return nil
 }
