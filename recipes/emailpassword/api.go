@@ -116,11 +116,11 @@ func (r *Recipe) linkSignIn(ctx context.Context, tenantID, email string, u *gina
 	return u, recipeUserID, nil
 }
 
-// signUp creates the user and its row in one transaction. The unique index
-// on (tenant, email) settles concurrent sign-ups for one address.
+// signUp creates the user and its row in one transaction. The key of
+// ginauth_login_tenants settles concurrent sign-ups for one address.
 func (r *Recipe) signUp(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
 	// Checked first so that an existing address does not cost a hash; the
-	// unique index still decides races.
+	// login rows' key still decides races.
 	exists, err := r.emailExists(ctx, tenantID, email)
 	if err != nil {
 		return nil, err

@@ -118,3 +118,36 @@ func TestSignUpBurstAfterDisassociation(t *testing.T) {
 		t.Fatalf("login rows %d (want 1), recipe rows %d (want 2)", holders, rows)
 	}
 }
+
+// TestPasswordlessUpdateUserFollowsAssociation: a passwordless user
+// associated with beta signs in there with its changed contact, and a
+// value another beta user holds is refused although acme has it free.
+func TestPasswordlessUpdateUserFollowsAssociation(t *testing.T) {
+	h := newLoginHarness(t)
+	a := h.consume("acme", passwordless.PhoneContact("+14155550123")).User
+	_, err := h.mt.AssociateUserToTenant(h.ctx, "beta", a.ID)
+	h.must(err)
+	h.consume("beta", passwordless.EmailContact("taken@example.com"))
+
+	e, p := "taken@example.com", "+14155550124"
+	res, err := h.pl.UpdateUser(h.ctx, a.ID, &e, nil)
+	if err != nil || res.Status != passwordless.UpdateEmailExists {
+		t.Fatalf("address held in beta: %+v %v", res, err)
+	}
+	e = "ann@example.com"
+	res, err = h.pl.UpdateUser(h.ctx, a.ID, &e, &p)
+	if err != nil || res.Status != passwordless.UpdateOK {
+		t.Fatalf("change: %+v %v", res, err)
+	}
+	for _, tenant := range []string{"acme", "beta"} {
+		for _, c := range []passwordless.Contact{passwordless.EmailContact(e), passwordless.PhoneContact(p)} {
+			if r := h.consume(tenant, c); r.CreatedNewRecipeUser || r.User.ID != a.ID {
+				t.Fatalf("%s in %s: created=%v id=%s", c, tenant, r.CreatedNewRecipeUser, r.User.ID)
+			}
+		}
+	}
+	// The old number is free in both tenants.
+	if r := h.consume("beta", passwordless.PhoneContact("+14155550123")); !r.CreatedNewRecipeUser {
+		t.Fatal("old number still signs in to beta")
+	}
+}

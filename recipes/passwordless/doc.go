@@ -76,8 +76,8 @@
 //
 // A consumed code signs the contact in: the passwordless user of the
 // contact in the tenant is returned, or created together with its core
-// user in one transaction (unique indexes make concurrent first sign-ins
-// yield one user). The device, and every other outstanding device of the
+// user in one transaction (the key of ginauth_login_tenants makes
+// concurrent first sign-ins yield one user). The device, and every other outstanding device of the
 // contact in the tenant, is revoked. The session carries the
 // multi-factor auth factor the code proved: "otp-email", "link-email",
 // "otp-phone" or "link-phone". The user's login method (recipeId
