@@ -99,10 +99,10 @@ func (r *Recipe) UpdateUser(ctx context.Context, recipeUserID string, email, pho
 		return &UpdateResult{Status: UpdateUnknownUser}, nil
 	}
 	// The validators are the ones of the tenant the method was made in.
-	if email, err = r.checkNewEmail(ctx, email, row.TenantID); err != nil {
+	if email, err = checkNew(ctx, email, row.TenantID, "e-mail address", maxEmailLen, NormaliseEmail, r.cfg.ValidateEmail); err != nil {
 		return nil, err
 	}
-	if phoneNumber, err = r.checkNewPhone(ctx, phoneNumber, row.TenantID); err != nil {
+	if phoneNumber, err = checkNew(ctx, phoneNumber, row.TenantID, "phone number", maxPhoneLen, NormalisePhoneNumber, r.cfg.ValidatePhoneNumber); err != nil {
 		return nil, err
 	}
 	if email != nil && phoneNumber != nil && *email == "" && *phoneNumber == "" {
@@ -149,38 +149,25 @@ func deref(s *string) string {
 	return *s
 }
 
-// checkNewEmail normalises and validates a new address ("" removes).
-func (r *Recipe) checkNewEmail(ctx context.Context, email *string, tenantID string) (*string, error) {
-	if email == nil {
+// checkNew normalises and validates a new value (nil: unchanged; ""
+// removes). A custom validator may accept what the column cannot hold,
+// hence the length check after it.
+func checkNew(ctx context.Context, v *string, tenantID, what string, maxLen int,
+	normalise func(string) string, validate func(context.Context, string, string) string) (*string, error) {
+	if v == nil {
 		return nil, nil
 	}
-	e := NormaliseEmail(*email)
-	if e == "" {
-		return &e, nil
+	n := normalise(*v)
+	if n == "" {
+		return &n, nil
 	}
-	if msg := r.cfg.ValidateEmail(ctx, e, tenantID); msg != "" {
+	if msg := validate(ctx, n, tenantID); msg != "" {
 		return nil, &InvalidContactError{Message: msg}
 	}
-	return &e, nil
-}
-
-// checkNewPhone normalises and validates a new number ("" removes).
-func (r *Recipe) checkNewPhone(ctx context.Context, phone *string, tenantID string) (*string, error) {
-	if phone == nil {
-		return nil, nil
+	if len(n) > maxLen {
+		return nil, &InvalidContactError{Message: fmt.Sprintf("the %s is longer than %d characters", what, maxLen)}
 	}
-	p := NormalisePhoneNumber(*phone)
-	if p == "" {
-		return &p, nil
-	}
-	if msg := r.cfg.ValidatePhoneNumber(ctx, p, tenantID); msg != "" {
-		return nil, &InvalidContactError{Message: msg}
-	}
-	// A custom validator may accept what the column cannot hold.
-	if len(p) > maxPhoneLen {
-		return nil, &InvalidContactError{Message: fmt.Sprintf("the phone number is longer than %d characters", maxPhoneLen)}
-	}
-	return &p, nil
+	return &n, nil
 }
 
 // emailChangeAllowed asks account linking, when configured, whether the
