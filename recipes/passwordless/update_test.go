@@ -9,6 +9,7 @@ import (
 
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/kit"
+	"github.com/ginauth/ginauth/recipes/multifactorauth"
 )
 
 func ptr(s string) *string { return &s }
@@ -229,5 +230,35 @@ func (h *harness) must(err error) {
 	h.t.Helper()
 	if err != nil {
 		h.t.Fatal(err)
+	}
+}
+
+// TestSecondFactorPhoneAddedToRowSignsIn: setting up otp-phone for a user
+// whose passwordless row has an e-mail adds the number to that row, and
+// the number then signs in (its ginauth_login_tenants row is written with
+// it). Defence: addContact's addLoginRows (without it the number is stored
+// but unknown to sign-in, and nothing keeps another user from holding it).
+func TestSecondFactorPhoneAddedToRowSignsIn(t *testing.T) {
+	m := newMFAHarness(t, mfaSetup{mfa: multifactorauth.Config{RequireFactors: []string{FactorOTPEmail}}})
+	s, uid := m.signUp("ada@example.com")
+	r, d := s.createCode(map[string]any{"email": "ada@example.com"})
+	expectStatus(t, r, "OK")
+	code, _ := codeFrom(t, m.waitMail())
+	expectStatus(t, s.consume(d, code), "OK")
+	r, d = s.createCode(map[string]any{"phoneNumber": "+14155550177"})
+	expectStatus(t, r, "OK")
+	sms := m.waitSMS()
+	expectStatus(t, s.consume(d, sms.Code), "OK")
+	if row := m.plRow(uid); deref(row.Email) != "ada@example.com" || deref(row.PhoneNumber) != "+14155550177" {
+		t.Fatalf("row after the phone set-up: %v %v", deref(row.Email), deref(row.PhoneNumber))
+	}
+	if u, err := m.pl.GetUserByPhoneNumber(context.Background(), "public", "+14155550177"); err != nil || u.ID != uid {
+		t.Fatalf("the set-up number does not sign in: %v", err)
+	}
+	// Another user cannot take it by a contact change.
+	o, err := m.pl.SignInUp(context.Background(), "public", EmailContact("other@example.com"))
+	m.must(err)
+	if st := m.update(o.RecipeUserID, nil, ptr("+14155550177")); st != UpdatePhoneExists {
+		t.Fatalf("another user taking the set-up number: %s", st)
 	}
 }
