@@ -154,9 +154,11 @@
 // SMSSender deliver them your way.
 //
 // The Go API (CreateCode, ResendCode, ConsumeCode, SignInUp, CreateMagicLink,
-// GetUserByEmail, GetUserByPhoneNumber, RevokeAllCodes, DeleteExpiredCodes)
-// is for an app's own flows and admin tools; it validates contacts but runs
-// no hooks, sends nothing and is not rate-limited.
+// GetUserByEmail, GetUserByPhoneNumber, UpdateUser, RevokeAllCodes,
+// DeleteExpiredCodes) is for an app's own flows and admin tools; it
+// validates contacts but runs no hooks, sends nothing and is not
+// rate-limited. UpdateUser changes a user's e-mail and/or phone number in
+// one transaction with the rows sign-in and account linking read.
 //
 // # As a second factor
 //
