@@ -246,3 +246,35 @@ func UserLoginKeys(tx *gorm.DB, userID string) ([]LoginKey, error) {
 	}
 	return keys, nil
 }
+
+// LoginTenantIDs returns the tenants where any of userID's accounts of the
+// given methods signs in (its own tenant and those it was associated
+// with, less those it left), sorted.
+func LoginTenantIDs(tx *gorm.DB, userID string, methods ...string) ([]string, error) {
+	var ids []string
+	err := tx.Session(&gorm.Session{NewDB: true}).Model(&LoginTenant{}).Distinct("tenant_id").
+		Where("user_id = ? AND method IN ?", userID, methods).Order("tenant_id").Pluck("tenant_id", &ids).Error
+	return ids, err
+}
+
+// SetLogin makes userID's account of method be account in exactly the
+// given tenants, inside tx: the rows of the old account go and the new
+// ones are inserted, so that a tenant where another user holds account
+// fails with a unique violation (and tx must roll back). account ""
+// removes the user's account of that method. It is RekeyLogin for a
+// method the user may not have had yet (a passwordless user adding a phone
+// number).
+func SetLogin(tx *gorm.DB, userID, method, account string, tenants []string) error {
+	db := tx.Session(&gorm.Session{NewDB: true})
+	if err := db.Where("user_id = ? AND method = ?", userID, method).Delete(&LoginTenant{}).Error; err != nil {
+		return err
+	}
+	if account == "" || len(tenants) == 0 {
+		return nil
+	}
+	rows := make([]LoginTenant, len(tenants))
+	for i, t := range tenants {
+		rows[i] = LoginTenant{TenantID: t, Method: method, Account: account, UserID: userID}
+	}
+	return db.Create(&rows).Error
+}

@@ -20,16 +20,19 @@ func PasswordlessTables() []string {
 // a code or magic link sent to an e-mail address or a phone number. Its
 // UserID is the core User's ID.
 //
-// Email and PhoneNumber are NULL when absent, so that the unique indexes on
-// (tenant_id, email) and (tenant_id, phone_number) allow one passwordless
-// user per address and per number in a tenant, and any number of users
-// without one. Email is stored normalised (trimmed, lower-case),
-// PhoneNumber in E.164 form ("+14155550123").
+// Email and PhoneNumber are NULL when absent (a user may have either or
+// both). One passwordless user per address and per number in each tenant
+// is the key of ginauth_login_tenants (LoginTenant), written by the
+// AfterCreate hook and by every change of contact in the same transaction;
+// this table has no unique index of its own, so that a contact whose user
+// was disassociated from a tenant can sign up there again. Email is stored
+// normalised (trimmed, lower-case), PhoneNumber in E.164 form
+// ("+14155550123").
 type PasswordlessUser struct {
 	UserID      string    `gorm:"column:user_id;primaryKey;size:64"`
-	TenantID    string    `gorm:"column:tenant_id;not null;size:64;uniqueIndex:ginauth_passwordless_users_tenant_email,priority:1;uniqueIndex:ginauth_passwordless_users_tenant_phone,priority:1"`
-	Email       *string   `gorm:"column:email;size:256;uniqueIndex:ginauth_passwordless_users_tenant_email,priority:2"`
-	PhoneNumber *string   `gorm:"column:phone_number;size:32;uniqueIndex:ginauth_passwordless_users_tenant_phone,priority:2"`
+	TenantID    string    `gorm:"column:tenant_id;not null;size:64;index:ginauth_passwordless_users_tenant"`
+	Email       *string   `gorm:"column:email;size:256;index:ginauth_passwordless_users_email"`
+	PhoneNumber *string   `gorm:"column:phone_number;size:32;index:ginauth_passwordless_users_phone"`
 	TimeJoined  time.Time `gorm:"column:time_joined;not null"`
 }
 

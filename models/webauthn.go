@@ -21,13 +21,15 @@ func WebAuthnTables() []string {
 
 // WebAuthnUser is a passkey login method: the e-mail address the user
 // signed up with, whose passkeys are WebAuthnCredential rows. Its UserID
-// is the core User's ID. As for e-mail and password, the unique index on
-// (tenant_id, email) makes two concurrent sign-ups for one address yield
-// one account. Email is stored normalised.
+// is the core User's ID. As for e-mail and password, the key of
+// ginauth_login_tenants (LoginTenant, written by the AfterCreate hook)
+// makes two concurrent sign-ups for one address in a tenant yield one
+// account, and this table has no unique index of its own. Email is stored
+// normalised.
 type WebAuthnUser struct {
 	UserID     string    `gorm:"column:user_id;primaryKey;size:64"`
-	TenantID   string    `gorm:"column:tenant_id;not null;size:64;uniqueIndex:ginauth_webauthn_users_tenant_email,priority:1"`
-	Email      string    `gorm:"column:email;not null;size:256;uniqueIndex:ginauth_webauthn_users_tenant_email,priority:2"`
+	TenantID   string    `gorm:"column:tenant_id;not null;size:64;index:ginauth_webauthn_users_tenant"`
+	Email      string    `gorm:"column:email;not null;size:256;index:ginauth_webauthn_users_email"`
 	TimeJoined time.Time `gorm:"column:time_joined;not null"`
 }
 

@@ -84,3 +84,37 @@ func (r *Recipe) ReleaseTenantTx(ctx context.Context, tx *gorm.DB, tenantID, use
 	_, _, err = claimRows(tx, u.ID, tenantRows(u, tenantID))
 	return err
 }
+
+// RefreshAccountInfoTx implements kit.AccountInfoRefresher: the core's
+// check behind a contact change's EMAIL_CHANGE_NOT_ALLOWED_ERROR and
+// PHONE_NUMBER_CHANGE_NOT_ALLOWED_ERROR (supertokens-node's passwordless
+// updateUser answers them from the core's PUT /recipe/user). The group's
+// claims are dropped and made again from its login methods as tx now sees
+// them, so that an old address no member still has is freed and a new one
+// is claimed; the rows' key decides a race with another primary user.
+func (r *Recipe) RefreshAccountInfoTx(ctx context.Context, tx *gorm.DB, recipeUserID string) (string, error) {
+	if err := r.ready(); err != nil {
+		return "", err
+	}
+	primaryID, err := groupOf(tx, recipeUserID)
+	if err != nil || primaryID == "" {
+		return "", err
+	}
+	if err := tx.Where("primary_user_id = ?", primaryID).Delete(&models.AccountInfo{}).Error; err != nil {
+		return "", ginauth.DBError(err)
+	}
+	u, err := r.k.GetUserTx(ctx, tx, primaryID)
+	if err != nil {
+		return "", err
+	}
+	for _, row := range infoRows(u) {
+		owner, _, err := claimRows(tx, u.ID, []models.AccountInfo{row})
+		if err != nil {
+			return "", err
+		}
+		if owner != "" {
+			return row.Kind, nil
+		}
+	}
+	return "", nil
+}

@@ -122,11 +122,11 @@ func (r *Recipe) linkSignIn(ctx context.Context, flow *kit.AuthFlow, tenantID, r
 	return r.auth.FinishAuth(ctx, flow, tenantID, recipeUserID, u)
 }
 
-// signUp creates the user and its row in one transaction. The unique index
-// on (tenant, email) settles concurrent sign-ups for one address.
+// signUp creates the user and its row in one transaction. The key of
+// ginauth_login_tenants settles concurrent sign-ups for one address.
 func (r *Recipe) signUp(ctx context.Context, tenantID, email, password string) (*ginauth.User, error) {
 	// Checked first so that an existing address does not cost a hash; the
-	// unique index still decides races.
+	// login rows' key still decides races.
 	exists, err := r.emailExists(ctx, tenantID, email)
 	if err != nil {
 		return nil, err
@@ -444,6 +444,9 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 			return err
 		}
 		if e != row.Email {
+			if err := r.emailChangeAllowed(ctx, userID, e); err != nil {
+				return err
+			}
 			updates["email"] = e
 		}
 	}
@@ -460,7 +463,9 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 	if len(updates) == 0 {
 		return nil
 	}
-	err = r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	// Retried: with account linking it also locks the group's users, which
+	// MariaDB may answer with a deadlock.
+	err = kit.RetryTransaction(r.auth.DB().WithContext(kit.DBContext(ctx)), func(tx *gorm.DB) error {
 		res := tx.Model(&models.EmailPasswordUser{}).Where("user_id = ?", userID).Updates(updates)
 		if res.Error != nil {
 			if kit.IsUniqueViolation(res.Error) {
@@ -480,6 +485,17 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 				}
 				return ginauth.DBError(err)
 			}
+			// A linked group's account info follows the new address; one
+			// another primary user holds refuses the change.
+			if ref, ok := r.auth.Linker().(kit.AccountInfoRefresher); ok {
+				kind, err := ref.RefreshAccountInfoTx(ctx, tx, userID)
+				if err != nil {
+					return err
+				}
+				if kind != "" {
+					return ErrEmailChangeNotAllowed
+				}
+			}
 		}
 		if err := tx.Where("user_id = ?", userID).Delete(&models.PasswordResetToken{}).Error; err != nil {
 			return ginauth.DBError(err)
@@ -493,7 +509,7 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 		}
 		return nil
 	})
-	if errors.Is(err, ErrEmailExists) || errors.Is(err, ErrUnknownUser) {
+	if errors.Is(err, ErrEmailExists) || errors.Is(err, ErrUnknownUser) || errors.Is(err, ErrEmailChangeNotAllowed) {
 		return err
 	}
 	if err != nil {
@@ -501,6 +517,29 @@ func (r *Recipe) UpdateEmailOrPassword(ctx context.Context, userID string, email
 	}
 	if password != nil {
 		r.auth.Emit(ctx, ginauth.Event{Type: ginauth.EventPasswordChanged, UserID: userID, Detail: RecipeID})
+	}
+	return nil
+}
+
+// emailChangeAllowed asks account linking, when configured, whether
+// userID may take the address email: the reference's isEmailChangeAllowed,
+// as supertokens-node's emailpassword updateEmailOrPassword asks it before
+// writing. It returns ErrEmailChangeNotAllowed or nil.
+func (r *Recipe) emailChangeAllowed(ctx context.Context, userID, email string) error {
+	l := r.auth.Linker()
+	if l == nil {
+		return nil
+	}
+	verified, err := r.auth.EmailVerified(ctx, userID, email)
+	if err != nil {
+		return err
+	}
+	ok, _, err := l.EmailChangeAllowed(ctx, userID, email, verified)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrEmailChangeNotAllowed
 	}
 	return nil
 }

@@ -35,6 +35,12 @@ var (
 	// unverified account whose address a primary user has (the reference's
 	// SIGN_IN_NOT_ALLOWED, ERR_CODE_008). Verifying the address lifts it.
 	ErrSignInNotAllowed = errors.New("emailpassword: sign-in not allowed (account linking)")
+	// ErrEmailChangeNotAllowed: account linking refuses an e-mail change
+	// (UpdateEmailOrPassword): another primary user holds the new address
+	// in a tenant of the user's linked group, or taking it unverified
+	// could hand an account over (the reference's
+	// EMAIL_CHANGE_NOT_ALLOWED_ERROR). Nothing was written.
+	ErrEmailChangeNotAllowed = errors.New("emailpassword: e-mail change not allowed (account linking)")
 	// ErrNotSetUp: the recipe has not been passed to ginauth.New yet.
 	ErrNotSetUp = kit.NotSetUp(RecipeID)
 )

@@ -78,6 +78,22 @@ type AccountLinker interface {
 	ReleaseTenantTx(ctx context.Context, tx *gorm.DB, tenantID, userID string) error
 }
 
+// AccountInfoRefresher is implemented by the account-linking recipe, for
+// recipes that change a login method's e-mail or phone number (type-assert
+// Linker() to it; it is apart from AccountLinker so that other
+// implementations of that need not change).
+type AccountInfoRefresher interface {
+	// RefreshAccountInfoTx runs inside the transaction tx that has just
+	// changed recipeUserID's login method. When the method belongs to a
+	// linked group, the group's account-info claims are made again from
+	// its login methods as they now are, in every tenant of the group.
+	// kind is the kind ("email", "phone" or "thirdparty") of a piece that
+	// another primary user holds, "" when none; the caller then rolls tx
+	// back (the reference core's EMAIL_CHANGE_NOT_ALLOWED_ERROR and
+	// PHONE_NUMBER_CHANGE_NOT_ALLOWED_ERROR).
+	RefreshAccountInfoTx(ctx context.Context, tx *gorm.DB, recipeUserID string) (kind string, err error)
+}
+
 // Linker returns the configured account-linking recipe, or nil when there
 // is none (and sign-up and sign-in go on as without linking).
 func (k *Kit) Linker() AccountLinker {
@@ -115,4 +131,21 @@ func (k *Kit) LinkAfterSignIn(ctx context.Context, tenantID, recipeUserID string
 		return nil, err
 	}
 	return k.GetUser(ctx, recipeUserID)
+}
+
+// EmailVerified reports whether the emailverification recipe, when one
+// is configured, records email as verified for userID; false without it.
+// Recipes pass it to AccountLinker.EmailChangeAllowed.
+func (k *Kit) EmailVerified(ctx context.Context, userID, email string) (bool, error) {
+	rc, ok := k.Recipe("emailverification")
+	if !ok {
+		return false, nil
+	}
+	ev, ok := rc.(interface {
+		IsVerified(ctx context.Context, userID, email string) (bool, error)
+	})
+	if !ok {
+		return false, nil
+	}
+	return ev.IsVerified(ctx, userID, email)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ginauth/ginauth/ginauth"
@@ -256,46 +255,10 @@ func TestAssociationRacesSignUps(t *testing.T) {
 	h := newLoginHarness(t)
 	a, err := h.ep.SignUp(h.ctx, "acme", "race@example.com", "correct-horse-9")
 	h.must(err)
-	const n = 20
-	var wg sync.WaitGroup
-	statuses := make([]string, n)
 	var assocErr error
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			<-start
-			w := h.client().c.Do("POST", "/auth/beta/signup",
-				`{"formFields":[{"id":"email","value":"race@example.com"},{"id":"password","value":"other-horse-9"}]}`)
-			if w.Code != http.StatusOK {
-				statuses[i] = fmt.Sprintf("HTTP %d %s", w.Code, w.Body.String())
-				return
-			}
-			statuses[i], _ = w.JSON["status"].(string)
-			if statuses[i] == "FIELD_ERROR" && strings.Contains(w.Body.String(), "already exists") {
-				statuses[i] = "EXISTS" // the FDI's answer to a taken address
-			}
-		}(i)
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		<-start
+	ok := h.signUpBurst("beta", "race@example.com", 20, func() {
 		_, assocErr = h.mt.AssociateUserToTenant(context.Background(), "beta", a.ID)
-	}()
-	close(start)
-	wg.Wait()
-	ok := 0
-	for i, s := range statuses {
-		switch s {
-		case "OK":
-			ok++
-		case "EXISTS":
-		default:
-			t.Errorf("sign-up %d: %s", i, s)
-		}
-	}
+	})
 	if assocErr == nil {
 		ok++
 	} else if !errors.Is(assocErr, multitenancy.ErrEmailAlreadyExists) {

@@ -244,9 +244,9 @@ func (r *Recipe) findUser(ctx context.Context, tenantID string, c Contact) (*mod
 }
 
 // getOrCreateUser returns the user of a contact, creating the core user and
-// the passwordless row in one transaction when there is none. The unique
-// indexes settle concurrent first sign-ins: the loser reads the winner's
-// user.
+// the passwordless row in one transaction when there is none. The key of
+// ginauth_login_tenants settles concurrent first sign-ins: the loser reads
+// the winner's user.
 func (r *Recipe) getOrCreateUser(ctx context.Context, tenantID string, c Contact) (string, bool, error) {
 	for attempt := 0; ; attempt++ {
 		row, err := r.findUser(ctx, tenantID, c)

@@ -76,8 +76,8 @@
 //
 // A consumed code signs the contact in: the passwordless user of the
 // contact in the tenant is returned, or created together with its core
-// user in one transaction (unique indexes make concurrent first sign-ins
-// yield one user). The device, and every other outstanding device of the
+// user in one transaction (the key of ginauth_login_tenants makes
+// concurrent first sign-ins yield one user). The device, and every other outstanding device of the
 // contact in the tenant, is revoked. The session carries the
 // multi-factor auth factor the code proved: "otp-email", "link-email",
 // "otp-phone" or "link-phone". The user's login method (recipeId
@@ -154,9 +154,11 @@
 // SMSSender deliver them your way.
 //
 // The Go API (CreateCode, ResendCode, ConsumeCode, SignInUp, CreateMagicLink,
-// GetUserByEmail, GetUserByPhoneNumber, RevokeAllCodes, DeleteExpiredCodes)
-// is for an app's own flows and admin tools; it validates contacts but runs
-// no hooks, sends nothing and is not rate-limited.
+// GetUserByEmail, GetUserByPhoneNumber, UpdateUser, RevokeAllCodes,
+// DeleteExpiredCodes) is for an app's own flows and admin tools; it
+// validates contacts but runs no hooks, sends nothing and is not
+// rate-limited. UpdateUser changes a user's e-mail and/or phone number in
+// one transaction with the rows sign-in and account linking read.
 //
 // # As a second factor
 //

@@ -172,6 +172,12 @@ func (r *Recipe) addContact(ctx context.Context, tx *gorm.DB, s *ginauth.Session
 		if err = res.Error; err == nil && res.RowsAffected == 0 {
 			return ginauth.NotAllowed(ReasonContactTaken)
 		}
+		if err == nil {
+			// No hook runs on an update: the new contact signs in where the
+			// method does, and the login rows' key refuses one another user
+			// holds there.
+			err = addLoginRows(db, s.UserID(), ct)
+		}
 	}
 	if kit.IsUniqueViolation(err) {
 		return ginauth.NotAllowed(ReasonContactOfAnotherUser)

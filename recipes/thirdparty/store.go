@@ -175,8 +175,8 @@ func (r *Recipe) linkingAllows(ctx context.Context, flow *kit.AuthFlow, in SignI
 }
 
 // createAccount stores a new user and its account in one transaction. When a
-// concurrent sign-in created the same account first, the unique index
-// refuses ours and that account is used instead.
+// concurrent sign-in created the same account first, the key of
+// ginauth_login_tenants refuses ours and that account is used instead.
 func (r *Recipe) createAccount(ctx context.Context, tenantID, tpid, tpuid, email string) (string, bool, error) {
 	var userID string
 	err := r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {

@@ -250,7 +250,7 @@ func (r *Recipe) findUser(ctx context.Context, db *gorm.DB, userID string) (*mod
 }
 
 // createAccount stores a new user with its passkey login method and first
-// credential in one transaction. The unique index on (tenant, email)
+// credential in one transaction. The key of ginauth_login_tenants
 // settles concurrent sign-ups for one address (ErrEmailExists), the
 // primary key on the credential's id a passkey registered twice
 // (ErrInvalidCredential).
