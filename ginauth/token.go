@@ -134,7 +134,7 @@ var errNotOurs = errors.New("not shaped like a session access token")
 // verifyCache) under the same time rules, without the signature check.
 func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToken, error) {
 	a.vcache.setup(a.cfg.Session.VerifyCacheSize)
-	now := a.now()
+	now := a.verifyNow()
 	v, h := a.vcache.get(raw, now, a.keys)
 	if v != nil {
 		return v, nil
