@@ -26,6 +26,7 @@ type Auth struct {
 	dbNoTx       *gorm.DB // db without GORM's implicit transaction, for single statements (refresh)
 	log          *slog.Logger
 	now          func() time.Time
+	verifyNow    func() time.Time // now, for verifyAccessToken (see monoClock)
 	errorHandler ErrorHandler
 	keys         *keyStore
 	secret       *serverSecret // keys derived from Config.SecretKey (secret.go)
@@ -82,6 +83,12 @@ func New(cfg Config) (*Auth, error) {
 		clock = time.Now
 	}
 	a.now = func() time.Time { return clock().UTC() }
+	// The verify path's clock: the configured one when set (tests keep
+	// exact time), else one that reads the monotonic clock alone (clock.go).
+	a.verifyNow = a.now
+	if cfg.Now == nil {
+		a.verifyNow = new(monoClock).now
+	}
 	if a.errorHandler == nil {
 		a.errorHandler = DefaultErrorHandler
 	}

@@ -195,7 +195,7 @@ func (s *Session) reissue(ctx context.Context, custom claims.Payload) error {
 		return err
 	}
 	s.tok = &verifiedToken{payload: tok.payload, payloadJSON: tok.payloadJSON, userID: t.userID, recipeUserID: t.recipeUserID,
-		tenantID: t.tenantID, handle: t.handle, expiry: t.expiry, antiCSRF: t.antiCSRF}
+		tenantID: t.tenantID, handle: t.handle, expiry: t.expiry, antiCSRF: t.antiCSRF, parent: parent}
 	s.viewMu.Lock()
 	s.view = nil
 	s.viewMu.Unlock()

@@ -3,6 +3,7 @@ package ginauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -217,5 +218,79 @@ func TestSessionFromReadsTheRequestContext(t *testing.T) {
 	}
 	if r := cl.do("GET", "/none", ""); r.Code != http.StatusNoContent {
 		t.Fatalf("/none: %d %s", r.Code, r.Body)
+	}
+}
+
+// TestRequestContextKeptPastHandler: a goroutine that keeps a verified
+// request's context (c.Request.Context(), or one derived from it) keeps
+// that request's session, whatever the engine serves afterwards. Gin
+// reuses its *gin.Context for the next request, so the context VerifySession
+// attaches must be allocated per request and never pooled: with a pooled
+// sessionCtx a kept context would report a later request's user. Bursts of
+// parallel requests of many users, each handler keeping its context, then
+// every kept context is read once all have been served.
+func TestRequestContextKeptPastHandler(t *testing.T) {
+	h := newHarness(t, nil)
+	a := h.auth
+	type kept struct {
+		want string
+		ctx  context.Context
+	}
+	var mu sync.Mutex
+	var all []kept
+	h.r.GET("/keep", a.VerifySession(), func(c *gin.Context) {
+		ctx, cancel := context.WithCancel(c.Request.Context())
+		defer cancel()
+		mu.Lock()
+		all = append(all, kept{c.GetHeader("X-User"), c.Request.Context()}, kept{c.GetHeader("X-User"), ctx})
+		mu.Unlock()
+		c.Status(http.StatusNoContent)
+	})
+	srv := httptest.NewServer(h.r)
+	defer srv.Close()
+
+	const users, rounds = 8, 25
+	tokens := make([]string, users)
+	for i := range tokens {
+		_, tok, err := a.CreateSessionTokens(t.Context(), NewSession{UserID: fmt.Sprintf("user-%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[i] = tok.AccessToken
+	}
+	var wg sync.WaitGroup
+	for i := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				req, _ := http.NewRequest("GET", srv.URL+"/keep", nil)
+				req.Header.Set("Authorization", "Bearer "+tokens[i])
+				req.Header.Set("X-User", fmt.Sprintf("user-%d", i))
+				res, err := srv.Client().Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusNoContent {
+					t.Errorf("status %d", res.StatusCode)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(all) != 2*users*rounds {
+		t.Fatalf("%d kept contexts, want %d", len(all), 2*users*rounds)
+	}
+	for _, k := range all {
+		s, ok := SessionFromContext(k.ctx)
+		if !ok || s.UserID() != k.want {
+			got := "none"
+			if ok {
+				got = s.UserID()
+			}
+			t.Fatalf("a kept context gives %s's session, want %s's", got, k.want)
+		}
 	}
 }

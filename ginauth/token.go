@@ -115,6 +115,10 @@ type verifiedToken struct {
 	userID, recipeUserID, tenantID, handle string
 	expiry                                 time.Time
 	antiCSRF                               string
+	// parent is the payload's parentRefreshTokenHash1 (a refreshed token
+	// not yet used), read once when the token is verified so that a cache
+	// hit does not look it up in the payload again.
+	parent string
 }
 
 // errNotOurs marks a token that does not have the shape of a SuperTokens
@@ -134,7 +138,7 @@ var errNotOurs = errors.New("not shaped like a session access token")
 // verifyCache) under the same time rules, without the signature check.
 func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToken, error) {
 	a.vcache.setup(a.cfg.Session.VerifyCacheSize)
-	now := a.now()
+	now := a.verifyNow()
 	v, h := a.vcache.get(raw, now, a.keys)
 	if v != nil {
 		return v, nil
@@ -208,6 +212,7 @@ func (a *Auth) verifyAccessToken(ctx context.Context, raw string) (*verifiedToke
 	v.tenantID, _ = payload["tId"].(string)
 	v.recipeUserID, _ = payload["rsub"].(string)
 	v.antiCSRF, _ = payload["antiCsrfToken"].(string)
+	v.parent, _ = payload["parentRefreshTokenHash1"].(string)
 	if v.userID == "" || v.handle == "" || v.tenantID == "" {
 		return nil, fmt.Errorf("%w: missing sub, sessionHandle or tId", errToken)
 	}

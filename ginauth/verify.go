@@ -152,7 +152,7 @@ func (a *Auth) getSessionCtx(c *gin.Context, o VerifyOptions) (*sessionCtx, erro
 			}
 		}
 	}
-	if parent, _ := tok.payload["parentRefreshTokenHash1"].(string); parent != "" {
+	if parent := tok.parent; parent != "" {
 		// First use of a refreshed token: promote it (h-refresh; sessions.go).
 		if tok, err = a.promoteChild(c, tok, parent, t); err != nil {
 			return nil, err

@@ -17,15 +17,24 @@ const maxVerifyCacheShards = 64
 // shared sensibly rather than rounded up 64 times.
 const minPerShard = 16
 
+// hashTail is how much of a token the cache hashes: its end, which is
+// signature (86 characters or more for every algorithm we sign with).
+// Tokens that share it still differ in the comparison of the whole token;
+// only verified tokens are ever stored, and the signature of a verified
+// token depends on all of it, so tokens that differ share a tail only by
+// chance. Hashing 64 bytes instead of the whole token (500 to 900 bytes)
+// is most of what the lookup costs on a hit.
+const hashTail = 64
+
 // verifyCache remembers access tokens whose signature and standard fields
 // were verified, so that a repeat verify of the same token skips the
 // signature check and the payload decode. It only ever stands in for
 // verifyAccessToken: anti-CSRF, claim validators and CheckDatabase run on
 // every request as before.
 //
-// Entries are keyed by a seeded hash of the token and hold the whole token,
-// which a hit compares, so a colliding token is a miss and is verified in
-// full. An entry is served only inside the window the uncached path would
+// Entries are keyed by a seeded hash of the token's last hashTail bytes
+// (part of its signature) and hold the whole token, which a hit compares,
+// so a colliding token is a miss and is verified in full. An entry is served only inside the window the uncached path would
 // accept it in (iat and nbf minus the clock skew up to exp plus the skew,
 // and never after its signing key's verifyUntil plus the skew), and only
 // while the key store still holds the very key that verified it, so a key
@@ -88,7 +97,12 @@ func (vc *verifyCache) setup(size int) {
 		vc.seed = maphash.MakeSeed()
 		if vc.hash == nil {
 			seed := vc.seed
-			vc.hash = func(s string) uint64 { return maphash.String(seed, s) }
+			vc.hash = func(s string) uint64 {
+				if len(s) > hashTail {
+					s = s[len(s)-hashTail:]
+				}
+				return maphash.String(seed, s)
+			}
 		}
 	})
 }

@@ -245,6 +245,30 @@ func TestVerifyCacheCollision(t *testing.T) {
 	}
 }
 
+// TestVerifyCacheSameTail: with the cache's own hash, which reads only a
+// token's last hashTail bytes, a forged token ending like a cached one
+// (the cached token's signature, another payload) lands on the cached
+// entry's key and must still be refused, and the cached token still served.
+func TestVerifyCacheSameTail(t *testing.T) {
+	h := newHarness(t, nil)
+	a := newToken(t, h, "alice")
+	if code, uid := verifyWith(t, h, a); code != 200 || uid != "alice" {
+		t.Fatalf("alice: %d %q", code, uid)
+	}
+	parts := strings.Split(a, ".")
+	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	forged := parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(payload), `"alice"`, `"bob00"`, 1))) + "." + parts[2]
+	if len(parts[2]) < hashTail || h.auth.vcache.hash(forged) != h.auth.vcache.hash(a) {
+		t.Fatal("the forged token does not share the cached token's hash: the test proves nothing")
+	}
+	if code, uid := verifyWith(t, h, forged); code != 401 {
+		t.Fatalf("forged token with a cached token's tail: %d %q, want 401", code, uid)
+	}
+	if code, uid := verifyWith(t, h, a); code != 200 || uid != "alice" {
+		t.Fatalf("alice after the forgery: %d %q", code, uid)
+	}
+}
+
 // TestVerifyCacheBounded: the cache never holds more than its size.
 func TestVerifyCacheBounded(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Session.VerifyCacheSize = 5 })

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks (tests/bench). `make bench` runs `scripts/bench.sh full`.
 #
-#   full    start a throwaway PostgreSQL (scripts/pg.sh), run the verify and
-#           attach benchmarks (-count BENCH_COUNT, default 5), the sign-in
-#           load test (1, 8, 64, 512 clients), the refresh test (its floor
+#   full    start a throwaway PostgreSQL (scripts/pg.sh), run the verify,
+#           guard-cost and attach benchmarks (-count BENCH_COUNT, default 5),
+#           the sign-in load test (1, 8, 64, 512 clients), the refresh test (its floor
 #           and pgbench beside it, 1e3 and 1e6 sessions), the peers over
 #           HTTP (supertokens-node, Better Auth; node, tests/bench/peers) and
 #           the mixed-traffic soak (100,000 users, 60 s), then print one
@@ -92,7 +92,7 @@ smoke)
 esac
 
 echo "==> verify and attach benchmarks (raw output: $OUT/bench.txt)"
-(cd tests/bench && go test . -run '^$' -bench '^Benchmark(Verify|Attach)' -benchmem "${BENCH[@]}" -timeout "$TIMEOUT") | tee "$OUT/bench.txt"
+(cd tests/bench && go test . -run '^$' -bench '^Benchmark(Verify|GuardCost|Attach)' -benchmem "${BENCH[@]}" -timeout "$TIMEOUT") | tee "$OUT/bench.txt"
 echo "==> load tests: sign-in, refresh and its floor, peers over HTTP, soak (results: $OUT/load.jsonl)"
 (cd tests/bench && go test . -count 1 -run '^(Test(SignIn|Refresh|Peers)Load|TestRefreshFloorStatements|TestSoak)$' -v -timeout "$TIMEOUT" \
 	-args -bench.load -bench.out="$OUT/load.jsonl" "${LOAD[@]}") | grep -vE '^(=== RUN|\s*$)'

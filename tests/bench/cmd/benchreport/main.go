@@ -1,8 +1,8 @@
 // Command benchreport prints ginauth's benchmark results as one table of
 // ratios against the targets of docs/performance.md. It reads `go test
-// -bench` output (BenchmarkVerify and BenchmarkVerifyPaired, any -count;
-// medians are taken) and the JSON lines the load tests append to
-// -bench.out.
+// -bench` output (BenchmarkVerify, BenchmarkVerifyPaired, BenchmarkGuardCost
+// and BenchmarkAttach*, any -count; medians are taken) and the JSON lines
+// the load tests append to -bench.out.
 //
 //	go run ./tests/bench/cmd/benchreport -bench bench.txt -load load.jsonl
 //
@@ -158,10 +158,14 @@ func (m metrics) print() {
 		if v, ok := paired(alg, "gin/no-guard"); ok && alg == "RS256" {
 			add("gin engine + recorder, no guard (the floor under every row)", fmt.Sprintf("%.2f µs%s", v/1e3, allocs(alg, "gin/no-guard")), "", nil)
 		}
-		if none, ok := paired(alg, "gin/no-guard"); ok {
-			if hit, ok := paired(alg, "ginauth/cached"); ok {
-				add(fmt.Sprintf("%s guard's own cost: cache hit − bare gin route", alg), fmt.Sprintf("%.2f µs (%.2f − %.2f µs)", (hit-none)/1e3, hit/1e3, none/1e3), "≤ 0.5 µs", b(hit-none <= 500))
-			}
+		// The guard's own cost comes from BenchmarkGuardCost (interleaved
+		// batches, means with garbage collection), not from the round robin
+		// above: see docs/performance.md, "The guard's own cost".
+		if g, ok := m.get("BenchmarkGuardCost/"+alg, "ns/guard"); ok {
+			hit, _ := m.get("BenchmarkGuardCost/"+alg, "ns/hit")
+			none, _ := m.get("BenchmarkGuardCost/"+alg, "ns/bare")
+			add(fmt.Sprintf("%s guard's own cost: cache hit − bare gin route (interleaved batches)", alg),
+				fmt.Sprintf("%.2f µs (%.2f − %.2f µs)", g/1e3, hit/1e3, none/1e3), "≤ 0.5 µs", b(g <= 500))
 		}
 		if v, ok := paired(alg, "ginauth/cached-checkdb"); ok && alg == "RS256" {
 			add("RS256 VerifySession CheckDatabase (cache hit + 1 indexed read)", fmt.Sprintf("%.1f µs%s", v/1e3, allocs(alg, "ginauth/cached-checkdb")), "", nil)
