@@ -145,3 +145,32 @@ func TestEmailPasswordChangeUpdatesAccountInfo(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// A provider that reports a new address for an existing account moves the
+// primary user's claim with it (the reference core updates the account
+// info when thirdparty's manuallyCreateOrUpdateUser changes the e-mail):
+// the new address is the group's, and the old one is free for another
+// primary user.
+func TestThirdPartyEmailChangeUpdatesAccountInfo(t *testing.T) {
+	h := newTenantHarness(t)
+	a := h.primaryByProvider("sub-a", "a@x.io")
+	h.primaryByProvider("sub-b", "b@x.io")
+
+	if _, err := h.tpSignIn("oidc", "sub-a", "b@x.io", true); err == nil {
+		t.Fatal("a provider moving an account onto another primary user's address was accepted")
+	}
+	if info := h.infoOf(a); !has(info, "public email a@x.io") {
+		t.Fatalf("claims after the refused change: %v", info)
+	}
+	u, err := h.tpSignIn("oidc", "sub-a", "a2@x.io", true)
+	if err != nil || u.ID != a {
+		t.Fatalf("sign-in with the provider's new address: %+v %v", u, err)
+	}
+	if info := h.infoOf(a); !has(info, "public email a2@x.io") || has(info, "public email a@x.io") {
+		t.Fatalf("claims after the change: %v", info)
+	}
+	c := h.primaryByProvider("sub-c", "a@x.io")
+	if got := h.owners("public", "a@x.io"); len(got) != 1 || got[0] != c {
+		t.Fatalf("owners of the freed address: %v", got)
+	}
+}

@@ -84,10 +84,8 @@ func (r *Recipe) signInUp(ctx context.Context, in SignInUpInfo, s *ginauth.Sessi
 	if row != nil {
 		userID = row.UserID
 		if email != "" && email != row.Email {
-			err := r.auth.DB().WithContext(kit.DBContext(ctx)).Model(&models.ThirdPartyUser{}).
-				Where("user_id = ?", userID).Update("email", email).Error
-			if err != nil {
-				return nil, false, nil, ginauth.DBError(err)
+			if err := r.updateEmail(ctx, userID, email); err != nil {
+				return nil, false, nil, err
 			}
 		}
 	} else {
@@ -173,6 +171,46 @@ func (r *Recipe) linkingAllows(ctx context.Context, flow *kit.AuthFlow, in SignI
 	}
 	return ginauth.NotAllowed(ReasonSignInNotAllowed)
 }
+
+// updateEmail stores the address the provider now reports for an existing
+// account. With account linking the linked group's account-info claims are
+// made again in the same transaction, so the group holds the new address
+// and lets go of the old one; when another primary user holds the new
+// address in one of the group's tenants the change is rolled back and the
+// sign-in refused (the reference core's EMAIL_CHANGE_NOT_ALLOWED_ERROR,
+// answered as SIGN_IN_UP_NOT_ALLOWED with ERR_CODE_005).
+func (r *Recipe) updateEmail(ctx context.Context, userID, email string) error {
+	taken := false
+	err := kit.RetryTransaction(r.auth.DB().WithContext(kit.DBContext(ctx)), func(tx *gorm.DB) error {
+		taken = false
+		if err := tx.Model(&models.ThirdPartyUser{}).Where("user_id = ?", userID).Update("email", email).Error; err != nil {
+			return err
+		}
+		ref, ok := r.auth.Linker().(kit.AccountInfoRefresher)
+		if !ok {
+			return nil
+		}
+		kind, err := ref.RefreshAccountInfoTx(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if kind != "" {
+			taken = true
+			return errRollback
+		}
+		return nil
+	})
+	if taken {
+		return ginauth.NotAllowed(ReasonEmailTaken)
+	}
+	if err != nil {
+		return ginauth.DBError(err)
+	}
+	return nil
+}
+
+// errRollback ends a transaction whose outcome is carried by other means.
+var errRollback = errors.New("thirdparty: rolled back")
 
 // createAccount stores a new user and its account in one transaction. When a
 // concurrent sign-in created the same account first, the key of
