@@ -356,3 +356,30 @@ func TestPreAccountTakeoverOrders(t *testing.T) {
 		}
 	}
 }
+
+// The Go API with ids no user can have (a NUL, bytes that are not UTF-8,
+// 1 MB): an app passing a user-typed id gets ginauth.ErrNotFound, not
+// the 503 a PostgreSQL encoding error would become, and nothing changes.
+func TestHostileIDsGoAPI(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	ann := h.epSignUp("ann@example.com")
+	if res, err := h.al.CreatePrimaryUser(ctx, ann); err != nil || res.Status != accountlinking.StatusOK {
+		t.Fatalf("%+v %v", res, err)
+	}
+	for _, id := range []string{"a\x00b", "a\xffb", strings.Repeat("x", 1<<20)} {
+		calls := map[string]error{}
+		_, calls["CreatePrimaryUser"] = h.al.CreatePrimaryUser(ctx, id)
+		_, calls["CanCreatePrimaryUser"] = h.al.CanCreatePrimaryUser(ctx, id)
+		_, calls["LinkAccounts"] = h.al.LinkAccounts(ctx, id, ann)
+		_, calls["LinkAccounts to"] = h.al.LinkAccounts(ctx, ann, id)
+		_, calls["CanLinkAccounts"] = h.al.CanLinkAccounts(ctx, id, ann)
+		_, calls["UnlinkAccount"] = h.al.UnlinkAccount(ctx, id)
+		for name, err := range calls {
+			if !errors.Is(err, ginauth.ErrNotFound) {
+				t.Errorf("%s(%.12q): %v", name, id, err)
+			}
+		}
+	}
+	checkInvariants(t, h)
+}

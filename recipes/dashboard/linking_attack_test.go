@@ -84,6 +84,18 @@ func TestAccountLinkingCardRefusesForgedForms(t *testing.T) {
 			t.Fatalf("make primary %q: %d\n%s", id, p.Code, p.body)
 		}
 	}
+	// Hostile strings (refused by the core's input check before the card
+	// runs; PostgreSQL would refuse the first two with an error): a 4xx
+	// page, nothing linked.
+	for _, other := range []string{"a\x00b", "a\xffb", strings.Repeat("b", 1<<20)} {
+		for _, f := range []url.Values{{"id": {ann}, "recipeUserId": {other}}, {"id": {other}, "recipeUserId": {bob}}} {
+			f.Set("csrf", csrf)
+			p = snapshotPost(b, base+"/user/link/add", f)
+			if p.Code < 400 || p.Code >= 500 {
+				t.Fatalf("hostile %.20q: %d\n%.300s", other, p.Code, p.body)
+			}
+		}
+	}
 	if u, err := h.auth.GetUser(ctx, bob); err != nil || u.ID != bob {
 		t.Fatalf("bob was linked: %v", err)
 	}
