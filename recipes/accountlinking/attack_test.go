@@ -13,6 +13,7 @@ import (
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/accountlinking"
+	"github.com/ginauth/ginauth/recipes/emailverification"
 	"github.com/ginauth/ginauth/recipes/passwordless"
 )
 
@@ -380,6 +381,55 @@ func TestHostileIDsGoAPI(t *testing.T) {
 				t.Errorf("%s(%.12q): %v", name, id, err)
 			}
 		}
+	}
+	checkInvariants(t, h)
+}
+
+// Two unlinked login methods of one address (e-mail/password and a
+// provider that does not vouch for it), verified at once by 50 tokens
+// (a used token's siblings die with it: ErrInvalidToken): automatic linking after verification (the reference's
+// tryLinkingByAccountInfoOrCreatePrimaryUser, from verifyEmailPOST) ends
+// in one primary user with both methods, whichever verification wins, and
+// never a database error.
+func TestConcurrentVerificationOfTwoMethods(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	// Made while linking was off: with it on, the second unverified
+	// method of an address is refused.
+	h.link.Store(false)
+	ep := h.epSignUp("ann@example.com")
+	tp, err := h.tpSignIn("oidc", "ann-sub", "ann@example.com", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.link.Store(true)
+	ids := []string{ep, tp.ID}
+	tokens := make([]string, 50)
+	for i := range tokens {
+		if tokens[i], err = h.ev.CreateVerificationToken(ctx, "public", ids[i%2], "ann@example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var bad atomic.Int32
+	ginauthtest.Burst(len(tokens), func(i int) {
+		if _, _, err := h.ev.VerifyUsingToken(ctx, "public", tokens[i]); err != nil && !errors.Is(err, emailverification.ErrInvalidToken) {
+			bad.Add(1)
+			t.Log(err)
+		}
+	})
+	if bad.Load() != 0 {
+		t.Fatalf("%d verifications failed", bad.Load())
+	}
+	// A sign-in after the race links whatever a refused one left.
+	if r := h.client().SignIn("ann@example.com", "correct horse 1"); r.Status() != "OK" {
+		t.Fatalf("sign-in: %v", r.JSON)
+	}
+	if _, err := h.tpSignIn("oidc", "ann-sub", "ann@example.com", false); err != nil {
+		t.Fatal(err)
+	}
+	u := h.user(ep)
+	if !u.IsPrimaryUser || len(u.LoginMethods) != 2 || h.user(tp.ID).ID != u.ID {
+		t.Fatalf("want one group of both methods, got %s %v", u.ID, recipeUsers(u))
 	}
 	checkInvariants(t, h)
 }
