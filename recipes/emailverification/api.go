@@ -147,7 +147,11 @@ func (r *Recipe) VerifyUsingToken(ctx context.Context, tenantID, token string) (
 	now := r.auth.Now()
 	var row models.EmailVerificationToken
 	expired := false
-	err = r.auth.DB().WithContext(kit.DBContext(ctx)).Transaction(func(tx *gorm.DB) error {
+	// Retried: on MariaDB, verifications of one address racing (its
+	// tokens deleted together by markVerified) deadlock on the tokens'
+	// index (TestConcurrentVerificationOfTwoMethods in accountlinking).
+	err = kit.RetryTransaction(r.auth.DB().WithContext(kit.DBContext(ctx)), func(tx *gorm.DB) error {
+		expired = false
 		err := tx.Where("token_hash = ? AND tenant_id = ?", hash, tenantID).Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrInvalidToken
