@@ -361,6 +361,8 @@ func TestPreAccountTakeoverOrders(t *testing.T) {
 // The Go API with ids no user can have (a NUL, bytes that are not UTF-8,
 // 1 MB): an app passing a user-typed id gets ginauth.ErrNotFound, not
 // the 503 a PostgreSQL encoding error would become, and nothing changes.
+// So do a user's id in upper case or in full-width look-alikes, which
+// MariaDB's collation would otherwise match to the user.
 func TestHostileIDsGoAPI(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -368,7 +370,13 @@ func TestHostileIDsGoAPI(t *testing.T) {
 	if res, err := h.al.CreatePrimaryUser(ctx, ann); err != nil || res.Status != accountlinking.StatusOK {
 		t.Fatalf("%+v %v", res, err)
 	}
-	for _, id := range []string{"a\x00b", "a\xffb", strings.Repeat("x", 1<<20)} {
+	fullwidth := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' {
+			return r - '0' + '０'
+		}
+		return r
+	}, ann)
+	for _, id := range []string{"a\x00b", "a\xffb", strings.Repeat("x", 1<<20), strings.ToUpper(ann), fullwidth} {
 		calls := map[string]error{}
 		_, calls["CreatePrimaryUser"] = h.al.CreatePrimaryUser(ctx, id)
 		_, calls["CanCreatePrimaryUser"] = h.al.CanCreatePrimaryUser(ctx, id)

@@ -101,6 +101,12 @@ func lockUser(tx *gorm.DB, id string) (*models.User, error) {
 	}
 	var row models.User
 	err := tx.Where("id = ?", id).Take(&row).Error
+	if err == nil && row.ID != id {
+		// MySQL's collations match an id in another case or in full-width
+		// look-alike characters; an id names a user only exactly, as on
+		// the other databases.
+		err = gorm.ErrRecordNotFound
+	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ginauth.NewError(ginauth.ErrNotFound, fmt.Errorf("accountlinking: no user %q", id))
 	}
