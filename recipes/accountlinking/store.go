@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -89,11 +91,22 @@ func claimRows(tx *gorm.DB, primaryID string, rows []models.AccountInfo) (owner,
 // that it works alike on every database and takes SQLite's write lock
 // before any read) and returns the row.
 func lockUser(tx *gorm.DB, id string) (*models.User, error) {
+	// No user has such an id, and PostgreSQL would refuse the query with
+	// an encoding error (a 503) instead of finding nothing.
+	if !utf8.ValidString(id) || strings.IndexByte(id, 0) >= 0 {
+		return nil, ginauth.NewError(ginauth.ErrNotFound, fmt.Errorf("accountlinking: no user %q", id))
+	}
 	if err := tx.Model(&models.User{}).Where("id = ?", id).Update("is_primary", gorm.Expr("is_primary")).Error; err != nil {
 		return nil, ginauth.DBError(err)
 	}
 	var row models.User
 	err := tx.Where("id = ?", id).Take(&row).Error
+	if err == nil && row.ID != id {
+		// MySQL's collations match an id in another case or in full-width
+		// look-alike characters; an id names a user only exactly, as on
+		// the other databases.
+		err = gorm.ErrRecordNotFound
+	}
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ginauth.NewError(ginauth.ErrNotFound, fmt.Errorf("accountlinking: no user %q", id))
 	}
@@ -200,6 +213,13 @@ func (r *Recipe) CanLinkAccounts(ctx context.Context, recipeUserID, primaryUserI
 
 func (r *Recipe) link(ctx context.Context, recipeUserID, primaryUserID string, dry bool) (*Result, error) {
 	return r.run(ctx, func(tx *gorm.DB, res *Result) error {
+		// The recipe user is locked before the primary, in the order
+		// UnlinkAccount and the tenant claims (groupOf) lock a member and
+		// its primary: the opposite order deadlocked a link racing an
+		// unlink of the same pair on PostgreSQL, a second each, until the
+		// retries ran out (TestConcurrentAssociationsAndLinks). Its error
+		// waits until the primary's checks, which answer first.
+		rec, recErr := lockUser(tx, recipeUserID)
 		p, err := lockUser(tx, primaryUserID)
 		if err != nil {
 			return err
@@ -213,9 +233,8 @@ func (r *Recipe) link(ctx context.Context, recipeUserID, primaryUserID string, d
 			*res = Result{Status: StatusNotAPrimaryUser, Description: "the user to link to is not a primary user"}
 			return errRollback
 		}
-		rec, err := lockUser(tx, recipeUserID)
-		if err != nil {
-			return err
+		if recErr != nil {
+			return recErr
 		}
 		switch {
 		case rec.ID == p.ID || rec.PrimaryUserID == p.ID:

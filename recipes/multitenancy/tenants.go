@@ -514,7 +514,14 @@ func (r *Recipe) AssociateUserToTenant(ctx context.Context, tenantID, userID str
 	// concurrent link on PostgreSQL.
 	err = kit.RetryTransaction(db, func(tx *gorm.DB) error {
 		// A write first, so that SQLite takes its write lock before any
-		// read; an unknown user rolls it back.
+		// read; an unknown user rolls it back. It locks the user's row,
+		// as DisassociateUserFromTenant does: an association that found
+		// the membership present must not add login rows after a
+		// concurrent disassociation deleted it (orphaned rows,
+		// TestConcurrentAssociationsAndLinks).
+		if err := lockUserRow(tx, userID); err != nil {
+			return err
+		}
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&models.UserTenant{UserID: userID, TenantID: t.ID})
 		if res.Error != nil {
 			return res.Error
@@ -605,7 +612,12 @@ func (r *Recipe) DisassociateUserFromTenant(ctx context.Context, tenantID, userI
 	if tenantID == "" {
 		tenantID = ginauth.DefaultTenant
 	}
-	err = db.Transaction(func(tx *gorm.DB) error {
+	// Retried as AssociateUserToTenant: releasing a linked group's claims
+	// locks user rows.
+	err = kit.RetryTransaction(db, func(tx *gorm.DB) error {
+		if err := lockUserRow(tx, userID); err != nil {
+			return err
+		}
 		res := tx.Where("user_id = ? AND tenant_id = ?", userID, tenantID).Delete(&models.UserTenant{})
 		if res.Error != nil {
 			return res.Error
@@ -631,4 +643,11 @@ func (r *Recipe) DisassociateUserFromTenant(ctx context.Context, tenantID, userI
 		return false, ginauth.DBError(err)
 	}
 	return wasAssociated, nil
+}
+
+// lockUserRow takes the row lock of a user (a write that changes nothing),
+// so that associations and disassociations of one user run one at a time.
+// A user that does not exist locks nothing; the caller finds out.
+func lockUserRow(tx *gorm.DB, userID string) error {
+	return tx.Model(&models.User{}).Where("id = ?", userID).Update("is_primary", gorm.Expr("is_primary")).Error
 }

@@ -20,11 +20,12 @@ import (
 // consumed with shouldTryLinkingWithSessionUser true completes otp-email,
 // otp-phone, link-email or link-phone in the caller's session instead of
 // signing anyone in (SuperTokens' createCodePOST / consumeCodePOST with a
-// session, through AuthUtils.preAuthChecks and postAuthChecks). ginauth has
-// no account linking here, so a contact must be the session user's own: one
-// already on their passwordless login method (the factor is completed), or
-// one nobody holds, which is then stored on the session user (the factor is
-// set up, when the multifactorauth recipe allows it).
+// session, through AuthUtils.preAuthChecks and postAuthChecks). No login
+// method is linked here, so a contact must be the session user's own: one
+// already on their passwordless login method, or one linked to them with
+// the account-linking recipe (the factor is completed), or one nobody
+// holds, which is then stored on the session user (the factor is set up,
+// when the multifactorauth recipe allows it).
 
 // Reasons of the SIGN_IN_UP_NOT_ALLOWED answers of the second-factor flow.
 const (
@@ -90,10 +91,16 @@ func (r *Recipe) mfa() *multifactorauth.Recipe {
 func (r *Recipe) secondFactor(ctx context.Context, s *ginauth.Session, ct Contact, factor string) (contactOwner, error) {
 	row, err := r.findUser(ctx, s.TenantID(), ct)
 	switch {
-	case err == nil && row.UserID == s.UserID():
-		return ownedBySession, nil
 	case err != nil && !errors.Is(err, ErrUnknownUser):
 		return 0, err
+	case err == nil:
+		own, err := r.sessionsOwn(ctx, s, row.UserID)
+		if err != nil {
+			return 0, err
+		}
+		if own {
+			return ownedBySession, nil
+		}
 	}
 	if m := r.mfa(); m != nil {
 		if err := m.AssertAllowedToSetUp(ctx, s, factor); err != nil {
@@ -111,6 +118,25 @@ func (r *Recipe) secondFactor(ctx context.Context, s *ginauth.Session, ct Contac
 		return 0, ginauth.NotAllowed(ReasonContactTaken)
 	}
 	return ownedByNobody, nil
+}
+
+// sessionsOwn reports whether recipeUserID (a contact's passwordless
+// user) is the session's user: the same user, or, with account linking, a
+// login method linked to the session's primary user (whose GetUser is that
+// primary), as supertokens-node's consumeCodePOST accepts a recipe user
+// already linked to the session user.
+func (r *Recipe) sessionsOwn(ctx context.Context, s *ginauth.Session, recipeUserID string) (bool, error) {
+	if recipeUserID == s.UserID() {
+		return true, nil
+	}
+	if r.auth.Linker() == nil {
+		return false, nil
+	}
+	u, err := r.auth.GetUser(ctx, recipeUserID)
+	if err != nil {
+		return false, err
+	}
+	return u.ID == s.UserID(), nil
 }
 
 // ownRow returns the user's passwordless row, or nil.
@@ -182,7 +208,22 @@ func (r *Recipe) addContact(ctx context.Context, tx *gorm.DB, s *ginauth.Session
 	if kit.IsUniqueViolation(err) {
 		return ginauth.NotAllowed(ReasonContactOfAnotherUser)
 	}
-	return ginauth.DBError(err)
+	if err != nil {
+		return ginauth.DBError(err)
+	}
+	// A primary user's new contact is claimed for its group in the tenant,
+	// as all its account info is, so that no other primary user can take
+	// it there (a no-op for a user that is neither primary nor linked).
+	if l := r.auth.Linker(); l != nil {
+		what, err := l.ClaimTenantTx(ctx, db, s.TenantID(), s.UserID())
+		if err != nil {
+			return err
+		}
+		if what != "" {
+			return ginauth.NotAllowed(ReasonContactOfAnotherUser)
+		}
+	}
+	return nil
 }
 
 // consumeForSession serves a consume with a session: the code completes
