@@ -68,7 +68,7 @@ for (const mode of ["cookie", "header"]) {
     let sessionHandle;
     const email = `e2e-${mode}-${Date.now()}@example.com`;
 
-    usePage({ label: mode, expected: expected }, (p) => ({ context, page, net, watch } = p));
+    usePage({ label: mode, expected }, (p) => ({ context, page, net, watch } = p));
 
     step("first visit: no session", async () => {
       const m = net.mark();

@@ -65,7 +65,7 @@ for (const mode of ["cookie", "header"]) {
     let usedStep; // the last time step whose code the server accepted
     let sessionHandle;
 
-    usePage({ label: `${mode} totp`, expected: expected }, (p) => ({ context, page, net, watch } = p));
+    usePage({ label: `${mode} totp`, expected }, (p) => ({ context, page, net, watch } = p));
 
     async function signInWithPassword(button) {
       await page.goto(`${webURL}/auth?mode=${mode}`);
