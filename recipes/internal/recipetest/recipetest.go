@@ -15,7 +15,6 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
-	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/internal/testlimits"
 	"github.com/ginauth/ginauth/recipes/kit"
 )
@@ -24,11 +23,6 @@ import (
 // raised far beyond what a test sends, for the tests that are not about
 // rate limits (internal/testlimits, shared with the suites in tests/).
 func GenerousLimits() ginauth.RateLimitConfig { return testlimits.Generous() }
-
-// DBTimeout is the ginauth.Config.DBTimeout of the recipes' test apps that
-// send bursts of requests: long enough for a burst queued behind SQLite's
-// one writer on a loaded machine under -race (internal/testdb).
-const DBTimeout = testdb.DBTimeout
 
 // Events records the security events ginauth hands to Hooks.OnEvent. Set
 // its Hook as ginauth.Config.Hooks.OnEvent.
