@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testdb"
 )
 
 func init() { gin.SetMode(gin.TestMode) }
@@ -34,6 +35,8 @@ func baseConfig(t testing.TB, clk *ginauthtest.Clock) Config {
 		// The production set-up; the generated fallback key has its own
 		// tests (secret_test.go), and other packages run without a key.
 		SecretKey: testSecretKey,
+		// Bursts of 50 refreshes queue for SQLite's writer (testdb.DBTimeout).
+		DBTimeout: testdb.DBTimeout,
 	}
 }
 

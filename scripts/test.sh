@@ -23,7 +23,7 @@ command -v go >/dev/null 2>&1 || export PATH=$PATH:/usr/local/go/bin
 
 MODE=${1:-all}
 read -r -a EXTRA_FLAGS <<<"${GO_TEST_FLAGS:-}"
-GO_TEST=(go test -race -count=1 "${EXTRA_FLAGS[@]}" ./...)
+GO_TEST=(go test -race -count=1 -timeout 30m "${EXTRA_FLAGS[@]}" ./...)
 PG_STARTED=
 MYSQL_STARTED=
 FAILED=()

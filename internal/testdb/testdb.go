@@ -48,8 +48,21 @@ const (
 	pgMaxIdle = 4
 )
 
-// sqlitePragmas are applied to every SQLite connection.
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+// DBTimeout is the ginauth.Config.DBTimeout of the tests' apps that send
+// bursts of requests. A burst of 50 writers queues for SQLite's one write
+// lock, and under -race on a loaded 2-core machine (the CI box, with other
+// test binaries running) the last of them waits well past ginauth's
+// 10-second default and would get a 503: the tests are about what the
+// requests do, not how fast, so they wait this long. Tests of the deadline
+// itself set their own.
+const DBTimeout = 2 * time.Minute
+
+// sqlitePragmas are applied to every SQLite connection. The busy timeout
+// (in ms) is DBTimeout: a writer queued behind a burst of others waits for
+// the lock as long as its request may, and SQLite's polling busy handler
+// does not serve waiters in order, so one of 50 can wait for most of them.
+var sqlitePragmas = fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)",
+	DBTimeout.Milliseconds())
 
 // Dialect reports which backend Open uses: "mysql" when
 // GINAUTH_TEST_DATABASE_URL is a mysql:// URL, "postgres" when it is any

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/accountlinking"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
@@ -82,6 +83,7 @@ func newHarness(t *testing.T, tenants ...ginauth.Recipe) *harness {
 		Logger:    slog.New(slog.DiscardHandler),
 		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},
 		RateLimit: recipetest.GenerousLimits(),
+		DBTimeout: testdb.DBTimeout, // bursts of 20 sign-ins queue for SQLite's writer
 	})
 	if err != nil {
 		t.Fatal(err)

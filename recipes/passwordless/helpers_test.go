@@ -14,6 +14,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
 	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/kit"
@@ -86,6 +87,8 @@ func newHarnessWith(t *testing.T, o harnessOpts) *harness {
 		Now:     h.clock.Now,
 		Logger:  slog.New(slog.DiscardHandler),
 		Session: ginauth.SessionConfig{SigningAlgorithm: "ES256"},
+		// Bursts of 20 code requests queue for SQLite's writer.
+		DBTimeout: testdb.DBTimeout,
 		Hooks: ginauth.Hooks{BeforeSessionCreate: func(_ context.Context, s *ginauth.NewSession) error {
 			h.mu.Lock()
 			h.factors = append(h.factors, s.Factor)

@@ -92,20 +92,13 @@ func (m *mfaHarness) client() *session {
 func (m *mfaHarness) signUp(email string) (*session, string) {
 	m.t.Helper()
 	s := m.client()
-	r := s.cl.Do("POST", "/auth/signup", ginauthtest.Form("email", email, "password", "correct horse 1"), "rid", "emailpassword")
-	if r.Status() != "OK" {
-		m.t.Fatalf("sign-up: %d %s", r.Code, r.Body)
-	}
-	return s, r.UserID()
+	return s, recipetest.SignUpWithPassword(m.t, s.cl, email)
 }
 
 func (m *mfaHarness) signIn(email string) *session {
 	m.t.Helper()
 	s := m.client()
-	r := s.cl.Do("POST", "/auth/signin", ginauthtest.Form("email", email, "password", "correct horse 1"), "rid", "emailpassword")
-	if r.Status() != "OK" {
-		m.t.Fatalf("sign-in: %d %s", r.Code, r.Body)
-	}
+	recipetest.SignInWithPassword(m.t, s.cl, email)
 	return s
 }
 
@@ -569,7 +562,7 @@ func TestOTPPhoneRequiredPerTenant(t *testing.T) {
 	}
 	signUp := func(tenant string) *session {
 		s := m.client()
-		r := s.cl.Do("POST", "/auth/"+tenant+"/signup", ginauthtest.Form("email", "ada@example.com", "password", "correct horse 1"), "rid", "emailpassword")
+		r := s.cl.Do("POST", "/auth/"+tenant+"/signup", ginauthtest.Form("email", "ada@example.com", "password", recipetest.Password), "rid", "emailpassword")
 		if r.Status() != "OK" {
 			t.Fatalf("sign-up in %s: %d %s", tenant, r.Code, r.Body)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testdb"
 )
 
 func expectLimited(t *testing.T, r *resp) {
@@ -88,7 +89,7 @@ func TestCodeEntryEvents(t *testing.T) {
 func TestLockoutBurst(t *testing.T) {
 	// 30 requests queue for SQLite's one writer, slowly under -race: the
 	// test is about counting, so no request may give up waiting.
-	h := newHarness(t, func(s *setup) { s.cfg.DBTimeout = 2 * time.Minute })
+	h := newHarness(t, func(s *setup) { s.cfg.DBTimeout = testdb.DBTimeout })
 	cl := h.login("u1")
 	secret := cl.enrol("phone")
 	wrong := "000000"

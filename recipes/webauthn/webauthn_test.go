@@ -13,6 +13,7 @@ import (
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
 	"github.com/ginauth/ginauth/models"
+	"github.com/ginauth/ginauth/recipes/internal/recipetest"
 	"github.com/ginauth/ginauth/recipes/kit"
 	"github.com/ginauth/ginauth/recipes/multifactorauth"
 	"github.com/ginauth/ginauth/recipes/webauthn"
@@ -476,10 +477,7 @@ func TestSecondFactor(t *testing.T) {
 		s.mfa = &multifactorauth.Config{RequireFactors: []string{multifactorauth.FactorWebAuthn}}
 	})
 	cl := h.client()
-	cl.c.RID = "emailpassword"
-	form := `{"formFields":[{"id":"email","value":"ann@example.com"},{"id":"password","value":"correct horse 1"}]}`
-	cl.ok("POST", "/signup", form)
-	cl.c.RID = "webauthn"
+	recipetest.SignUpWithPassword(t, cl.c, "ann@example.com")
 	if cl.secret() != 403 {
 		t.Fatal("MFA claim not enforced")
 	}
@@ -505,9 +503,7 @@ func TestSecondFactor(t *testing.T) {
 	}
 	// A new sign-in with the password must complete the passkey.
 	cl2 := h.client()
-	cl2.c.RID = "emailpassword"
-	cl2.ok("POST", "/signin", form)
-	cl2.c.RID = "webauthn"
+	recipetest.SignInWithPassword(t, cl2.c, "ann@example.com")
 	if cl2.secret() != 403 {
 		t.Fatal("second sign-in skipped the factor")
 	}
@@ -540,9 +536,7 @@ func TestSecondFactorOtherUsersPasskeyRefused(t *testing.T) {
 	})
 	_, other, _ := h.signUp("other@example.com")
 	cl := h.client()
-	cl.c.RID = "emailpassword"
-	cl.ok("POST", "/signup", `{"formFields":[{"id":"email","value":"ann@example.com"},{"id":"password","value":"correct horse 1"}]}`)
-	cl.c.RID = "webauthn"
+	recipetest.SignUpWithPassword(t, cl.c, "ann@example.com")
 	sopts := cl.signInOptions()
 	r := cl.do("POST", "/webauthn/signin", ceremony(sopts, other.signIn(sopts, nil), "shouldTryLinkingWithSessionUser", true))
 	mustStatus(t, r, webauthn.StatusSignInNotAllowed)

@@ -124,7 +124,7 @@ func newApp(t *testing.T, name string, mail *mailbox) *app {
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// A loaded test machine (-race, SQLite's one writer) is slow,
 		// not broken.
-		DBTimeout: time.Minute,
+		DBTimeout: testdb.DBTimeout,
 	})
 	if err != nil {
 		t.Fatal(err)

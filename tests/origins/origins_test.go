@@ -104,7 +104,9 @@ func newApp(t testing.TB, info ginauth.AppInfo, sc ginauth.SessionConfig) *app {
 	auth, err := ginauth.New(ginauth.Config{DB: db, AppInfo: info, Session: sc,
 		Recipes:   []ginauth.Recipe{a.ep, ev, pl},
 		RateLimit: ginauth.RateLimitConfig{Limits: limits},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DBTimeout: testdb.DBTimeout, // a burst of 50 resets queues for SQLite's writer
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/internal/testlimits"
 	"github.com/ginauth/ginauth/models"
 	"github.com/ginauth/ginauth/recipes/emaildelivery"
@@ -124,6 +125,7 @@ func newApp(t testing.TB, o appOptions) *app {
 		Hooks:     ginauth.Hooks{OnEvent: a.events.Hook},
 		RateLimit: rl,
 		Logger:    slog.New(slog.NewJSONHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		DBTimeout: testdb.DBTimeout, // bursts of 40-60 queue for SQLite's writer
 	}
 	if o.totp {
 		a.totp = totp.New(totp.Config{SecretKey: totpKey})

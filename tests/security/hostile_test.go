@@ -20,6 +20,7 @@ import (
 
 	"github.com/ginauth/ginauth/ginauth"
 	"github.com/ginauth/ginauth/ginauthtest"
+	"github.com/ginauth/ginauth/internal/testdb"
 	"github.com/ginauth/ginauth/internal/testlimits"
 	"github.com/ginauth/ginauth/recipes/thirdparty"
 	"github.com/ginauth/ginauth/recipes/thirdparty/oidctest"
@@ -136,6 +137,7 @@ func newHostileApp(t *testing.T) *hostileApp {
 		Session:   ginauth.SessionConfig{SigningAlgorithm: "ES256"},
 		RateLimit: testlimits.Generous(),
 		Logger:    slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		DBTimeout: testdb.DBTimeout, // TestHostileInputBurst's 40 queue for SQLite's writer
 	})
 	if err != nil {
 		t.Fatal(err)

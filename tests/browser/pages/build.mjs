@@ -8,6 +8,9 @@
 //                      embedded in a page, with EmailPassword, MFA and TOTP
 //   /st/passkeys-mfa.html  its passkey MFA screen (webauthn-mfa), likewise
 //   /st/otp-mfa.html   its e-mail code MFA screen (passwordless otp-email), likewise
+//
+// The three auth-react pages share their init, window.stx and mount
+// (mfa-page.jsx).
 import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

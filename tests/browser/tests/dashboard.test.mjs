@@ -10,7 +10,7 @@
 // With E2E_DOC_IMAGES=1 the screenshots of the list and of one user
 // also replace docs/images/dashboard-users.png and dashboard-user.png.
 import assert from "node:assert/strict";
-import { after, before, describe } from "node:test";
+import { describe } from "node:test";
 import {
   apiURL,
   callFromPage,
@@ -18,11 +18,11 @@ import {
   decodeFrontToken,
   docImage,
   expectStatus,
-  launchBrowser,
   newPage,
   ready,
   screenshot,
   stepper,
+  useBrowser,
   webURL,
 } from "./helpers.mjs";
 
@@ -49,23 +49,31 @@ async function docShot(page, name) {
   await docImage(page, name);
 }
 
-let browser;
 let admin; // the admin's browser context on the dashboard
 let user; // the user's browser context on the website
 // Every dashboard form post: its Origin header and the answer's status.
 const posts = [];
 const pending = []; // their header reads
 
-before(async () => {
-  browser = await launchBrowser();
-  admin = await newPage(browser, "dashboard");
-  // Access tokens last 3 s here: any call of the website may get the 401
-  // that makes the SDK refresh (and, after the revocation, fail to).
-  user = await newPage(browser, "website", [expectStatus(401, "/sessioninfo"), expectStatus(401, "/metadata")]);
-  admin.page.on("response", onResponse);
+// Two pages of one browser, for the whole file (no usePage per describe).
+useBrowser({
+  setUp: async (browser) => {
+    admin = await newPage(browser, "dashboard");
+    // Access tokens last 3 s here: any call of the website may get the 401
+    // that makes the SDK refresh (and, after the revocation, fail to).
+    user = await newPage(browser, "website", [expectStatus(401, "/sessioninfo"), expectStatus(401, "/metadata")]);
+    admin.page.on("response", onResponse);
+  },
+  tearDown: async () => {
+    admin?.page.off("response", onResponse);
+    // Let the NetLogs finish reading what they saw before the pages go.
+    await Promise.all([admin?.net.settled(), user?.net.settled(), ...pending]);
+    await admin?.context.close();
+    await user?.context.close();
+  },
 });
 
-// onResponse records a dashboard form post; the after hook stops it first,
+// onResponse records a dashboard form post; the tear-down stops it first,
 // so that no header read starts while the pages close.
 function onResponse(res) {
   const req = res.request();
@@ -76,15 +84,6 @@ function onResponse(res) {
     pending.push(p);
   }
 }
-
-after(async () => {
-  admin?.page.off("response", onResponse);
-  // Let the NetLogs finish reading what they saw before the pages go.
-  await Promise.all([admin?.net.settled(), user?.net.settled(), ...pending]);
-  await admin?.context.close();
-  await user?.context.close();
-  await browser?.close();
-});
 
 describe("dashboard behind CORS", () => {
   const step = stepper("dashboard", () => admin?.page);

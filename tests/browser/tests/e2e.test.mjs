@@ -3,7 +3,7 @@
 // token transfer method. Besides what the page shows, every step checks
 // the wire: status codes, front-token, cookie attributes, exposed headers.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   apiURL,
   assertCORS,
@@ -14,26 +14,19 @@ import {
   decodeFrontToken,
   docImage,
   expectStatus,
-  launchBrowser,
   logSize,
-  newPage,
   ready,
   screenshot,
   stepper,
+  useBrowser,
+  usePage,
   waitForLink,
   webURL,
 } from "./helpers.mjs";
 
 const PASSWORD = "correct-horse-42";
-let browser;
 
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 // The CORS preflight the SDK's requests need (browsers hide preflights
 // from the page, so this one is sent by hand).
@@ -75,13 +68,7 @@ for (const mode of ["cookie", "header"]) {
     let sessionHandle;
     const email = `e2e-${mode}-${Date.now()}@example.com`;
 
-    before(async () => {
-      ({ context, page, net, watch } = await newPage(browser, mode, expected));
-    });
-
-    after(async () => {
-      await context?.close();
-    });
+    usePage({ label: mode, expected }, (p) => ({ context, page, net, watch } = p));
 
     step("first visit: no session", async () => {
       const m = net.mark();

@@ -5,7 +5,7 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { it } from "node:test";
+import { after, before, it } from "node:test";
 import { chromium } from "playwright-core";
 
 export const apiURL = must("E2E_API_URL");
@@ -23,7 +23,7 @@ function must(name) {
 
 // launchBrowser starts Debian's chromium (never a downloaded one). Every
 // launch gets a fresh temporary profile (user-data-dir) from playwright.
-export function launchBrowser() {
+function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
     headless: true,
@@ -38,6 +38,47 @@ export function launchBrowser() {
       "--disable-sync",
       "--disable-dev-shm-usage",
     ],
+  });
+}
+
+let fileBrowser; // the browser useBrowser launched for this test file
+
+// useBrowser is every test file's preamble: chromium (launchBrowser) is
+// launched before the file's tests and closed after them. setUp runs right
+// after the launch, with the browser; tearDown right before the close. It
+// returns a function giving the browser (once the launch has run).
+export function useBrowser({ setUp, tearDown } = {}) {
+  before(async () => {
+    fileBrowser = await launchBrowser();
+    await setUp?.(fileBrowser);
+  });
+  after(async () => {
+    try {
+      await tearDown?.();
+    } finally {
+      await fileBrowser?.close();
+    }
+  });
+  return () => fileBrowser;
+}
+
+// usePage gives the enclosing describe a fresh context and page of the
+// file's browser (newPage with opts: label, expected, viewport, api) before
+// its tests, and hands {context, page, net, watch} to onOpen, which may
+// set the page up further. After the tests it leaves the page and lets the
+// NetLog finish recording, so that no response is still being read when
+// the context closes.
+export function usePage(opts, onOpen) {
+  let opened;
+  before(async () => {
+    opened = await newPage(fileBrowser, opts.label, opts.expected, opts);
+    await onOpen(opened);
+  });
+  after(async () => {
+    if (!opened) return;
+    await opened.page.goto("about:blank").catch(() => {});
+    await opened.net.settled();
+    await opened.context.close();
   });
 }
 
@@ -303,13 +344,15 @@ export function expectStatus(status, path) {
 
 // newPage opens a fresh browser context (its own cookies and storage) with
 // a NetLog and a ConsoleWatch (console errors matching a regexp in
-// `expected`, which the test may add to later, are allowed).
-export async function newPage(browser, label, expected = []) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+// `expected`, which the test may add to later, are allowed), at viewport
+// (default 1100×800), the NetLog recording the answers of api (default
+// the main demo API).
+export async function newPage(browser, label, expected = [], { viewport = { width: 1100, height: 800 }, api = apiURL } = {}) {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const watch = new ConsoleWatch(page, label, expected);
-  return { context, page, net: new NetLog(page), watch };
+  return { context, page, net: new NetLog(page, api), watch };
 }
 
 // base32Decode decodes RFC 4648 base32 (the TOTP secret's encoding).

@@ -7,17 +7,17 @@
 // (POST /dev/user) and switched back afterwards, so the other tests keep
 // their provider account.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   click,
-  launchBrowser,
-  newPage,
+  logSize,
   oidcURL,
   ready,
   screenshot,
   stepper,
+  useBrowser,
+  usePage,
   waitForLink,
-  logSize,
   webURL,
 } from "./helpers.mjs";
 
@@ -25,7 +25,6 @@ const PROVIDER = "dev-oidc";
 const CALLBACK = `${webURL}/auth/callback/${PROVIDER}`;
 const PASSWORD = "correct-horse-42";
 const email = `linking-${Date.now()}@example.com`;
-let browser;
 let previous; // the provider's address before this test
 
 async function providerUser(address) {
@@ -35,14 +34,13 @@ async function providerUser(address) {
   return JSON.parse(text).previous;
 }
 
-before(async () => {
-  browser = await launchBrowser();
-  previous = await providerUser(email);
-});
-
-after(async () => {
-  if (previous) await providerUser(previous);
-  await browser?.close();
+useBrowser({
+  setUp: async () => {
+    previous = await providerUser(email);
+  },
+  tearDown: async () => {
+    if (previous) await providerUser(previous);
+  },
 });
 
 describe("account linking: e-mail sign-up, then the provider on the same verified address", () => {
@@ -53,13 +51,7 @@ describe("account linking: e-mail sign-up, then the provider on the same verifie
   let userId;
   const step = stepper("linking", () => page);
 
-  before(async () => {
-    ({ context, page, net, watch } = await newPage(browser, "linking"));
-  });
-
-  after(async () => {
-    await context?.close();
-  });
+  usePage({ label: "linking" }, (p) => ({ context, page, net, watch } = p));
 
   step("sign up with e-mail and password", async () => {
     await page.goto(`${webURL}/auth`);

@@ -8,19 +8,12 @@
 // API's log (no SMTP: the passwordless recipe logs each e-mail's code).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe } from "node:test";
-import { apiLog, launchBrowser, logSize, newPage, screenshot, stepper, webURL } from "./helpers.mjs";
+import { describe } from "node:test";
+import { apiLog, logSize, screenshot, stepper, useBrowser, usePage, webURL } from "./helpers.mjs";
 
 const PASSWORD = "correct-horse-42";
-let browser;
 
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 // waitForCode returns the last sign-in code e-mailed to `to` that the API
 // logged after byte offset `from`.
@@ -87,15 +80,7 @@ describe("auth-react e-mail code MFA screen: set up otp-email, then sign in with
     return used;
   }
 
-  before(async () => {
-    ({ context, page, net } = await newPage(browser, "otp mfa", [/status of 401\b/]));
-  });
-
-  after(async () => {
-    await page?.goto("about:blank").catch(() => {});
-    await net?.settled();
-    await context?.close();
-  });
+  usePage({ label: "otp mfa", expected: [/status of 401\b/] }, (p) => ({ context, page, net } = p));
 
   step("sign up with e-mail and password: no second factor asked yet", async () => {
     await load();

@@ -4,19 +4,12 @@
 // Chromium's virtual authenticator: sign in with e-mail and password, add a
 // passkey on the screen, sign out, then sign in with both.
 import assert from "node:assert/strict";
-import { after, before, describe } from "node:test";
-import { launchBrowser, newPage, screenshot, stepper, virtualAuthenticator, webURL } from "./helpers.mjs";
+import { describe } from "node:test";
+import { screenshot, stepper, useBrowser, usePage, virtualAuthenticator, webURL } from "./helpers.mjs";
 
 const PASSWORD = "correct-horse-42";
-let browser;
 
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 describe("auth-react passkey MFA screen: add a passkey as a second factor, then sign in with both", () => {
   let context;
@@ -33,15 +26,9 @@ describe("auth-react passkey MFA screen: add a passkey as a second factor, then 
     await page.waitForFunction(() => window.stx && window.stx.ready === true, null, { timeout: 15_000 });
   }
 
-  before(async () => {
-    ({ context, page, net } = await newPage(browser, "passkeys mfa", [/status of 401\b/]));
+  usePage({ label: "passkeys mfa", expected: [/status of 401\b/] }, async (p) => {
+    ({ context, page, net } = p);
     ({ cdp, authenticatorId } = await virtualAuthenticator(context, page));
-  });
-
-  after(async () => {
-    await page?.goto("about:blank").catch(() => {});
-    await net?.settled();
-    await context?.close();
   });
 
   step("sign up with e-mail and password: no factor asked yet", async () => {

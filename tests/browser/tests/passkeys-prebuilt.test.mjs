@@ -5,21 +5,15 @@
 // up with a passkey, sign out, sign in with it — real clicks and typing,
 // and the wire checked at each step.
 import assert from "node:assert/strict";
-import { after, before, describe } from "node:test";
-import { NetLog, launchBrowser, screenshot, stepper, virtualAuthenticator } from "./helpers.mjs";
+import { describe } from "node:test";
+import { screenshot, stepper, useBrowser, usePage, virtualAuthenticator } from "./helpers.mjs";
 
 const [siteURL, siteAPI] = ["E2E_PREBUILT_URL", "E2E_PREBUILT_API_URL"].map((name) => {
   if (!process.env[name]) throw new Error(`${name} is not set: run the browser tests with \`npm test\` (run.mjs)`);
   return process.env[name];
 });
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 describe("pre-built UI (auth-react): passkeys", () => {
   let context;
@@ -32,18 +26,9 @@ describe("pre-built UI (auth-react): passkeys", () => {
   const step = stepper("passkeys-prebuilt", () => page);
   const passkeyButton = () => page.getByRole("button", { name: /continue with passkey/i });
 
-  before(async () => {
-    context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-    page = await context.newPage();
-    page.setDefaultTimeout(10_000);
-    net = new NetLog(page, siteAPI);
+  usePage({ label: "passkeys prebuilt", api: siteAPI }, async (p) => {
+    ({ context, page, net } = p);
     ({ cdp, authenticatorId } = await virtualAuthenticator(context, page));
-  });
-
-  after(async () => {
-    await page?.goto("about:blank").catch(() => {});
-    await net?.settled?.();
-    await context?.close();
   });
 
   step("sign up with a passkey on the pre-built sign-up screen", async () => {

@@ -4,18 +4,10 @@
 // resident keys, user verification) standing in for a platform
 // authenticator. Register, sign out, sign in with the passkey.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { click, launchBrowser, newPage, ready, screenshot, virtualAuthenticator, webURL } from "./helpers.mjs";
+import { describe, it } from "node:test";
+import { click, ready, screenshot, useBrowser, usePage, virtualAuthenticator, webURL } from "./helpers.mjs";
 
-let browser;
-
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 describe("passkeys", () => {
   let context;
@@ -25,13 +17,9 @@ describe("passkeys", () => {
   let authenticatorId;
   const email = `passkey-${Date.now()}@example.com`;
 
-  before(async () => {
-    ({ context, page, net } = await newPage(browser, "passkeys", [/status of 401\b.*\/auth\/session\/refresh$/]));
+  usePage({ label: "passkeys", expected: [/status of 401\b.*\/auth\/session\/refresh$/] }, async (p) => {
+    ({ context, page, net } = p);
     ({ cdp, authenticatorId } = await virtualAuthenticator(context, page));
-  });
-
-  after(async () => {
-    await context?.close();
   });
 
   it("signs up with a passkey, signs out, and signs in with it", async () => {

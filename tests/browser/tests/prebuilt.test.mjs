@@ -7,8 +7,8 @@
 // so a new user first meets the "verify your email" screen. E2E_DEBUG=1
 // prints every API call of each mode at its end.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { ConsoleWatch, NetLog, assertNewTokens, launchBrowser, logSize, screenshot, stepper, waitForLink } from "./helpers.mjs";
+import { after, describe, it } from "node:test";
+import { assertNewTokens, logSize, screenshot, stepper, useBrowser, usePage, waitForLink } from "./helpers.mjs";
 
 // run.mjs starts the pre-built-UI website and its own API instance.
 const [siteURL, siteAPI, siteLog] = ["E2E_PREBUILT_URL", "E2E_PREBUILT_API_URL", "E2E_PREBUILT_API_LOG"].map((name) => {
@@ -40,13 +40,7 @@ const sel = {
   forgot: st("forgotPasswordLink"),
 };
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 for (const mode of ["cookie", "header"]) {
   describe(`pre-built UI (auth-react), ${mode} mode`, () => {
@@ -120,17 +114,10 @@ for (const mode of ["cookie", "header"]) {
       return m;
     }
 
-    before(async () => {
-      context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-      page = await context.newPage();
-      page.setDefaultTimeout(10_000);
-      watch = new ConsoleWatch(page, `prebuilt ${mode}`, expected);
-      net = new NetLog(page, siteAPI);
-    });
+    usePage({ label: `prebuilt ${mode}`, expected, viewport: { width: 1100, height: 900 }, api: siteAPI }, (p) => ({ context, page, net, watch } = p));
 
-    after(async () => {
-      if (process.env.E2E_DEBUG) for (const e of net.entries) console.log(`[prebuilt ${mode}] ${new Date(e.at).toISOString()} ${e.method} ${e.path} ${e.status} ${JSON.stringify(e.body)?.slice(0, 120)}`);
-      await context?.close();
+    after(() => {
+      if (process.env.E2E_DEBUG) for (const e of net?.entries ?? []) console.log(`[prebuilt ${mode}] ${new Date(e.at).toISOString()} ${e.method} ${e.path} ${e.status} ${JSON.stringify(e.body)?.slice(0, 120)}`);
     });
 
     step("first visit: SessionAuth sends the visitor to the sign-in form", async () => {

@@ -5,32 +5,25 @@
 // session. Once per token transfer mode; the first run signs the provider's
 // user up, the second signs the same account in.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   assertNewTokens,
   callFromPage,
   click,
-  launchBrowser,
-  newPage,
   oidcURL,
   ready,
   screenshot,
   stepper,
+  useBrowser,
+  usePage,
   webURL,
 } from "./helpers.mjs";
 
 const PROVIDER = "dev-oidc";
 const CALLBACK = `${webURL}/auth/callback/${PROVIDER}`;
-let browser;
 let firstUserId; // the account the provider's user got in the first mode
 
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 for (const mode of ["cookie", "header"]) {
   describe(`social sign-in, ${mode} mode`, () => {
@@ -42,15 +35,11 @@ for (const mode of ["cookie", "header"]) {
     const providerRequests = []; // what the browser asked the provider
     const expectedErrors = []; // console errors a step provokes on purpose
 
-    before(async () => {
-      ({ context, page, net, watch } = await newPage(browser, `${mode} social`, expectedErrors));
+    usePage({ label: `${mode} social`, expected: expectedErrors }, async (p) => {
+      ({ context, page, net, watch } = p);
       page.on("request", (req) => {
         if (req.url().startsWith(oidcURL)) providerRequests.push(req.url());
       });
-    });
-
-    after(async () => {
-      await context?.close();
     });
 
     step("the sign-in page shows the provider's button", async () => {

@@ -5,20 +5,13 @@
 // devices and replaces an unverified device of that name, so the screen
 // works however often it is shown (issue 12). One verified device remains.
 import assert from "node:assert/strict";
-import { after, before, describe } from "node:test";
-import { launchBrowser, newPage, screenshot, stepper, totpCode, totpStep, webURL } from "./helpers.mjs";
+import { describe } from "node:test";
+import { screenshot, stepper, totpCode, totpStep, useBrowser, usePage, webURL } from "./helpers.mjs";
 
 const PASSWORD = "correct-horse-42";
 const LOADS = 12;
-let browser;
 
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 describe("auth-react TOTP set-up screen: loaded twelve times, then completed", () => {
   let context;
@@ -28,16 +21,7 @@ describe("auth-react TOTP set-up screen: loaded twelve times, then completed", (
   const email = `e2e-totp-prebuilt-${Date.now()}@example.com`;
   let created = [];
 
-  before(async () => {
-    ({ context, page, net } = await newPage(browser, "totp prebuilt"));
-  });
-
-  after(async () => {
-    // Leave the page and let the NetLog finish before the context closes.
-    await page?.goto("about:blank").catch(() => {});
-    await net?.settled();
-    await context?.close();
-  });
+  usePage({ label: "totp prebuilt" }, (p) => ({ context, page, net } = p));
 
   step("sign up (cookie mode) through auth-react's EmailPassword", async () => {
     await page.goto(`${webURL}/st/totp.html`);

@@ -13,20 +13,20 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   callFromPage,
   click,
   decodeFrontToken,
   docImage,
   expectStatus,
-  launchBrowser,
-  newPage,
   ready,
   screenshot,
   stepper,
   totpCode,
   totpStep,
+  useBrowser,
+  usePage,
   webURL,
 } from "./helpers.mjs";
 
@@ -47,15 +47,8 @@ async function decodeQR(page, selector) {
     return found ? found.data : null;
   });
 }
-let browser;
 
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 for (const mode of ["cookie", "header"]) {
   describe(`TOTP two-factor auth, ${mode} mode`, () => {
@@ -72,13 +65,7 @@ for (const mode of ["cookie", "header"]) {
     let usedStep; // the last time step whose code the server accepted
     let sessionHandle;
 
-    before(async () => {
-      ({ context, page, net, watch } = await newPage(browser, `${mode} totp`, expected));
-    });
-
-    after(async () => {
-      await context?.close();
-    });
+    usePage({ label: `${mode} totp`, expected }, (p) => ({ context, page, net, watch } = p));
 
     async function signInWithPassword(button) {
       await page.goto(`${webURL}/auth?mode=${mode}`);

@@ -16,19 +16,12 @@
 //    ignores a header token that is not one of its access tokens:
 //    getSessionFromRequest with its parse check in accessToken.ts.)
 import assert from "node:assert/strict";
-import { after, before, describe } from "node:test";
-import { decodeFrontToken, launchBrowser, newPage, stepper, webURL } from "./helpers.mjs";
+import { describe } from "node:test";
+import { decodeFrontToken, stepper, useBrowser, usePage, webURL } from "./helpers.mjs";
 
 const PASSWORD = "correct-horse-42";
-let browser;
 
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+useBrowser();
 
 async function open(page, mode) {
   await page.goto(`${webURL}/st/website.html?mode=${mode}`);
@@ -55,13 +48,6 @@ async function mark(net) {
   return net.mark();
 }
 
-// quiet leaves the page and waits for the NetLog, so that no response is
-// still being recorded when the context closes.
-async function quiet(page, net) {
-  await page?.goto("about:blank").catch(() => {});
-  await net?.settled();
-}
-
 // noRemoval fails when any API answer since mark told the SDK to drop its
 // session.
 async function noRemoval(net, mark, what) {
@@ -86,14 +72,7 @@ describe("supertokens-website: tokenTransferMethod switched between page loads, 
   const email = `e2e-switch-${Date.now()}@example.com`;
   let userId;
 
-  before(async () => {
-    ({ context, page, net } = await newPage(browser, "website switch"));
-  });
-
-  after(async () => {
-    await quiet(page, net);
-    await context?.close();
-  });
+  usePage({ label: "website switch" }, (p) => ({ context, page, net } = p));
 
   step("header mode: sign up, the tokens are stored on the website's side", async () => {
     await open(page, "header");
@@ -180,14 +159,7 @@ describe("supertokens-website: the page's own Authorization header next to a coo
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const foreignJWT = `${b64({ alg: "HS256", typ: "JWT", kid: "other-service" })}.${b64({ sub: "svc", exp: 4102444800 })}.${Buffer.from("not-a-real-signature").toString("base64url")}`;
 
-  before(async () => {
-    ({ context, page, net } = await newPage(browser, "website foreign auth"));
-  });
-
-  after(async () => {
-    await quiet(page, net);
-    await context?.close();
-  });
+  usePage({ label: "website foreign auth" }, (p) => ({ context, page, net } = p));
 
   step("cookie mode: sign up", async () => {
     await open(page, "cookie");
