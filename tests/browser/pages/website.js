@@ -37,7 +37,9 @@ window.site = {
   mode,
   call,
   signUp: (email, password) => call("POST", "/auth/signup", form(email, password), { rid: "emailpassword" }),
-  signIn: (email, password) => call("POST", "/auth/signin", form(email, password), { rid: "emailpassword" }),
+  // extra: more body fields, e.g. { shouldTryLinkingWithSessionUser: false } as auth-react's sign-in screen sends.
+  signIn: (email, password, extra) =>
+    call("POST", "/auth/signin", { ...form(email, password), ...(extra || {}) }, { rid: "emailpassword" }),
   doesSessionExist: () => SuperTokens.doesSessionExist(),
   refresh: () => SuperTokens.attemptRefreshingSession(),
   userId: () => SuperTokens.getUserId(),

@@ -104,9 +104,23 @@ describe("supertokens-website: tokenTransferMethod switched between page loads, 
     const e = await net.one(m, "POST", "/auth/signin");
     assert.match(e.requestHeaders["authorization"] || "", /^Bearer /, "the sign-in carried the old header token");
     assert.notEqual(e.headers["front-token"], "remove", "front-token: remove would drop the session just made");
-    assert.equal(decodeFrontToken(e.headers["front-token"]).uid, userId);
-    assert.ok((e.setCookies || []).join("\n").includes("sAccessToken="), "cookie-mode tokens set");
-    await signedIn(page, net, m, userId, "after cookie sign-in");
+    // The demo configures account linking, so without the flag a sign-in by
+    // the session's own user inside that session completes a factor on it
+    // instead of making a second session (supertokens-node's
+    // checkAuthTypeAndLinkingStatus: the input user is the session user):
+    // the session the header token carries goes on, no cookie session beside it.
+    assert.ok(!(e.setCookies || []).join("\n").includes("sAccessToken="), "no second session in cookies");
+    await signedIn(page, net, m, userId, "after a sign-in inside the session");
+    // With shouldTryLinkingWithSessionUser: false (what auth-react's sign-in
+    // screen sends) it is a first factor: a new session, in cookies.
+    const m2 = await mark(net);
+    const r2 = await bounded(page, ([e, p]) => window.site.signIn(e, p, { shouldTryLinkingWithSessionUser: false }), [email, PASSWORD]);
+    assert.equal(r2.body.status, "OK", JSON.stringify(r2));
+    const e2 = await net.one(m2, "POST", "/auth/signin");
+    assert.notEqual(e2.headers["front-token"], "remove", "front-token: remove would drop the session just made");
+    assert.equal(decodeFrontToken(e2.headers["front-token"]).uid, userId);
+    assert.ok((e2.setCookies || []).join("\n").includes("sAccessToken="), "cookie-mode tokens set");
+    await signedIn(page, net, m2, userId, "after cookie sign-in");
   });
 
   step("cookie mode: refresh keeps the session", async () => {
@@ -122,7 +136,7 @@ describe("supertokens-website: tokenTransferMethod switched between page loads, 
     let m = await mark(net);
     await signedIn(page, net, m, userId, "header mode, cookies kept");
     m = await mark(net);
-    const r = await bounded(page, ([e, p]) => window.site.signIn(e, p), [email, PASSWORD]);
+    const r = await bounded(page, ([e, p]) => window.site.signIn(e, p, { shouldTryLinkingWithSessionUser: false }), [email, PASSWORD]);
     assert.equal(r.body.status, "OK", JSON.stringify(r));
     const e = await net.one(m, "POST", "/auth/signin");
     assert.match(e.requestHeaders["cookie"] || "", /sAccessToken=/, "the sign-in carried the old cookie");
