@@ -2,6 +2,7 @@ package kit
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"math/rand/v2"
 	"strings"
@@ -97,10 +98,21 @@ const retryTries = 8
 // when the database aborted it as a deadlock or a serialization failure
 // (IsRetryable). fn must be safe to run again: it must not have effects
 // outside the transaction.
+//
+// On MySQL and MariaDB the transaction runs at READ COMMITTED, PostgreSQL's
+// default: the code takes row locks and then reads what it locked, and
+// under InnoDB's REPEATABLE READ a plain read after a lock wait still sees
+// the snapshot taken before the lock's holder committed (a link racing an
+// unlink recomputed a group's account info from such a snapshot and left
+// a removed member's address claimed, TestConcurrentLinkUnlinkCreatePrimary).
 func RetryTransaction(db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	var opts []*sql.TxOptions
+	if db.Dialector != nil && db.Dialector.Name() == "mysql" {
+		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	}
 	var err error
 	for i := range retryTries {
-		if err = db.Transaction(fn); !IsRetryable(err) {
+		if err = db.Transaction(fn, opts...); !IsRetryable(err) {
 			return err
 		}
 		if i < retryTries-1 {
