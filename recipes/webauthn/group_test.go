@@ -19,20 +19,13 @@ const epForm = `{"formFields":[{"id":"email","value":"ann@example.com"},{"id":"p
 // its authenticator.
 func linkedGroup(t *testing.T, h *harness) (string, string, *softAuthenticator) {
 	t.Helper()
-	ctx := context.Background()
 	h.requireVerification.Store(false)
-	owner, err := h.ep.SignUp(ctx, "public", "ann@example.com", "correct horse 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := h.al.CreatePrimaryUser(ctx, owner.ID); err != nil || res.Status != "OK" {
-		t.Fatal(res, err)
-	}
+	owner := h.passwordPrimary("ann@example.com", false)
 	_, key, id := h.signUp("ann@example.com")
-	if id != owner.ID {
-		t.Fatalf("passkey sign-up answered user %s, want the primary %s", id, owner.ID)
+	if id != owner {
+		t.Fatalf("passkey sign-up answered user %s, want the primary %s", id, owner)
 	}
-	return owner.ID, passkeyRecipeUser(t, h, owner.ID), key
+	return owner, passkeyRecipeUser(t, h, owner), key
 }
 
 // passkeyRecipeUser returns the recipe user of userID's group's passkey
@@ -169,18 +162,12 @@ func TestLinkedPasskeyCompletesFactor(t *testing.T) {
 func TestRecoverAskLinking(t *testing.T) {
 	h := newHarness(t, func(s *setup) { s.linking = true })
 	ctx := context.Background()
-	owner, err := h.ep.SignUp(ctx, "public", "ann@example.com", "correct horse 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, err := h.al.CreatePrimaryUser(ctx, owner.ID); err != nil || res.Status != "OK" {
-		t.Fatal(res, err)
-	}
+	owner := h.passwordPrimary("ann@example.com", false)
 	bob, err := h.ep.SignUp(ctx, "public", "bob@example.com", "correct horse 1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, err := h.al.LinkAccounts(ctx, bob.ID, owner.ID); err != nil || res.Status != "OK" {
+	if res, err := h.al.LinkAccounts(ctx, bob.ID, owner); err != nil || res.Status != "OK" {
 		t.Fatal(res, err)
 	}
 	cl := h.client()
@@ -189,7 +176,7 @@ func TestRecoverAskLinking(t *testing.T) {
 	if r.JSON["reason"] != webauthn.ReasonRecoverNotAllowed {
 		t.Fatalf("reason %v", r.JSON["reason"])
 	}
-	if err := h.ev.MarkVerified(ctx, owner.ID, "ann@example.com"); err != nil {
+	if err := h.ev.MarkVerified(ctx, owner, "ann@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	h.link.Store(false)
@@ -211,8 +198,8 @@ func TestRecoverAskLinking(t *testing.T) {
 	cl.ok("POST", "/user/webauthn/reset", ceremony(opts, key.register(opts), "token", token))
 	_, r = h.signIn(key)
 	mustStatus(t, r, "OK")
-	if r.JSON["user"].(map[string]any)["id"] != owner.ID {
-		t.Fatalf("the recovered passkey signs in as %v, want the primary %s", r.JSON["user"], owner.ID)
+	if r.JSON["user"].(map[string]any)["id"] != owner {
+		t.Fatalf("the recovered passkey signs in as %v, want the primary %s", r.JSON["user"], owner)
 	}
 }
 
@@ -226,16 +213,7 @@ func TestRecoverLinksToPrimary(t *testing.T) {
 	ctx := context.Background()
 	h.link.Store(false)
 	_, _, passkeyUser := h.signUp("cat@example.com")
-	owner, err := h.ep.SignUp(ctx, "public", "cat@example.com", "correct horse 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.ev.MarkVerified(ctx, owner.ID, "cat@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := h.al.CreatePrimaryUser(ctx, owner.ID); err != nil || res.Status != "OK" {
-		t.Fatal(res, err)
-	}
+	owner := h.passwordPrimary("cat@example.com", true)
 	h.link.Store(true)
 	cl := h.client()
 	cl.ok("POST", "/user/webauthn/reset/token", `{"email":"cat@example.com"}`)
@@ -248,8 +226,8 @@ func TestRecoverLinksToPrimary(t *testing.T) {
 	opts := cl.ok("POST", "/webauthn/options/register", jsonBody(map[string]any{"recoverAccountToken": token}))
 	cl.ok("POST", "/user/webauthn/reset", ceremony(opts, newAuthenticator(t, website).register(opts), "token", token))
 	u, err := h.auth.GetUser(ctx, passkeyUser)
-	if err != nil || u.ID != owner.ID {
-		t.Fatalf("after recovery the passkey account is %+v (%v), want linked to %s", u, err, owner.ID)
+	if err != nil || u.ID != owner {
+		t.Fatalf("after recovery the passkey account is %+v (%v), want linked to %s", u, err, owner)
 	}
 }
 
@@ -261,17 +239,7 @@ func TestRecoverLinksToPrimary(t *testing.T) {
 // method, and exactly one stored passkey per recovery that succeeded.
 func TestConcurrentRecoveriesForPrimary(t *testing.T) {
 	h := newHarness(t, func(s *setup) { s.linking = true })
-	ctx := context.Background()
-	owner, err := h.ep.SignUp(ctx, "public", "ann@example.com", "correct horse 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.ev.MarkVerified(ctx, owner.ID, "ann@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := h.al.CreatePrimaryUser(ctx, owner.ID); err != nil || res.Status != "OK" {
-		t.Fatal(res, err)
-	}
+	h.passwordPrimary("ann@example.com", true)
 	const n = 4
 	cl := h.client()
 	for range n {

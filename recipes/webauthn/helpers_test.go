@@ -188,6 +188,27 @@ func ceremony(opts map[string]any, cred string, extra ...any) string {
 	return jsonBody(body)
 }
 
+// passwordPrimary signs email up with a password in public, marks the
+// address verified when verified is true, and makes the account a primary
+// user: the existing account the linking tests meet a passkey with.
+func (h *harness) passwordPrimary(email string, verified bool) string {
+	h.t.Helper()
+	ctx := context.Background()
+	owner, err := h.ep.SignUp(ctx, "public", email, "correct horse 1")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if verified {
+		if err := h.ev.MarkVerified(ctx, owner.ID, email); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	if res, err := h.al.CreatePrimaryUser(ctx, owner.ID); err != nil || res.Status != "OK" {
+		h.t.Fatal(res, err)
+	}
+	return owner.ID
+}
+
 // signUp registers a new passkey account for email and returns the
 // signed-in client, its authenticator and the user id.
 func (h *harness) signUp(email string) (*client, *softAuthenticator, string) {

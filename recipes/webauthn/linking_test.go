@@ -16,16 +16,7 @@ import (
 func TestPasskeySignUpRefusedForPrimarysAddress(t *testing.T) {
 	h := newHarness(t, func(s *setup) { s.linking = true })
 	ctx := context.Background()
-	owner, err := h.ep.SignUp(ctx, "public", "ann@example.com", "correct horse 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.ev.MarkVerified(ctx, owner.ID, "ann@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := h.al.CreatePrimaryUser(ctx, owner.ID); err != nil || res.Status != "OK" {
-		t.Fatal(res, err)
-	}
+	owner := h.passwordPrimary("ann@example.com", true)
 	cl := h.client()
 	opts := cl.registerOptions("ann@example.com")
 	r := cl.do("POST", "/webauthn/signup", ceremony(opts, newAuthenticator(t, website).register(opts)))
@@ -43,10 +34,10 @@ func TestPasskeySignUpRefusedForPrimarysAddress(t *testing.T) {
 	// passkey joins the primary user (postAuthChecks' linking).
 	h.requireVerification.Store(false)
 	_, _, id := h.signUp("ann@example.com")
-	if id != owner.ID {
-		t.Fatalf("passkey sign-up answered user %s, want the primary %s", id, owner.ID)
+	if id != owner {
+		t.Fatalf("passkey sign-up answered user %s, want the primary %s", id, owner)
 	}
-	if u, err := h.auth.GetUser(ctx, owner.ID); err != nil || len(u.LoginMethods) != 2 {
+	if u, err := h.auth.GetUser(ctx, owner); err != nil || len(u.LoginMethods) != 2 {
 		t.Fatalf("primary after the passkey sign-up: %+v %v", u, err)
 	}
 }
@@ -62,16 +53,7 @@ func TestPasskeySignInLinks(t *testing.T) {
 	ctx := context.Background()
 	h.link.Store(false) // both accounts exist before linking is on
 	_, key, passkeyUser := h.signUp("cat@example.com")
-	owner, err := h.ep.SignUp(ctx, "public", "cat@example.com", "correct horse 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.ev.MarkVerified(ctx, owner.ID, "cat@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := h.al.CreatePrimaryUser(ctx, owner.ID); err != nil || res.Status != "OK" {
-		t.Fatal(res, err)
-	}
+	owner := h.passwordPrimary("cat@example.com", true)
 	h.link.Store(true)
 
 	_, r := h.signIn(key)
@@ -79,7 +61,7 @@ func TestPasskeySignInLinks(t *testing.T) {
 	if r.JSON["reason"] != webauthn.ReasonSignInNotAllowed {
 		t.Fatalf("reason %v", r.JSON["reason"])
 	}
-	if u, _ := h.auth.GetUser(ctx, owner.ID); len(u.LoginMethods) != 1 {
+	if u, _ := h.auth.GetUser(ctx, owner); len(u.LoginMethods) != 1 {
 		t.Fatal("the refused sign-in linked")
 	}
 
@@ -88,11 +70,11 @@ func TestPasskeySignInLinks(t *testing.T) {
 	}
 	cl, r := h.signIn(key)
 	mustStatus(t, r, "OK")
-	if got := sessionUser(t, cl); got != owner.ID {
-		t.Fatalf("session of user %s, want the primary %s", got, owner.ID)
+	if got := sessionUser(t, cl); got != owner {
+		t.Fatalf("session of user %s, want the primary %s", got, owner)
 	}
 	u, err := h.auth.GetUser(ctx, passkeyUser)
-	if err != nil || u.ID != owner.ID || len(u.LoginMethods) != 2 {
+	if err != nil || u.ID != owner || len(u.LoginMethods) != 2 {
 		t.Fatalf("after the verified sign-in: %+v %v", u, err)
 	}
 }
