@@ -180,9 +180,7 @@ func (r *Recipe) linkingAllows(ctx context.Context, flow *kit.AuthFlow, in SignI
 // sign-in refused (the reference core's EMAIL_CHANGE_NOT_ALLOWED_ERROR,
 // answered as SIGN_IN_UP_NOT_ALLOWED with ERR_CODE_005).
 func (r *Recipe) updateEmail(ctx context.Context, userID, email string) error {
-	taken := false
 	err := kit.RetryTransaction(r.auth.DB().WithContext(kit.DBContext(ctx)), func(tx *gorm.DB) error {
-		taken = false
 		if err := tx.Model(&models.ThirdPartyUser{}).Where("user_id = ?", userID).Update("email", email).Error; err != nil {
 			return err
 		}
@@ -191,26 +189,13 @@ func (r *Recipe) updateEmail(ctx context.Context, userID, email string) error {
 			return nil
 		}
 		kind, err := ref.RefreshAccountInfoTx(ctx, tx, userID)
-		if err != nil {
-			return err
+		if err == nil && kind != "" {
+			err = ginauth.NotAllowed(ReasonEmailTaken)
 		}
-		if kind != "" {
-			taken = true
-			return errRollback
-		}
-		return nil
+		return err
 	})
-	if taken {
-		return ginauth.NotAllowed(ReasonEmailTaken)
-	}
-	if err != nil {
-		return ginauth.DBError(err)
-	}
-	return nil
+	return ginauth.DBError(err)
 }
-
-// errRollback ends a transaction whose outcome is carried by other means.
-var errRollback = errors.New("thirdparty: rolled back")
 
 // createAccount stores a new user and its account in one transaction. When a
 // concurrent sign-in created the same account first, the key of
